@@ -1,0 +1,129 @@
+"""The alert check: a pure fold over hits per second, shared by the monitor and backtest.
+
+`window_hits(t)` = requests with timestamp in (t - W, t]. The alert is on at second t when
+`window_hits(t) > threshold * W`; with a recovery threshold R it turns off only when
+`window_hits(t) <= R * W`. Limits are whole numbers computed exactly from the decimal text of
+the thresholds, so the comparison is between integers and `0.1 * 120` is exactly 12.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+
+import numpy as np
+
+ALERT = "alert"
+RECOVERED = "recovered"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """When the alert turns on and off: average req/s over `window` seconds."""
+
+    threshold: float
+    window: int = 120
+    recovery: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.threshold > 0:
+            raise ValueError(f"threshold must be > 0, got {self.threshold}")
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1 second, got {self.window}")
+        if self.recovery is not None and not 0 <= self.recovery < self.threshold:
+            raise ValueError(f"recovery threshold must be in [0, {self.threshold}), got {self.recovery}")
+
+    @property
+    def on_limit(self) -> int:
+        """The alert is on when window hits are strictly above this."""
+        return math.floor(Fraction(str(self.threshold)) * self.window)
+
+    @property
+    def off_limit(self) -> int:
+        """An alert that is on turns off when window hits are at or below this."""
+        if self.recovery is None:
+            return self.on_limit
+        return math.floor(Fraction(str(self.recovery)) * self.window)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The alert turned on (`alert`) or off (`recovered`) at `second` (UTC epoch)."""
+
+    second: int
+    kind: str
+    hits: int
+    rule: AlertRule
+
+    @property
+    def rate(self) -> float:
+        """The average over the window, in requests per second."""
+        return self.hits / self.rule.window
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.second, UTC)
+
+    @property
+    def message(self) -> str:
+        stamp = self.time.isoformat()
+        if self.kind == ALERT:
+            return f"High traffic generated an alert - hits = {self.rate:.2f}, triggered at {stamp}"
+        return f"High traffic alert recovered - hits = {self.rate:.2f}, recovered at {stamp}"
+
+
+def counts_per_second(seconds: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Hits in each second first..last (inclusive) from event seconds; others ignored."""
+    inside = seconds[(seconds >= first) & (seconds <= last)] - first
+    return np.bincount(inside.astype(np.int64), minlength=last - first + 1)
+
+
+def window_totals(counts: np.ndarray, window: int) -> np.ndarray:
+    """totals[i] = sum of counts[i - window + 1 .. i]; seconds before the array count 0."""
+    running = np.cumsum(counts, dtype=np.int64)
+    totals = running.copy()
+    totals[window:] -= running[:-window]
+    return totals
+
+
+def alert_states(totals: np.ndarray, rule: AlertRule, was_on: bool) -> np.ndarray:
+    """Whether the alert is on at each second, given its state the second before."""
+    above = totals > rule.on_limit
+    if rule.recovery is None:
+        return above
+    # Hysteresis: only a second above the on limit or at/below the off limit decides;
+    # the seconds in between carry the last decided state forward.
+    decided = above | (totals <= rule.off_limit)
+    last_decided = np.maximum.accumulate(np.where(decided, np.arange(len(totals)), -1))
+    return np.where(last_decided >= 0, above[np.maximum(last_decided, 0)], was_on)
+
+
+def check(
+    counts: np.ndarray, first: int, start: int, end: int, was_on: bool, rule: AlertRule
+) -> tuple[list[Transition], bool]:
+    """Evaluate seconds start..end; counts[i] holds the hits of second first + i.
+
+    counts must cover start - window + 1 .. end (earlier seconds may be absent: they count 0).
+    Returns the transitions found, oldest first, and the state at `end`.
+    """
+    if end < start:
+        return [], was_on
+    totals = window_totals(counts[: end - first + 1], rule.window)[start - first :]
+    states = alert_states(totals, rule, was_on)
+    before = np.concatenate(([was_on], states[:-1]))
+    changed = np.flatnonzero(states != before)
+    found = [
+        Transition(start + int(i), ALERT if states[i] else RECOVERED, int(totals[i]), rule)
+        for i in changed
+    ]
+    return found, bool(states[-1])
+
+
+def check_seconds(
+    seconds: np.ndarray, start: int, end: int, was_on: bool, rule: AlertRule
+) -> tuple[list[Transition], bool]:
+    """`check` over raw event seconds (one per request) instead of per-second counts."""
+    first = start - rule.window + 1
+    return check(counts_per_second(seconds, first, end), first, start, end, was_on, rule)

@@ -1,0 +1,145 @@
+"""Command line: a thin layer that checks options and calls the library.
+
+`main(argv, env) -> exit status`, with the streams, the terminal test and the clock injected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from analyzer.alerts import AlertRule
+from analyzer.monitor import Clock, Monitor, Settings
+
+COMMANDS = ("backtest", "generate", "demo")
+FORMAT_CHOICES = ("auto", "common", "combined")
+
+
+class UsageError(Exception):
+    """Bad arguments or input: one line on stderr, exit status 2."""
+
+
+@dataclass
+class Environment:
+    """What the CLI touches outside itself."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    is_terminal: Callable[[TextIO], bool] = field(default=lambda stream: stream.isatty())
+    now: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def check(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    check.__name__ = kind.__name__
+    return check
+
+
+def add_alert_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--window", type=positive(int), default=120, help="seconds averaged (default 120)")
+    parser.add_argument("--out", type=Path, default=Path("analyzer-out"), help="output directory (default ./analyzer-out)")
+
+
+def monitor_parser() -> Parser:
+    parser = Parser(prog="python -m analyzer", description="Follow access logs: sections, stats and high-traffic alerts.")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
+    parser.add_argument("--threshold", type=positive(float), default=10.0, help="alert above this many req/s on average (default 10)")
+    parser.add_argument("--recovery", type=float, default=None, help="with hysteresis: recover only at or below this many req/s")
+    add_alert_options(parser)
+    parser.add_argument("--interval", type=positive(int), default=10, help="seconds between reports (default 10)")
+    parser.add_argument("--lateness", type=int, default=5, help="seconds a line may arrive after its timestamp (default 5)")
+    parser.add_argument("--format", choices=FORMAT_CHOICES, default="auto", help="log format (default: detected)")
+    parser.add_argument("--plain", action="store_true", help="append-only text (also when stdout is not a terminal)")
+    parser.add_argument("--wait", action="store_true", help="wait for files that do not exist yet")
+    parser.add_argument("--top", type=positive(int), default=10, help="sections and hosts shown (default 10)")
+    parser.add_argument("--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)")
+    return parser
+
+
+def check_readable(path: str) -> None:
+    """One clear line for each way a log path can be unusable."""
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file (use --wait to wait for it)")
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: is a directory, not a log file")
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def wait_for(paths: list[str], env: Environment) -> None:
+    """Block until every path exists, saying so once per path."""
+    for path in paths:
+        if not os.path.exists(path):
+            env.stdout.write(f"waiting for {path} to appear...\n")
+            env.stdout.flush()
+        while not os.path.exists(path):
+            env.sleep(1.0)
+
+
+def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
+    if args.window < args.interval:
+        raise UsageError(f"--window ({args.window}) must be at least --interval ({args.interval})")
+    if args.lateness < 0:
+        raise UsageError(f"--lateness must be >= 0, got {args.lateness}")
+    try:
+        rule = AlertRule(args.threshold, args.window, args.recovery)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return Settings(
+        paths=args.files, rule=rule, interval=args.interval, lateness=args.lateness,
+        fmt=args.format, out=args.out, plain=args.plain or not env.is_terminal(env.stdout),
+        top=args.top, csv_top=args.csv_top,
+    )
+
+
+def run_monitor(argv: list[str], env: Environment) -> int:
+    args = monitor_parser().parse_args(argv)
+    settings = monitor_settings(args, env)
+    if args.wait:
+        wait_for(settings.paths, env)
+    for path in settings.paths:
+        check_readable(path)
+    Monitor(settings, env.stdout, Clock(env.now, env.sleep)).run()
+    return 0
+
+
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """Run the command in `argv`; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    env = env or Environment()
+    try:
+        if argv and argv[0] in COMMANDS:
+            from analyzer import commands  # noqa: PLC0415 - only the chosen command's imports
+
+            return commands.run(argv[0], argv[1:], env)
+        return run_monitor(argv, env)
+    except UsageError as error:
+        env.stderr.write(f"analyzer: error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)

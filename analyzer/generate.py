@@ -1,0 +1,129 @@
+"""Realistic Combined traffic, written in real time, so anyone can watch the monitor work.
+
+`lines_for_second` is pure (a random generator and a second in, bytes out); `generate` is the
+shell that appends them to a file at the rate asked, with an injected clock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+SECTIONS = (
+    "/", "/pages", "/api", "/static", "/images", "/blog", "/search", "/login", "/account",
+    "/cart", "/checkout", "/products", "/docs", "/help", "/news", "/about", "/feed",
+    "/admin", "/wp-login.php", "/favicon.ico",
+)
+LEAVES = ("index", "create", "list", "view", "edit", "item", "logo.png", "app.js", "style.css", "42")
+METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE")
+METHOD_WEIGHTS = (0.82, 0.12, 0.03, 0.02, 0.01)
+STATUSES = (200, 304, 301, 404, 403, 500, 502, 201)
+STATUS_WEIGHTS = (0.78, 0.07, 0.03, 0.07, 0.01, 0.02, 0.01, 0.01)
+AGENTS = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "curl/8.5.0",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+)
+REFERERS = ("-", "https://www.google.com/", "https://example.com/pages", "https://news.ycombinator.com/")
+USERS = ("-",) * 18 + ("alice", "bob")
+
+
+@dataclass(frozen=True)
+class Burst:
+    """From `start` seconds after the beginning, for `duration` seconds, `rate` req/s."""
+
+    start: float
+    duration: float
+    rate: float
+
+    @classmethod
+    def parse(cls, text: str) -> Burst:
+        """`START:DURATION:RATE`, e.g. `30:60:25`."""
+        try:
+            start, duration, rate = (float(part) for part in text.split(":"))
+        except ValueError:
+            raise ValueError(f"burst must be START:DURATION:RATE, got {text!r}") from None
+        if start < 0 or duration <= 0 or rate < 0:
+            raise ValueError(f"burst needs START >= 0, DURATION > 0, RATE >= 0, got {text!r}")
+        return cls(start, duration, rate)
+
+
+def rate_at(elapsed: float, base: float, bursts: tuple[Burst, ...]) -> float:
+    """Requests per second asked for `elapsed` seconds after the start."""
+    for burst in bursts:
+        if burst.start <= elapsed < burst.start + burst.duration:
+            return burst.rate
+    return base
+
+
+def lines_for_second(rng: np.random.Generator, count: int, second: int) -> bytes:
+    """`count` Combined lines stamped with UTC epoch `second`."""
+    if count <= 0:
+        return b""
+    stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    # A few busy sections and a long tail, as real sites have (Zipf-like weights).
+    section_weights = 1.0 / np.arange(1, len(SECTIONS) + 1) ** 1.1
+    sections = rng.choice(len(SECTIONS), count, p=section_weights / section_weights.sum())
+    leaves = rng.integers(0, len(LEAVES), count)
+    hosts = rng.zipf(1.3, count) % 5000
+    methods = rng.choice(len(METHODS), count, p=METHOD_WEIGHTS)
+    statuses = rng.choice(len(STATUSES), count, p=np.array(STATUS_WEIGHTS) / sum(STATUS_WEIGHTS))
+    sizes = np.exp(rng.normal(8.0, 1.5, count)).astype(np.int64)
+    agents = rng.integers(0, len(AGENTS), count)
+    referers = rng.integers(0, len(REFERERS), count)
+    users = rng.integers(0, len(USERS), count)
+    out = []
+    for i in range(count):  # building text, not parsing: the rate is what a person asks for
+        section = SECTIONS[sections[i]]
+        path = section if section == "/" else f"{section}/{LEAVES[leaves[i]]}"
+        host = hosts[i]
+        out.append(
+            f"10.{host // 65536 % 256}.{host // 256 % 256}.{host % 256} - {USERS[users[i]]} [{stamp}] "
+            f'"{METHODS[methods[i]]} {path} HTTP/1.1" {STATUSES[statuses[i]]} {sizes[i]} '
+            f'"{REFERERS[referers[i]]}" "{AGENTS[agents[i]]}"\n'
+        )
+    return "".join(out).encode()
+
+
+def generate(
+    path: str,
+    rate: float,
+    duration: float | None,
+    bursts: tuple[Burst, ...] = (),
+    seed: int | None = None,
+    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Append traffic to `path` second by second, in real time; returns the lines written."""
+    rng = np.random.default_rng(seed)
+    start = now()
+    written = 0
+    with open(path, "ab") as handle:
+        second = math.floor(start)
+        while duration is None or second < start + duration:
+            count = int(rng.poisson(rate_at(second - start, rate, bursts)))
+            handle.write(lines_for_second(rng, count, second))
+            handle.flush()
+            written += count
+            second += 1
+            sleep(max(0.0, second - now()))
+    return written
+
+
+def backfill(path: str, rate: float, seconds: int, end: int, bursts: tuple[Burst, ...] = (), seed: int = 0) -> int:
+    """Write `seconds` seconds of traffic ending before `end` at once (for sample logs)."""
+    rng = np.random.default_rng(seed)
+    written = 0
+    with open(path, "ab") as handle:
+        for offset in range(seconds):
+            count = int(rng.poisson(rate_at(offset, rate, bursts)))
+            handle.write(lines_for_second(rng, count, end - seconds + offset))
+            written += count
+    return written

@@ -1,0 +1,134 @@
+"""The live monitor's imperative shell: files, clock and screen around the pure engine."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from analyzer.alerts import ALERT, AlertRule, Transition
+from analyzer.engine import Engine
+from analyzer.parse import detect_format, parse, seconds_of
+from analyzer.render import CLEAR_SCREEN, render_report
+from analyzer.sinks import Outputs, read_history
+from analyzer.tail import Follower, read_back
+
+POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
+
+
+@dataclass
+class Settings:
+    """The monitor's options, as the CLI gives them."""
+
+    paths: list[str]
+    rule: AlertRule
+    interval: int = 10
+    lateness: int = 5
+    fmt: str = "auto"
+    out: Path = Path("analyzer-out")
+    plain: bool = False
+    top: int = 10
+    csv_top: int = 100
+    title: str = ""
+
+
+@dataclass
+class Clock:
+    """Where time comes from; tests pass a fake one."""
+
+    now: Callable[[], float]
+    sleep: Callable[[float], None]
+    stop: Callable[[], bool] = field(default=lambda: False)
+
+
+def choose_format(path: str, fmt: str) -> str:
+    """The format to parse `path` with: given, or detected from its first lines."""
+    if fmt != "auto":
+        return fmt
+    with open(path, "rb") as handle:
+        head = handle.read(64 << 10)
+    return detect_format(head) or "combined"
+
+
+def restored_state(history: list[Transition]) -> bool:
+    """Whether the last transition on record left the alert on."""
+    return bool(history) and history[-1].kind == ALERT
+
+
+class Monitor:
+    """Follows files, feeds the engine, writes the CSVs and the screen."""
+
+    def __init__(self, settings: Settings, stdout: TextIO, clock: Clock) -> None:
+        self.settings = settings
+        self.stdout = stdout
+        self.clock = clock
+        self.outputs = Outputs(settings.out)
+        history = read_history(settings.out / "alerts.csv", settings.rule)
+        self.engine = Engine(
+            settings.rule, settings.lateness, restored_state(history), history,
+            settings.top, settings.csv_top,
+        )
+        self.formats = {path: choose_format(path, settings.fmt) for path in settings.paths}
+        self.followers = [Follower(path) for path in settings.paths]
+        self.overruns = 0
+
+    def warm_start(self) -> None:
+        """Read back over the end of each file to fill the window, then follow from there."""
+        reach = 2 * self.settings.rule.window + self.settings.lateness
+        for follower in self.followers:
+            fmt = self.formats[follower.path]
+
+            def covers(lines: bytes, fmt: str = fmt) -> bool:
+                seconds = seconds_of(parse(lines, fmt).frame)
+                return len(seconds) > 0 and seconds.min() <= seconds.max() - reach
+
+            lines, offset = read_back(follower.path, covers)
+            self.engine.ingest(parse(lines, fmt), warm=True)
+            follower.start_at(offset)
+
+    def poll(self) -> None:
+        """Read what was appended, check the alert up to the horizon, print transitions."""
+        for follower in self.followers:
+            for chunk in follower.read():
+                self.engine.ingest(parse(chunk, self.formats[follower.path]))
+        for transition in self.engine.evaluate(self.clock.now()):
+            self.outputs.transition(transition)
+            self.stdout.write(transition.message + "\n")
+            self.stdout.flush()
+
+    def report(self, now: float) -> None:
+        report = self.engine.report(now, self.settings.interval)
+        self.outputs.report(report)
+        text = render_report(report, self.settings.title or self._title(), self.settings.top)
+        if self.settings.plain:
+            self.stdout.write(text + "\n")
+        else:
+            self.stdout.write(CLEAR_SCREEN + text)
+        self.stdout.flush()
+
+    def _title(self) -> str:
+        names = ", ".join(f"{path} ({fmt})" for path, fmt in self.formats.items())
+        return f"analyzer: {names}"
+
+    def run(self) -> None:
+        """Poll every second and report every interval until told to stop."""
+        self.warm_start()
+        interval = self.settings.interval
+        next_report = math.floor(self.clock.now()) + interval
+        try:
+            while not self.clock.stop():
+                self.poll()
+                now = self.clock.now()
+                if now >= next_report:
+                    self.report(now)
+                    # A report that is due again already (a slow tick) is counted, not queued.
+                    missed = max(0, math.floor((now - next_report) / interval))
+                    self.overruns += missed
+                    next_report += (missed + 1) * interval
+                self.clock.sleep(float(np.clip(next_report - self.clock.now(), 0, POLL_SECONDS)))
+        finally:
+            self.outputs.close()

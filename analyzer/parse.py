@@ -1,0 +1,185 @@
+"""Parse Common and Combined access-log lines into the request frame.
+
+Pure: bytes in, DataFrame out. Each line is matched on its own by one RE2 pattern
+(pyarrow.compute, vectorised C++), so a broken quote can never swallow its neighbour,
+and the expensive string work (timestamps, request lines, sections) runs on the unique
+values only, then is taken back by dictionary codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.sections import sections_of
+
+FORMATS = ("common", "combined")
+
+# A quoted field: anything but a quote or backslash, or a backslash escape (Apache `\"`).
+_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+_HEAD = (
+    r"^(?P<host>[^ ]+) [^ ]+ (?P<user>[^ ]+) \[(?P<ts>[^\]]*)\] "
+    + _QUOTED.replace("(", "(?P<request>", 1)
+    + r" (?P<status>[0-9]{3}|-) (?P<bytes>[0-9]+|-)"
+)
+_TAIL = (
+    "(?: "
+    + _QUOTED.replace("(", "(?P<referer>", 1)
+    + " "
+    + _QUOTED.replace("(", "(?P<user_agent>", 1)
+    + ")?"
+)
+LINE_PATTERNS = {"common": _HEAD, "combined": _HEAD + _TAIL}
+_STRICT_COMBINED = _HEAD + _TAIL.removesuffix("?")
+
+# METHOD TARGET [PROTOCOL]; the path stops at the query string or fragment.
+_REQUEST = r"^(?P<method>[A-Za-z][A-Za-z_-]*) (?P<path>[^?# ]+)[^ ]*(?: (?P<protocol>[^ ]+))?$"
+_TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
+MAX_REJECT_SAMPLES = 5
+
+COLUMNS = (
+    "time", "host", "user", "method", "path", "section", "protocol",
+    "status", "bytes", "referer", "user_agent",
+)
+
+
+@dataclass
+class Parsed:
+    """One batch of lines: the requests, and what could not be read."""
+
+    frame: pd.DataFrame
+    lines: int
+    rejected: int
+    reject_samples: list[str] = field(default_factory=list)
+
+
+def split_lines(data: bytes) -> pa.Array:
+    """Zero-copy Arrow string array of the lines in `data` (each keeps its newline).
+
+    Bytes that are not UTF-8 are kept visible as `\\xNN` escapes, as nginx writes them.
+    """
+    try:
+        data.decode("utf-8")
+        text = data
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "backslashreplace").encode("utf-8")
+    if text and not text.endswith(b"\n"):
+        text += b"\n"
+    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == 10) + 1
+    offsets = np.zeros(len(ends) + 1, np.int64)
+    offsets[1:] = ends
+    return pa.Array.from_buffers(
+        pa.large_string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+    )
+
+
+def detect_format(data: bytes, sample_lines: int = 50) -> str | None:
+    """The format most of the first lines match, or None when neither matches most."""
+    head = b"\n".join(data.split(b"\n", sample_lines)[:sample_lines])
+    lines = split_lines(head)
+    lines = pc.filter(lines, pc.greater(pc.binary_length(lines), 1))
+    if len(lines) == 0:
+        return None
+    common = _count_matches(lines, LINE_PATTERNS["common"])
+    if common * 2 < len(lines):
+        return None
+    combined = _count_matches(lines, _STRICT_COMBINED)
+    return "combined" if combined * 2 >= common else "common"
+
+
+def _count_matches(lines: pa.Array, pattern: str) -> int:
+    return int(pc.sum(pc.cast(pc.match_substring_regex(lines, pattern), pa.int64())).as_py() or 0)
+
+
+def parse(data: bytes, fmt: str = "combined") -> Parsed:
+    """Parse complete lines of a Common or Combined log; never raises on any bytes."""
+    if fmt not in LINE_PATTERNS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    lines = split_lines(data)
+    parts = pc.extract_regex(lines, LINE_PATTERNS[fmt])
+    seconds = _epoch_seconds(_field(parts, "ts"))
+    ok = parts.is_valid().to_numpy(zero_copy_only=False) & (seconds != _NO_TIME)
+    keep = pa.array(ok)
+    good = pc.filter(parts, keep)
+    frame = _frame(good, seconds[ok], with_agent=fmt == "combined")
+    rejected_at = np.flatnonzero(~ok)
+    samples = [_strip_newline(lines[int(i)].as_py()) for i in rejected_at[:MAX_REJECT_SAMPLES]]
+    return Parsed(frame, len(lines), len(rejected_at), samples)
+
+
+def empty_frame(fmt: str = "combined") -> pd.DataFrame:
+    """A frame with the request columns of `fmt` and no rows."""
+    return _EMPTY[fmt].copy()
+
+
+_NO_TIME = np.iinfo(np.int64).min
+
+
+def _field(parts: pa.Array, name: str) -> pa.Array:
+    """A struct's child with the struct's own nulls (no match) carried into it."""
+    return pc.struct_field(parts, name)
+
+
+def _strip_newline(line: str) -> str:
+    return line.rstrip("\r\n")
+
+
+def _epoch_seconds(timestamps: pa.Array) -> np.ndarray:
+    """UTC epoch seconds of each `[10/Oct/2000:13:55:36 -0700]` value; _NO_TIME if unreadable."""
+    encoded = pc.dictionary_encode(timestamps)
+    uniques = pd.Series(encoded.dictionary.to_pandas(), dtype=object)
+    parsed = pd.to_datetime(uniques, format=_TIME_FORMAT, utc=True, errors="coerce")
+    unique_seconds = np.asarray(parsed.dt.as_unit("s").array.asi8, np.int64)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    lookup = np.append(unique_seconds, _NO_TIME)  # code -1 (no match) -> _NO_TIME
+    return np.asarray(lookup[codes], np.int64)
+
+
+def _categorical(values: pa.Array, null_if: str | None = None) -> pd.Categorical:
+    if null_if is not None:
+        values = pc.if_else(pc.equal(values, null_if), pa.scalar(None, values.type), values)
+    encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
+    return pd.Categorical.from_codes(
+        encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False),
+        categories=pd.Index(encoded.dictionary.to_pandas(), dtype=object),
+    )
+
+
+def _integers(values: pa.Array, dtype: type) -> np.ndarray:
+    """Digits as integers; `-` (no value) becomes 0."""
+    cleaned = pc.if_else(pc.equal(values, "-"), "0", values)
+    return np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), dtype)
+
+
+def _frame(parts: pa.StructArray, seconds: np.ndarray, with_agent: bool) -> pd.DataFrame:
+    request = pc.extract_regex(_field(parts, "request"), _REQUEST)
+    path = _categorical(_field(request, "path"))
+    columns: dict[str, object] = {
+        "time": pd.to_datetime(seconds, unit="s", utc=True),
+        "host": _categorical(_field(parts, "host")),
+        "user": _categorical(_field(parts, "user"), null_if="-"),
+        "method": _categorical(_field(request, "method")),
+        "path": path,
+        "section": sections_of(path),
+        "protocol": _categorical(_field(request, "protocol")),
+        "status": _integers(_field(parts, "status"), np.int16),
+        "bytes": _integers(_field(parts, "bytes"), np.int64),
+    }
+    if with_agent:
+        columns["referer"] = _categorical(_field(parts, "referer"), null_if="-")
+        columns["user_agent"] = _categorical(_field(parts, "user_agent"), null_if="-")
+    frame = pd.DataFrame(columns)
+    frame["time"] = frame["time"].dt.as_unit("s")
+    return frame
+
+
+def seconds_of(frame: pd.DataFrame) -> np.ndarray:
+    """The UTC epoch second of each request."""
+    return np.asarray(frame["time"].array.asi8, np.int64)
+
+
+_EMPTY = {fmt: parse(b"", fmt).frame for fmt in FORMATS}

@@ -1,0 +1,33 @@
+"""Sections: what comes before the second `/` of a path.
+
+`/pages/create` -> `/pages`, `/pages/` -> `/pages`, `/` -> `/`, and an absolute URL keeps its
+scheme and host: `http://my.site.com/pages/create` -> `http://my.site.com/pages`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Optional scheme://host, then `/` and everything up to the next `/` (query strings were
+# already cut from the path by the parser, but cut them here too for direct callers).
+_SECTION = r"^(?P<section>[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?:/[^/?#]*)?|/[^/?#]*)"
+
+
+def section_of(path: str | None) -> str | None:
+    """The section of one path, or None when the path has none (`*`, empty, garbage)."""
+    result = sections_of(pd.Categorical([path]))
+    value = result[0]
+    return None if pd.isna(value) else str(value)
+
+
+def sections_of(paths: pd.Categorical) -> pd.Categorical:
+    """Sections of many paths, computed once per distinct path."""
+    categories = pa.array(list(paths.categories), pa.string())
+    extracted = pc.struct_field(pc.extract_regex(categories, _SECTION), "section")
+    section_codes, sections = pd.factorize(pd.Series(extracted.to_pandas(), dtype=object))
+    # Map each row's path code to its section code; -1 (no path) stays missing.
+    lookup = np.append(section_codes, -1)
+    return pd.Categorical.from_codes(lookup[paths.codes], categories=pd.Index(sections, dtype=object))

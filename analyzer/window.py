@@ -1,0 +1,72 @@
+"""The trimmed window: the requests of the last W + lateness seconds, and nothing older."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from analyzer.parse import seconds_of
+
+
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate request frames keeping categorical columns categorical.
+
+    Plain `pd.concat` turns categoricals with different categories into object columns,
+    which would cost memory in proportion to the window.
+    """
+    frames = [frame for frame in frames if len(frame)] or frames[:1]
+    if len(frames) == 1:
+        return frames[0]
+    columns: dict[str, object] = {}
+    for name in frames[0].columns:
+        parts = [frame[name] for frame in frames]
+        if isinstance(parts[0].dtype, pd.CategoricalDtype):
+            merged = union_categoricals([part.array for part in parts])
+            # pandas infers `str` categories for the union; keep object so later unions match.
+            columns[name] = pd.Categorical.from_codes(
+                merged.codes, categories=pd.Index(merged.categories, dtype=object)
+            )
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+class Window:
+    """Requests kept for the alert check and the 2-minute statistics.
+
+    Batches are appended as they arrive and merged lazily, so a tick costs the size of its
+    batch, not of the window.
+    """
+
+    def __init__(self, empty: pd.DataFrame) -> None:
+        self._frames: list[pd.DataFrame] = [empty]
+
+    def add(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self._frames.append(frame)
+
+    def __len__(self) -> int:
+        return sum(len(frame) for frame in self._frames)
+
+    def seconds(self) -> np.ndarray:
+        """The event second of every request held."""
+        return np.concatenate([seconds_of(frame) for frame in self._frames])
+
+    def trim(self, keep_after: int) -> None:
+        """Forget requests at or before second `keep_after`."""
+        kept = []
+        for frame in self._frames:
+            seconds = seconds_of(frame)
+            if len(frame) == 0 or seconds.max() <= keep_after:
+                continue
+            kept.append(frame if seconds.min() > keep_after else frame[seconds > keep_after])
+        self._frames = kept or [self._frames[0].iloc[:0]]
+
+    def frame(self, after: int | None = None) -> pd.DataFrame:
+        """All requests held (merged once, then reused), or those after second `after`."""
+        merged = concat_frames(self._frames)
+        self._frames = [merged]
+        if after is None:
+            return merged
+        return merged[seconds_of(merged) > after]
