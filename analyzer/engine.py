@@ -18,6 +18,9 @@ from analyzer.stats import Summary, summarize
 from analyzer.window import Window, concat_frames
 
 
+MAX_CATCH_UP = 86_400  # seconds of history the first check may replay
+
+
 @dataclass(frozen=True)
 class Report:
     """Everything one dashboard refresh shows, as of second `time`."""
@@ -96,10 +99,11 @@ class Engine:
         horizon = self.horizon(now)
         seconds = self.window.seconds()
         if self.evaluated_to is None:
-            # First check: start at the oldest request held, but never more than one
-            # window before the horizon (older seconds cannot change the state now).
+            # First check: start at the oldest request held (the warm start's lines), so an
+            # episode that began or ended while the monitor was down gets its real time;
+            # but a stale log from long ago is not replayed second by second.
             oldest = int(seconds.min()) if len(seconds) else horizon
-            self.evaluated_to = max(oldest, horizon - self.rule.window + 1) - 1
+            self.evaluated_to = max(oldest, horizon - MAX_CATCH_UP) - 1
         found, self.alert_on = check_seconds(
             seconds, self.evaluated_to + 1, horizon, self.alert_on, self.rule
         )
