@@ -55,6 +55,9 @@ class Parsed:
     lines: int
     rejected: int
     reject_samples: list[str] = field(default_factory=list)
+    # Line numbers (0-based, in this batch) of the rejected lines: a backtest files each one
+    # under the report of the good line before it.
+    rejected_at: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def split_lines(data: bytes) -> pa.Array:
@@ -108,7 +111,7 @@ def parse(data: bytes, fmt: str = "combined") -> Parsed:
     frame = _frame(good, seconds[ok], with_agent=fmt == "combined")
     rejected_at = np.flatnonzero(~ok)
     samples = [_strip_newline(lines[int(i)].as_py()) for i in rejected_at[:MAX_REJECT_SAMPLES]]
-    return Parsed(frame, len(lines), len(rejected_at), samples)
+    return Parsed(frame, len(lines), len(rejected_at), samples, rejected_at)
 
 
 def empty_frame(fmt: str = "combined") -> pd.DataFrame:
@@ -139,9 +142,15 @@ def _epoch_seconds(timestamps: pa.Array) -> np.ndarray:
     return np.asarray(lookup[codes], np.int64)
 
 
-def _categorical(values: pa.Array, null_if: str | None = None) -> pd.Categorical:
-    if null_if is not None:
-        values = pc.if_else(pc.equal(values, null_if), pa.scalar(None, values.type), values)
+def _categorical(values: pa.Array, null_if: tuple[str, ...] = ()) -> pd.Categorical:
+    """Dictionary-encoded values; those in `null_if` become missing.
+
+    RE2 yields "" for an optional group that did not take part (no protocol, no referer),
+    so "" is listed wherever a field is optional.
+    """
+    if null_if:
+        missing = pc.is_in(values, value_set=pa.array(null_if, values.type))
+        values = pc.if_else(missing, pa.scalar(None, values.type), values)
     encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
     return pd.Categorical.from_codes(
         encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False),
@@ -150,8 +159,9 @@ def _categorical(values: pa.Array, null_if: str | None = None) -> pd.Categorical
 
 
 def _integers(values: pa.Array, dtype: type) -> np.ndarray:
-    """Digits as integers; `-` (no value) becomes 0."""
-    cleaned = pc.if_else(pc.equal(values, "-"), "0", values)
+    """Digits as integers; `-` (no value) and numbers too long for int64 become 0."""
+    unusable = pc.or_(pc.equal(values, "-"), pc.greater(pc.utf8_length(values), 18))
+    cleaned = pc.if_else(unusable, "0", values)
     return np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), dtype)
 
 
@@ -161,17 +171,17 @@ def _frame(parts: pa.StructArray, seconds: np.ndarray, with_agent: bool) -> pd.D
     columns: dict[str, object] = {
         "time": pd.to_datetime(seconds, unit="s", utc=True),
         "host": _categorical(_field(parts, "host")),
-        "user": _categorical(_field(parts, "user"), null_if="-"),
+        "user": _categorical(_field(parts, "user"), null_if=("-",)),
         "method": _categorical(_field(request, "method")),
         "path": path,
         "section": sections_of(path),
-        "protocol": _categorical(_field(request, "protocol")),
+        "protocol": _categorical(_field(request, "protocol"), null_if=("",)),
         "status": _integers(_field(parts, "status"), np.int16),
         "bytes": _integers(_field(parts, "bytes"), np.int64),
     }
     if with_agent:
-        columns["referer"] = _categorical(_field(parts, "referer"), null_if="-")
-        columns["user_agent"] = _categorical(_field(parts, "user_agent"), null_if="-")
+        columns["referer"] = _categorical(_field(parts, "referer"), null_if=("-", ""))
+        columns["user_agent"] = _categorical(_field(parts, "user_agent"), null_if=("-", ""))
     frame = pd.DataFrame(columns)
     frame["time"] = frame["time"].dt.as_unit("s")
     return frame

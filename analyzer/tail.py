@@ -72,10 +72,11 @@ class Follower:
 
     def _restart(self, stat: os.stat_result) -> None:
         """The file was replaced or truncated: read its new content from the start."""
+        if self.identity is not None:  # the first sight of a file is no restart
+            self.restarts += 1
         self.identity = Identity.of(stat)
         self.offset = 0
         self.partial = b""
-        self.restarts += 1
 
 
 def read_back(

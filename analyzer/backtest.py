@@ -1,0 +1,186 @@
+"""Backtest: the monitor's parser, sections and alert check run over historical logs.
+
+    result = analyzer.backtest(["access.log.1.gz", "access.log"], thresholds=[10, 20])
+    result.episodes          # one row per threshold: alerts, time in alert, ...
+    result.transitions       # every alert and recovery, exactly as the monitor would print them
+
+Chunks are parsed (in worker processes when asked) into per-second hits and per-bucket sums
+that add up exactly, so the result never depends on chunk boundaries or line order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analyzer.alerts import AlertRule, Transition
+from analyzer.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
+from analyzer.parse import parse
+from analyzer.reader import CHUNK_BYTES, Chunk, check_log, open_log, read_chunks, total_size
+from analyzer.sinks import ALERT_FIELDS, CsvSink, alert_row, write_closed
+from analyzer.timeline import (
+    Timeline,
+    average_distribution,
+    build_timeline,
+    episodes,
+    merge_counts,
+    suggest_threshold,
+    transitions,
+)
+
+
+Progress = Callable[[int, int, int, float], None]  # lines, bytes read, bytes in all, seconds
+
+
+@dataclass
+class BacktestResult:
+    """What a backtest found; the DataFrames are what the notebooks explore."""
+
+    lines: int
+    requests: int
+    rejected: int
+    late: int
+    window: int
+    timeline: Timeline = field(repr=False)
+    transitions: pd.DataFrame = field(repr=False)
+    episodes: pd.DataFrame = field(repr=False)
+    distribution: dict[str, float] = field(default_factory=dict)
+    suggested_threshold: float = 0.0
+    reports: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def per_second(self) -> pd.Series:
+        """Requests in each second that had any (index: UTC time)."""
+        real = (self.timeline.axis >= 0) & (self.timeline.counts > 0)
+        index = pd.to_datetime(self.timeline.axis[real], unit="s", utc=True)
+        return pd.Series(self.timeline.counts[real], index=index, name="hits")
+
+    @property
+    def average(self) -> pd.Series:
+        """The window's average req/s at every second of the active stretches (0 elsewhere)."""
+        real = self.timeline.axis >= 0
+        index = pd.to_datetime(self.timeline.axis[real], unit="s", utc=True)
+        return pd.Series(self.timeline.totals()[real] / self.window, index=index, name="average")
+
+
+def parse_chunk(data: bytes) -> tuple[ChunkBuckets, int, int]:
+    """One chunk into bucket sums (runs in a worker process); also its lines and rejected."""
+    parsed = parse(data, "common")  # referer and agent are not needed: the cheaper pattern
+    return chunk_buckets(parsed), parsed.lines, parsed.rejected
+
+
+def stream(paths: list[str], chunk_bytes: int) -> Iterator[Chunk]:
+    """Chunks of every file in order; `consumed` counts compressed bytes over all files."""
+    done = 0
+    for path in paths:
+        with open_log(path) as handle:
+            last = 0
+            for chunk in read_chunks(handle, path, chunk_bytes):
+                last = chunk.consumed
+                yield Chunk(chunk.data, path, done + chunk.consumed)
+            done += max(last, 0)
+
+
+def _parsed_in_order(chunks: Iterable[Chunk], executor: Executor | None) -> Iterator[tuple[Chunk, tuple[ChunkBuckets, int, int]]]:
+    """Parse chunks, in a pool when given one, keeping file order and a bounded backlog."""
+    if executor is None:
+        for chunk in chunks:
+            yield chunk, parse_chunk(chunk.data)
+        return
+    backlog: list[tuple[Chunk, object]] = []
+    for chunk in chunks:
+        backlog.append((chunk, executor.submit(parse_chunk, chunk.data)))
+        if len(backlog) > 3:
+            first, future = backlog.pop(0)
+            yield first, future.result()  # type: ignore[attr-defined]
+    for first, future in backlog:
+        yield first, future.result()  # type: ignore[attr-defined]
+
+
+def backtest(
+    paths: list[str] | list[Path],
+    thresholds: Iterable[float] = (10.0,),
+    window: int = 120,
+    out: Path | None = None,
+    max_alerts_per_week: float = 1.0,
+    workers: int = 1,
+    progress: Progress | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    section_limit: int = 100,
+) -> BacktestResult:
+    """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`."""
+    names = [str(path) for path in paths]
+    for name in names:
+        check_log(name)  # every input is checked before any work
+    rules = [AlertRule(threshold, window) for threshold in thresholds]
+    merger = BucketMerger(section_limit=section_limit)
+    seconds: list[np.ndarray] = []
+    hits: list[np.ndarray] = []
+    reports: list[pd.DataFrame] = []
+    lines = rejected = 0
+    size, started = total_size(names), time.perf_counter()
+    executor = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        for chunk, (buckets, chunk_lines, chunk_rejected) in _parsed_in_order(stream(names, chunk_bytes), executor):
+            lines += chunk_lines
+            rejected += chunk_rejected
+            seconds.append(buckets.seconds)
+            hits.append(buckets.hits)
+            if len(seconds) > 64:  # keep the per-second series compact as it grows
+                merged = merge_counts(seconds, hits)
+                seconds, hits = [merged[0]], [merged[1]]
+            _keep(merger.add(buckets), reports, out)
+            if progress:
+                progress(lines, chunk.consumed, size, time.perf_counter() - started)
+    finally:
+        if executor:
+            executor.shutdown()
+    _keep(merger.finish(), reports, out)
+    timeline = build_timeline(*merge_counts(seconds, hits), window)
+    found_by_rule = [transitions(timeline, rule) for rule in rules]
+    if out is not None:
+        _write_alerts(out, [t for found, _ in found_by_rule for t in found])
+    report_frame = pd.concat(reports) if reports else pd.DataFrame()
+    return BacktestResult(
+        lines=lines,
+        requests=lines - rejected,
+        rejected=rejected,
+        late=int(report_frame["late"].sum()) if len(report_frame) else 0,
+        window=window,
+        timeline=timeline,
+        transitions=_transition_frame([t for found, _ in found_by_rule for t in found]),
+        episodes=pd.DataFrame(
+            [vars(episodes(found, on, timeline, rule)) for (found, on), rule in zip(found_by_rule, rules, strict=True)]
+        ),
+        distribution=average_distribution(timeline),
+        suggested_threshold=suggest_threshold(timeline, max_alerts_per_week) if len(timeline.axis) else 0.0,
+        reports=report_frame,
+    )
+
+
+def _keep(closed: Closed | None, reports: list[pd.DataFrame], out: Path | None) -> None:
+    if closed is None:
+        return
+    reports.append(closed.totals)
+    if out is not None:
+        write_closed(out, closed)
+
+
+def _write_alerts(out: Path, found: list[Transition]) -> None:
+    sink = CsvSink(out / "alerts.csv", ALERT_FIELDS)
+    try:
+        for transition in sorted(found, key=lambda t: (t.second, t.rule.threshold)):
+            sink.write(alert_row(transition))
+    finally:
+        sink.close()
+
+
+def _transition_frame(found: list[Transition]) -> pd.DataFrame:
+    rows = [dict(zip(ALERT_FIELDS, alert_row(t), strict=True)) for t in found]
+    return pd.DataFrame(rows, columns=list(ALERT_FIELDS))
