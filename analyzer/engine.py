@@ -67,6 +67,9 @@ class Engine:
         self.top = top
         self.section_limit = section_limit
         self.evaluated_to: int | None = None
+        # The warm start read only the end of the log: seconds before this may be missing
+        # lines, so no window reaching before it is judged. None: the whole log was read.
+        self.known_from: int | None = None
         self.window = Window(empty_frame())
         self.pending = Counters()
         self.reject_samples: list[str] = []
@@ -98,19 +101,29 @@ class Engine:
         """Check every second not yet checked up to the horizon; return the transitions."""
         horizon = self.horizon(now)
         seconds = self.window.seconds()
-        if self.evaluated_to is None:
-            # First check: start at the oldest request held (the warm start's lines), so an
-            # episode that began or ended while the monitor was down gets its real time;
-            # but a stale log from long ago is not replayed second by second.
-            oldest = int(seconds.min()) if len(seconds) else horizon
-            self.evaluated_to = max(oldest, horizon - MAX_CATCH_UP) - 1
-        found, self.alert_on = check_seconds(
-            seconds, self.evaluated_to + 1, horizon, self.alert_on, self.rule
-        )
-        self.evaluated_to = max(self.evaluated_to, horizon)
+        start = self.evaluated_to + 1 if self.evaluated_to is not None else self._first_second(seconds, horizon)
+        if start > horizon:
+            return []
+        found, self.alert_on = check_seconds(seconds, start, horizon, self.alert_on, self.rule)
+        self.evaluated_to = horizon
         self.history.extend(found)
         self.window.trim(keep_after=self.evaluated_to - self.rule.window)
         return found
+
+    def _first_second(self, seconds: np.ndarray, horizon: int) -> int:
+        """Where the first check starts: the oldest second whose state can be known.
+
+        That is the oldest line held (the warm start's), so an episode that began or ended
+        while the monitor was down gets its real time; but not before the first window the
+        read-back holds whole, nor at or before the last transition on record (the restored
+        state holds from there), nor replaying a stale log from long ago second by second.
+        """
+        candidates = [horizon - MAX_CATCH_UP, int(seconds.min()) if len(seconds) else horizon]
+        if self.known_from is not None:
+            candidates.append(self.known_from + self.rule.window - 1)
+        if self.history:
+            candidates.append(self.history[-1].second + 1)
+        return max(candidates)
 
     def report(self, now: float, interval: int) -> Report:
         """The report for the `interval` seconds ending at `now`; starts the next one."""

@@ -105,15 +105,19 @@ def generate(
     rng = np.random.default_rng(seed)
     start = now()
     written = 0
+    end = math.inf if duration is None else start + duration
     with open(path, "ab") as handle:
         second = math.floor(start)
-        while duration is None or second < start + duration:
-            count = int(rng.poisson(rate_at(second - start, rate, bursts)))
+        while second < end:
+            # Only the part of this second inside [start, end) gets traffic, so a run that
+            # starts or stops mid-second writes rate * duration lines on average.
+            share = min(second + 1, end) - max(second, start)
+            count = int(rng.poisson(rate_at(max(second, start) - start, rate, bursts) * share))
             handle.write(lines_for_second(rng, count, second))
             handle.flush()
             written += count
             second += 1
-            sleep(max(0.0, second - now()))
+            sleep(max(0.0, min(second, end) - now()))
     return written
 
 

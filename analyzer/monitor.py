@@ -87,8 +87,14 @@ class Monitor:
                 return len(seconds) > 0 and seconds.min() <= seconds.max() - reach
 
             lines, offset = read_back(follower.path, covers)
-            self.engine.ingest(parse(lines, fmt), warm=True)
+            parsed = parse(lines, fmt)
+            self.engine.ingest(parsed, warm=True)
             follower.start_at(offset)
+            seconds = seconds_of(parsed.frame)
+            if len(lines) < offset and len(seconds):  # only the end of the file was read
+                oldest = int(seconds.min())
+                known = self.engine.known_from
+                self.engine.known_from = oldest if known is None else max(known, oldest)
 
     def poll(self) -> None:
         """Read what was appended, check the alert up to the horizon, print transitions."""
@@ -100,8 +106,9 @@ class Monitor:
             self.stdout.write(transition.message + "\n")
             self.stdout.flush()
 
-    def report(self, now: float) -> None:
-        report = self.engine.report(now, self.settings.interval)
+    def report(self, now: float, seconds: int | None = None) -> None:
+        """Write the report of the last `seconds` (default: one interval) ending at `now`."""
+        report = self.engine.report(now, seconds or self.settings.interval)
         self.outputs.report(report)
         text = render_report(report, self.settings.title or self._title(), self.settings.top)
         if self.settings.plain:
@@ -130,5 +137,21 @@ class Monitor:
                     self.overruns += missed
                     next_report += (missed + 1) * interval
                 self.clock.sleep(float(np.clip(next_report - self.clock.now(), 0, POLL_SECONDS)))
+        except KeyboardInterrupt:
+            self.finish(next_report - interval)  # Ctrl-C is a clean stop too
+            raise
+        else:
+            self.finish(next_report - interval)
         finally:
             self.outputs.close()
+
+    def finish(self, interval_start: float) -> None:
+        """On a clean stop, read the last lines and report the unfinished interval.
+
+        So every line read reaches stats.csv, however the interval was cut short.
+        """
+        self.poll()
+        pending = self.engine.pending
+        if pending.frames or pending.rejected or pending.warm:
+            now = self.clock.now()
+            self.report(now, max(1, math.ceil(now - interval_start)))

@@ -105,10 +105,9 @@ def parse(data: bytes, fmt: str = "combined") -> Parsed:
     lines = split_lines(data)
     parts = pc.extract_regex(lines, LINE_PATTERNS[fmt])
     seconds = _epoch_seconds(_field(parts, "ts"))
-    ok = parts.is_valid().to_numpy(zero_copy_only=False) & (seconds != _NO_TIME)
-    keep = pa.array(ok)
-    good = pc.filter(parts, keep)
-    frame = _frame(good, seconds[ok], with_agent=fmt == "combined")
+    # A time past year 9999 (a far-future stamp with a negative offset) has no ISO form.
+    ok = parts.is_valid().to_numpy(zero_copy_only=False) & (seconds >= 0) & (seconds <= _LAST_SECOND)
+    frame = _frame(parts, seconds, ok, with_agent=fmt == "combined")
     rejected_at = np.flatnonzero(~ok)
     samples = [_strip_newline(lines[int(i)].as_py()) for i in rejected_at[:MAX_REJECT_SAMPLES]]
     return Parsed(frame, len(lines), len(rejected_at), samples, rejected_at)
@@ -120,6 +119,7 @@ def empty_frame(fmt: str = "combined") -> pd.DataFrame:
 
 
 _NO_TIME = np.iinfo(np.int64).min
+_LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def _field(parts: pa.Array, name: str) -> pa.Array:
@@ -142,49 +142,67 @@ def _epoch_seconds(timestamps: pa.Array) -> np.ndarray:
     return np.asarray(lookup[codes], np.int64)
 
 
-def _categorical(values: pa.Array, null_if: tuple[str, ...] = ()) -> pd.Categorical:
-    """Dictionary-encoded values; those in `null_if` become missing.
+@dataclass(frozen=True)
+class _Encoded:
+    """A column as dictionary codes per row (-1: missing) and its distinct values."""
+
+    codes: np.ndarray
+    values: pa.Array
+
+    def derive(self, per_value: pa.Array, null_if: tuple[str, ...] = ()) -> _Encoded:
+        """A column computed once per distinct value (e.g. the method of each request)."""
+        inner = _encode(per_value, null_if)
+        return _Encoded(np.append(inner.codes, -1)[self.codes], inner.values)
+
+    def categorical(self, keep: np.ndarray) -> pd.Categorical:
+        categories = pd.Index(self.values.to_pandas(), dtype=object)
+        return pd.Categorical.from_codes(self.codes[keep], categories=categories)
+
+
+def _encode(values: pa.Array, null_if: tuple[str, ...] = ()) -> _Encoded:
+    """Dictionary-encode; values in `null_if` become missing.
 
     RE2 yields "" for an optional group that did not take part (no protocol, no referer),
     so "" is listed wherever a field is optional.
     """
+    encoded = pc.dictionary_encode(pc.cast(values, pa.large_string()))
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     if null_if:
-        missing = pc.is_in(values, value_set=pa.array(null_if, values.type))
-        values = pc.if_else(missing, pa.scalar(None, values.type), values)
-    encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
-    return pd.Categorical.from_codes(
-        encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False),
-        categories=pd.Index(encoded.dictionary.to_pandas(), dtype=object),
-    )
+        dropped = pc.is_in(encoded.dictionary, value_set=pa.array(null_if, pa.large_string()))
+        drop = dropped.to_numpy(zero_copy_only=False)
+        if drop.any():
+            codes = np.append(np.where(drop, -1, np.arange(len(drop))), -1)[codes]
+    return _Encoded(codes, encoded.dictionary)
 
 
 def _integers(values: pa.Array, dtype: type) -> np.ndarray:
-    """Digits as integers; `-` (no value) and numbers too long for int64 become 0."""
+    """Digits as integers; `-` (no value), missing and numbers too long for int64 become 0."""
+    values = values.fill_null("-")
     unusable = pc.or_(pc.equal(values, "-"), pc.greater(pc.utf8_length(values), 18))
     cleaned = pc.if_else(unusable, "0", values)
     return np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), dtype)
 
 
-def _frame(parts: pa.StructArray, seconds: np.ndarray, with_agent: bool) -> pd.DataFrame:
-    request = pc.extract_regex(_field(parts, "request"), _REQUEST)
-    path = _categorical(_field(request, "path"))
+def _frame(parts: pa.StructArray, seconds: np.ndarray, keep: np.ndarray, with_agent: bool) -> pd.DataFrame:
+    """The request frame of the rows in `keep`; string work runs once per distinct value."""
+    request = _encode(_field(parts, "request"))
+    split = pc.extract_regex(request.values, _REQUEST)
+    path = request.derive(_field(split, "path")).categorical(keep)
     columns: dict[str, object] = {
-        "time": pd.to_datetime(seconds, unit="s", utc=True),
-        "host": _categorical(_field(parts, "host")),
-        "user": _categorical(_field(parts, "user"), null_if=("-",)),
-        "method": _categorical(_field(request, "method")),
+        "time": pd.DatetimeIndex(seconds[keep].astype("datetime64[s]")).tz_localize("UTC"),
+        "host": _encode(_field(parts, "host")).categorical(keep),
+        "user": _encode(_field(parts, "user"), ("-",)).categorical(keep),
+        "method": request.derive(_field(split, "method")).categorical(keep),
         "path": path,
         "section": sections_of(path),
-        "protocol": _categorical(_field(request, "protocol"), null_if=("",)),
-        "status": _integers(_field(parts, "status"), np.int16),
-        "bytes": _integers(_field(parts, "bytes"), np.int64),
+        "protocol": request.derive(_field(split, "protocol"), ("",)).categorical(keep),
+        "status": _integers(_field(parts, "status"), np.int16)[keep],
+        "bytes": _integers(_field(parts, "bytes"), np.int64)[keep],
     }
     if with_agent:
-        columns["referer"] = _categorical(_field(parts, "referer"), null_if=("-", ""))
-        columns["user_agent"] = _categorical(_field(parts, "user_agent"), null_if=("-", ""))
-    frame = pd.DataFrame(columns)
-    frame["time"] = frame["time"].dt.as_unit("s")
-    return frame
+        columns["referer"] = _encode(_field(parts, "referer"), ("-", "")).categorical(keep)
+        columns["user_agent"] = _encode(_field(parts, "user_agent"), ("-", "")).categorical(keep)
+    return pd.DataFrame(columns)
 
 
 def seconds_of(frame: pd.DataFrame) -> np.ndarray:

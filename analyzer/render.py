@@ -27,7 +27,8 @@ def printable(text: object, width: int = MAX_FIELD) -> str:
 
 def human_bytes(count: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
-        if abs(count) < 1000 or unit == "GB":
+        # Compare the value as printed, so 999,999 B is "1.0 MB", not "1,000.0 kB".
+        if abs(round(count, 0 if unit == "B" else 1)) < 1000 or unit == "GB":
             return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
         count /= 1000
     return f"{count:,.1f} TB"  # pragma: no cover - the loop always returns

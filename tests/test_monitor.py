@@ -1,0 +1,425 @@
+"""The live monitor under a fake clock: files on disk, CSVs and screen, no real sleeping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from analyzer.alerts import AlertRule
+from analyzer.monitor import Clock, Monitor, Settings
+from analyzer.render import CLEAR_SCREEN
+from tests.conftest import clf_line, lines_at
+
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+class FakeClock:
+    """Time that moves only when slept; `on_sleep` runs after each step (to append lines)."""
+
+    def __init__(self, start: float, on_sleep: Callable[[float], None] | None = None) -> None:
+        self.time = float(start)
+        self.on_sleep = on_sleep
+        self.sleeps = 0
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.time += seconds
+        self.sleeps += 1
+        if self.on_sleep is not None:
+            self.on_sleep(self.time)
+
+
+def append(path: Path, data: bytes) -> None:
+    with open(path, "ab") as handle:
+        handle.write(data)
+
+
+def settings(log: Path, out: Path, **options: object) -> Settings:
+    values: dict[str, object] = {
+        "rule": AlertRule(threshold=2, window=10),
+        "interval": 5,
+        "lateness": 1,
+        "plain": True,
+    }
+    values.update(options)
+    return Settings(paths=[str(log)], out=out, **values)  # type: ignore[arg-type]
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def iso(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).isoformat()
+
+
+def alert_message(hits: int, window: int, second: int) -> str:
+    return f"High traffic generated an alert - hits = {hits / window:.2f}, triggered at {iso(second)}"
+
+
+def recovered_message(hits: int, window: int, second: int) -> str:
+    return f"High traffic alert recovered - hits = {hits / window:.2f}, recovered at {iso(second)}"
+
+
+def test_every_complete_line_is_counted_once_in_stats(tmp_path: Path) -> None:
+    """requests + rejected summed over stats.csv equals the complete lines appended, fragments and all."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    rng = random.Random(5)
+    appended = {"complete": 0}
+    pending_tail = [b""]
+
+    def write(now: float) -> None:
+        second = int(now)
+        batch = b""
+        for _ in range(rng.randint(0, 6)):
+            kind = rng.random()
+            if kind < 0.15:
+                batch += b"this is not a log line\n"
+            elif kind < 0.25:
+                batch += clf_line(second - rng.randint(3, 30))  # late but a request
+            else:
+                batch += clf_line(second, path=f"/s{rng.randint(0, 5)}/x")
+        appended["complete"] += batch.count(b"\n")
+        data = pending_tail[0] + batch
+        cut = rng.randint(0, len(data)) if data and rng.random() < 0.4 else len(data)
+        append(log, data[:cut])
+        pending_tail[0] = data[cut:]  # the rest (maybe half a line) arrives next time
+
+    clock = FakeClock(T0, write)
+    out = tmp_path / "out"
+    monitor = Monitor(
+        settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 200)
+    )
+    monitor.run()
+    complete_on_disk = log.read_bytes().count(b"\n")
+    stats = rows(out / "stats.csv")
+    assert len(stats) == 200 // 5
+    counted = sum(int(row["requests"]) + int(row["rejected"]) for row in stats)
+    assert counted == complete_on_disk
+    assert appended["complete"] >= complete_on_disk > 300
+    assert sum(int(row["rejected"]) for row in stats) > 0
+    assert sum(int(row["late"]) for row in stats) > 0
+    assert monitor.engine.totals["requests"] + monitor.engine.totals["rejected"] == complete_on_disk
+
+
+def test_alert_fires_then_recovers_when_traffic_stops_dead(tmp_path: Path) -> None:
+    """5 req/s for 20 s fires the alert; with no line arriving after, it recovers on the horizon."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    last_traffic = T0 + 19
+
+    def write(now: float) -> None:
+        second = int(now)
+        if second <= last_traffic:
+            append(log, lines_at([second] * 5))
+
+    clock = FakeClock(T0, write)
+    write(T0)
+    stdout = io.StringIO()
+    out = tmp_path / "out"
+    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    size_after_traffic = None
+    for _ in range(45):
+        monitor.poll()
+        if int(clock.now()) == last_traffic + 1:
+            size_after_traffic = log.stat().st_size
+        clock.sleep(1.0)
+    assert log.stat().st_size == size_after_traffic, "no line may arrive after the traffic stops"
+
+    # window_hits(T0 + k) = 5 (k + 1) > 20 first at k = 4; after the last line at T0 + 19,
+    # window_hits(T0 + k) = 5 (29 - k) <= 20 first at k = 25.
+    alerts = rows(out / "alerts.csv")
+    assert [row["kind"] for row in alerts] == ["alert", "recovered"]
+    first, second = alerts
+    assert first["time"] == datetime.fromtimestamp(T0 + 4, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert second["time"] == datetime.fromtimestamp(T0 + 25, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (first["hits"], second["hits"]) == ("2.50", "2.00")
+    assert (first["threshold"], first["window_s"]) == ("2", "10")
+    expected = [alert_message(25, 10, T0 + 4), recovered_message(20, 10, T0 + 25)]
+    assert [first["message"], second["message"]] == expected
+    printed = [line for line in stdout.getvalue().splitlines() if line.startswith("High traffic")]
+    assert printed == expected
+
+
+def test_recovery_waits_for_the_horizon(tmp_path: Path) -> None:
+    """The recovery of second s is reported only once floor(now) - lateness reaches s."""
+    log = tmp_path / "access.log"
+    log.write_bytes(lines_at([T0 + k for k in range(10) for _ in range(5)]))
+    clock = FakeClock(T0 + 10)
+    out = tmp_path / "out"
+    monitor = Monitor(settings(log, out, lateness=3), io.StringIO(), Clock(clock.now, clock.sleep))
+    monitor.poll()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+    # Last line at T0 + 9: window_hits(T0 + 9 + j) = 5 (10 - j) <= 20 first at j = 6.
+    recovery = T0 + 15
+    clock.time = recovery + 3 - 0.001  # horizon = recovery - 1
+    monitor.poll()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+    clock.time = recovery + 3  # horizon = recovery
+    monitor.poll()
+    alerts = rows(out / "alerts.csv")
+    assert [row["kind"] for row in alerts] == ["alert", "recovered"]
+    assert alerts[1]["message"] == recovered_message(20, 10, recovery)
+
+
+def test_warm_start_reads_back_into_the_window_not_the_counts(tmp_path: Path) -> None:
+    """Lines already in the file fill the window and the `warm` column, never `requests`."""
+    log = tmp_path / "access.log"
+    history = list(range(T0 - 3000, T0))  # one line a second: far more than the first block
+    log.write_bytes(lines_at(history) + clf_line(T0)[:20])  # and an unfinished line
+    clock = FakeClock(T0 + 0.5)
+    out = tmp_path / "out"
+    monitor = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    warm = monitor.engine.pending.warm
+    reach = 2 * 10 + 1
+    assert reach <= warm < len(history), "read back enough to cover the window, not the whole file"
+    monitor.poll()
+    monitor.report(clock.now())
+    (row,) = rows(out / "stats.csv")
+    assert int(row["warm"]) == warm
+    assert (row["requests"], row["rejected"]) == ("0", "0")
+    assert int(row["window_requests"]) == 9  # one line a second in (T0 - 10, T0]: T0-9 .. T0-1
+    assert row["alert_on"] == "0"
+    # The unfinished line is read once it is complete, as a request.
+    append(log, clf_line(T0)[20:])
+    monitor.poll()
+    monitor.report(clock.now() + 5)
+    assert [int(r["requests"]) for r in rows(out / "stats.csv")] == [0, 1]
+
+
+def test_warm_start_with_a_busy_tail_alerts_at_once(tmp_path: Path) -> None:
+    """A high-traffic tail already in the file raises the alert at the first poll."""
+    log = tmp_path / "access.log"
+    quiet = list(range(T0 - 200, T0 - 10))
+    busy = [second for second in range(T0 - 10, T0) for _ in range(5)]
+    log.write_bytes(lines_at(quiet) + lines_at(busy))
+    clock = FakeClock(T0)
+    stdout = io.StringIO()
+    out = tmp_path / "out"
+    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    monitor.poll()
+    seconds = quiet + busy
+    horizon = T0 - 1
+    first_on = next(t for t in range(horizon - 9, horizon + 1) if sum(t - 10 < s <= t for s in seconds) > 20)
+    hits = sum(first_on - 10 < s <= first_on for s in seconds)
+    alerts = rows(out / "alerts.csv")
+    assert [row["kind"] for row in alerts] == ["alert"]
+    assert alerts[0]["message"] == alert_message(hits, 10, first_on)
+    assert alert_message(hits, 10, first_on) in stdout.getvalue()
+
+
+def run_until(monitor: Monitor, clock: FakeClock, ticks: int) -> None:
+    """Poll once a (fake) second for `ticks` seconds."""
+    for _ in range(ticks):
+        monitor.poll()
+        clock.sleep(1.0)
+
+
+
+def test_restart_during_an_episode_writes_no_second_alert(tmp_path: Path) -> None:
+    """A monitor restarted while traffic is still high restores `alert on` from alerts.csv."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+
+    def write(now: float) -> None:
+        append(log, lines_at([int(now)] * 5))
+
+    out = tmp_path / "out"
+    clock = FakeClock(T0, write)
+    first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    first.warm_start()
+    run_until(first, clock, 15)
+    first.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+
+    clock.time += 30  # down for a while, traffic goes on
+    append(
+        log, lines_at([second for second in range(int(clock.time) - 30, int(clock.time)) for _ in range(5)])
+    )
+    stdout = io.StringIO()
+    second = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
+    assert second.engine.alert_on
+    second.warm_start()
+    run_until(second, clock, 15)
+    second.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+    assert "High traffic" not in stdout.getvalue()
+    assert (out / "alerts.csv").read_text().count("time,kind,hits") == 1
+
+
+def test_restart_after_the_episode_ended_writes_recovered(tmp_path: Path) -> None:
+    """A monitor restarted after the traffic stopped writes the missing `recovered` row."""
+    log = tmp_path / "access.log"
+    log.write_bytes(lines_at([T0 + k for k in range(10) for _ in range(5)]))
+    out = tmp_path / "out"
+    clock = FakeClock(T0 + 10)
+    first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    first.warm_start()
+    first.poll()
+    first.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+
+    clock.time = T0 + 100  # the monitor was down when traffic stopped
+    stdout = io.StringIO()
+    second = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
+    second.warm_start()
+    second.poll()
+    run_until(second, clock, 3)
+    second.outputs.close()
+    alerts = rows(out / "alerts.csv")
+    assert [row["kind"] for row in alerts] == ["alert", "recovered"]
+    # Traffic ended at T0 + 9: the window is back to <= 20 hits at T0 + 15 at the earliest.
+    recovered_at = datetime.strptime(alerts[1]["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert T0 + 15 <= recovered_at.timestamp() <= T0 + 100 - 1
+    assert stdout.getvalue().count("High traffic alert recovered") == 1
+    assert "generated an alert" not in stdout.getvalue()
+
+
+def test_restart_after_a_long_busy_downtime_writes_no_second_alert(tmp_path: Path) -> None:
+    """A restart whose read-back is cut short (a big file) keeps the restored alert, no second row."""
+    log = tmp_path / "access.log"
+    out = tmp_path / "out"
+    log.write_bytes(lines_at([T0 + k for k in range(10) for _ in range(5)]))
+    clock = FakeClock(T0 + 10)
+    first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    first.warm_start()
+    first.poll()
+    first.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+
+    append(log, lines_at([T0 + k for k in range(10, 3000) for _ in range(5)]))  # ~1 MB, still 5/s
+    clock.time = T0 + 3000
+    stdout = io.StringIO()
+    second = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
+    second.warm_start()
+    assert second.engine.pending.warm < 5 * 3000, "the read-back should stop well before the file start"
+    second.poll()
+    second.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+    assert "High traffic" not in stdout.getvalue()
+
+
+def test_restart_ignores_alerts_of_another_threshold(tmp_path: Path) -> None:
+    """An `alert` row for another threshold does not turn this rule's alert on."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "alerts.csv").write_text(
+        "time,kind,hits,threshold,window_s,message\n2026-01-01T00:00:00Z,alert,9.00,7,10,x\n"
+    )
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    clock = FakeClock(T0 + 100)
+    monitor = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    assert not monitor.engine.alert_on
+    monitor.poll()
+    monitor.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+
+
+def test_plain_output_is_append_only_text(tmp_path: Path) -> None:
+    """In --plain mode each report is appended as text with no escape sequences."""
+    log = tmp_path / "access.log"
+    log.write_bytes(lines_at(range(T0 - 5, T0)))
+    clock = FakeClock(T0)
+    stdout = io.StringIO()
+    monitor = Monitor(settings(log, tmp_path / "out", plain=True), stdout, Clock(clock.now, clock.sleep))
+    monitor.poll()
+    monitor.report(clock.now())
+    first = stdout.getvalue()
+    append(log, lines_at([T0, T0 + 1]))
+    clock.time += 5
+    monitor.poll()
+    monitor.report(clock.now())
+    both = stdout.getvalue()
+    assert first and both.startswith(first) and len(both) > len(first)
+    assert "\x1b" not in both
+    assert both.count("top sections:") == 2
+
+
+def test_terminal_output_starts_with_clear_screen(tmp_path: Path) -> None:
+    """Outside --plain each report redraws the screen: it starts with the clear-screen sequence."""
+    log = tmp_path / "access.log"
+    log.write_bytes(lines_at(range(T0 - 5, T0)))
+    clock = FakeClock(T0)
+    stdout = io.StringIO()
+    monitor = Monitor(settings(log, tmp_path / "out", plain=False), stdout, Clock(clock.now, clock.sleep))
+    monitor.poll()
+    monitor.report(clock.now())
+    assert stdout.getvalue().startswith(CLEAR_SCREEN)
+    clock.time += 5
+    monitor.report(clock.now())
+    assert stdout.getvalue().count(CLEAR_SCREEN) == 2
+
+
+def test_sections_csv_is_bounded_per_report(tmp_path: Path) -> None:
+    """Many random sections give at most csv_top rows plus one `(other)` per report."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    rng = random.Random(8)
+
+    def write(now: float) -> None:
+        second = int(now)
+        append(log, b"".join(clf_line(second, path=f"/r{rng.getrandbits(40):x}/p") for _ in range(40)))
+
+    clock = FakeClock(T0, write)
+    out = tmp_path / "out"
+    csv_top = 15
+    monitor = Monitor(
+        settings(log, out, csv_top=csv_top, rule=AlertRule(threshold=1000, window=10)),
+        io.StringIO(),
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 30),
+    )
+    monitor.run()
+    stats = rows(out / "stats.csv")
+    sections = rows(out / "sections.csv")
+    by_report: dict[str, list[dict[str, str]]] = {}
+    for row in sections:
+        by_report.setdefault(row["time"], []).append(row)
+    assert len(stats) == 30 // 5
+    assert set(by_report) == {row["time"] for row in stats if int(row["requests"])}
+    for row in stats:
+        report_rows = by_report.get(row["time"], [])
+        if not int(row["requests"]):
+            continue
+        names = [r["section"] for r in report_rows]
+        assert len(report_rows) <= csv_top + 1
+        assert names.count("(other)") == 1
+        assert sum(int(r["hits"]) for r in report_rows) == int(row["requests"])
+
+
+def test_five_hundred_ticks_run_in_about_a_second(tmp_path: Path) -> None:
+    """500 one-second ticks with traffic and reports run fast under the fake clock."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+
+    def write(now: float) -> None:
+        append(log, lines_at([int(now)] * 3))
+
+    clock = FakeClock(T0, write)
+    out = tmp_path / "out"
+    monitor = Monitor(
+        settings(log, out, interval=10),
+        io.StringIO(),
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 500),
+    )
+    started = time.perf_counter()
+    monitor.run()
+    elapsed = time.perf_counter() - started
+    assert clock.now() - T0 == 500
+    assert len(rows(out / "stats.csv")) == 50
+    assert elapsed < 10.0, f"500 ticks took {elapsed:.2f} s"
