@@ -8,7 +8,7 @@ from typing import TextIO
 
 
 from analyzer.backtest import BacktestResult, backtest
-from analyzer.cli import Environment, Parser, UsageError, positive
+from analyzer.cli import Environment, Parser, UsageError, add_alert_options, positive
 from analyzer.reader import InputError, check_log
 
 
@@ -19,8 +19,7 @@ def backtest_parser() -> Parser:
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--threshold", type=positive(float), nargs="+", default=[10.0], help="one or more req/s thresholds (default 10)")
-    parser.add_argument("--window", type=positive(int), default=120, help="seconds averaged (default 120)")
-    parser.add_argument("--out", type=Path, default=Path("analyzer-out"), help="output directory (default ./analyzer-out)")
+    add_alert_options(parser)
     parser.add_argument("--max-alerts-per-week", type=positive(float), default=1.0, help="for the suggested threshold (default 1)")
     parser.add_argument("--workers", type=positive(int), default=min(2, os.cpu_count() or 1), help="parsing processes (default: up to 2)")
     return parser

@@ -61,7 +61,11 @@ def add_alert_options(parser: argparse.ArgumentParser) -> None:
 
 
 def monitor_parser() -> Parser:
-    parser = Parser(prog="python -m analyzer", description="Follow access logs: sections, stats and high-traffic alerts.")
+    parser = Parser(
+        prog="python -m analyzer",
+        description="Follow access logs: sections, stats and high-traffic alerts.",
+        epilog="other commands: backtest, generate, demo (python -m analyzer COMMAND --help)",
+    )
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
     parser.add_argument("--threshold", type=positive(float), default=10.0, help="alert above this many req/s on average (default 10)")
     parser.add_argument("--recovery", type=float, default=None, help="with hysteresis: recover only at or below this many req/s")
