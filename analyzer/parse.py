@@ -34,6 +34,9 @@ _TAIL = (
     + ")?"
 )
 LINE_PATTERNS = {"common": _HEAD, "combined": _HEAD + _TAIL}
+# What a backtest needs (time, request, status, bytes): the same lines match, but RE2 runs
+# over twice as fast without the host and user captures.
+CORE_PATTERN = _HEAD.replace("(?P<host>", "(?:").replace("(?P<user>", "(?:")
 _STRICT_COMBINED = _HEAD + _TAIL.removesuffix("?")
 
 # METHOD TARGET [PROTOCOL]; the path stops at the query string or fragment.
@@ -98,16 +101,19 @@ def _count_matches(lines: pa.Array, pattern: str) -> int:
     return int(pc.sum(pc.cast(pc.match_substring_regex(lines, pattern), pa.int64())).as_py() or 0)
 
 
-def parse(data: bytes, fmt: str = "combined") -> Parsed:
-    """Parse complete lines of a Common or Combined log; never raises on any bytes."""
+def parse(data: bytes, fmt: str = "combined", core: bool = False) -> Parsed:
+    """Parse complete lines of a Common or Combined log; never raises on any bytes.
+
+    With `core`, only time, method, path, section, protocol, status and bytes are read.
+    """
     if fmt not in LINE_PATTERNS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     lines = split_lines(data)
-    parts = pc.extract_regex(lines, LINE_PATTERNS[fmt])
+    parts = pc.extract_regex(lines, CORE_PATTERN if core else LINE_PATTERNS[fmt])
     seconds = _epoch_seconds(_field(parts, "ts"))
     # A time past year 9999 (a far-future stamp with a negative offset) has no ISO form.
     ok = parts.is_valid().to_numpy(zero_copy_only=False) & (seconds >= 0) & (seconds <= _LAST_SECOND)
-    frame = _frame(parts, seconds, ok, with_agent=fmt == "combined")
+    frame = _frame(parts, seconds, ok, fields="core" if core else fmt)
     rejected_at = np.flatnonzero(~ok)
     samples = [_strip_newline(lines[int(i)].as_py()) for i in rejected_at[:MAX_REJECT_SAMPLES]]
     return Parsed(frame, len(lines), len(rejected_at), samples, rejected_at)
@@ -183,15 +189,13 @@ def _integers(values: pa.Array, dtype: type) -> np.ndarray:
     return np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), dtype)
 
 
-def _frame(parts: pa.StructArray, seconds: np.ndarray, keep: np.ndarray, with_agent: bool) -> pd.DataFrame:
+def _frame(parts: pa.StructArray, seconds: np.ndarray, keep: np.ndarray, fields: str) -> pd.DataFrame:
     """The request frame of the rows in `keep`; string work runs once per distinct value."""
     request = _encode(_field(parts, "request"))
     split = pc.extract_regex(request.values, _REQUEST)
     path = request.derive(_field(split, "path")).categorical(keep)
     columns: dict[str, object] = {
         "time": pd.DatetimeIndex(seconds[keep].astype("datetime64[s]")).tz_localize("UTC"),
-        "host": _encode(_field(parts, "host")).categorical(keep),
-        "user": _encode(_field(parts, "user"), ("-",)).categorical(keep),
         "method": request.derive(_field(split, "method")).categorical(keep),
         "path": path,
         "section": sections_of(path),
@@ -199,10 +203,13 @@ def _frame(parts: pa.StructArray, seconds: np.ndarray, keep: np.ndarray, with_ag
         "status": _integers(_field(parts, "status"), np.int16)[keep],
         "bytes": _integers(_field(parts, "bytes"), np.int64)[keep],
     }
-    if with_agent:
+    if fields != "core":
+        columns["host"] = _encode(_field(parts, "host")).categorical(keep)
+        columns["user"] = _encode(_field(parts, "user"), ("-",)).categorical(keep)
+    if fields == "combined":
         columns["referer"] = _encode(_field(parts, "referer"), ("-", "")).categorical(keep)
         columns["user_agent"] = _encode(_field(parts, "user_agent"), ("-", "")).categorical(keep)
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns)[[name for name in COLUMNS if name in columns]]
 
 
 def seconds_of(frame: pd.DataFrame) -> np.ndarray:
