@@ -1,0 +1,178 @@
+"""Throughput of `analyzer.parse.parse` on a large Combined log, read the way a backtest reads.
+
+    python benchmarks/bench_parse.py [LOG] [--lines 1000000] [--chunk-mb 16] [--repeat 3] [--core]
+
+LOG defaults to benchmarks/data/combined-<lines>.log, made by make_log.py (in a child process,
+so its memory does not count) when missing. The file is read in chunks of complete lines and
+each chunk parsed and dropped. Prints lines/s, MB/s and peak RSS (median of --repeat runs,
+page cache warm), `wc -l` on the same file, then where the time goes: one more pass with timers
+wrapped around parse's own helpers (split_lines, the line regex, timestamps, the frame).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pyarrow.compute as pc
+
+from analyzer.parse import detect_format, parse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_log import default_path
+
+# The module, not the function `analyzer.parse` that analyzer/__init__.py re-exports.
+parse_module = sys.modules["analyzer.parse"]
+
+
+def chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
+    """The file's complete lines, about chunk_bytes at a time (a fragment waits for its end)."""
+    partial = b""
+    with open(path, "rb") as handle:
+        while data := handle.read(chunk_bytes):
+            data = partial + data
+            end = data.rfind(b"\n") + 1
+            partial = data[end:]
+            if end:
+                yield data[:end]
+    if partial:
+        yield partial
+
+
+def parse_file(path: Path, fmt: str, chunk_bytes: int, core: bool = False) -> tuple[int, int, int]:
+    """Parse every chunk; returns lines, requests and rejected lines."""
+    lines = rows = rejected = 0
+    options = {"core": True} if core else {}  # the backtest's reduced set of columns
+    for chunk in chunks(path, chunk_bytes):
+        parsed = parse(chunk, fmt, **options)
+        lines += parsed.lines
+        rows += len(parsed.frame)
+        rejected += parsed.rejected
+    return lines, rows, rejected
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+class Timers:
+    """Inclusive seconds spent in wrapped functions of analyzer.parse, by label."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.inside_frame = False
+
+    def wrap(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            if label == "extract_regex":  # the line regex, or the request regex inside _frame
+                name = "  request regex" if self.inside_frame else "line regex (pc.extract_regex)"
+            else:
+                name = label
+            outer, self.inside_frame = self.inside_frame, self.inside_frame or "_frame" in label
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.inside_frame = outer
+
+        return timed_call
+
+
+def breakdown(path: Path, fmt: str, chunk_bytes: int, core: bool) -> tuple[float, dict[str, float]]:
+    """One pass with timers around parse's helpers; restores the module afterwards."""
+    timers = Timers()
+    labels = {
+        "split_lines": "split_lines", "_epoch_seconds": "timestamps (_epoch_seconds)",
+        "_frame": "build frame (_frame)", "sections_of": "  sections_of",
+        "_categorical": "  categoricals", "_encode": "  categoricals", "_integers": "  status/bytes integers",
+    }
+    originals = {name: getattr(parse_module, name) for name in labels if hasattr(parse_module, name)}
+    pc_proxy = ModuleType("pc_timed")
+    pc_proxy.__dict__.update(pc.__dict__)
+    pc_proxy.extract_regex = timers.wrap("extract_regex", pc.extract_regex)  # type: ignore[attr-defined]
+    for name, function in originals.items():
+        setattr(parse_module, name, timers.wrap(labels[name], function))
+    parse_module.pc = pc_proxy  # type: ignore[attr-defined]
+    try:
+        read = timed(lambda: sum(len(chunk) for chunk in chunks(path, chunk_bytes)))
+        total = timed(lambda: parse_file(path, fmt, chunk_bytes, core))
+    finally:
+        for name, function in originals.items():
+            setattr(parse_module, name, function)
+        parse_module.pc = pc  # type: ignore[attr-defined]
+    timers.seconds["read chunks (I/O, no parse)"] = read
+    return total, dict(timers.seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("log", nargs="?", type=Path)
+    parser.add_argument("--lines", type=int, default=1_000_000, help="lines if generating (default 1e6)")
+    parser.add_argument("--chunk-mb", type=float, default=16.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--core", action="store_true", help="parse(core=True): the columns a backtest needs")
+    args = parser.parse_args()
+    path: Path = args.log or default_path(args.lines)
+    if not path.exists():
+        make = Path(__file__).resolve().parent / "make_log.py"
+        subprocess.run([sys.executable, str(make), str(path), "--lines", str(args.lines)], check=True)
+    chunk_bytes = int(args.chunk_mb * (1 << 20))
+    size_mb = path.stat().st_size / 1e6
+    with open(path, "rb") as handle:
+        fmt = detect_format(handle.read(1 << 16)) or "combined"
+    rss_before = peak_rss_mb()
+    print(f"file {path}: {size_mb:.1f} MB, format {fmt}{' (core columns)' if args.core else ''},"
+          f" chunks of {args.chunk_mb:g} MB")
+
+    runs, cpu = [], []
+    counts = (0, 0, 0)
+    for _ in range(args.repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        counts = parse_file(path, fmt, chunk_bytes, args.core)
+        runs.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    lines, rows, rejected = counts
+    seconds = statistics.median(runs)
+    print(f"parse: {lines:,} lines ({rows:,} requests, {rejected:,} rejected)")
+    print(f"parse: {seconds:.2f} s median of {', '.join(f'{r:.2f}' for r in runs)} "
+          f"(CPU {statistics.median(cpu):.2f} s: a wall time far above it means a busy machine)")
+    print(f"parse: {lines / seconds / 1e6:.2f} M lines/s, {size_mb / seconds:.0f} MB/s")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB (after imports: {rss_before:.0f} MB)")
+
+    wc = [timed(lambda: subprocess.run(["wc", "-l", str(path)], check=True, capture_output=True))
+          for _ in range(args.repeat)]
+    wc_s = statistics.median(wc)
+    print(f"wc -l: {wc_s:.3f} s, {lines / wc_s / 1e6:.1f} M lines/s ({seconds / wc_s:.0f}x the parse speed)")
+
+    total, parts = breakdown(path, fmt, chunk_bytes, args.core)
+    print(f"breakdown (one instrumented pass, {total:.2f} s; indented items are inside _frame):")
+    order = [
+        "split_lines", "line regex (pc.extract_regex)", "timestamps (_epoch_seconds)", "build frame (_frame)",
+        "  request regex", "  categoricals", "  sections_of", "  status/bytes integers",
+        "read chunks (I/O, no parse)",
+    ]
+    for name, spent in sorted(parts.items(), key=lambda item: order.index(item[0])):
+        print(f"  {name:<32} {spent:6.2f} s  {100 * spent / total:5.1f} %")
+    top = [name for name in parts if not name.startswith("  ") and not name.startswith("read")]
+    rest = total - sum(parts[name] for name in top)
+    print(f"  {'rest (read, filter, validity)':<32} {rest:6.2f} s  {100 * rest / total:5.1f} %")
+
+
+if __name__ == "__main__":
+    main()
