@@ -34,7 +34,6 @@ from analyzer.timeline import (
     transitions,
 )
 
-
 Progress = Callable[[int, int, int, float], None]  # lines, bytes read, bytes in all, seconds
 
 

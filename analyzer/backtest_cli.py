@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TextIO
-
 
 from analyzer.backtest import BacktestResult, backtest
 from analyzer.cli import Environment, Parser, UsageError, add_alert_options, positive

@@ -35,6 +35,7 @@ class ChunkBuckets:
     sizes: pd.Series  # index (bucket, size bin) -> requests
     leading_rejected: int  # rejected lines before the chunk's first good line
     last_bucket: int | None  # bucket of the chunk's last good line, in file order
+    first_bucket: int | None = None  # bucket of the chunk's first good line, in file order
 
 
 def size_bins(sizes: np.ndarray) -> np.ndarray:
@@ -79,6 +80,7 @@ def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
         sizes=_pair_counts(buckets, row_bucket, size_bins(sizes), np.arange(64 * BINS_PER_OCTAVE)),
         leading_rejected=leading,
         last_bucket=int(buckets[row_bucket[-1]]) if len(frame) else None,
+        first_bucket=int(buckets[row_bucket[0]]) if len(frame) else None,
     )
 
 
@@ -127,7 +129,7 @@ class BucketMerger:
         self.closed_before: int | None = None  # buckets before this were written out
         self.newest: int | None = None
         self.last_bucket: int | None = None  # of the last good line so far, in file order
-        self.orphans = 0  # rejected lines with no good line anywhere before or in their chunk
+        self.orphans = 0  # rejected lines with no good line before them, waiting for the first one
 
     def add(self, chunk: ChunkBuckets) -> Closed | None:
         """Take a chunk; return the reports that are now final (None if none are)."""
@@ -151,17 +153,22 @@ class BucketMerger:
         return self._close(None)
 
     def _place_leading(self, chunk: ChunkBuckets) -> None:
-        """Rejected lines at a chunk's start belong to the previous chunk's last good line."""
-        if not chunk.leading_rejected:
+        """Rejected lines at a chunk's start belong to the previous chunk's last good line.
+
+        Those before any good line of the input wait for the first one and go to its report.
+        """
+        rejected = chunk.leading_rejected + self.orphans
+        if not rejected:
             return
-        target = self.last_bucket if self.last_bucket is not None else chunk.last_bucket
+        target = self.last_bucket if self.last_bucket is not None else chunk.first_bucket
         if target is None:
-            self.orphans += chunk.leading_rejected
+            self.orphans = rejected
             return
+        self.orphans = 0
         if self.closed_before is not None and target < self.closed_before:
             target = self.newest or target
         extra = pd.DataFrame({c: [0] for c in TOTAL_COLUMNS}, index=pd.Index([target], name="bucket"))
-        extra["rejected"] = chunk.leading_rejected
+        extra["rejected"] = rejected
         self.totals.append(extra)
 
     def _late_to_newest(

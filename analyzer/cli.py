@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     try:
         if argv and argv[0] in COMMANDS:
-            from analyzer import commands  # noqa: PLC0415 - only the chosen command's imports
+            from analyzer import commands
 
             return commands.run(argv[0], argv[1:], env)
         return run_monitor(argv, env)

@@ -90,6 +90,6 @@ def run(command: str, argv: list[str], env: Environment) -> int:
         return run_generate(argv, env)
     if command == "demo":
         return run_demo(argv, env)
-    from analyzer.backtest_cli import run_backtest  # noqa: PLC0415
+    from analyzer.backtest_cli import run_backtest
 
     return run_backtest(argv, env)

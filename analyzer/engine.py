@@ -17,7 +17,6 @@ from analyzer.parse import MAX_REJECT_SAMPLES, Parsed, empty_frame, seconds_of
 from analyzer.stats import Summary, summarize
 from analyzer.window import Window, concat_frames
 
-
 MAX_CATCH_UP = 86_400  # seconds of history the first check may replay
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from fractions import Fraction
 
 import numpy as np
 
@@ -23,14 +22,14 @@ DISTRIBUTION = (50, 90, 99, 99.9)
 
 def merge_counts(seconds: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Add up (second, hits) pairs from many chunks: sorted unique seconds and their hits."""
-    if not seconds:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    all_seconds = np.concatenate(seconds)
-    all_counts = np.concatenate(counts)
+    all_seconds = np.concatenate([np.zeros(0, np.int64), *seconds])
+    all_counts = np.concatenate([np.zeros(0, np.int64), *counts])
+    if len(all_seconds) == 0:  # no chunk had a good line (an input of blank or rejected lines)
+        return all_seconds, all_counts
     order = np.argsort(all_seconds, kind="stable")
     all_seconds, all_counts = all_seconds[order], all_counts[order]
     starts = np.flatnonzero(np.r_[True, np.diff(all_seconds) != 0])
-    return all_seconds[starts], np.add.reduceat(all_counts, starts) if len(starts) else all_counts
+    return all_seconds[starts], np.add.reduceat(all_counts, starts)
 
 
 @dataclass(frozen=True)
@@ -142,6 +141,9 @@ def suggest_threshold(timeline: Timeline, max_per_week: float) -> float:
     An alert fires once per up-crossing of the limit L: a second with hits > L whose
     previous second had hits <= L. Counting those for every candidate L at once is two
     sorted searches, so the answer comes from the data, not a scan of guesses.
+    The count only changes at the candidates, so the lowest threshold is the rounded-up
+    threshold of a candidate; rounding up to 0.01 can raise the rule's whole-number limit
+    (floor(threshold * W)) past the candidate when W > 100, so the count is taken there.
     """
     totals = timeline.totals()
     previous = np.r_[0, totals[:-1]]
@@ -149,7 +151,8 @@ def suggest_threshold(timeline: Timeline, max_per_week: float) -> float:
     rising = real & (totals > previous)
     low, high = np.sort(previous[rising]), np.sort(totals[rising])
     candidates = np.unique(np.r_[0, low, high])
-    fired = np.searchsorted(low, candidates, side="right") - np.searchsorted(high, candidates, side="right")
+    hundredths = np.maximum(-(-candidates * 100 // timeline.window), 1)  # ceil(L / W) in 0.01 steps
+    limits = hundredths * timeline.window // 100  # the on limit of that threshold
+    fired = np.searchsorted(low, limits, side="right") - np.searchsorted(high, limits, side="right")
     allowed = max_per_week * timeline.span / SECONDS_PER_WEEK
-    limit = int(candidates[np.argmax(fired <= allowed)])  # the last candidate fires 0 times
-    return math.ceil(Fraction(limit * 100, timeline.window)) / 100 or 0.01
+    return int(hundredths[np.argmax(fired <= allowed)]) / 100  # the last candidate fires 0 times
