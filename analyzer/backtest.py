@@ -10,9 +10,11 @@ that add up exactly, so the result never depends on chunk boundaries or line ord
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,7 @@ import pandas as pd
 from analyzer.alerts import AlertRule, Transition
 from analyzer.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
 from analyzer.parse import parse
-from analyzer.reader import CHUNK_BYTES, Chunk, check_log, open_log, read_chunks, total_size
+from analyzer.reader import CHUNK_BYTES, Piece, check_log, pieces, total_size
 from analyzer.sinks import ALERT_FIELDS, CsvSink, alert_row, write_closed
 from analyzer.timeline import (
     Timeline,
@@ -68,38 +70,37 @@ class BacktestResult:
         return pd.Series(self.timeline.totals()[real] / self.window, index=index, name="average")
 
 
-def parse_chunk(data: bytes) -> tuple[ChunkBuckets, int, int]:
-    """One chunk into bucket sums (runs in a worker process); also its lines and rejected."""
-    parsed = parse(data, core=True)  # hosts, users, referers and agents are not needed
+def parse_piece(piece: Piece) -> tuple[ChunkBuckets, int, int]:
+    """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
+    parsed = parse(piece.read(), core=True)  # hosts, users, referers and agents are not needed
     return chunk_buckets(parsed), parsed.lines, parsed.rejected
 
 
-def stream(paths: list[str], chunk_bytes: int) -> Iterator[Chunk]:
-    """Chunks of every file in order; `consumed` counts compressed bytes over all files."""
+def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
+    """Pieces of every file in order, each with the bytes of all inputs consumed up to it."""
     done = 0
     for path in paths:
-        with open_log(path) as handle:
-            last = 0
-            for chunk in read_chunks(handle, path, chunk_bytes):
-                last = chunk.consumed
-                yield Chunk(chunk.data, path, done + chunk.consumed)
-            done += max(last, 0)
+        for piece in pieces(path, chunk_bytes):
+            yield piece, done + piece.end
+        done += os.path.getsize(path)
 
 
-def _parsed_in_order(chunks: Iterable[Chunk], executor: Executor | None) -> Iterator[tuple[Chunk, tuple[ChunkBuckets, int, int]]]:
-    """Parse chunks, in a pool when given one, keeping file order and a bounded backlog."""
+def _parsed_in_order(
+    work: Iterable[tuple[Piece, int]], executor: Executor | None, backlog_size: int = 4
+) -> Iterator[tuple[int, tuple[ChunkBuckets, int, int]]]:
+    """Parse pieces, in a pool when given one, keeping file order and a bounded backlog."""
     if executor is None:
-        for chunk in chunks:
-            yield chunk, parse_chunk(chunk.data)
+        for piece, consumed in work:
+            yield consumed, parse_piece(piece)
         return
-    backlog: list[tuple[Chunk, object]] = []
-    for chunk in chunks:
-        backlog.append((chunk, executor.submit(parse_chunk, chunk.data)))
-        if len(backlog) > 3:
-            first, future = backlog.pop(0)
-            yield first, future.result()  # type: ignore[attr-defined]
-    for first, future in backlog:
-        yield first, future.result()  # type: ignore[attr-defined]
+    backlog: deque[tuple[int, Future[tuple[ChunkBuckets, int, int]]]] = deque()
+    for piece, consumed in work:
+        backlog.append((consumed, executor.submit(parse_piece, piece)))
+        if len(backlog) > backlog_size:  # bounded: memory stays a few pieces per worker
+            done, future = backlog.popleft()
+            yield done, future.result()
+    for done, future in backlog:
+        yield done, future.result()
 
 
 def backtest(
@@ -124,9 +125,11 @@ def backtest(
     reports: list[pd.DataFrame] = []
     lines = rejected = 0
     size, started = total_size(names), time.perf_counter()
-    executor = ProcessPoolExecutor(workers) if workers > 1 else None
+    # Worker processes pay off only on inputs of several chunks.
+    executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
     try:
-        for chunk, (buckets, chunk_lines, chunk_rejected) in _parsed_in_order(stream(names, chunk_bytes), executor):
+        parsed = _parsed_in_order(stream(names, chunk_bytes), executor, 2 * workers)
+        for consumed, (buckets, chunk_lines, chunk_rejected) in parsed:
             lines += chunk_lines
             rejected += chunk_rejected
             seconds.append(buckets.seconds)
@@ -136,10 +139,10 @@ def backtest(
                 seconds, hits = [merged[0]], [merged[1]]
             _keep(merger.add(buckets), reports, out)
             if progress:
-                progress(lines, chunk.consumed, size, time.perf_counter() - started)
+                progress(lines, consumed, size, time.perf_counter() - started)
     finally:
         if executor:
-            executor.shutdown()
+            executor.shutdown(cancel_futures=True)
     _keep(merger.finish(), reports, out)
     timeline = build_timeline(*merge_counts(seconds, hits), window)
     found_by_rule = [transitions(timeline, rule) for rule in rules]

@@ -75,10 +75,13 @@ def run_backtest(argv: list[str], env: Environment) -> int:
     except InputError as error:
         raise UsageError(str(error)) from None
     progress = progress_printer(env.stderr) if env.is_terminal(env.stderr) else None
-    result = backtest(
-        args.files, args.threshold, args.window, out=args.out,
-        max_alerts_per_week=args.max_alerts_per_week, workers=args.workers, progress=progress,  # type: ignore[arg-type]
-    )
+    try:
+        result = backtest(
+            args.files, args.threshold, args.window, out=args.out,
+            max_alerts_per_week=args.max_alerts_per_week, workers=args.workers, progress=progress,  # type: ignore[arg-type]
+        )
+    except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
+        raise UsageError(str(error)) from None
     if progress:
         env.stderr.write("\n")
     env.stdout.write(render_result(result, args.max_alerts_per_week))

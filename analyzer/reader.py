@@ -79,6 +79,61 @@ def read_chunks(handle: BinaryIO, name: str, chunk_bytes: int = CHUNK_BYTES) -> 
         yield Chunk(carry + b"\n", name, raw.tell())
 
 
+@dataclass(frozen=True)
+class Piece:
+    """Where a chunk of complete lines is: already read (gzip), or a byte range of a plain file.
+
+    A range is tiny to send to a worker process, which reads it itself: the parent never
+    copies the bytes of a plain file.
+    """
+
+    path: str
+    start: int
+    end: int  # for progress: bytes of the file on disk consumed up to here
+    data: bytes | None = None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.start)
+                data = handle.read(self.end - self.start)
+        except OSError as error:
+            raise InputError(f"{self.path}: cannot read: {error.strerror}") from None
+        return data if data.endswith(b"\n") or not data else data + b"\n"
+
+
+def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
+    """The file cut into pieces of about chunk_bytes, each ending at a line's end."""
+    try:
+        with open_log(path) as handle:
+            if isinstance(handle, gzip.GzipFile):
+                for chunk in read_chunks(handle, path, chunk_bytes):
+                    yield Piece(path, 0, chunk.consumed, chunk.data)
+                return
+            yield from _ranges(handle, path, chunk_bytes)
+    except (OSError, EOFError) as error:  # a truncated or corrupt gzip, a vanished file
+        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+
+
+def _ranges(handle: BinaryIO, path: str, chunk_bytes: int) -> Iterator[Piece]:
+    size = handle.seek(0, os.SEEK_END)
+    start = 0
+    while start < size:
+        end = min(start + chunk_bytes, size)
+        handle.seek(end)
+        while end < size:  # move the cut to the end of the line it falls in
+            block = handle.read(1 << 16)
+            newline = block.find(b"\n")
+            if newline >= 0:
+                end += newline + 1
+                break
+            end += len(block)
+        yield Piece(path, start, end)
+        start = end
+
+
 def total_size(paths: list[str]) -> int:
     """Bytes on disk of all inputs, for progress."""
     return sum(os.path.getsize(path) for path in paths)

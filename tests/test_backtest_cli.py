@@ -196,3 +196,15 @@ def test_real_run_over_a_gzip_and_a_plain_file(tmp_path: Path) -> None:
     ]
     assert {a["threshold"] for a in alerts} == {"1", "5"}
     assert alerts[0]["time"] == "2026-01-01T00:00:17Z" and alerts[0]["threshold"] == "1"
+
+
+def test_a_gzip_truncated_past_its_head_exits_2_with_one_line(tmp_path: Path) -> None:
+    """Damage found mid-way (past what the up-front check reads) is one line and exit 2."""
+    log = b"".join(clf_line(1_764_300_000 + i // 50, path=f"/p{i}/x") for i in range(40_000))
+    whole = gzip.compress(log)
+    path = tmp_path / "access.log.gz"
+    path.write_bytes(whole[: len(whole) * 3 // 4])
+    env = environment()
+    assert run([str(path), "--out", str(tmp_path / "out"), "--workers", "1"], env) == 2
+    err = text(env.stderr)
+    assert err.count("\n") == 1 and "access.log.gz: cannot read" in err

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from analyzer.reader import GZIP_MAGIC, InputError, check_log, open_log, read_chunks, total_size
+from analyzer.reader import GZIP_MAGIC, InputError, check_log, open_log, pieces, read_chunks, total_size
 from tests.conftest import lines_at
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -135,3 +135,33 @@ def test_check_log_tells_common_from_combined(tmp_path: Path) -> None:
     path = tmp_path / "common.log"
     path.write_bytes(b"".join(line.split(b' "-" "test-agent"')[0] + b"\n" for line in LOG.splitlines()))
     assert check_log(str(path)) == "common"
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seconds=st.lists(st.integers(0, 50), min_size=1, max_size=60),
+    chunk_bytes=st.integers(1, 400),
+    final_newline=st.booleans(),
+)
+def test_pieces_cut_plain_files_at_line_ends_and_cover_every_byte(
+    tmp_path_factory: pytest.TempPathFactory, seconds: list[int], chunk_bytes: int, final_newline: bool
+) -> None:
+    """Byte ranges of a plain file join back to the file, each ending at a newline."""
+    data = lines_at([1_764_300_000 + s for s in seconds])
+    data = data if final_newline else data[:-1]
+    path = tmp_path_factory.mktemp("pieces") / "access.log"
+    path.write_bytes(data)
+    cut = list(pieces(str(path), chunk_bytes))
+    assert all(piece.data is None for piece in cut)  # read by the worker, not the parent
+    assert b"".join(piece.read() for piece in cut) == (data if final_newline else data + b"\n")
+    assert [piece.start for piece in cut[1:]] == [piece.end for piece in cut[:-1]]
+    assert cut[-1].end == len(data)
+
+
+def test_a_truncated_gzip_is_one_clear_input_error(tmp_path: Path) -> None:
+    """A gzip cut short mid-stream is reported with its path, not as a traceback."""
+    path = tmp_path / "access.log.gz"
+    whole = gzip.compress(os.urandom(1 << 20).hex().encode())
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="access.log.gz: cannot read"):
+        list(pieces(str(path), 1 << 16))
