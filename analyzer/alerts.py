@@ -115,8 +115,7 @@ def check(
     before = np.concatenate(([was_on], states[:-1]))
     changed = np.flatnonzero(states != before)
     found = [
-        Transition(start + int(i), ALERT if states[i] else RECOVERED, int(totals[i]), rule)
-        for i in changed
+        Transition(start + int(i), ALERT if states[i] else RECOVERED, int(totals[i]), rule) for i in changed
     ]
     return found, bool(states[-1])
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +158,10 @@ def backtest(
         timeline=timeline,
         transitions=_transition_frame([t for found, _ in found_by_rule for t in found]),
         episodes=pd.DataFrame(
-            [vars(episodes(found, on, timeline, rule)) for (found, on), rule in zip(found_by_rule, rules, strict=True)]
+            [
+                vars(episodes(found, on, timeline, rule))
+                for (found, on), rule in zip(found_by_rule, rules, strict=True)
+            ]
         ),
         distribution=average_distribution(timeline),
         suggested_threshold=suggest_threshold(timeline, max_alerts_per_week) if len(timeline.axis) else 0.0,

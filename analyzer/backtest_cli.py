@@ -16,10 +16,26 @@ def backtest_parser() -> Parser:
         description="Replay historical logs (plain or .gz, in the order given) through the alert check.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--threshold", type=positive(float), nargs="+", default=[10.0], help="one or more req/s thresholds (default 10)")
+    parser.add_argument(
+        "--threshold",
+        type=positive(float),
+        nargs="+",
+        default=[10.0],
+        help="one or more req/s thresholds (default 10)",
+    )
     add_alert_options(parser)
-    parser.add_argument("--max-alerts-per-week", type=positive(float), default=1.0, help="for the suggested threshold (default 1)")
-    parser.add_argument("--workers", type=positive(int), default=min(2, os.cpu_count() or 1), help="parsing processes (default: up to 2)")
+    parser.add_argument(
+        "--max-alerts-per-week",
+        type=positive(float),
+        default=1.0,
+        help="for the suggested threshold (default 1)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive(int),
+        default=min(2, os.cpu_count() or 1),
+        help="parsing processes (default: up to 2)",
+    )
     return parser
 
 
@@ -30,7 +46,8 @@ def progress_printer(stream: TextIO) -> object:
         rate = lines / elapsed if elapsed > 0 else 0.0
         left = (total - done) / (done / elapsed) if done and elapsed > 0 else 0.0
         stream.write(
-            f"\r{lines:,} lines, {done / 1e6:,.0f} of {total / 1e6:,.0f} MB, {rate:,.0f} lines/s, {left:,.0f} s left  "
+            f"\r{lines:,} lines, {done / 1e6:,.0f} of {total / 1e6:,.0f} MB, "
+            f"{rate:,.0f} lines/s, {left:,.0f} s left  "
         )
         stream.flush()
 
@@ -50,12 +67,14 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
         f"{result.lines:,} lines: {result.requests:,} requests, {result.rejected:,} rejected, "
         f"{result.late:,} late; {duration(span)} of traffic; window {result.window} s",
         "",
-        f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} {'share':>7} {'short<5m':>9} {'on at end':>10}",
+        f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} "
+        f"{'share':>7} {'short<5m':>9} {'on at end':>10}",
     ]
-    for row in result.episodes.itertuples():
+    for row in result.episodes.to_dict("records"):
         lines.append(
-            f"{row.threshold:>10g} {row.alerts:>7,} {duration(row.seconds_in_alert):>10} "
-            f"{duration(row.longest):>10} {row.share:>7.2%} {row.short:>9,} {'yes' if row.on_at_end else 'no':>10}"
+            f"{row['threshold']:>10g} {row['alerts']:>7,} {duration(row['seconds_in_alert']):>10} "
+            f"{duration(row['longest']):>10} {row['share']:>7.2%} {row['short']:>9,} "
+            f"{'yes' if row['on_at_end'] else 'no':>10}"
         )
     dist = "  ".join(f"{name} {value:.2f}" for name, value in result.distribution.items())
     lines += [
@@ -77,8 +96,13 @@ def run_backtest(argv: list[str], env: Environment) -> int:
     progress = progress_printer(env.stderr) if env.is_terminal(env.stderr) else None
     try:
         result = backtest(
-            args.files, args.threshold, args.window, out=args.out,
-            max_alerts_per_week=args.max_alerts_per_week, workers=args.workers, progress=progress,  # type: ignore[arg-type]
+            args.files,
+            args.threshold,
+            args.window,
+            out=args.out,
+            max_alerts_per_week=args.max_alerts_per_week,
+            workers=args.workers,
+            progress=progress,  # type: ignore[arg-type]
         )
     except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
         raise UsageError(str(error)) from None

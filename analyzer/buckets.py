@@ -221,11 +221,13 @@ def _top_sections(sections: pd.Series, limit: int) -> pd.DataFrame:
     frame["section"] = frame["section"].astype(str)
     frame = frame.sort_values(["bucket", "hits", "section"], ascending=[True, False, True], kind="stable")
     rank = frame.groupby("bucket").cumcount()
-    rest = frame[rank >= limit].groupby("bucket", as_index=False)["hits"].sum()
+    rest = pd.DataFrame(frame[rank >= limit].groupby("bucket", as_index=False)["hits"].sum())
     rest["section"] = OTHER
     rest["order"] = limit
-    top = frame[rank < limit].assign(order=rank[rank < limit])
-    both = pd.concat([top, rest], ignore_index=True).sort_values(["bucket", "order"], kind="stable")
+    top = pd.DataFrame(frame[rank < limit].assign(order=rank[rank < limit]))
+    both: pd.DataFrame = pd.concat([top, rest], ignore_index=True).sort_values(
+        ["bucket", "order"], kind="stable"
+    )
     return both[["bucket", "section", "hits"]].reset_index(drop=True)
 
 
@@ -237,7 +239,9 @@ def _percentiles(sizes: pd.Series) -> pd.DataFrame:
     columns = {}
     for p in PERCENTILES:
         reached = frame[cumulative >= p / 100 * total]
-        columns[f"size_p{p}"] = reached.groupby("bucket")["bin"].first().pipe(
-            lambda bins: pd.Series(bin_value(bins.to_numpy()), index=bins.index)
+        columns[f"size_p{p}"] = (
+            reached.groupby("bucket")["bin"]
+            .first()
+            .pipe(lambda bins: pd.Series(bin_value(bins.to_numpy()), index=bins.index))
         )
     return pd.DataFrame(columns)

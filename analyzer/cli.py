@@ -57,7 +57,9 @@ def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 def add_alert_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=positive(int), default=120, help="seconds averaged (default 120)")
-    parser.add_argument("--out", type=Path, default=Path("analyzer-out"), help="output directory (default ./analyzer-out)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("analyzer-out"), help="output directory (default ./analyzer-out)"
+    )
 
 
 def monitor_parser() -> Parser:
@@ -67,16 +69,36 @@ def monitor_parser() -> Parser:
         epilog="other commands: backtest, generate, demo (python -m analyzer COMMAND --help)",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
-    parser.add_argument("--threshold", type=positive(float), default=10.0, help="alert above this many req/s on average (default 10)")
-    parser.add_argument("--recovery", type=float, default=None, help="with hysteresis: recover only at or below this many req/s")
+    parser.add_argument(
+        "--threshold",
+        type=positive(float),
+        default=10.0,
+        help="alert above this many req/s on average (default 10)",
+    )
+    parser.add_argument(
+        "--recovery",
+        type=float,
+        default=None,
+        help="with hysteresis: recover only at or below this many req/s",
+    )
     add_alert_options(parser)
-    parser.add_argument("--interval", type=positive(int), default=10, help="seconds between reports (default 10)")
-    parser.add_argument("--lateness", type=int, default=5, help="seconds a line may arrive after its timestamp (default 5)")
-    parser.add_argument("--format", choices=FORMAT_CHOICES, default="auto", help="log format (default: detected)")
-    parser.add_argument("--plain", action="store_true", help="append-only text (also when stdout is not a terminal)")
+    parser.add_argument(
+        "--interval", type=positive(int), default=10, help="seconds between reports (default 10)"
+    )
+    parser.add_argument(
+        "--lateness", type=int, default=5, help="seconds a line may arrive after its timestamp (default 5)"
+    )
+    parser.add_argument(
+        "--format", choices=FORMAT_CHOICES, default="auto", help="log format (default: detected)"
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="append-only text (also when stdout is not a terminal)"
+    )
     parser.add_argument("--wait", action="store_true", help="wait for files that do not exist yet")
     parser.add_argument("--top", type=positive(int), default=10, help="sections and hosts shown (default 10)")
-    parser.add_argument("--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)")
+    parser.add_argument(
+        "--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)"
+    )
     return parser
 
 
@@ -113,9 +135,15 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
     except ValueError as error:
         raise UsageError(str(error)) from None
     return Settings(
-        paths=args.files, rule=rule, interval=args.interval, lateness=args.lateness,
-        fmt=args.format, out=args.out, plain=args.plain or not env.is_terminal(env.stdout),
-        top=args.top, csv_top=args.csv_top,
+        paths=args.files,
+        rule=rule,
+        interval=args.interval,
+        lateness=args.lateness,
+        fmt=args.format,
+        out=args.out,
+        plain=args.plain or not env.is_terminal(env.stdout),
+        top=args.top,
+        csv_top=args.csv_top,
     )
 
 

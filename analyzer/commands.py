@@ -26,19 +26,38 @@ def burst(text: str) -> Burst:
 
 
 def generate_parser() -> Parser:
-    parser = Parser(prog="python -m analyzer generate", description="Append realistic Combined traffic to FILE in real time.")
+    parser = Parser(
+        prog="python -m analyzer generate",
+        description="Append realistic Combined traffic to FILE in real time.",
+    )
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("--rate", type=positive(float), default=5.0, help="requests per second (default 5)")
-    parser.add_argument("--duration", type=positive(float), default=None, help="seconds to run (default: until Ctrl-C)")
-    parser.add_argument("--burst", type=burst, action="append", default=[], metavar="START:DURATION:RATE", help="a burst, e.g. 30:60:25 (repeatable)")
+    parser.add_argument(
+        "--duration", type=positive(float), default=None, help="seconds to run (default: until Ctrl-C)"
+    )
+    parser.add_argument(
+        "--burst",
+        type=burst,
+        action="append",
+        default=[],
+        metavar="START:DURATION:RATE",
+        help="a burst, e.g. 30:60:25 (repeatable)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable traffic")
     return parser
 
 
 def demo_parser() -> Parser:
-    parser = Parser(prog="python -m analyzer demo", description="Generated traffic with a burst, followed by the monitor: an alert fires and recovers.")
-    parser.add_argument("--duration", type=positive(float), default=None, help="seconds to run (default: until Ctrl-C)")
-    parser.add_argument("--out", type=Path, default=None, help="output directory (default: beside the temporary log)")
+    parser = Parser(
+        prog="python -m analyzer demo",
+        description="Generated traffic with a burst, followed by the monitor: an alert fires and recovers.",
+    )
+    parser.add_argument(
+        "--duration", type=positive(float), default=None, help="seconds to run (default: until Ctrl-C)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: beside the temporary log)"
+    )
     parser.add_argument("--plain", action="store_true", help="append-only text")
     return parser
 
@@ -46,7 +65,9 @@ def demo_parser() -> Parser:
 def run_generate(argv: list[str], env: Environment) -> int:
     args = generate_parser().parse_args(argv)
     try:
-        written = generate(args.file, args.rate, args.duration, tuple(args.burst), args.seed, env.now, env.sleep)
+        written = generate(
+            args.file, args.rate, args.duration, tuple(args.burst), args.seed, env.now, env.sleep
+        )
     except OSError as error:
         raise UsageError(f"{args.file}: cannot write: {error.strerror}") from None
     env.stdout.write(f"wrote {written} lines to {args.file}\n")
@@ -69,13 +90,24 @@ def run_demo(argv: list[str], env: Environment) -> int:
     started = env.now()
     writer = threading.Thread(
         target=generate,
-        kwargs={"path": str(log), "rate": DEMO_BASE_RATE, "duration": args.duration, "bursts": (DEMO_BURST,), "seed": 7},
+        kwargs={
+            "path": str(log),
+            "rate": DEMO_BASE_RATE,
+            "duration": args.duration,
+            "bursts": (DEMO_BURST,),
+            "seed": 7,
+        },
         daemon=True,
     )
     writer.start()
     settings = Settings(
-        paths=[str(log)], rule=DEMO_RULE, interval=5, lateness=2, out=out,
-        plain=args.plain or not env.is_terminal(env.stdout), title=f"analyzer demo: {log}",
+        paths=[str(log)],
+        rule=DEMO_RULE,
+        interval=5,
+        lateness=2,
+        out=out,
+        plain=args.plain or not env.is_terminal(env.stdout),
+        title=f"analyzer demo: {log}",
     )
 
     def stop() -> bool:

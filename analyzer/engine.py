@@ -100,7 +100,9 @@ class Engine:
         """Check every second not yet checked up to the horizon; return the transitions."""
         horizon = self.horizon(now)
         seconds = self.window.seconds()
-        start = self.evaluated_to + 1 if self.evaluated_to is not None else self._first_second(seconds, horizon)
+        start = (
+            self.evaluated_to + 1 if self.evaluated_to is not None else self._first_second(seconds, horizon)
+        )
         if start > horizon:
             return []
         found, self.alert_on = check_seconds(seconds, start, horizon, self.alert_on, self.rule)

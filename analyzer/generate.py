@@ -15,9 +15,26 @@ from datetime import UTC, datetime
 import numpy as np
 
 SECTIONS = (
-    "/", "/pages", "/api", "/static", "/images", "/blog", "/search", "/login", "/account",
-    "/cart", "/checkout", "/products", "/docs", "/help", "/news", "/about", "/feed",
-    "/admin", "/wp-login.php", "/favicon.ico",
+    "/",
+    "/pages",
+    "/api",
+    "/static",
+    "/images",
+    "/blog",
+    "/search",
+    "/login",
+    "/account",
+    "/cart",
+    "/checkout",
+    "/products",
+    "/docs",
+    "/help",
+    "/news",
+    "/about",
+    "/feed",
+    "/admin",
+    "/wp-login.php",
+    "/favicon.ico",
 )
 LEAVES = ("index", "create", "list", "view", "edit", "item", "logo.png", "app.js", "style.css", "42")
 METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE")
@@ -26,7 +43,8 @@ STATUSES = (200, 304, 301, 404, 403, 500, 502, 201)
 STATUS_WEIGHTS = (0.78, 0.07, 0.03, 0.07, 0.01, 0.02, 0.01, 0.01)
 AGENTS = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Safari/605.1.15",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
     "curl/8.5.0",
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -121,7 +139,9 @@ def generate(
     return written
 
 
-def backfill(path: str, rate: float, seconds: int, end: int, bursts: tuple[Burst, ...] = (), seed: int = 0) -> int:
+def backfill(
+    path: str, rate: float, seconds: int, end: int, bursts: tuple[Burst, ...] = (), seed: int = 0
+) -> int:
     """Write `seconds` seconds of traffic ending before `end` at once (for sample logs)."""
     rng = np.random.default_rng(seed)
     written = 0

@@ -69,8 +69,12 @@ class Monitor:
         self.outputs = Outputs(settings.out)
         history = read_history(settings.out / "alerts.csv", settings.rule)
         self.engine = Engine(
-            settings.rule, settings.lateness, restored_state(history), history,
-            settings.top, settings.csv_top,
+            settings.rule,
+            settings.lateness,
+            restored_state(history),
+            history,
+            settings.top,
+            settings.csv_top,
         )
         self.formats = {path: choose_format(path, settings.fmt) for path in settings.paths}
         self.followers = [Follower(path) for path in settings.paths]

@@ -28,11 +28,7 @@ _HEAD = (
     + r" (?P<status>[0-9]{3}|-) (?P<bytes>[0-9]+|-)"
 )
 _TAIL = (
-    "(?: "
-    + _QUOTED.replace("(", "(?P<referer>", 1)
-    + " "
-    + _QUOTED.replace("(", "(?P<user_agent>", 1)
-    + ")?"
+    "(?: " + _QUOTED.replace("(", "(?P<referer>", 1) + " " + _QUOTED.replace("(", "(?P<user_agent>", 1) + ")?"
 )
 LINE_PATTERNS = {"common": _HEAD, "combined": _HEAD + _TAIL}
 # What a backtest needs (time, request, status, bytes): the same lines match, and with at
@@ -46,8 +42,17 @@ _TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
 MAX_REJECT_SAMPLES = 5
 
 COLUMNS = (
-    "time", "host", "user", "method", "path", "section", "protocol",
-    "status", "bytes", "referer", "user_agent",
+    "time",
+    "host",
+    "user",
+    "method",
+    "path",
+    "section",
+    "protocol",
+    "status",
+    "bytes",
+    "referer",
+    "user_agent",
 )
 
 
@@ -136,7 +141,7 @@ def _extract(lines: pa.Array, pattern: str) -> pa.StructArray:
     matched = None
     for start in range(0, len(names), _ONE_PASS_GROUPS):
         keep = set(names[start : start + _ONE_PASS_GROUPS])
-        only_keep = _GROUP.sub(lambda m, keep=keep: m[0] if m[1] in keep else "(?:", pattern)
+        only_keep = _GROUP.sub(lambda m, keep=keep: m[0] if m[1] in keep else "(?:", pattern)  # type: ignore[misc]
         part = pc.extract_regex(lines, only_keep)
         matched = part.is_valid()
         fields.update((name, part.field(name)) for name in keep)
@@ -166,7 +171,7 @@ def _epoch_seconds(timestamps: pa.Array) -> np.ndarray:
     encoded = pc.dictionary_encode(timestamps)
     uniques = pd.Series(encoded.dictionary.to_pandas(), dtype=object)
     parsed = pd.to_datetime(uniques, format=_TIME_FORMAT, utc=True, errors="coerce")
-    unique_seconds = np.asarray(parsed.dt.as_unit("s").array.asi8, np.int64)
+    unique_seconds = np.asarray(parsed.dt.as_unit("s").array.asi8, np.int64)  # type: ignore[attr-defined]
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     lookup = np.append(unique_seconds, _NO_TIME)  # code -1 (no match) -> _NO_TIME
     return np.asarray(lookup[codes], np.int64)

@@ -50,16 +50,15 @@ def summary_lines(label: str, summary: Summary) -> list[str]:
 
 def sections_table(report: Report, top: int) -> list[str]:
     recent, window = report.interval, report.window
-    lines = [f"  {'section':<40} {'last ' + str(recent.seconds) + ' s':>18} {'last ' + str(window.seconds) + ' s':>18}"]
+    recent_label, window_label = f"last {recent.seconds} s", f"last {window.seconds} s"
+    lines = [f"  {'section':<40} {recent_label:>18} {window_label:>18}"]
     names = [name for name in window.sections.index if name != "(other)"][:top]
     names += [name for name in recent.sections.index if name not in names and name != "(other)"][
         : max(0, top - len(names))
     ]
     for name in names:
-        lines.append(
-            f"  {printable(name, 40):<40} {_share(recent, name):>18} {_share(window, name):>18}"
-        )
-    return lines if names else lines + ["  (no requests)"]
+        lines.append(f"  {printable(name, 40):<40} {_share(recent, name):>18} {_share(window, name):>18}")
+    return lines if names else [*lines, "  (no requests)"]
 
 
 def _share(summary: Summary, name: str) -> str:

@@ -19,8 +19,7 @@ _SECTION = r"^(?P<section>[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?:/[^/?#]*)?|/[^/?#]
 def section_of(path: str | None) -> str | None:
     """The section of one path, or None when the path has none (`*`, empty, garbage)."""
     result = sections_of(pd.Categorical([path]))
-    value = result[0]
-    return None if pd.isna(value) else str(value)
+    return None if bool(result.isna()[0]) else str(result[0])
 
 
 def sections_of(paths: pd.Categorical) -> pd.Categorical:

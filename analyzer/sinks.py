@@ -19,9 +19,22 @@ from analyzer.stats import STATUS_CLASSES
 ALERT_FIELDS = ("time", "kind", "hits", "threshold", "window_s", "message")
 SECTION_FIELDS = ("time", "section", "hits")
 STATS_FIELDS = (
-    "time", "requests", "rejected", "late", "warm", "rate", "bytes",
-    "size_p50", "size_p90", "size_p99", *STATUS_CLASSES, "error_rate",
-    "window_requests", "window_rate", "top_section", "alert_on",
+    "time",
+    "requests",
+    "rejected",
+    "late",
+    "warm",
+    "rate",
+    "bytes",
+    "size_p50",
+    "size_p90",
+    "size_p99",
+    *STATUS_CLASSES,
+    "error_rate",
+    "window_requests",
+    "window_rate",
+    "top_section",
+    "alert_on",
 )
 
 
@@ -57,8 +70,12 @@ class CsvSink:
 def alert_row(transition: Transition) -> tuple[object, ...]:
     rule = transition.rule
     return (
-        iso_utc(transition.second), transition.kind, f"{transition.rate:.2f}",
-        _number(rule.threshold), rule.window, transition.message,
+        iso_utc(transition.second),
+        transition.kind,
+        f"{transition.rate:.2f}",
+        _number(rule.threshold),
+        rule.window,
+        transition.message,
     )
 
 
@@ -66,12 +83,20 @@ def stats_row(report: Report) -> tuple[object, ...]:
     interval, window = report.interval, report.window
     top_section = interval.sections.index[0] if len(interval.sections) else ""
     return (
-        iso_utc(report.time), interval.requests, report.rejected, report.late, report.warm,
-        f"{interval.rate:.3f}", interval.bytes,
+        iso_utc(report.time),
+        interval.requests,
+        report.rejected,
+        report.late,
+        report.warm,
+        f"{interval.rate:.3f}",
+        interval.bytes,
         *(f"{interval.size_percentiles[p]:.0f}" for p in (50, 90, 99)),
         *(interval.status_counts[name] for name in STATUS_CLASSES),
-        f"{interval.error_rate:.4f}", window.requests, f"{window.rate:.3f}",
-        top_section, int(report.alert_on),
+        f"{interval.error_rate:.4f}",
+        window.requests,
+        f"{window.rate:.3f}",
+        top_section,
+        int(report.alert_on),
     )
 
 
@@ -149,7 +174,10 @@ def write_closed(directory: Path, closed: Closed) -> None:
             "warm": 0,
             "rate": np.round(requests / BUCKET_SECONDS, 3),
             "bytes": totals["bytes"].to_numpy(),
-            **{f"size_p{p}": totals[f"size_p{p}"].fillna(0).round().astype(np.int64).to_numpy() for p in (50, 90, 99)},
+            **{
+                f"size_p{p}": totals[f"size_p{p}"].fillna(0).round().astype(np.int64).to_numpy()
+                for p in (50, 90, 99)
+            },
             **{name: totals[name].to_numpy() for name in STATUS_CLASSES},
             "error_rate": np.round(np.divide(totals["5xx"].to_numpy(), np.maximum(requests, 1)), 4),
             "window_requests": "",

@@ -79,9 +79,7 @@ class Follower:
         self.partial = b""
 
 
-def read_back(
-    path: str, covers: Callable[[bytes], bool], first_block: int = 1 << 16
-) -> tuple[bytes, int]:
+def read_back(path: str, covers: Callable[[bytes], bool], first_block: int = 1 << 16) -> tuple[bytes, int]:
     """The complete lines at the end of `path` that `covers` accepts, and the offset after them.
 
     Reads backwards in growing blocks until `covers(lines)` says the lines reach far enough

@@ -34,8 +34,7 @@ def clf_line(
     shift = sign * (int(offset[1:3]) * 3600 + int(offset[3:5]) * 60)
     local = datetime.fromtimestamp(second + shift, UTC).strftime("%d/%b/%Y:%H:%M:%S")
     return (
-        f'{host} - - [{local} {offset}] "{method} {path} HTTP/1.1" {status} {size} '
-        f'"-" "test-agent"\n'
+        f'{host} - - [{local} {offset}] "{method} {path} HTTP/1.1" {status} {size} "-" "test-agent"\n'
     ).encode()
 
 

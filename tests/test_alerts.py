@@ -82,7 +82,10 @@ def test_several_episodes_are_each_reported() -> None:
     counts[10], counts[60] = 11, 12
     found, _ = check(counts, T0, T0, T0 + 99, False, rule)
     assert [(t.second - T0, t.kind) for t in found] == [
-        (10, ALERT), (20, RECOVERED), (60, ALERT), (70, RECOVERED),
+        (10, ALERT),
+        (20, RECOVERED),
+        (60, ALERT),
+        (70, RECOVERED),
     ]
 
 
@@ -92,7 +95,16 @@ def test_recovery_threshold_gives_hysteresis() -> None:
     totals = np.array([0, 21, 15, 11, 10, 15, 21, 20])
     assert alert_states(totals, rule, False).tolist() == [False, True, True, True, False, False, True, True]
     plain = AlertRule(threshold=2, window=10)
-    assert alert_states(totals, plain, False).tolist() == [False, True, False, False, False, False, True, False]
+    assert alert_states(totals, plain, False).tolist() == [
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_state_carried_in_is_kept_until_decided() -> None:
@@ -115,13 +127,22 @@ def test_messages_are_exact() -> None:
     rule = AlertRule(threshold=10, window=120)
     up = Transition(T0, ALERT, 1234, rule)
     down = Transition(T0 + 200, RECOVERED, 1199, rule)
-    assert up.message == "High traffic generated an alert - hits = 10.28, triggered at 2025-11-28T03:20:00+00:00"
-    assert down.message == "High traffic alert recovered - hits = 9.99, recovered at 2025-11-28T03:23:20+00:00"
+    assert (
+        up.message == "High traffic generated an alert - hits = 10.28, triggered at 2025-11-28T03:20:00+00:00"
+    )
+    assert (
+        down.message == "High traffic alert recovered - hits = 9.99, recovered at 2025-11-28T03:23:20+00:00"
+    )
 
 
 def test_rules_reject_nonsense() -> None:
     """A threshold <= 0, a window < 1 or a recovery >= threshold is refused."""
-    for bad in ({"threshold": 0}, {"threshold": -1}, {"threshold": 1, "window": 0}, {"threshold": 1, "recovery": 1}):
+    for bad in (
+        {"threshold": 0},
+        {"threshold": -1},
+        {"threshold": 1, "window": 0},
+        {"threshold": 1, "recovery": 1},
+    ):
         with pytest.raises(ValueError):
             AlertRule(**bad)  # type: ignore[arg-type]
 

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from analyzer.alerts import AlertRule
 from analyzer.monitor import Clock, Monitor, Settings
 from analyzer.render import CLEAR_SCREEN
@@ -228,7 +226,6 @@ def run_until(monitor: Monitor, clock: FakeClock, ticks: int) -> None:
     for _ in range(ticks):
         monitor.poll()
         clock.sleep(1.0)
-
 
 
 def test_restart_during_an_episode_writes_no_second_alert(tmp_path: Path) -> None:
