@@ -252,9 +252,11 @@ def test_tiny_chunks_give_identical_transitions_and_reports(tmp_path: Path) -> N
 
 def test_two_workers_equal_one(tmp_path: Path) -> None:
     """Parsing in two worker processes gives exactly the result and the CSVs of one."""
-    path = shared_log(PHPMYADMIN_GZ)
-    one = backtest([path], [0.1, 1], 120, out=tmp_path / "one", workers=1, chunk_bytes=1 << 18)
-    two = backtest([path], [0.1, 1], 120, out=tmp_path / "two", workers=2, chunk_bytes=1 << 18)
+    # A gzip (pieces read by the parent) and a plain file (byte ranges read by the workers),
+    # over several pieces so the pool is really used.
+    paths = [shared_log(PHPMYADMIN_GZ), shared_log(ELASTIC)]
+    one = backtest(paths, [0.1, 1], 120, out=tmp_path / "one", workers=1, chunk_bytes=1 << 18)
+    two = backtest(paths, [0.1, 1], 120, out=tmp_path / "two", workers=2, chunk_bytes=1 << 18)
     pd.testing.assert_frame_equal(two.transitions, one.transitions)
     pd.testing.assert_frame_equal(two.episodes, one.episodes)
     assert (two.lines, two.requests, two.rejected, two.late) == (
