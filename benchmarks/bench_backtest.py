@@ -24,7 +24,9 @@ HERE = Path(__file__).resolve().parent
 
 def ensure_log(path: Path, lines: int) -> Path:
     if not path.exists():
-        subprocess.run([sys.executable, str(HERE / "make_log.py"), str(path), "--lines", str(lines)], check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "make_log.py"), str(path), "--lines", str(lines)], check=True
+        )
     return path
 
 
@@ -52,12 +54,16 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"file: {log} ({result.lines:,} lines, {size_mb:,.0f} MB)")
-    print(f"backtest, workers={args.workers}: {elapsed:.2f} s, {result.lines / elapsed:,.0f} lines/s, "
-          f"{size_mb / elapsed:,.0f} MB/s")
+    print(
+        f"backtest, workers={args.workers}: {elapsed:.2f} s, {result.lines / elapsed:,.0f} lines/s, "
+        f"{size_mb / elapsed:,.0f} MB/s"
+    )
     print(f"peak RSS: main {own:,.0f} MB, largest worker {children:,.0f} MB")
     print(f"wc -l: {wc:.2f} s, {result.lines / wc:,.0f} lines/s, {size_mb / wc:,.0f} MB/s")
-    print(f"requests {result.requests:,}, rejected {result.rejected:,}, late {result.late:,}, "
-          f"transitions {len(result.transitions):,}")
+    print(
+        f"requests {result.requests:,}, rejected {result.rejected:,}, late {result.late:,}, "
+        f"transitions {len(result.transitions):,}"
+    )
 
 
 if __name__ == "__main__":

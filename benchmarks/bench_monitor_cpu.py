@@ -97,13 +97,19 @@ def main() -> int:
     in_file = log.read_bytes().count(b"\n")
 
     print(f"monitor: python {' '.join(command[1:])}  (log in {folder})")
-    print(f"start-up (imports, warm start over {args.history} s of history, first {STARTUP_SECONDS:g} s): "
-          f"{startup_cpu:.2f} CPU s")
-    print(f"steady: {steady_lines / elapsed:.0f} lines/s for {elapsed:.1f} s: {steady_cpu:.2f} CPU s = "
-          f"{100 * steady_cpu / elapsed:.1f} % of one core ({1e3 * steady_cpu / elapsed:.0f} ms per second)")
+    print(
+        f"start-up (imports, warm start over {args.history} s of history, first {STARTUP_SECONDS:g} s): "
+        f"{startup_cpu:.2f} CPU s"
+    )
+    print(
+        f"steady: {steady_lines / elapsed:.0f} lines/s for {elapsed:.1f} s: {steady_cpu:.2f} CPU s = "
+        f"{100 * steady_cpu / elapsed:.1f} % of one core ({1e3 * steady_cpu / elapsed:.0f} ms per second)"
+    )
     print(f"memory: RSS {rss:.0f} MB, peak {peak:.0f} MB")
-    print(f"appended {written:,} lines after {args.history} s of history; stats.csv: {len(reports)} reports "
-          f"counting {counted:,} of the {in_file:,} lines in the log (requests + warm + rejected)")
+    print(
+        f"appended {written:,} lines after {args.history} s of history; stats.csv: {len(reports)} reports "
+        f"counting {counted:,} of the {in_file:,} lines in the log (requests + warm + rejected)"
+    )
     print(f"SIGINT -> exit status {status} ({'ok' if status == 0 else 'FAILED: expected 0'})")
     if status != 0:
         print((folder / "screen.txt").read_text()[-2000:], file=sys.stderr)

@@ -98,9 +98,13 @@ def breakdown(path: Path, fmt: str, chunk_bytes: int, core: bool) -> tuple[float
     """One pass with timers around parse's helpers; restores the module afterwards."""
     timers = Timers()
     labels = {
-        "split_lines": "split_lines", "_epoch_seconds": "timestamps (_epoch_seconds)",
-        "_frame": "build frame (_frame)", "sections_of": "  sections_of",
-        "_categorical": "  categoricals", "_encode": "  categoricals", "_integers": "  status/bytes integers",
+        "split_lines": "split_lines",
+        "_epoch_seconds": "timestamps (_epoch_seconds)",
+        "_frame": "build frame (_frame)",
+        "sections_of": "  sections_of",
+        "_categorical": "  categoricals",
+        "_encode": "  categoricals",
+        "_integers": "  status/bytes integers",
     }
     originals = {name: getattr(parse_module, name) for name in labels if hasattr(parse_module, name)}
     pc_proxy = ModuleType("pc_timed")
@@ -137,8 +141,10 @@ def main() -> None:
     with open(path, "rb") as handle:
         fmt = detect_format(handle.read(1 << 16)) or "combined"
     rss_before = peak_rss_mb()
-    print(f"file {path}: {size_mb:.1f} MB, format {fmt}{' (core columns)' if args.core else ''},"
-          f" chunks of {args.chunk_mb:g} MB")
+    print(
+        f"file {path}: {size_mb:.1f} MB, format {fmt}{' (core columns)' if args.core else ''},"
+        f" chunks of {args.chunk_mb:g} MB"
+    )
 
     runs, cpu = [], []
     counts = (0, 0, 0)
@@ -150,21 +156,31 @@ def main() -> None:
     lines, rows, rejected = counts
     seconds = statistics.median(runs)
     print(f"parse: {lines:,} lines ({rows:,} requests, {rejected:,} rejected)")
-    print(f"parse: {seconds:.2f} s median of {', '.join(f'{r:.2f}' for r in runs)} "
-          f"(CPU {statistics.median(cpu):.2f} s: a wall time far above it means a busy machine)")
+    print(
+        f"parse: {seconds:.2f} s median of {', '.join(f'{r:.2f}' for r in runs)} "
+        f"(CPU {statistics.median(cpu):.2f} s: a wall time far above it means a busy machine)"
+    )
     print(f"parse: {lines / seconds / 1e6:.2f} M lines/s, {size_mb / seconds:.0f} MB/s")
     print(f"peak RSS: {peak_rss_mb():.0f} MB (after imports: {rss_before:.0f} MB)")
 
-    wc = [timed(lambda: subprocess.run(["wc", "-l", str(path)], check=True, capture_output=True))
-          for _ in range(args.repeat)]
+    wc = [
+        timed(lambda: subprocess.run(["wc", "-l", str(path)], check=True, capture_output=True))
+        for _ in range(args.repeat)
+    ]
     wc_s = statistics.median(wc)
     print(f"wc -l: {wc_s:.3f} s, {lines / wc_s / 1e6:.1f} M lines/s ({seconds / wc_s:.0f}x the parse speed)")
 
     total, parts = breakdown(path, fmt, chunk_bytes, args.core)
     print(f"breakdown (one instrumented pass, {total:.2f} s; indented items are inside _frame):")
     order = [
-        "split_lines", "line regex (pc.extract_regex)", "timestamps (_epoch_seconds)", "build frame (_frame)",
-        "  request regex", "  categoricals", "  sections_of", "  status/bytes integers",
+        "split_lines",
+        "line regex (pc.extract_regex)",
+        "timestamps (_epoch_seconds)",
+        "build frame (_frame)",
+        "  request regex",
+        "  categoricals",
+        "  sections_of",
+        "  status/bytes integers",
         "read chunks (I/O, no parse)",
     ]
     for name, spent in sorted(parts.items(), key=lambda item: order.index(item[0])):

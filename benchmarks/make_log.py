@@ -27,16 +27,74 @@ START = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp())
 CHUNK_LINES = 500_000
 
 SECTIONS = (
-    "/", "/api", "/static", "/images", "/pages", "/products", "/search", "/blog", "/account",
-    "/cart", "/checkout", "/docs", "/help", "/news", "/login", "/logout", "/feed", "/about",
-    "/assets", "/media", "/video", "/category", "/tags", "/users", "/orders", "/admin",
-    "/wp-login.php", "/wp-admin", "/favicon.ico", "/robots.txt", "/sitemap.xml", "/graphql",
-    "/health", "/metrics", "/download", "/support", "/careers", "/press", "/legal", "/.env",
+    "/",
+    "/api",
+    "/static",
+    "/images",
+    "/pages",
+    "/products",
+    "/search",
+    "/blog",
+    "/account",
+    "/cart",
+    "/checkout",
+    "/docs",
+    "/help",
+    "/news",
+    "/login",
+    "/logout",
+    "/feed",
+    "/about",
+    "/assets",
+    "/media",
+    "/video",
+    "/category",
+    "/tags",
+    "/users",
+    "/orders",
+    "/admin",
+    "/wp-login.php",
+    "/wp-admin",
+    "/favicon.ico",
+    "/robots.txt",
+    "/sitemap.xml",
+    "/graphql",
+    "/health",
+    "/metrics",
+    "/download",
+    "/support",
+    "/careers",
+    "/press",
+    "/legal",
+    "/.env",
 )
 WORDS = (
-    "index", "list", "view", "edit", "create", "delete", "item", "detail", "summary", "report",
-    "settings", "profile", "history", "compare", "reviews", "popular", "latest", "archive",
-    "overview", "pricing", "gift-cards", "winter-sale", "returns", "shipping", "faq", "contact",
+    "index",
+    "list",
+    "view",
+    "edit",
+    "create",
+    "delete",
+    "item",
+    "detail",
+    "summary",
+    "report",
+    "settings",
+    "profile",
+    "history",
+    "compare",
+    "reviews",
+    "popular",
+    "latest",
+    "archive",
+    "overview",
+    "pricing",
+    "gift-cards",
+    "winter-sale",
+    "returns",
+    "shipping",
+    "faq",
+    "contact",
 )
 AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
@@ -95,8 +153,12 @@ def zipf_p(n: int, s: float) -> np.ndarray:
 def vocabulary(rng: np.random.Generator) -> dict[str, pa.Array]:
     """The distinct values each field draws from (with Zipf-like popularity by position)."""
     hosts = rng.choice(1 << 24, 5000, replace=False)
-    host_text = [f"{a}.{b}.{c}.{d}" for a, b, c, d in zip(
-        rng.integers(1, 224, 5000), hosts >> 16, (hosts >> 8) & 255, hosts & 255, strict=True)]
+    host_text = [
+        f"{a}.{b}.{c}.{d}"
+        for a, b, c, d in zip(
+            rng.integers(1, 224, 5000), hosts >> 16, (hosts >> 8) & 255, hosts & 255, strict=True
+        )
+    ]
     for i in rng.choice(5000, 150, replace=False):  # some IPv6 clients
         host_text[i] = f"2001:db8:{rng.integers(1 << 16):x}::{rng.integers(1 << 16):x}"
     section_of_path = rng.choice(len(SECTIONS), 30_000, p=zipf_p(len(SECTIONS), 1.0))
@@ -119,14 +181,24 @@ def vocabulary(rng: np.random.Generator) -> dict[str, pa.Array]:
         if section == "/":  # the home page, sometimes with campaign tags
             path = "/" if n % 3 else f"/?ref={word}"
         paths.append(path)
-    referers = ["-"] * 4 + [
-        "https://www.google.com/", "https://www.bing.com/", "https://duckduckgo.com/", "https://t.co/Xb3kq9",
-        "android-app://com.google.android.gm/",
-    ] + [f"https://www.example.com{p}" for p in paths[:2000]]
+    referers = (
+        ["-"] * 4
+        + [
+            "https://www.google.com/",
+            "https://www.bing.com/",
+            "https://duckduckgo.com/",
+            "https://t.co/Xb3kq9",
+            "android-app://com.google.android.gm/",
+        ]
+        + [f"https://www.example.com{p}" for p in paths[:2000]]
+    )
     users = ["-"] * 1200 + [f"user{i:03d}" for i in range(40)]  # ~97% anonymous
     return {
-        "host": pa.array(host_text), "path": pa.array(paths), "referer": pa.array(referers),
-        "agent": pa.array(AGENTS), "user": pa.array(users),
+        "host": pa.array(host_text),
+        "path": pa.array(paths),
+        "referer": pa.array(referers),
+        "agent": pa.array(AGENTS),
+        "user": pa.array(users),
     }
 
 
@@ -156,8 +228,9 @@ def stamps(seconds: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     return pa.array(text), seconds - first
 
 
-def chunk_text(rng: np.random.Generator, vocab: dict[str, pa.Array], stamp_text: pa.Array,
-               stamp_index: np.ndarray) -> pa.Array:
+def chunk_text(
+    rng: np.random.Generator, vocab: dict[str, pa.Array], stamp_text: pa.Array, stamp_index: np.ndarray
+) -> pa.Array:
     """The lines (each with its newline) of one chunk, as an Arrow string array."""
     n = len(stamp_index)
 
@@ -177,9 +250,22 @@ def chunk_text(rng: np.random.Generator, vocab: dict[str, pa.Array], stamp_text:
     sizes[(status == 204) | (status == 304) | np.asarray(pc.equal(method, "HEAD"))] = 0
     size_text = pc.if_else(pa.array(status == 304), "-", pc.cast(pa.array(sizes), pa.string()))
     pieces = [
-        pick("host", 0.9), " - ", pick("user", 0.0), " [", stamp_text.take(pa.array(stamp_index)),
-        '] "', request, '" ', pc.cast(pa.array(status), pa.string()), " ", size_text, ' "',
-        pick("referer", 1.0), '" "', pick("agent", 0.8), '"\n',
+        pick("host", 0.9),
+        " - ",
+        pick("user", 0.0),
+        " [",
+        stamp_text.take(pa.array(stamp_index)),
+        '] "',
+        request,
+        '" ',
+        pc.cast(pa.array(status), pa.string()),
+        " ",
+        size_text,
+        ' "',
+        pick("referer", 1.0),
+        '" "',
+        pick("agent", 0.8),
+        '"\n',
     ]
     return pc.binary_join_element_wise(*pieces, "")
 
@@ -215,8 +301,10 @@ def main() -> None:
     started = time.perf_counter()
     size = write_log(out, args.lines, args.seed, args.rate)
     took = time.perf_counter() - started
-    print(f"wrote {args.lines:,} lines, {size / 1e6:.1f} MB ({size / args.lines:.0f} B/line) to {out}"
-          f" in {took:.2f} s")
+    print(
+        f"wrote {args.lines:,} lines, {size / 1e6:.1f} MB ({size / args.lines:.0f} B/line) to {out}"
+        f" in {took:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -60,8 +60,10 @@ def main() -> None:
     lines, fired, recovered, peak = alert_stretch(data)
     print(f"wrote {out}: {lines} lines, {len(data) / 1e3:.0f} kB, {iso(END - SECONDS)} .. {iso(END - 1)}")
     print(f"burst {BURST.rate:g} req/s from {iso(END - SECONDS + int(BURST.start))} for {BURST.duration:g} s")
-    print(f"alert (> {THRESHOLD * WINDOW} hits in {WINDOW} s) fires at {iso(fired)},"
-          f" recovers at {iso(recovered)}; peak {peak} hits = {peak / WINDOW:.2f} req/s")
+    print(
+        f"alert (> {THRESHOLD * WINDOW} hits in {WINDOW} s) fires at {iso(fired)},"
+        f" recovers at {iso(recovered)}; peak {peak} hits = {peak / WINDOW:.2f} req/s"
+    )
 
 
 if __name__ == "__main__":

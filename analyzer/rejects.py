@@ -1,0 +1,46 @@
+"""Why a line was rejected: a reason per line, found by vectorised tests on the rejected only.
+
+The order of the tests is the order of the reasons: a 2 MB line of binary is `too long`,
+a readable line with a timestamp in brackets that does not parse is `bad timestamp`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TOO_LONG = "too long"
+BINARY = "binary garbage"
+UNCLOSED_QUOTE = "unclosed quote"
+BAD_TIMESTAMP = "bad timestamp"
+MISSING_FIELDS = "missing fields"
+REASONS = (TOO_LONG, BINARY, UNCLOSED_QUOTE, BAD_TIMESTAMP, MISSING_FIELDS)
+MAX_LINE_CHARS = 64 * 1024
+
+# Control characters, or the `\xNN` escapes that stand for bytes that were not UTF-8.
+_BINARY = r"[\x00-\x08\x0e-\x1f\x7f]|\\x[0-9a-f]{2}"
+# An unescaped quote: a quote not preceded by a backslash.
+_QUOTE = r'(?:^|[^\\])"'
+_BRACKETED_TIME = r"\[[^\]]*[0-9][^\]]*\]"
+
+
+def reasons(lines: pa.Array) -> np.ndarray:
+    """One reason (from REASONS) for each rejected line."""
+    if len(lines) == 0:
+        return np.zeros(0, object)
+    text = pc.utf8_rtrim(pc.cast(lines, pa.large_string()), characters="\r\n")
+    length = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+    binary = pc.match_substring_regex(text, _BINARY).to_numpy(zero_copy_only=False)
+    quotes = pc.count_substring_regex(text, _QUOTE).to_numpy(zero_copy_only=False)
+    bracketed = pc.match_substring_regex(text, _BRACKETED_TIME).to_numpy(zero_copy_only=False)
+    return np.select(
+        [length > MAX_LINE_CHARS, binary, quotes % 2 == 1, bracketed],
+        [TOO_LONG, BINARY, UNCLOSED_QUOTE, BAD_TIMESTAMP],
+        default=MISSING_FIELDS,
+    ).astype(object)
+
+
+def count_reasons(found: np.ndarray) -> dict[str, int]:
+    """How many lines for each reason, in REASONS order, leaving out reasons with none."""
+    return {reason: int((found == reason).sum()) for reason in REASONS if (found == reason).any()}
