@@ -31,6 +31,10 @@ from analyzer.columns import (
 )
 from analyzer.rejects import reasons
 
+__all__ = [
+    "COLUMNS", "FORMATS", "Parsed", "detect_format", "empty_frame", "parse", "seconds_of", "split_lines",
+]  # fmt: skip
+
 FORMATS = ("common", "combined")
 
 # A quoted field: anything but a quote or backslash, or a backslash escape (Apache `\"`).
