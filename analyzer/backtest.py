@@ -23,7 +23,8 @@ import pandas as pd
 
 from analyzer.alerts import AlertRule, Transition
 from analyzer.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
-from analyzer.parse import parse
+from analyzer.formats import LineParser, make_parser
+from analyzer.parse import Parsed
 from analyzer.reader import CHUNK_BYTES, Piece, check_log, pieces, total_size
 from analyzer.sinks import ALERT_FIELDS, CsvSink, alert_row, write_closed
 from analyzer.timeline import (
@@ -70,10 +71,15 @@ class BacktestResult:
         return pd.Series(self.timeline.totals()[real] / self.window, index=index, name="average")
 
 
-def parse_piece(piece: Piece) -> tuple[ChunkBuckets, int, int]:
+def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> tuple[ChunkBuckets, int, int]:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
-    parsed = parse(piece.read(), core=True)  # hosts, users, referers and agents are not needed
-    return chunk_buckets(parsed), parsed.lines, parsed.rejected
+    parsed = make_parser(fmt, log_format).parse(piece.read(), core=True)
+    return _summed(parsed)
+
+
+def _summed(parsed: Parsed) -> tuple[ChunkBuckets, int, int]:
+    # Directive lines (W3C) are neither requests nor rejected: they leave the line count.
+    return chunk_buckets(parsed), parsed.lines - parsed.directives, parsed.rejected
 
 
 def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
@@ -85,22 +91,35 @@ def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
         done += os.path.getsize(path)
 
 
+Summed = tuple[ChunkBuckets, int, int]
+
+
 def _parsed_in_order(
-    work: Iterable[tuple[Piece, int]], executor: Executor | None, backlog_size: int = 4
-) -> Iterator[tuple[int, tuple[ChunkBuckets, int, int]]]:
-    """Parse pieces, in a pool when given one, keeping file order and a bounded backlog."""
-    if executor is None:
-        for piece, consumed in work:
-            yield consumed, parse_piece(piece)
-        return
-    backlog: deque[tuple[int, Future[tuple[ChunkBuckets, int, int]]]] = deque()
+    work: Iterable[tuple[Piece, int]],
+    formats: dict[str, str],
+    log_format: str | None,
+    executor: Executor | None,
+    backlog_size: int = 4,
+) -> Iterator[tuple[int, Summed]]:
+    """Parse pieces in file order: in the pool when given one and the format allows it.
+
+    A W3C log's layout carries from piece to piece, so its pieces are parsed here, in order,
+    by one parser per file; Common, Combined and custom formats go to the workers.
+    """
+    stateful: dict[str, LineParser] = {}
+    backlog: deque[tuple[int, Future[Summed] | Summed]] = deque()
     for piece, consumed in work:
-        backlog.append((consumed, executor.submit(parse_piece, piece)))
-        if len(backlog) > backlog_size:  # bounded: memory stays a few pieces per worker
-            done, future = backlog.popleft()
-            yield done, future.result()
-    for done, future in backlog:
-        yield done, future.result()
+        parser = stateful.get(piece.path) or make_parser(formats[piece.path], log_format)
+        if parser.stateful or executor is None:
+            stateful[piece.path] = parser if parser.stateful else stateful.get(piece.path, parser)
+            backlog.append((consumed, _summed(parser.parse(piece.read(), core=True))))
+        else:
+            backlog.append((consumed, executor.submit(parse_piece, piece, formats[piece.path], log_format)))
+        while backlog and (len(backlog) > backlog_size or not isinstance(backlog[0][1], Future)):
+            done, result = backlog.popleft()
+            yield done, result.result() if isinstance(result, Future) else result
+    for done, result in backlog:
+        yield done, result.result() if isinstance(result, Future) else result
 
 
 def backtest(
@@ -113,11 +132,12 @@ def backtest(
     progress: Progress | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     section_limit: int = 100,
+    fmt: str = "auto",
+    log_format: str | None = None,
 ) -> BacktestResult:
     """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`."""
     names = [str(path) for path in paths]
-    for name in names:
-        check_log(name)  # every input is checked before any work
+    formats = {name: check_log(name, "custom" if log_format else fmt) for name in names}  # before any work
     rules = [AlertRule(threshold, window) for threshold in thresholds]
     merger = BucketMerger(section_limit=section_limit)
     seconds: list[np.ndarray] = []
@@ -128,7 +148,7 @@ def backtest(
     # Worker processes pay off only on inputs of several chunks.
     executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
     try:
-        parsed = _parsed_in_order(stream(names, chunk_bytes), executor, 2 * workers)
+        parsed = _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers)
         for consumed, (buckets, chunk_lines, chunk_rejected) in parsed:
             lines += chunk_lines
             rejected += chunk_rejected

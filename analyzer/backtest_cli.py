@@ -6,7 +6,15 @@ import os
 from typing import TextIO
 
 from analyzer.backtest import BacktestResult, backtest
-from analyzer.cli import Environment, Parser, UsageError, add_alert_options, positive
+from analyzer.cli import (
+    Environment,
+    Parser,
+    UsageError,
+    add_alert_options,
+    add_format_options,
+    checked_log_format,
+    positive,
+)
 from analyzer.reader import InputError, check_log
 
 
@@ -24,6 +32,7 @@ def backtest_parser() -> Parser:
         help="one or more req/s thresholds (default 10)",
     )
     add_alert_options(parser)
+    add_format_options(parser)
     parser.add_argument(
         "--max-alerts-per-week",
         type=positive(float),
@@ -88,9 +97,10 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
 
 def run_backtest(argv: list[str], env: Environment) -> int:
     args = backtest_parser().parse_args(argv)
+    log_format = checked_log_format(args.log_format)
     try:
         for path in args.files:
-            check_log(path)
+            check_log(path, "custom" if log_format else args.format)
     except InputError as error:
         raise UsageError(str(error)) from None
     progress = progress_printer(env.stderr) if env.is_terminal(env.stderr) else None
@@ -103,6 +113,8 @@ def run_backtest(argv: list[str], env: Environment) -> int:
             max_alerts_per_week=args.max_alerts_per_week,
             workers=args.workers,
             progress=progress,  # type: ignore[arg-type]
+            fmt=args.format,
+            log_format=log_format,
         )
     except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
         raise UsageError(str(error)) from None

@@ -103,7 +103,7 @@ def _rejected_per_bucket(parsed: Parsed, row_bucket: np.ndarray, n: int) -> tupl
     """Each rejected line goes to the bucket of the good line before it in the file."""
     if parsed.rejected == 0:
         return np.zeros(n, np.int64), 0
-    good_lines = np.delete(np.arange(parsed.lines), parsed.rejected_at)
+    good_lines = parsed.request_at()
     before = np.searchsorted(good_lines, parsed.rejected_at) - 1
     placed = before[before >= 0]
     return np.bincount(row_bucket[placed], minlength=n), int((before < 0).sum())

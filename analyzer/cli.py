@@ -17,8 +17,8 @@ from typing import NoReturn, TextIO
 from analyzer.alerts import AlertRule
 from analyzer.monitor import Clock, Monitor, Settings
 
-COMMANDS = ("backtest", "generate", "demo")
-FORMAT_CHOICES = ("auto", "common", "combined")
+COMMANDS = ("backtest", "generate", "demo", "check")
+FORMAT_CHOICES = ("auto", "common", "combined", "w3c")
 
 
 class UsageError(Exception):
@@ -55,6 +55,30 @@ def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     return check
 
 
+def add_format_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=FORMAT_CHOICES, default="auto", help="log format (default: detected)"
+    )
+    parser.add_argument(
+        "--log-format",
+        default=None,
+        metavar="STRING",
+        help="the server's own format: an nginx log_format or Apache LogFormat string",
+    )
+
+
+def checked_log_format(source: str | None) -> str | None:
+    """The --log-format string, if it compiles; else one clear line and exit 2."""
+    if source is not None:
+        from analyzer.logformat import FormatError, compile_format
+
+        try:
+            compile_format(source)
+        except FormatError as error:
+            raise UsageError(str(error)) from None
+    return source
+
+
 def add_alert_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=positive(int), default=120, help="seconds averaged (default 120)")
     parser.add_argument(
@@ -66,7 +90,7 @@ def monitor_parser() -> Parser:
     parser = Parser(
         prog="python -m analyzer",
         description="Follow access logs: sections, stats and high-traffic alerts.",
-        epilog="other commands: backtest, generate, demo (python -m analyzer COMMAND --help)",
+        epilog="other commands: backtest, generate, demo, check (python -m analyzer COMMAND --help)",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
     parser.add_argument(
@@ -88,8 +112,9 @@ def monitor_parser() -> Parser:
     parser.add_argument(
         "--lateness", type=int, default=5, help="seconds a line may arrive after its timestamp (default 5)"
     )
+    add_format_options(parser)
     parser.add_argument(
-        "--format", choices=FORMAT_CHOICES, default="auto", help="log format (default: detected)"
+        "--rejects", type=Path, default=None, help="append every rejected line, with its reason, to this file"
     )
     parser.add_argument(
         "--plain", action="store_true", help="append-only text (also when stdout is not a terminal)"
@@ -140,6 +165,8 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         interval=args.interval,
         lateness=args.lateness,
         fmt=args.format,
+        log_format=checked_log_format(args.log_format),
+        rejects=args.rejects,
         out=args.out,
         plain=args.plain or not env.is_terminal(env.stdout),
         top=args.top,
@@ -172,6 +199,10 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         env.stderr.write(f"analyzer: error: {error}\n")
         return 2
     except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        if env.stdout is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)

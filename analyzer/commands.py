@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from analyzer.alerts import AlertRule
-from analyzer.cli import Environment, Parser, UsageError, positive
+from analyzer.cli import Environment, Parser, UsageError, add_format_options, checked_log_format, positive
 from analyzer.generate import Burst, generate
 from analyzer.monitor import Clock, Monitor, Settings
 
@@ -117,7 +117,40 @@ def run_demo(argv: list[str], env: Environment) -> int:
     return 0
 
 
+def check_parser() -> Parser:
+    parser = Parser(
+        prog="python -m analyzer check",
+        description="The format doctor: can the monitor read these logs, and if not, why not.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    add_format_options(parser)
+    return parser
+
+
+def run_check(argv: list[str], env: Environment) -> int:
+    """Exit 0 when every file is readable, 1 when one is not (so scripts can test it)."""
+    from analyzer.doctor import diagnose, render_diagnosis
+    from analyzer.reader import InputError, check_log
+
+    args = check_parser().parse_args(argv)
+    log_format = checked_log_format(args.log_format)
+    for path in args.files:
+        try:
+            check_log(path, "custom" if log_format else args.format)
+        except InputError as error:
+            if "not a Common" not in str(error):  # an unreadable file; a non-log gets a verdict
+                raise UsageError(str(error)) from None
+    readable = True
+    for path in args.files:
+        found = diagnose(path, args.format, log_format)
+        env.stdout.write(render_diagnosis(found))
+        readable = readable and found.requests > 0
+    return 0 if readable else 1
+
+
 def run(command: str, argv: list[str], env: Environment) -> int:
+    if command == "check":
+        return run_check(argv, env)
     if command == "generate":
         return run_generate(argv, env)
     if command == "demo":

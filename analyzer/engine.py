@@ -35,6 +35,9 @@ class Report:
     alert_on: bool
     rule: AlertRule
     totals: dict[str, int] = field(default_factory=dict)
+    directives: int = 0  # W3C directive lines: neither requests nor rejected
+    reasons: dict[str, int] = field(default_factory=dict)  # rejected lines per reason
+    reject_examples: dict[str, str] = field(default_factory=dict)  # latest line per reason
 
 
 @dataclass
@@ -44,7 +47,9 @@ class Counters:
     rejected: int = 0
     late: int = 0
     warm: int = 0
+    directives: int = 0
     frames: list[pd.DataFrame] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
 
 
 class Engine:
@@ -72,6 +77,7 @@ class Engine:
         self.window = Window(empty_frame())
         self.pending = Counters()
         self.reject_samples: list[str] = []
+        self.reject_examples: dict[str, str] = {}
         self.totals = {"requests": 0, "rejected": 0, "late": 0}
 
     def ingest(self, parsed: Parsed, warm: bool = False) -> None:
@@ -85,6 +91,10 @@ class Engine:
         if self.evaluated_to is not None and len(frame):
             late = int(np.count_nonzero(seconds_of(frame) <= self.evaluated_to))
         self.pending.frames.append(frame)
+        self.pending.directives += parsed.directives
+        for reason, line in parsed.rejects:
+            self.pending.reasons[reason] = self.pending.reasons.get(reason, 0) + 1
+            self.reject_examples[reason] = line  # the latest of each reason, for the screen
         self.pending.rejected += parsed.rejected
         self.pending.late += late
         self.totals["requests"] += len(frame)
@@ -143,6 +153,9 @@ class Engine:
             alert_on=self.alert_on,
             rule=self.rule,
             totals=dict(self.totals),
+            directives=self.pending.directives,
+            reasons=dict(self.pending.reasons),
+            reject_examples=dict(self.reject_examples),
         )
         self.pending = Counters()
         return report

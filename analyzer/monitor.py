@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,10 +13,12 @@ import numpy as np
 
 from analyzer.alerts import ALERT, AlertRule, Transition
 from analyzer.engine import Engine
-from analyzer.parse import detect_format, parse, seconds_of
+from analyzer.formats import LineParser, describe, detect, make_parser
+from analyzer.parse import seconds_of
 from analyzer.render import CLEAR_SCREEN, render_report
-from analyzer.sinks import Outputs, read_history
+from analyzer.sinks import Outputs, RejectSink, read_history
 from analyzer.tail import Follower, read_back
+from analyzer.w3c import prime_layout
 
 POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
 
@@ -29,6 +32,8 @@ class Settings:
     interval: int = 10
     lateness: int = 5
     fmt: str = "auto"
+    log_format: str | None = None
+    rejects: Path | None = None
     out: Path = Path("analyzer-out")
     plain: bool = False
     top: int = 10
@@ -51,7 +56,12 @@ def choose_format(path: str, fmt: str) -> str:
         return fmt
     with open(path, "rb") as handle:
         head = handle.read(64 << 10)
-    return detect_format(head) or "combined"
+    return detect(head) or "combined"
+
+
+def parser_for(path: str, settings: Settings) -> LineParser:
+    """A parser of its own for each followed file (a W3C layout is per file)."""
+    return make_parser(choose_format(path, settings.fmt), settings.log_format)
 
 
 def restored_state(history: list[Transition]) -> bool:
@@ -76,7 +86,8 @@ class Monitor:
             settings.top,
             settings.csv_top,
         )
-        self.formats = {path: choose_format(path, settings.fmt) for path in settings.paths}
+        self.parsers = {path: parser_for(path, settings) for path in settings.paths}
+        self.rejects = RejectSink(settings.rejects) if settings.rejects else None
         self.followers = [Follower(path) for path in settings.paths]
         self.overruns = 0
 
@@ -84,14 +95,17 @@ class Monitor:
         """Read back over the end of each file to fill the window, then follow from there."""
         reach = 2 * self.settings.rule.window + self.settings.lateness
         for follower in self.followers:
-            fmt = self.formats[follower.path]
+            parser = self.parsers[follower.path]
 
-            def covers(lines: bytes, fmt: str = fmt) -> bool:
-                seconds = seconds_of(parse(lines, fmt).frame)
+            def covers(lines: bytes, path: str = follower.path) -> bool:
+                probe = parser_for(path, self.settings)  # a probe must not move a W3C layout
+                prime_layout(probe, path, os.path.getsize(path) - len(lines))
+                seconds = seconds_of(probe.parse(lines).frame)
                 return len(seconds) > 0 and seconds.min() <= seconds.max() - reach
 
             lines, offset = read_back(follower.path, covers)
-            parsed = parse(lines, fmt)
+            prime_layout(parser, follower.path, offset - len(lines))
+            parsed = parser.parse(lines)
             self.engine.ingest(parsed, warm=True)
             follower.start_at(offset)
             seconds = seconds_of(parsed.frame)
@@ -104,7 +118,10 @@ class Monitor:
         """Read what was appended, check the alert up to the horizon, print transitions."""
         for follower in self.followers:
             for chunk in follower.read():
-                self.engine.ingest(parse(chunk, self.formats[follower.path]))
+                parsed = self.parsers[follower.path].parse(chunk)
+                self.engine.ingest(parsed)
+                if self.rejects and parsed.rejects:
+                    self.rejects.write(follower.path, parsed.rejects)
         for transition in self.engine.evaluate(self.clock.now()):
             self.outputs.transition(transition)
             self.stdout.write(transition.message + "\n")
@@ -122,7 +139,7 @@ class Monitor:
         self.stdout.flush()
 
     def _title(self) -> str:
-        names = ", ".join(f"{path} ({fmt})" for path, fmt in self.formats.items())
+        names = ", ".join(f"{path} ({describe(parser)})" for path, parser in self.parsers.items())
         return f"analyzer: {names}"
 
     def run(self) -> None:
@@ -148,6 +165,8 @@ class Monitor:
             self.finish(next_report - interval)
         finally:
             self.outputs.close()
+            if self.rejects:
+                self.rejects.close()
 
     def finish(self, interval_start: float) -> None:
         """On a clean stop, read the last lines and report the unfinished interval.

@@ -74,8 +74,17 @@ class Parsed:
     rejected_at: np.ndarray = dataclass_field(default_factory=lambda: np.zeros(0, np.int64))
     # Every rejected line (newline cut) with its reason, for --rejects and the report.
     rejects: list[tuple[str, str]] = dataclass_field(default_factory=list)
-    # W3C `#Software`, `#Fields`... lines: neither requests nor rejected.
-    directives: int = 0
+    # Line numbers of W3C `#Software`, `#Fields`... lines: neither requests nor rejected.
+    directive_at: np.ndarray = dataclass_field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def directives(self) -> int:
+        return len(self.directive_at)
+
+    def request_at(self) -> np.ndarray:
+        """Line numbers of the requests, in the order of the frame's rows."""
+        other = np.concatenate([self.rejected_at, self.directive_at]).astype(np.int64)
+        return np.delete(np.arange(self.lines), other)
 
     @property
     def reasons(self) -> dict[str, int]:

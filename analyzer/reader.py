@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from analyzer.parse import detect_format
-
 CHUNK_BYTES = 16 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -43,6 +41,8 @@ def open_log(path: str) -> BinaryIO:
 
 def check_log(path: str, fmt: str = "auto") -> str:
     """The format of `path`, or InputError if it is missing, unreadable or not a log."""
+    from analyzer.formats import detect  # formats import the parsers, which need no reader
+
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     if os.path.isdir(path):
@@ -54,11 +54,14 @@ def check_log(path: str, fmt: str = "auto") -> str:
         raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
     if fmt != "auto":
         return fmt
-    detected = detect_format(head)
+    detected = detect(head)
     if detected is None:
         if not head.strip():
             return "combined"  # an empty log is a log with no lines
-        raise InputError(f"{path}: not a Common or Combined access log (its first lines match neither)")
+        raise InputError(
+            f"{path}: not a Common or Combined (or W3C) access log: its first lines match none; "
+            "for another format give --log-format"
+        )
     return detected
 
 

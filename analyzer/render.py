@@ -15,14 +15,21 @@ from analyzer.sinks import iso_utc
 from analyzer.stats import STATUS_CLASSES, Summary
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 controls (ESC starts every terminal escape sequence) and the bidirectional
+# overrides that can make a path read backwards on screen.
+_CONTROL = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]")
 MAX_FIELD = 60
 
 
 def printable(text: object, width: int = MAX_FIELD) -> str:
     """Control characters as `\\xNN`, cut to `width` characters."""
-    escaped = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
+    escaped = _CONTROL.sub(lambda match: _escape(match.group()), str(text))
     return escaped if len(escaped) <= width else escaped[: width - 1] + "…"
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def human_bytes(count: float) -> str:
@@ -70,6 +77,37 @@ def _counts(counts: pd.Series, top: int) -> str:
     return ", ".join(f"{printable(name, 40)} {int(hits):,}" for name, hits in counts.head(top).items()) or "-"
 
 
+def latency_lines(report: Report, top: int) -> list[str]:
+    """Request-duration percentiles over the window, overall and per busiest section."""
+    window = report.window
+    if not window.latency:
+        return []
+    overall = ", ".join(f"p{p} {window.latency[p] * 1000:,.0f} ms" for p in (50, 90, 99))
+    lines = ["", f"request time ({window.seconds} s): {overall}"]
+    if window.section_latency is not None:
+        for section, row in window.section_latency.head(top).iterrows():
+            cells = ", ".join(f"{name} {value * 1000:,.0f} ms" for name, value in row.items())
+            lines.append(f"  {printable(section, 40):<40} {cells}")
+    return lines
+
+
+def rejected_lines(report: Report) -> list[str]:
+    """Rejected lines by reason, each with its latest example; a warning past 1%."""
+    lines_read = report.interval.requests + report.rejected
+    if not report.reject_examples:
+        return []
+    share = report.rejected / lines_read if lines_read else 0.0
+    warning = "  WARNING: over 1% of lines rejected (wrong --format?)" if share > 0.01 else ""
+    lines = [
+        "",
+        f"rejected lines: {report.rejected:,} in the last {report.interval.seconds} s ({share:.1%}){warning}",
+    ]
+    for reason, example in report.reject_examples.items():
+        count = report.reasons.get(reason, 0)
+        lines.append(f"  {reason:<15} {count:>6,}  e.g. {printable(example, 80)}")
+    return lines
+
+
 def render_report(report: Report, title: str, top: int = 10) -> str:
     """The dashboard: status line, traffic, sections, hosts, rejected lines and alert history."""
     rule = report.rule
@@ -92,9 +130,8 @@ def render_report(report: Report, title: str, top: int = 10) -> str:
         f"top hosts ({report.window.seconds} s): {_counts(report.window.hosts, 5)}",
         f"methods ({report.window.seconds} s): {_counts(report.window.methods, 6)}",
     ]
-    if report.reject_samples:
-        lines += ["", "recent rejected lines:"]
-        lines += [f"  {printable(sample, 100)}" for sample in report.reject_samples]
+    lines += latency_lines(report, top)
+    lines += rejected_lines(report)
     lines += ["", "alerts:"]
     lines += [f"  {transition.message}" for transition in report.history] or ["  (none yet)"]
     return "\n".join(lines) + "\n"

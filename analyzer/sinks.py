@@ -35,6 +35,10 @@ STATS_FIELDS = (
     "window_rate",
     "top_section",
     "alert_on",
+    "directives",
+    "latency_p50",
+    "latency_p90",
+    "latency_p99",
 )
 
 
@@ -97,7 +101,33 @@ def stats_row(report: Report) -> tuple[object, ...]:
         f"{window.rate:.3f}",
         top_section,
         int(report.alert_on),
+        report.directives,
+        *_latency_cells(interval.latency),
     )
+
+
+def _latency_cells(latency: dict[int, float] | None) -> tuple[str, ...]:
+    """Request-duration percentiles in seconds; empty where the log has no durations."""
+    return tuple(f"{latency[p]:.4f}" for p in (50, 90, 99)) if latency else ("", "", "")
+
+
+class RejectSink:
+    """`--rejects FILE`: every rejected line appended verbatim, after its reason and file.
+
+    Lines are tab-separated (`reason<TAB>file<TAB>line`) and kept byte for byte as read
+    (bytes that were not UTF-8 appear as `\\xNN`), so nothing the monitor could not read is lost.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+
+    def write(self, source: str, rejects: list[tuple[str, str]]) -> None:
+        self._handle.writelines(f"{reason}\t{source}\t{line}\n" for reason, line in rejects)
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 def section_rows(report: Report) -> list[tuple[object, ...]]:
@@ -184,6 +214,10 @@ def write_closed(directory: Path, closed: Closed) -> None:
             "window_rate": "",
             "top_section": first_sections.reindex(totals.index).fillna("").to_numpy(),
             "alert_on": "",
+            "directives": totals["directives"].to_numpy() if "directives" in totals else 0,
+            "latency_p50": "",
+            "latency_p90": "",
+            "latency_p99": "",
         }
     )
     _append_frame(directory / "stats.csv", stats, STATS_FIELDS)

@@ -24,6 +24,9 @@ class Summary:
     sections: pd.Series = field(repr=False)
     hosts: pd.Series = field(repr=False)
     methods: pd.Series = field(repr=False)
+    # Request durations (seconds), where the log has them: overall and per top section.
+    latency: dict[int, float] | None = None
+    section_latency: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def rate(self) -> float:
@@ -74,13 +77,37 @@ def summarize(frame: pd.DataFrame, seconds: int, top: int = 10, section_limit: i
         if len(sizes)
         else {p: 0.0 for p in PERCENTILES}
     )
+    latency, section_latency = latency_percentiles(frame, top)
     return Summary(
+        latency=latency,
+        section_latency=section_latency,
         seconds=seconds,
         requests=len(frame),
         bytes=int(sizes.sum()),
         size_percentiles=percentiles,
         status_counts=status_class_counts(frame["status"].to_numpy()),
         sections=top_counts(frame["section"], section_limit),
-        hosts=top_counts(frame["host"], top),
+        hosts=top_counts(frame["host"], top) if "host" in frame else pd.Series(dtype=np.int64),
         methods=top_counts(frame["method"], top),
     )
+
+
+def latency_percentiles(frame: pd.DataFrame, top: int) -> tuple[dict[int, float] | None, pd.DataFrame | None]:
+    """p50/p90/p99 of request durations overall and for the `top` busiest sections.
+
+    None where the log has no durations (Common, Combined without timing fields).
+    """
+    if "duration" not in frame or not frame["duration"].notna().any():
+        return None, None
+    timed = frame[frame["duration"].notna()]
+    overall = dict(zip(PERCENTILES, np.percentile(timed["duration"], PERCENTILES).tolist(), strict=True))
+    busiest = top_counts(timed["section"], None).index[:top]
+    in_top = timed[timed["section"].astype(object).isin(list(busiest))]
+    per_section = (
+        in_top.groupby(in_top["section"].astype(object))["duration"]
+        .quantile([p / 100 for p in PERCENTILES])
+        .unstack()
+        .reindex(list(busiest))
+    )
+    per_section.columns = [f"p{p}" for p in PERCENTILES]
+    return overall, per_section

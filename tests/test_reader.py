@@ -106,10 +106,10 @@ def test_check_log_not_a_log(tmp_path: Path) -> None:
     """A file whose first lines match neither format is refused, plain or gzip."""
     text = tmp_path / "notes.txt"
     text.write_bytes(b"dear diary\ntoday I wrote no access log\n")
-    assert_one_line_error(text, "not a Common or Combined access log")
+    assert_one_line_error(text, "not a Common or Combined (or W3C) access log")
     packed = tmp_path / "notes.gz"
     packed.write_bytes(gzip.compress(b"dear diary\n" * 10))
-    assert_one_line_error(packed, "not a Common or Combined access log")
+    assert_one_line_error(packed, "not a Common or Combined (or W3C) access log")
 
 
 def test_check_log_broken_gzip(tmp_path: Path) -> None:

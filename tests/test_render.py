@@ -98,8 +98,13 @@ def test_render_report_shows_sections_alerts_and_rejects() -> None:
         "  High traffic generated an alert - hits = 1.20, triggered at 2027-01-15T08:00:03+00:00",
         "  High traffic alert recovered - hits = 0.90, recovered at 2027-01-15T08:00:36+00:00",
     ]
-    rejected = lines[lines.index("recent rejected lines:") + 1 : lines.index("alerts:") - 1]
-    assert rejected == ["  garbage \\x1b[2J\\x1b[31m line\\x9b", "  "]
+    heading = next(i for i, line in enumerate(lines) if line.startswith("rejected lines: 2 in the last 10 s"))
+    assert "WARNING: over 1% of lines rejected" in lines[heading]
+    rejected = lines[heading + 1 : lines.index("alerts:") - 1]
+    assert rejected == [
+        "  binary garbage       1  e.g. garbage \\x1b[2J\\x1b[31m line\\x9b",
+        "  missing fields       1  e.g. ",
+    ]
     assert out.endswith("\n")
 
 
