@@ -24,9 +24,11 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
         if isinstance(parts[0].dtype, pd.CategoricalDtype):
             merged = union_categoricals([part.array for part in parts])
             # pandas infers `str` categories for the union; keep object so later unions match.
+            # Categories no row uses any more (paths of a scan that left the window) are
+            # dropped, so a flood of distinct values cannot grow the window's memory.
             columns[name] = pd.Categorical.from_codes(
                 merged.codes, categories=pd.Index(merged.categories, dtype=object)
-            )
+            ).remove_unused_categories()
         else:
             columns[name] = pd.concat(parts, ignore_index=True)
     return pd.DataFrame(columns)
