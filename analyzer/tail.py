@@ -1,102 +1,256 @@
-"""Following a log file: complete lines only, the unfinished last line kept for later.
+"""Following a log file: complete lines only, exactly once, across rotation and truncation.
 
-The follower knows the file by identity (device, inode) and by its offset. Rotation (a new
-inode behind the name) and truncation (the size falls below the offset) restart reading at
-the new content's start; the rotation issue extends exactly these two hooks.
+The follower keeps the file open and knows it by identity (device, inode), by a fingerprint
+of its first bytes and by its offset. A new identity behind the path (rename + create, a
+swapped symlink) opens the new file from its start while the old one, still open, is read
+for `rotate_wait` seconds more: the server writes to it until it reopens its log. A file
+that shrank below the offset or whose first bytes changed was truncated in place: its new
+content is read from the start, after the rest found in a copytruncate copy beside it.
+A missing file, or directory, or a permission error is a status to show, never an error.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import BinaryIO
+
+from analyzer.fileid import Fingerprint, Identity, Position
+from analyzer.lines import MAX_LINE_BYTES
+from analyzer.rotation import find_by_identity, find_copy, newer_rotated
+from analyzer.source import Source, open_binary, read_back
 
 CHUNK_BYTES = 8 << 20  # bounded reads: a burst of a million lines is handled in pieces
+ROTATE_WAIT = 5.0  # seconds an old file is still read after it was rotated away or deleted
+FOLLOWING = "following"
 
-
-@dataclass(frozen=True)
-class Identity:
-    device: int
-    inode: int
-
-    @classmethod
-    def of(cls, stat: os.stat_result) -> Identity:
-        return cls(stat.st_dev, stat.st_ino)
+__all__ = ["CHUNK_BYTES", "ROTATE_WAIT", "Follower", "Identity", "Source", "read_back"]
 
 
 class Follower:
-    """Reads what is appended to one file, one complete line at a time (in bulk)."""
+    """Reads what is appended to one path, one complete line at a time (in bulk)."""
 
-    def __init__(self, path: str, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self,
+        path: str,
+        chunk_bytes: int = CHUNK_BYTES,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        rotate_wait: float = ROTATE_WAIT,
+        clock: Callable[[], float] = time.monotonic,
+        opener: Callable[[str], BinaryIO] = open_binary,
+    ) -> None:
         self.path = path
         self.chunk_bytes = chunk_bytes
-        self.offset = 0
-        self.identity: Identity | None = None
-        self.partial = b""
+        self.max_line_bytes = max_line_bytes
+        self.rotate_wait = rotate_wait
+        self.clock = clock
+        self.opener = opener
+        self.live: Source | None = None
+        self.draining: list[Source] = []  # rotated away or deleted, still read until their deadline
+        self.status = FOLLOWING
+        self.notices: list[str] = []  # what happened, for the screen; the monitor takes them
         self.lines_read = 0
         self.restarts = 0  # rotations and truncations seen
+        self.dropped = 0  # over-long lines not yet taken by `take_dropped`
+        self.nul_bytes = 0
+        self._seen = False
+
+    # The live file's state, as tests and the warm start see it.
+    @property
+    def offset(self) -> int:
+        return self.live.offset if self.live else 0
+
+    @property
+    def identity(self) -> Identity | None:
+        return self.live.identity if self.live else None
+
+    @property
+    def partial(self) -> bytes:
+        return self.live.splitter.partial if self.live else b""
+
+    def open(self) -> Source | None:
+        """The live file, opened now if it is not yet (None while it cannot be)."""
+        if self.live is None:
+            self._check_path()
+        return self.live
 
     def start_at(self, offset: int) -> None:
-        """Begin following from byte `offset` (after a warm start, the end of the file)."""
-        stat = os.stat(self.path)
-        self.identity = Identity.of(stat)
-        self.offset = offset
-        self.partial = b""
+        """Begin following from byte `offset` (after a warm start, the end of the read-back)."""
+        source = self.open()
+        if source is not None:
+            source.offset = source.consumed = offset
 
     def read(self) -> Iterator[bytes]:
-        """Complete lines appended since the last call, in chunks of at most chunk_bytes."""
+        """Complete lines appended since the last call: old files' rest first, then the live file."""
+        self._check_path()
+        if self.live is not None and self.live.changed():
+            self._truncated(self.live)
+        for source in list(self.draining):
+            yield from self._lines(source)
+            if source.deadline is not None and self.clock() >= source.deadline:
+                self._close(source)
+        if self.live is not None:
+            yield from self._lines(self.live)
+
+    def take_dropped(self) -> int:
+        """Over-long lines dropped since the last call (the monitor counts them as rejected)."""
+        dropped, self.dropped = self.dropped, 0
+        return dropped
+
+    def positions(self) -> list[Position]:
+        """Where each open file stands, old ones first: what a checkpoint records."""
+        sources = [*self.draining, *([self.live] if self.live else [])]
+        return [source.position(live=source is self.live) for source in sources]
+
+    def describe(self) -> str:
+        """The status for the report: following or waiting, and any old file still read."""
+        if not self.draining:
+            return self.status
+        left = max(0.0, max(s.deadline or 0.0 for s in self.draining) - self.clock())
+        return f"{self.status}; still reading {len(self.draining)} old file(s) for {left:.0f} s more"
+
+    def resume(self, positions: list[Position]) -> Source | None:
+        """Go on from a checkpoint: each file's unread rest wherever it is now, then the new ones.
+
+        Returns the file that was live at the checkpoint, for the warm start to read back
+        from (None when it is gone).
+        """
         try:
-            stat = os.stat(self.path)
+            current: Identity | None = Identity.of(os.stat(self.path))
+        except OSError:
+            current = None
+        found, window = [], None
+        for position in positions:
+            source = self._find(position, current)
+            if source is None:
+                self._say(
+                    f"lost: a file read before the restart is gone (its lines after {position.offset:,} B)"
+                )
+                continue
+            found.append(source)
+            if position.live:
+                window = source
+        live = next((s for s in found if s.identity == current and s.name == self.path), None)
+        if live is None and found:  # rotated more than once while down: the files between, whole
+            skip = {s.identity for s in found} | ({current} if current else set())
+            for name in newer_rotated(self.path, found[-1].name, skip):
+                source = self._source(name, 0)
+                if source is not None:
+                    found.append(source)
+        for source in found:
+            if source is not live:
+                source.deadline = self.clock() + self.rotate_wait
+                self.draining.append(source)
+        self.live, self._seen = live, True
+        if live is None and current is not None:
+            self._check_path()  # a new file: from its start
+        return window
+
+    def close(self) -> None:
+        for source in [*self.draining, *([self.live] if self.live else [])]:
+            source.close()
+        self.draining, self.live = [], None
+
+    def _find(self, position: Position, current: Identity | None) -> Source | None:
+        """The file of `position`, checked: same identity and first bytes, long enough."""
+        name = self.path if position.identity == current else find_by_identity(self.path, position.identity)
+        source = self._source(name, position.offset) if name else None
+        if source is not None and not (
+            source.identity == position.identity
+            and position.fingerprint.matches(source.head)
+            and source.size() >= position.offset
+        ):
+            source.close()
+            source = None
+        if source is None:  # truncated in place (copytruncate): the copy starts the same
+            copy = find_copy(self.path, position.fingerprint, position.offset)
+            source = self._source(copy, position.offset) if copy else None
+        if source is not None:
+            source.splitter.after_cr = position.after_cr
+        return source
+
+    def _lines(self, source: Source) -> Iterator[bytes]:
+        for lines in source.read(self.chunk_bytes):
+            self.lines_read += lines.count(b"\n")
+            yield lines
+        self.dropped += source.splitter.dropped
+        self.nul_bytes += source.splitter.nul_bytes
+        source.splitter.dropped = source.splitter.nul_bytes = 0
+
+    def _check_path(self) -> None:
+        """Notice what happened to the path: replaced, deleted, unreadable, or back."""
+        try:
+            identity = Identity.of(os.stat(self.path))
         except FileNotFoundError:
+            self._gone()
             return
-        if self.identity != Identity.of(stat) or stat.st_size < self.offset:
-            self._restart(stat)
-        with open(self.path, "rb") as handle:
-            handle.seek(self.offset)
-            while True:
-                data = handle.read(self.chunk_bytes)
-                if not data:
-                    return
-                self.offset += len(data)
-                lines = self._complete_lines(data)
-                if lines:
-                    self.lines_read += lines.count(b"\n")
-                    yield lines
-
-    def _complete_lines(self, data: bytes) -> bytes:
-        """Join with the kept fragment; keep the new unfinished tail for next time."""
-        data = self.partial + data
-        end = data.rfind(b"\n") + 1
-        self.partial = data[end:]
-        return data[:end]
-
-    def _restart(self, stat: os.stat_result) -> None:
-        """The file was replaced or truncated: read its new content from the start."""
-        if self.identity is not None:  # the first sight of a file is no restart
+        except OSError as error:  # a directory we may not search, a symlink loop...
+            self._set_status(f"cannot read: {error.strerror} (retrying)")
+            return
+        if self.live is not None and self.live.identity == identity:
+            self._set_status(FOLLOWING)
+            return
+        back = next((s for s in self.draining if s.identity == identity), None)  # renamed back
+        source = back or self._source(self.path, 0)
+        if source is None:
+            return
+        if back is not None:
+            self.draining.remove(back)
+            back.deadline = None
+        elif self._seen:
             self.restarts += 1
-        self.identity = Identity.of(stat)
-        self.offset = 0
-        self.partial = b""
+        if self.live is not None:
+            self._retire(self.live, "replaced (rotated): reading the new file from its start")
+        self.live, self._seen = source, True
+        self._set_status(FOLLOWING)
 
+    def _gone(self) -> None:
+        if self.live is not None:
+            self._retire(self.live, "deleted: reading what is left of it")
+            self.live = None
+        folder = os.path.dirname(os.path.abspath(self.path))
+        missing = "no such file" if os.path.isdir(folder) else f"its directory {folder} does not exist"
+        self._set_status(f"waiting: {missing}")
 
-def read_back(path: str, covers: Callable[[bytes], bool], first_block: int = 1 << 16) -> tuple[bytes, int]:
-    """The complete lines at the end of `path` that `covers` accepts, and the offset after them.
+    def _truncated(self, live: Source) -> None:
+        """Shrunk or rewritten in place: the new content is read from its start.
 
-    Reads backwards in growing blocks until `covers(lines)` says the lines reach far enough
-    back in time (or the file's start is reached). The unfinished last line is left out: the
-    follower starts at the returned offset and reads it once it is complete.
-    """
-    with open(path, "rb") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        block = first_block
-        while True:
-            start = max(0, size - block)
-            handle.seek(start)
-            data = handle.read(size - start)
-            end = data.rfind(b"\n") + 1
-            lines = data[:end]
-            if start > 0:
-                lines = lines[lines.find(b"\n") + 1 :]  # the first line may be cut
-            if start == 0 or covers(lines):
-                return lines, start + end
-            block *= 4
+        With copytruncate the lines written since the last read are in the copy beside it:
+        they are read there first, from the same offset, so only what was written between
+        the copy and the truncation is lost (logrotate's own window).
+        """
+        name = find_copy(self.path, Fingerprint.of(live.head), live.offset, skip=live.identity)
+        copy = self._source(name, live.offset) if name else None
+        if copy is not None:
+            copy.splitter, copy.deadline = live.splitter, self.clock()  # its unfinished line goes on there
+            self.draining.append(copy)
+            self._say(f"truncated in place: reading the rest from the copy {name}, then the new content")
+        else:
+            self._say("truncated: reading the new content from its start")
+        self.restarts += 1
+        live.restart()
+
+    def _source(self, name: str, offset: int) -> Source | None:
+        try:
+            return Source(self.opener(name), name, offset, self.max_line_bytes)
+        except OSError as error:
+            self._set_status(f"cannot read: {error.strerror} (retrying)")
+            return None
+
+    def _retire(self, source: Source, why: str) -> None:
+        source.deadline = self.clock() + self.rotate_wait
+        self.draining.append(source)
+        self._say(f"{why}; the old one for {self.rotate_wait:g} s more")
+
+    def _close(self, source: Source) -> None:
+        source.close()
+        self.draining.remove(source)
+
+    def _set_status(self, status: str) -> None:
+        if status != self.status:
+            self.status = status
+            self._say(status)
+
+    def _say(self, notice: str) -> None:
+        self.notices.append(notice)
