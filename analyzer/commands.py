@@ -1,4 +1,4 @@
-"""The subcommands beside the monitor: generate and demo."""
+"""The subcommands beside the monitor and backtest: generate, demo and check."""
 
 from __future__ import annotations
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import strategies as st
+
+from analyzer.alerts import AlertRule, Transition
+from analyzer.engine import Engine
+from analyzer.parse import parse
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_LOGS = REPO.parent / "shared" / "logs"
@@ -41,3 +47,49 @@ def clf_line(
 def lines_at(seconds: list[int] | range) -> bytes:
     """One Combined line per listed second."""
     return b"".join(clf_line(second) for second in seconds)
+
+
+LIVE_T0 = 1_764_300_000
+
+
+@st.composite
+def arriving_traffic(draw: st.DrawFn, rate_max: int = 8) -> tuple[list[int], list[float], list[float]]:
+    """Event seconds in bursts and gaps, in arrival order (each within 3 s), and tick gaps."""
+    seconds: list[int] = []
+    t = LIVE_T0
+    for _ in range(draw(st.integers(1, 6))):
+        t += draw(st.integers(0, 40))  # a gap
+        length = draw(st.integers(1, 20))
+        rate = draw(st.integers(0, rate_max))
+        seconds += [s for s in range(t, t + length) for _ in range(rate)]
+        t += length
+    if not seconds:
+        seconds = [LIVE_T0]
+    delays = draw(st.lists(st.floats(0, 3), min_size=len(seconds), max_size=len(seconds)))
+    arrival = [s + d for s, d in zip(seconds, delays, strict=True)]
+    order = np.argsort(arrival, kind="stable")  # lines appear in the log in arrival order
+    gaps = draw(st.lists(st.floats(0.2, 15), min_size=1, max_size=40))
+    return [seconds[i] for i in order], [arrival[i] for i in order], gaps
+
+
+def run_live(
+    seconds: list[int], arrivals: list[float], gaps: list[float], rule: AlertRule, lateness: int = 3
+) -> tuple[list[Transition], Engine]:
+    """Feed lines to an engine as they arrive, ticking a fake clock by `gaps` (cycled),
+    until the horizon passes the last event second; the transitions found on the way."""
+    engine = Engine(rule, lateness=lateness)
+    now = float(LIVE_T0)
+    engine.evaluate(now)
+    live: list[Transition] = []
+    fed, step, last = 0, 0, max(seconds)
+    while engine.evaluated_to is None or engine.evaluated_to < last:
+        now += gaps[step % len(gaps)]
+        step += 1
+        arrived = fed
+        while arrived < len(seconds) and arrivals[arrived] <= now:
+            arrived += 1
+        if arrived > fed:
+            engine.ingest(parse(lines_at(seconds[fed:arrived])))
+            fed = arrived
+        live += engine.evaluate(now)
+    return live, engine

@@ -15,14 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.alerts import ALERT, RECOVERED, AlertRule, Transition
+from analyzer.alerts import ALERT, RECOVERED, AlertRule
 from analyzer.backtest import BacktestResult, backtest
-from analyzer.engine import Engine
-from analyzer.parse import parse
 from analyzer.sinks import ALERT_FIELDS, SECTION_FIELDS, STATS_FIELDS, alert_row
 from analyzer.stats import OTHER
 from analyzer.timeline import transitions
-from tests.conftest import clf_line, lines_at, shared_log
+from tests.conftest import arriving_traffic, clf_line, lines_at, run_live, shared_log
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z, a multiple of 10
 GARBAGE = b"this is not a log line\n"
@@ -271,28 +269,6 @@ def test_two_workers_equal_one(tmp_path: Path) -> None:
 
 # --- live equals backtest --------------------------------------------------------------------
 
-ENGINE_T0 = 1_764_300_000
-
-
-@st.composite
-def arriving_traffic(draw: st.DrawFn) -> tuple[list[int], list[float], list[float]]:
-    """Event seconds in bursts and gaps, in arrival order (each within the lateness), and tick gaps."""
-    seconds: list[int] = []
-    t = ENGINE_T0
-    for _ in range(draw(st.integers(1, 6))):
-        t += draw(st.integers(0, 40))
-        length = draw(st.integers(1, 20))
-        rate = draw(st.integers(0, 8))
-        seconds += [s for s in range(t, t + length) for _ in range(rate)]
-        t += length
-    if not seconds:
-        seconds = [ENGINE_T0]
-    delays = draw(st.lists(st.floats(0, 3), min_size=len(seconds), max_size=len(seconds)))
-    arrival = [s + d for s, d in zip(seconds, delays, strict=True)]
-    order = np.argsort(arrival, kind="stable")  # lines appear in the log in arrival order: out of time order
-    gaps = draw(st.lists(st.floats(0.2, 15), min_size=1, max_size=40))
-    return [seconds[i] for i in order], [arrival[i] for i in order], gaps
-
 
 @settings(max_examples=40, deadline=None)
 @given(data=arriving_traffic(), window=st.integers(3, 15), threshold=st.sampled_from([0.5, 1, 2, 3]))
@@ -305,21 +281,8 @@ def test_live_engine_under_any_ticks_equals_backtest(
     """The live engine, fed in any split of ticks under a fake clock, reports backtest's transitions."""
     seconds, arrivals, gaps = data
     rule = AlertRule(threshold, window)
-    engine = Engine(rule, lateness=3)
-    now = float(ENGINE_T0)
-    engine.evaluate(now)
-    live: list[Transition] = []
-    fed, step, last = 0, 0, max(seconds)
-    while engine.evaluated_to is None or engine.evaluated_to < last:
-        now += gaps[step % len(gaps)]
-        step += 1
-        arrived = fed
-        while arrived < len(seconds) and arrivals[arrived] <= now:
-            arrived += 1
-        if arrived > fed:
-            engine.ingest(parse(lines_at(seconds[fed:arrived])))
-            fed = arrived
-        live += engine.evaluate(now)
+    live, engine = run_live(seconds, arrivals, gaps, rule)
+    last = max(seconds)
     assert engine.totals["late"] == 0
     path = tmp_path_factory.mktemp("live") / "access.log"
     path.write_bytes(lines_at(seconds))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from analyzer.alerts import ALERT, RECOVERED, AlertRule, Transition, check_seconds
 from analyzer.engine import Engine
 from analyzer.parse import parse
-from tests.conftest import clf_line, lines_at
+from tests.conftest import arriving_traffic, clf_line, lines_at, run_live
 
 T0 = 1_764_300_000
 
@@ -99,53 +99,18 @@ def test_report_counts_the_interval_and_the_window() -> None:
     assert second.totals == {"requests": 16, "rejected": 1, "late": 0}
 
 
-@st.composite
-def traffic(draw: st.DrawFn) -> tuple[list[int], list[float], list[float]]:
-    """Event seconds with bursts and gaps, each arriving within the lateness, and tick times."""
-    seconds: list[int] = []
-    t = T0
-    for _ in range(draw(st.integers(1, 6))):
-        t += draw(st.integers(0, 40))  # a gap
-        length = draw(st.integers(1, 20))
-        rate = draw(st.integers(0, 6))
-        seconds += [s for s in range(t, t + length) for _ in range(rate)]
-        t += length
-    if not seconds:
-        seconds = [T0]
-    delays = draw(st.lists(st.floats(0, 3), min_size=len(seconds), max_size=len(seconds)))
-    arrivals = sorted(s + d for s, d in zip(seconds, delays, strict=True))
-    order = np.argsort([s + d for s, d in zip(seconds, delays, strict=True)], kind="stable")
-    seconds = [seconds[i] for i in order]  # lines appear in the log in arrival order
-    gaps = draw(st.lists(st.floats(0.2, 15), min_size=1, max_size=40))
-    return seconds, arrivals, gaps
-
-
 @settings(max_examples=60, deadline=None)
-@given(data=traffic(), window=st.integers(3, 15), threshold=st.sampled_from([0.5, 1, 2, 3]))
+@given(
+    data=arriving_traffic(rate_max=6), window=st.integers(3, 15), threshold=st.sampled_from([0.5, 1, 2, 3])
+)
 def test_any_split_into_ticks_gives_the_transitions_of_one_check(
     data: tuple[list[int], list[float], list[float]], window: int, threshold: float
 ) -> None:
     """Live under a fake clock, ticked at any times, equals one check over the whole series."""
     seconds, arrivals, gaps = data
-    lateness = 3
     rule = AlertRule(threshold, window)
-    engine = Engine(rule, lateness=lateness)
-    now = float(T0)
-    engine.evaluate(now)
-    live: list[Transition] = []
-    fed = 0
+    live, engine = run_live(seconds, arrivals, gaps, rule)
     last = max(seconds)
-    step = 0
-    while engine.evaluated_to is None or engine.evaluated_to < last:
-        now += gaps[step % len(gaps)]
-        step += 1
-        arrived = fed
-        while arrived < len(seconds) and arrivals[arrived] <= now:
-            arrived += 1
-        if arrived > fed:
-            engine.ingest(parse(lines_at(seconds[fed:arrived])))
-            fed = arrived
-        live += engine.evaluate(now)
     assert engine.totals["late"] == 0
     batch, _ = check_seconds(np.array(seconds), min(seconds), last, False, rule)
     assert [t for t in live if t.second <= last] == batch
