@@ -73,13 +73,18 @@ class BacktestResult:
 
 def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> tuple[ChunkBuckets, int, int]:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
-    parsed = make_parser(fmt, log_format).parse(piece.read(), core=True)
-    return _summed(parsed)
+    data, dropped = piece.read_lines()
+    return _summed(make_parser(fmt, log_format).parse(data, core=True), dropped)
 
 
-def _summed(parsed: Parsed) -> tuple[ChunkBuckets, int, int]:
-    # Directive lines (W3C) are neither requests nor rejected: they leave the line count.
-    return chunk_buckets(parsed), parsed.lines - parsed.directives, parsed.rejected
+def _summed(parsed: Parsed, dropped: int) -> tuple[ChunkBuckets, int, int]:
+    """Bucket sums, lines and rejected of a piece; `dropped` over-long lines are rejected too.
+
+    Directive lines (W3C) are neither requests nor rejected: they leave the line count.
+    """
+    buckets = chunk_buckets(parsed)
+    buckets.leading_rejected += dropped  # no position kept: filed like lines before the first good one
+    return buckets, parsed.lines - parsed.directives + dropped, parsed.rejected + dropped
 
 
 def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
@@ -112,7 +117,8 @@ def _parsed_in_order(
         parser = stateful.get(piece.path) or make_parser(formats[piece.path], log_format)
         if parser.stateful or executor is None:
             stateful[piece.path] = parser if parser.stateful else stateful.get(piece.path, parser)
-            backlog.append((consumed, _summed(parser.parse(piece.read(), core=True))))
+            data, dropped = piece.read_lines()
+            backlog.append((consumed, _summed(parser.parse(data, core=True), dropped)))
         else:
             backlog.append((consumed, executor.submit(parse_piece, piece, formats[piece.path], log_format)))
         while backlog and (len(backlog) > backlog_size or not isinstance(backlog[0][1], Future)):

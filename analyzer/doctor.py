@@ -16,8 +16,10 @@ import pyarrow.compute as pc
 
 from analyzer.columns import seconds_of
 from analyzer.formats import describe, detect, make_parser
+from analyzer.lines import MAX_LINE_BYTES
 from analyzer.parse import split_lines
 from analyzer.reader import open_log, pieces
+from analyzer.rejects import TOO_LONG
 from analyzer.render import printable
 from analyzer.sinks import iso_utc
 
@@ -67,11 +69,14 @@ def diagnose(path: str, fmt: str = "auto", log_format: str | None = None) -> Dia
     found = Diagnosis(path, describe(parser), f"python -m analyzer {shlex.quote(path)} {options}")
     previous: int | None = None
     for piece in pieces(path):
-        data = piece.read()
+        data, dropped = piece.read_lines()
         parsed = parser.parse(data)
-        found.lines += parsed.lines
+        found.lines += parsed.lines + dropped
         found.requests += len(parsed.frame)
-        found.rejected += parsed.rejected
+        found.rejected += parsed.rejected + dropped
+        if dropped:
+            found.reasons[TOO_LONG] += dropped
+            found.examples.setdefault(TOO_LONG, f"(a line over {MAX_LINE_BYTES:,} bytes, not kept)")
         found.directives += parsed.directives
         for reason, line in parsed.rejects:
             found.reasons[reason] += 1

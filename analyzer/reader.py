@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from analyzer.lines import MAX_LINE_BYTES, LineSplitter
+
 CHUNK_BYTES = 16 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -27,6 +29,7 @@ class Chunk:
     data: bytes
     name: str
     consumed: int
+    dropped: int = 0  # lines over the length limit, dropped as read: counted as rejected
 
 
 def open_log(path: str) -> BinaryIO:
@@ -65,21 +68,30 @@ def check_log(path: str, fmt: str = "auto") -> str:
     return detected
 
 
-def read_chunks(handle: BinaryIO, name: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
-    """Chunks of complete lines from one open file; a last line without newline comes last."""
-    carry = b""
+def read_chunks(
+    handle: BinaryIO, name: str, chunk_bytes: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[Chunk]:
+    """Chunks of complete lines from one open file; a last line without newline comes last.
+
+    Lines are cut as the live follower cuts them (lines.LineSplitter: `\r` and `\r\n` end a
+    line, NULs dropped), and a line over `max_line_bytes` is dropped as it is read and
+    counted, so an endless line costs no more memory than a chunk.
+    """
+    splitter = LineSplitter(max_line_bytes)
     raw = getattr(handle, "fileobj", None) or handle
+    last_byte = b"\n"
     while True:
         data = handle.read(chunk_bytes)
         if not data:
             break
-        data = carry + data
-        end = data.rfind(b"\n") + 1
-        carry = data[end:]
-        if end:
-            yield Chunk(data[:end], name, raw.tell())
-    if carry:
-        yield Chunk(carry + b"\n", name, raw.tell())
+        last_byte = data[-1:]
+        before = splitter.dropped
+        lines = splitter.feed(data)
+        if lines or splitter.dropped > before:
+            yield Chunk(lines, name, raw.tell(), splitter.dropped - before)
+    if last_byte not in (b"\n", b"\r"):  # the file's last line has no newline: end it
+        before = splitter.dropped
+        yield Chunk(splitter.feed(b"\n"), name, raw.tell(), splitter.dropped - before)
 
 
 @dataclass(frozen=True)
@@ -94,17 +106,35 @@ class Piece:
     start: int
     end: int  # for progress: bytes of the file on disk consumed up to here
     data: bytes | None = None
+    dropped: int = 0  # with `data`: over-long lines dropped while reading it
 
     def read(self) -> bytes:
+        """The piece's complete lines (over-long ones left out: see read_lines)."""
+        return self.read_lines()[0]
+
+    def read_lines(self, block: int = 1 << 20) -> tuple[bytes, int]:
+        """The piece's complete lines, and how many over-long lines were dropped on the way."""
         if self.data is not None:
-            return self.data
+            return self.data, self.dropped
+        splitter = LineSplitter()
+        parts = []
+        last_byte = b"\n"
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(self.start)
-                data = handle.read(self.end - self.start)
+                left = self.end - self.start
+                while left > 0:
+                    data = handle.read(min(block, left))
+                    if not data:
+                        break
+                    left -= len(data)
+                    last_byte = data[-1:]
+                    parts.append(splitter.feed(data))
         except OSError as error:
             raise InputError(f"{self.path}: cannot read: {error.strerror}") from None
-        return data if data.endswith(b"\n") or not data else data + b"\n"
+        if last_byte not in (b"\n", b"\r"):  # the file's last line, without its newline
+            parts.append(splitter.feed(b"\n"))
+        return b"".join(parts), splitter.dropped
 
 
 def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
@@ -113,7 +143,7 @@ def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
         with open_log(path) as handle:
             if isinstance(handle, gzip.GzipFile):
                 for chunk in read_chunks(handle, path, chunk_bytes):
-                    yield Piece(path, 0, chunk.consumed, chunk.data)
+                    yield Piece(path, 0, chunk.consumed, chunk.data, chunk.dropped)
                 return
             yield from _ranges(handle, path, chunk_bytes)
     except (OSError, EOFError) as error:  # a truncated or corrupt gzip, a vanished file

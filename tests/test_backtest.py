@@ -446,3 +446,15 @@ def test_an_input_with_no_good_line_gives_an_empty_result(tmp_path: Path) -> Non
     assert (result.lines, result.requests, result.rejected) == (3, 0, 3)
     assert result.transitions.empty and result.timeline.span == 0
     assert rows(tmp_path / "out" / "alerts.csv") == []
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_an_endless_line_is_dropped_as_read_and_counted_rejected(tmp_path: Path, packed: bool) -> None:
+    """A 3 MB line between good ones is one rejected line; its neighbours count; nothing is lost."""
+    data = clf_line(T0) + b"x" * (3 << 20) + b"\n" + clf_line(T0 + 1) + b"y" * (1 << 20)
+    path = tmp_path / ("access.log.gz" if packed else "access.log")
+    path.write_bytes(gzip.compress(data) if packed else data)
+    result = backtest([path], [100], 10, out=tmp_path / "out", chunk_bytes=1 << 16)
+    assert (result.lines, result.requests, result.rejected) == (4, 2, 2)
+    stats = pd.read_csv(tmp_path / "out" / "stats.csv")
+    assert int((stats["requests"] + stats["rejected"]).sum()) == 4
