@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from analyzer.alerts import AlertRule
+from analyzer.lines import MAX_LINE_BYTES
 from analyzer.monitor import Clock, Monitor, Settings
+from analyzer.shell import expand_paths, stop_signals
+from analyzer.tail import ROTATE_WAIT
 
 COMMANDS = ("backtest", "generate", "demo", "check")
 FORMAT_CHOICES = ("auto", "common", "combined", "w3c")
@@ -119,12 +122,38 @@ def monitor_parser() -> Parser:
     parser.add_argument(
         "--plain", action="store_true", help="append-only text (also when stdout is not a terminal)"
     )
-    parser.add_argument("--wait", action="store_true", help="wait for files that do not exist yet")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait for files (or their directory) that do not exist yet"
+    )
+    parser.add_argument(
+        "--rotate-wait",
+        type=non_negative,
+        default=ROTATE_WAIT,
+        metavar="S",
+        help=f"seconds a rotated or deleted file is still read (default {ROTATE_WAIT:g})",
+    )
+    parser.add_argument(
+        "--max-line-bytes",
+        type=positive(int),
+        default=MAX_LINE_BYTES,
+        metavar="N",
+        help=f"longer lines are dropped as they arrive and counted as rejected (default {MAX_LINE_BYTES})",
+    )
     parser.add_argument("--top", type=positive(int), default=10, help="sections and hosts shown (default 10)")
     parser.add_argument(
         "--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)"
     )
     return parser
+
+
+def non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
 
 
 def check_readable(path: str) -> None:
@@ -140,16 +169,6 @@ def check_readable(path: str) -> None:
         raise UsageError(f"{path}: cannot read: {error.strerror}") from None
 
 
-def wait_for(paths: list[str], env: Environment) -> None:
-    """Block until every path exists, saying so once per path."""
-    for path in paths:
-        if not os.path.exists(path):
-            env.stdout.write(f"waiting for {path} to appear...\n")
-            env.stdout.flush()
-        while not os.path.exists(path):
-            env.sleep(1.0)
-
-
 def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
     if args.window < args.interval:
         raise UsageError(f"--window ({args.window}) must be at least --interval ({args.interval})")
@@ -159,8 +178,11 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         rule = AlertRule(args.threshold, args.window, args.recovery)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    paths, unmatched = expand_paths(args.files)
+    if unmatched:
+        raise UsageError(f"{unmatched[0]}: no file matches this pattern")
     return Settings(
-        paths=args.files,
+        paths=paths,
         rule=rule,
         interval=args.interval,
         lateness=args.lateness,
@@ -171,17 +193,19 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         plain=args.plain or not env.is_terminal(env.stdout),
         top=args.top,
         csv_top=args.csv_top,
+        rotate_wait=args.rotate_wait,
+        max_line_bytes=args.max_line_bytes,
     )
 
 
 def run_monitor(argv: list[str], env: Environment) -> int:
     args = monitor_parser().parse_args(argv)
     settings = monitor_settings(args, env)
-    if args.wait:
-        wait_for(settings.paths, env)
     for path in settings.paths:
-        check_readable(path)
-    Monitor(settings, env.stdout, Clock(env.now, env.sleep)).run()
+        if not (args.wait and not os.path.exists(path)):  # the monitor waits for it, saying so
+            check_readable(path)
+    with stop_signals() as stop:
+        Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
     return 0
 
 

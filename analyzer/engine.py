@@ -38,6 +38,19 @@ class Report:
     directives: int = 0  # W3C directive lines: neither requests nor rejected
     reasons: dict[str, int] = field(default_factory=dict)  # rejected lines per reason
     reject_examples: dict[str, str] = field(default_factory=dict)  # latest line per reason
+    files: tuple[FileStatus, ...] = ()  # one per followed path, filled in by the monitor
+    overruns: int = 0  # reports that came a whole interval late since the last one (slow ticks)
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """One followed path, for the report: what was read from it and what it is doing."""
+
+    path: str
+    lines: int  # requests + rejected read since start
+    rejected: int
+    last_seen: int | None  # wall-clock second of the last line read (None: none yet)
+    status: str  # following, waiting..., cannot read..., still reading an old file...
 
 
 @dataclass
@@ -74,6 +87,8 @@ class Engine:
         # The warm start read only the end of the log: seconds before this may be missing
         # lines, so no window reaching before it is judged. None: the whole log was read.
         self.known_from: int | None = None
+        # A checkpoint's last judged second: the first check goes on right after it.
+        self.resume_after: int | None = None
         self.window = Window(empty_frame())
         self.pending = Counters()
         self.reject_samples: list[str] = []
@@ -88,8 +103,9 @@ class Engine:
             self.pending.warm += parsed.lines
             return
         late = 0
-        if self.evaluated_to is not None and len(frame):
-            late = int(np.count_nonzero(seconds_of(frame) <= self.evaluated_to))
+        judged = self.evaluated_to if self.evaluated_to is not None else self.resume_after
+        if judged is not None and len(frame):
+            late = int(np.count_nonzero(seconds_of(frame) <= judged))
         self.pending.frames.append(frame)
         self.pending.directives += parsed.directives
         for reason, line in parsed.rejects:
@@ -101,6 +117,16 @@ class Engine:
         self.totals["rejected"] += parsed.rejected
         self.totals["late"] += late
         self.reject_samples = (self.reject_samples + parsed.reject_samples)[-MAX_REJECT_SAMPLES:]
+
+    def resume(self, evaluated_to: int | None, alert_on: bool) -> None:
+        """Go on from a checkpoint: judge from the second after `evaluated_to`, in its state.
+
+        alerts.csv, when it has rows, wins over the checkpoint's state: a crash between an
+        alert row and the next checkpoint must not write that alert a second time.
+        """
+        self.resume_after = evaluated_to
+        if not self.history:
+            self.alert_on = alert_on
 
     def horizon(self, now: float) -> int:
         """The last second whose lines are all in: wall clock minus the allowed lateness."""
@@ -128,8 +154,13 @@ class Engine:
         while the monitor was down gets its real time; but not before the first window the
         read-back holds whole, nor at or before the last transition on record (the restored
         state holds from there), nor replaying a stale log from long ago second by second.
+        After a checkpoint it is the second after the last one judged, lines or not: the
+        seconds the monitor was down are judged as a backtest would judge them.
         """
-        candidates = [horizon - MAX_CATCH_UP, int(seconds.min()) if len(seconds) else horizon]
+        if self.resume_after is not None:
+            candidates = [horizon - MAX_CATCH_UP, self.resume_after + 1]
+        else:
+            candidates = [horizon - MAX_CATCH_UP, int(seconds.min()) if len(seconds) else horizon]
         if self.known_from is not None:
             candidates.append(self.known_from + self.rule.window - 1)
         if self.history:

@@ -5,19 +5,23 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
+from analyzer import tail
 from analyzer.alerts import ALERT, AlertRule, Transition
-from analyzer.engine import Engine
+from analyzer.checkpoint import CHECKPOINT_NAME, Keeper, Positions, file_key, load
+from analyzer.engine import Engine, FileStatus
 from analyzer.formats import LineParser, describe, detect, make_parser
-from analyzer.parse import seconds_of
+from analyzer.lines import MAX_LINE_BYTES, clean
+from analyzer.parse import Parsed, empty_frame, seconds_of
+from analyzer.rejects import TOO_LONG
 from analyzer.render import CLEAR_SCREEN, render_report
 from analyzer.sinks import Outputs, RejectSink, read_history
-from analyzer.tail import Follower, read_back
+from analyzer.tail import ROTATE_WAIT, Follower, read_back
 from analyzer.w3c import prime_layout
 
 POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
@@ -39,6 +43,8 @@ class Settings:
     top: int = 10
     csv_top: int = 100
     title: str = ""
+    rotate_wait: float = ROTATE_WAIT
+    max_line_bytes: int = MAX_LINE_BYTES
 
 
 @dataclass
@@ -64,6 +70,29 @@ def parser_for(path: str, settings: Settings) -> LineParser:
     return make_parser(choose_format(path, settings.fmt), settings.log_format)
 
 
+def has_format(path: str, fmt: str) -> bool:
+    """Whether the format of `path` can be told now: given, or the file has lines to detect it from."""
+    try:
+        return fmt != "auto" or os.path.getsize(path) > 0
+    except OSError:
+        return False
+
+
+def too_long(count: int, limit: int) -> Parsed:
+    """Lines the follower dropped for being over --max-line-bytes, as rejected lines."""
+    text = f"(a line over {limit:,} bytes, dropped)"
+    return Parsed(empty_frame(), count, count, [text], rejects=[(TOO_LONG, text)] * count)
+
+
+@dataclass
+class FileCounts:
+    """What one followed path gave since start, for its line in the report."""
+
+    lines: int = 0
+    rejected: int = 0
+    last_seen: int | None = None
+
+
 def restored_state(history: list[Transition]) -> bool:
     """Whether the last transition on record left the alert on."""
     return bool(history) and history[-1].kind == ALERT
@@ -86,50 +115,122 @@ class Monitor:
             settings.top,
             settings.csv_top,
         )
-        self.parsers = {path: parser_for(path, settings) for path in settings.paths}
+        # A file that is missing or empty at start gets its parser from its first lines.
+        self.parsers = {
+            path: parser_for(path, settings) for path in settings.paths if has_format(path, settings.fmt)
+        }
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
-        self.followers = [Follower(path) for path in settings.paths]
+        self.followers = [
+            Follower(path, tail.CHUNK_BYTES, settings.max_line_bytes, settings.rotate_wait, clock.now)
+            for path in settings.paths
+        ]
+        self.counts = {path: FileCounts() for path in settings.paths}
+        self.keeper = Keeper(settings.out / CHECKPOINT_NAME, settings.rule)
         self.overruns = 0
+        self.reported_overruns = 0
 
     def warm_start(self) -> None:
-        """Read back over the end of each file to fill the window, then follow from there."""
+        """Read back over the end of each file to fill the window, then follow from there.
+
+        With a checkpoint, each file goes on where the last report left it (even if it was
+        rotated or truncated since): the read-back ends there, as those lines were counted
+        before, and the lines after it are read and counted as new.
+        """
+        saved, warning = load(self.keeper.path)
+        if warning:
+            self.stdout.write(f"analyzer: warning: {warning}\n")
+        resumed: Positions = saved.positions(self.outputs.stats_size()) if saved else {}
         reach = 2 * self.settings.rule.window + self.settings.lateness
         for follower in self.followers:
-            parser = self.parsers[follower.path]
+            positions = resumed.get(file_key(follower.path))
+            source = follower.resume(positions) if positions is not None else follower.open()
+            if source is None:  # missing, unreadable or gone: nothing to read back
+                continue
+            end = source.offset if positions is not None else source.size()
 
-            def covers(lines: bytes, path: str = follower.path) -> bool:
-                probe = parser_for(path, self.settings)  # a probe must not move a W3C layout
-                prime_layout(probe, path, os.path.getsize(path) - len(lines))
+            def covers(lines: bytes, name: str = source.name, end: int = end) -> bool:
+                probe = parser_for(name, self.settings)  # a probe must not move a W3C layout
+                prime_layout(probe, name, end - len(lines))
                 seconds = seconds_of(probe.parse(lines).frame)
                 return len(seconds) > 0 and seconds.min() <= seconds.max() - reach
 
-            lines, offset = read_back(follower.path, covers)
-            prime_layout(parser, follower.path, offset - len(lines))
-            parsed = parser.parse(lines)
+            lines, offset = read_back(source.handle, covers, end=end)
+            parser = self._parser(follower.path, lines)
+            prime_layout(parser, source.name, offset - len(lines))
+            parsed = parser.parse(clean(lines, self.settings.max_line_bytes))
             self.engine.ingest(parsed, warm=True)
-            follower.start_at(offset)
+            if positions is None:
+                follower.start_at(offset)
             seconds = seconds_of(parsed.frame)
             if len(lines) < offset and len(seconds):  # only the end of the file was read
                 oldest = int(seconds.min())
                 known = self.engine.known_from
                 self.engine.known_from = oldest if known is None else max(known, oldest)
+        if saved is not None and saved.rule == self.keeper.rule:
+            self.engine.resume(saved.evaluated_to, saved.alert_on)
+        self.keeper.start(self._positions(), self.outputs.stats_size())
+        self._save()
+        self._notices()
 
     def poll(self) -> None:
         """Read what was appended, check the alert up to the horizon, print transitions."""
         for follower in self.followers:
             for chunk in follower.read():
-                parsed = self.parsers[follower.path].parse(chunk)
-                self.engine.ingest(parsed)
-                if self.rejects and parsed.rejects:
-                    self.rejects.write(follower.path, parsed.rejects)
+                self._ingest(follower.path, self._parser(follower.path, chunk).parse(chunk))
+            dropped = follower.take_dropped()
+            if dropped:
+                self._ingest(follower.path, too_long(dropped, self.settings.max_line_bytes))
+        self._notices()
         for transition in self.engine.evaluate(self.clock.now()):
             self.outputs.transition(transition)
             self.stdout.write(transition.message + "\n")
             self.stdout.flush()
+        self._save()
+
+    def _parser(self, path: str, sample: bytes) -> LineParser:
+        """The file's parser; one missing or empty at start gets it from its first lines."""
+        if path not in self.parsers:
+            fmt = self.settings.fmt if self.settings.fmt != "auto" else detect(sample) or "combined"
+            self.parsers[path] = make_parser(fmt, self.settings.log_format)
+        return self.parsers[path]
+
+    def _ingest(self, path: str, parsed: Parsed) -> None:
+        self.engine.ingest(parsed)
+        counts = self.counts[path]
+        counts.lines += len(parsed.frame) + parsed.rejected
+        counts.rejected += parsed.rejected
+        counts.last_seen = math.floor(self.clock.now())
+        if self.rejects and parsed.rejects:
+            self.rejects.write(path, parsed.rejects)
+
+    def _notices(self) -> None:
+        """Say at once what happened to the files: rotated, truncated, missing, unreadable."""
+        for follower in self.followers:
+            for notice in follower.notices:
+                self.stdout.write(f"{follower.path}: {notice}\n")
+            follower.notices.clear()
+        self.stdout.flush()
+
+    def _save(self) -> None:
+        engine = self.engine
+        judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
+        self.keeper.save(judged, engine.alert_on)
+
+    def _positions(self) -> Positions:
+        return {file_key(follower.path): follower.positions() for follower in self.followers}
 
     def report(self, now: float, seconds: int | None = None) -> None:
         """Write the report of the last `seconds` (default: one interval) ending at `now`."""
         report = self.engine.report(now, seconds or self.settings.interval)
+        files = tuple(
+            FileStatus(f.path, c.lines, c.rejected, c.last_seen, f.describe())
+            for f, c in zip(self.followers, self.counts.values(), strict=True)
+        )
+        report = replace(report, files=files, overruns=self.overruns - self.reported_overruns)
+        self.reported_overruns = self.overruns
+        # The checkpoint first, with the positions this row counts up to (see checkpoint.py).
+        self.keeper.before_report(self._positions(), self.outputs.stats_size())
+        self._save()
         self.outputs.report(report)
         text = render_report(report, self.settings.title or self._title(), self.settings.top)
         if self.settings.plain:
@@ -139,23 +240,29 @@ class Monitor:
         self.stdout.flush()
 
     def _title(self) -> str:
-        names = ", ".join(f"{path} ({describe(parser)})" for path, parser in self.parsers.items())
+        names = ", ".join(
+            f"{path} ({describe(self.parsers[path]) if path in self.parsers else 'format not known yet'})"
+            for path in self.settings.paths
+        )
         return f"analyzer: {names}"
 
     def run(self) -> None:
         """Poll every second and report every interval until told to stop."""
         self.warm_start()
         interval = self.settings.interval
-        next_report = math.floor(self.clock.now()) + interval
+        last_report = math.floor(self.clock.now())
+        next_report = last_report + interval
         try:
             while not self.clock.stop():
                 self.poll()
                 now = self.clock.now()
                 if now >= next_report:
-                    self.report(now)
-                    # A report that is due again already (a slow tick) is counted, not queued.
+                    # A report that is due again already (a slow tick) is counted, not queued,
+                    # and covers all the seconds since the last one, so its rates stay true.
                     missed = max(0, math.floor((now - next_report) / interval))
                     self.overruns += missed
+                    self.report(now, max(interval, math.floor(now) - last_report))
+                    last_report = math.floor(now)
                     next_report += (missed + 1) * interval
                 self.clock.sleep(float(np.clip(next_report - self.clock.now(), 0, POLL_SECONDS)))
         except KeyboardInterrupt:
@@ -165,6 +272,8 @@ class Monitor:
             self.finish(next_report - interval)
         finally:
             self.outputs.close()
+            for follower in self.followers:
+                follower.close()
             if self.rejects:
                 self.rejects.close()
 

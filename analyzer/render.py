@@ -108,6 +108,22 @@ def rejected_lines(report: Report) -> list[str]:
     return lines
 
 
+def file_lines(report: Report) -> list[str]:
+    """One line per followed file (lines, rejected, last line seen, status) and slow ticks."""
+    lines = ["", "files:"] if report.files else []
+    for file in report.files:
+        seen = iso_utc(file.last_seen) if file.last_seen is not None else "never"
+        name = printable(file.path, 1 << 12)
+        name = name if len(name) <= 80 else "…" + name[-79:]  # the end of a path tells files apart
+        lines.append(
+            f"  {name}: {file.lines:,} lines, {file.rejected:,} rejected, "
+            f"last line read {seen}; {printable(file.status, 100)}"
+        )
+    if report.overruns:
+        lines.append(f"  slow ticks: {report.overruns:,} report(s) came a whole interval late")
+    return lines
+
+
 def render_report(report: Report, title: str, top: int = 10) -> str:
     """The dashboard: status line, traffic, sections, hosts, rejected lines and alert history."""
     rule = report.rule
@@ -132,6 +148,7 @@ def render_report(report: Report, title: str, top: int = 10) -> str:
     ]
     lines += latency_lines(report, top)
     lines += rejected_lines(report)
+    lines += file_lines(report)
     lines += ["", "alerts:"]
     lines += [f"  {transition.message}" for transition in report.history] or ["  (none yet)"]
     return "\n".join(lines) + "\n"

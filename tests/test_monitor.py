@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
 import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
+from pytest import MonkeyPatch
+
+from analyzer import tail
 from analyzer.alerts import AlertRule
 from analyzer.monitor import Clock, Monitor, Settings
+from analyzer.parse import Parsed
 from analyzer.render import CLEAR_SCREEN
 from tests.conftest import clf_line, lines_at
 
@@ -60,6 +67,10 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 def iso(second: int) -> str:
     return datetime.fromtimestamp(second, UTC).isoformat()
+
+
+def iso_z(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def alert_message(hits: int, window: int, second: int) -> str:
@@ -420,3 +431,210 @@ def test_five_hundred_ticks_run_in_about_a_second(tmp_path: Path) -> None:
     assert clock.now() - T0 == 500
     assert len(rows(out / "stats.csv")) == 50
     assert elapsed < 10.0, f"500 ticks took {elapsed:.2f} s"
+
+
+# ----- following files the way production rotates them --------------------------------------
+
+
+def counted(out: Path) -> int:
+    return sum(int(row["requests"]) + int(row["rejected"]) for row in rows(out / "stats.csv"))
+
+
+def test_rotation_while_the_server_still_writes_the_old_file(tmp_path: Path) -> None:
+    """Rename + create while the server writes the old file for 3 s more: every line counted once."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    server = open(log, "ab")  # noqa: SIM115 - the server's handle, reopened at the rotation below
+    written = {"lines": 0, "reopened": False}
+
+    def write(now: float) -> None:
+        second = int(now)
+        if second == T0 + 7:
+            os.rename(log, tmp_path / "access.log.1")
+            log.write_bytes(b"")  # logrotate's `create`
+        if second == T0 + 10:
+            server.close()  # the server reopens its log
+            written["reopened"] = True
+        handle = open(log, "ab") if written["reopened"] else server  # noqa: SIM115
+        handle.write(lines_at([second] * 4))
+        handle.flush()
+        if written["reopened"]:
+            handle.close()
+        written["lines"] += 4
+
+    clock = FakeClock(T0, write)
+    monitor = Monitor(
+        settings(log, out, rotate_wait=5),
+        io.StringIO(),
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 20),
+    )
+    monitor.run()
+    assert written["reopened"] and written["lines"] == 80
+    assert counted(out) == 80
+    assert monitor.followers[0].restarts == 1
+
+
+def test_several_files_are_counted_together_with_a_line_each(tmp_path: Path) -> None:
+    """Two logs followed at once: one total in stats.csv, one line per file in the report."""
+    first, second, out = tmp_path / "a.log", tmp_path / "b.log", tmp_path / "out"
+    first.write_bytes(b"")
+    second.write_bytes(b"")
+
+    def write(now: float) -> None:
+        append(first, lines_at([int(now)] * 2))
+        append(second, lines_at([int(now)]) + b"garbage\n")
+
+    clock = FakeClock(T0, write)
+    stdout = io.StringIO()
+    options = settings(first, out)
+    options.paths = [str(first), str(second)]
+    monitor = Monitor(options, stdout, Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 10))
+    monitor.run()
+    assert counted(out) == 10 * 2 + 10 * 2
+    text = stdout.getvalue().split("files:")[-1].replace("\n", " ")
+    stamp = iso_z(T0 + 10)
+    assert f"{first.name}: 20 lines, 0 rejected, last line read {stamp}; following" in text
+    assert f"{second.name}: 20 lines, 10 rejected, last line read {stamp}; following" in text
+
+
+def test_a_missing_file_and_directory_are_waited_for(tmp_path: Path) -> None:
+    """A log whose directory does not exist yet: said on screen, then read from its start."""
+    log, out = tmp_path / "later" / "access.log", tmp_path / "out"
+
+    def write(now: float) -> None:
+        if int(now) == T0 + 3:
+            log.parent.mkdir()
+        if int(now) >= T0 + 6:
+            append(log, lines_at([int(now)] * 2))
+
+    clock = FakeClock(T0, write)
+    stdout = io.StringIO()
+    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 12))
+    monitor.run()
+    text = stdout.getvalue()
+    assert f"{log}: waiting: its directory {log.parent} does not exist" in text
+    assert f"{log}: waiting: no such file" in text
+    assert f"{log}: following" in text
+    assert "0 lines, 0 rejected, last line read never; waiting: no such file" in text
+    assert counted(out) == log.read_bytes().count(b"\n") == 14
+
+
+def test_permission_errors_are_shown_and_retried(tmp_path: Path) -> None:
+    """A rotated-in file that cannot be opened: the report says so; once readable, read whole."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    refuse = {"on": False}
+
+    def opener(path: str) -> BinaryIO:
+        if refuse["on"]:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return open(path, "rb")  # the follower closes it
+
+    def write(now: float) -> None:
+        second = int(now)
+        if second == T0 + 3:
+            os.rename(log, tmp_path / "access.log.1")
+            refuse["on"] = True
+        if second == T0 + 8:
+            refuse["on"] = False
+        append(log, lines_at([second]))
+
+    clock = FakeClock(T0, write)
+    stdout = io.StringIO()
+    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 12))
+    monitor.followers[0].opener = opener
+    monitor.run()
+    text = stdout.getvalue()
+    assert "cannot read: Permission denied (retrying)" in text.split("files:")[1]
+    assert counted(out) == 12
+
+
+def test_long_lines_crlf_cr_and_nuls_reach_the_counts_right(tmp_path: Path) -> None:
+    """A 1 MB line is one rejected line; CRLF, CR-only and NUL-padded lines are requests."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    good = clf_line(T0).rstrip(b"\n")
+
+    def write(now: float) -> None:
+        if int(now) == T0 + 1:
+            append(log, good + b"\n" + b"x" * (1 << 20) + b"\n" + good + b"\r\n" + good + b"\r")
+        if int(now) == T0 + 2:
+            append(log, b"\0" * 4096 + good + b"\n")
+
+    clock = FakeClock(T0, write)
+    monitor = Monitor(
+        settings(log, out, max_line_bytes=64 << 10),
+        io.StringIO(),
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 5),
+    )
+    monitor.run()
+    (row,) = rows(out / "stats.csv")
+    assert (row["requests"], row["rejected"]) == ("4", "1")
+    assert monitor.followers[0].nul_bytes == 4096
+
+
+def test_a_million_line_burst_is_read_in_bounded_chunks(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """1,000,000 lines within one tick: read in chunks of at most CHUNK_BYTES, each counted once."""
+    monkeypatch.setattr(tail, "CHUNK_BYTES", 8 << 20)
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    line = clf_line(T0, path="/b/x")
+
+    def write(now: float) -> None:
+        if int(now) == T0 + 1:
+            append(log, line * 1_000_000)
+
+    clock = FakeClock(T0, write)
+    monitor = Monitor(
+        settings(log, out, rule=AlertRule(threshold=1e9, window=10)),
+        io.StringIO(),
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 3),
+    )
+    batches: list[int] = []
+    ingest = monitor.engine.ingest
+
+    def spy(parsed: Parsed, warm: bool = False) -> None:
+        batches.append(parsed.lines)
+        ingest(parsed, warm)
+
+    monitor.engine.ingest = spy  # type: ignore[method-assign]
+    monitor.run()
+    assert counted(out) == 1_000_000
+    assert len(batches) >= 1_000_000 * len(line) // (8 << 20)
+    assert max(batches) <= (8 << 20) // len(line) + 1
+
+
+def test_an_overrun_tick_is_counted_and_shown(tmp_path: Path) -> None:
+    """A tick of 25 s with 10 s reports: the skipped report counted and shown, the late one's rate true."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+
+    def write(now: float) -> None:
+        append(log, lines_at([int(now)] * 3))
+
+    clock = FakeClock(T0, write)
+    stdout = io.StringIO()
+    monitor = Monitor(
+        settings(log, out, interval=10, rule=AlertRule(threshold=100, window=30)),
+        stdout,
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 40),
+    )
+    poll = monitor.poll
+
+    def slow_poll() -> None:
+        poll()
+        if int(clock.time) == T0 + 12:
+            clock.time += 25  # this tick took 25 s
+
+    monitor.poll = slow_poll  # type: ignore[method-assign]
+    monitor.run()
+    stats = rows(out / "stats.csv")
+    # Reports due at +20 and +30; the tick ends at +37: one report at +37 for 27 s, one skipped.
+    assert [(row["time"], row["overruns"]) for row in stats][:3] == [
+        (iso_z(T0 + 10), "0"),
+        (iso_z(T0 + 37), "1"),
+        (iso_z(T0 + 40), "0"),
+    ]
+    assert stats[1]["rate"] == f"{int(stats[1]['requests']) / 27:.3f}"
+    assert "slow ticks: 1 report(s) came a whole interval late" in stdout.getvalue()
+    assert counted(out) == log.read_bytes().count(b"\n")

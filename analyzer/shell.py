@@ -1,0 +1,62 @@
+"""Process-level helpers of the monitor command: the files to follow, and stopping cleanly."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+_MAGIC = re.compile(r"[*?[]")
+
+
+def expand_paths(paths: list[str]) -> tuple[list[str], list[str]]:
+    """The files to follow (glob patterns expanded, sorted, each path once) and the patterns
+    that matched nothing.
+
+    A pattern the shell did not expand (quoted, or matching nothing then) is expanded here,
+    once, at start: expanding it again later would pick up rotated generations
+    (`access.log.1` for `access.log*`) and count their lines a second time.
+    """
+    found: list[str] = []
+    unmatched = []
+    for path in paths:
+        if _MAGIC.search(path) and not os.path.exists(path):
+            matches = sorted(name for name in glob.glob(path) if not os.path.isdir(name))
+            if not matches:
+                unmatched.append(path)
+            found += matches
+        else:
+            found.append(path)
+    unique = list(dict.fromkeys(os.path.normpath(path) for path in found))  # a file named twice counts once
+    return unique, unmatched
+
+
+@contextmanager
+def stop_signals() -> Iterator[Callable[[], bool]]:
+    """SIGTERM and Ctrl-C ask for a clean stop at the end of the current tick.
+
+    Raising KeyboardInterrupt at once could cut a tick between reading a chunk and counting
+    it, losing those lines; a flag lets the tick finish, then the monitor reads the last
+    lines, writes its report and checkpoint, and exits 0. A second Ctrl-C stops at once.
+    """
+    requested = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield requested.is_set  # signals are only for the main thread (tests run it elsewhere)
+        return
+
+    def request(signum: int, frame: FrameType | None) -> None:
+        if requested.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        requested.set()
+
+    previous = {number: signal.signal(number, request) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield requested.is_set
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
