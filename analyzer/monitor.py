@@ -22,7 +22,7 @@ from analyzer.rejects import TOO_LONG
 from analyzer.render import CLEAR_SCREEN, render_report
 from analyzer.sinks import Outputs, RejectSink, read_history
 from analyzer.tail import ROTATE_WAIT, Follower, read_back
-from analyzer.w3c import prime_layout
+from analyzer.w3c import is_w3c, prime_layout
 
 POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
 
@@ -188,7 +188,15 @@ class Monitor:
         self._save()
 
     def _parser(self, path: str, sample: bytes) -> LineParser:
-        """The file's parser; one missing or empty at start gets it from its first lines."""
+        """The file's parser; one missing or empty at start gets it from its first lines.
+
+        With `--format auto`, a W3C header appearing in a file read as another format (an
+        IIS log that replaced it) makes the format be detected again.
+        """
+        auto = self.settings.fmt == "auto" and not self.settings.log_format
+        current = self.parsers.get(path)
+        if current is not None and auto and current.name != "w3c" and is_w3c(sample[:4096]):
+            del self.parsers[path]
         if path not in self.parsers:
             fmt = self.settings.fmt if self.settings.fmt != "auto" else detect(sample) or "combined"
             self.parsers[path] = make_parser(fmt, self.settings.log_format)
