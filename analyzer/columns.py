@@ -81,7 +81,8 @@ def target_path(target: Encoded) -> Encoded:
 
 
 def integers(values: pa.Array, dtype: type, digits_only: bool = False) -> np.ndarray:
-    """Digits as integers; `-` (no value), missing, non-digits and numbers too long become 0.
+    """Digits as integers; `-` (no value), missing, non-digits and numbers too long (for
+    int64, or for `dtype`: a W3C sc-status of 99999 is no int16) become 0.
 
     `digits_only`: the pattern already allowed only digits or `-` (cheaper: no regex pass).
     """
@@ -91,7 +92,8 @@ def integers(values: pa.Array, dtype: type, digits_only: bool = False) -> np.nda
     else:
         usable = pc.match_substring_regex(values, r"^[0-9]{1,18}$")
     cleaned = pc.if_else(usable, values, "0")
-    return np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), dtype)
+    whole = np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+    return np.where(whole <= np.iinfo(dtype).max, whole, 0).astype(dtype)
 
 
 def numbers(values: pa.Array, scale: float = 1.0) -> np.ndarray:

@@ -28,6 +28,7 @@ from analyzer.columns import (
     usable_time,
 )
 from analyzer.parse import Parsed, extract, rejected_lines, split_lines
+from analyzer.rejects import too_long
 
 QUOTED_TEXT = r'(?:[^"\\]|\\.)*'
 WORD = r"[^ ]*"
@@ -143,7 +144,7 @@ class CustomParser:
         parts = extract(lines, self.compiled.pattern)
         names = set(self.compiled.groups)
         seconds = _seconds(parts, names)
-        ok = parts.is_valid().to_numpy(zero_copy_only=False) & usable_time(seconds)
+        ok = parts.is_valid().to_numpy(zero_copy_only=False) & usable_time(seconds) & ~too_long(lines)
         text: dict[str, Encoded] = {}
         whole: dict[str, np.ndarray] = {}
         if "request" in names:

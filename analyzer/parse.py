@@ -29,7 +29,7 @@ from analyzer.columns import (
     seconds_of,
     usable_time,
 )
-from analyzer.rejects import reasons
+from analyzer.rejects import reasons, too_long
 
 __all__ = [
     "COLUMNS", "FORMATS", "Parsed", "detect_format", "empty_frame", "parse", "seconds_of", "split_lines",
@@ -152,7 +152,7 @@ def parse(data: bytes, fmt: str = "combined", core: bool = False) -> Parsed:
     lines = split_lines(data)
     parts = extract(lines, CORE_PATTERN if core else LINE_PATTERNS[fmt])
     seconds = epoch_seconds(field(parts, "ts"), _TIME_FORMAT)
-    ok = parts.is_valid().to_numpy(zero_copy_only=False) & usable_time(seconds)
+    ok = parts.is_valid().to_numpy(zero_copy_only=False) & usable_time(seconds) & ~too_long(lines)
     text = request_parts(encode(field(parts, "request")))
     if not core:
         text |= _prefix_parts(encode(field(parts, "prefix")))

@@ -26,6 +26,7 @@ from analyzer.columns import (
     usable_time,
 )
 from analyzer.parse import Parsed, rejected_lines, split_lines
+from analyzer.rejects import too_long
 from analyzer.window import concat_frames
 
 DIRECTIVE_PREFIXES = (
@@ -78,8 +79,9 @@ class W3cParser:
         layouts, layout_of_line = self._layouts(text, directive)
         ok = np.zeros(len(lines), bool)
         frames, positions = [], []
+        data_lines = ~directive & ~too_long(lines)
         for number, fields in enumerate(layouts):
-            at = np.flatnonzero((layout_of_line == number) & ~directive)
+            at = np.flatnonzero((layout_of_line == number) & data_lines)
             if fields is None or len(at) == 0:
                 continue  # data before any #Fields: its columns are unknown, so rejected
             frame, good = _parse_layout(text.take(pa.array(at)), fields)
@@ -174,13 +176,7 @@ def _in_line_order(frames: list[pd.DataFrame], positions: list[np.ndarray]) -> p
         return build_frame(np.zeros(0, np.int64), np.zeros(0, bool), {}, empty)
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
-    if all(list(frame.columns) == list(frames[0].columns) for frame in frames):
-        frame = concat_frames(frames)
-    else:  # layouts with different fields: rare, so plain concat, then categoricals again
-        frame = pd.concat(frames, ignore_index=True)
-        categorical = {name for part in frames for name, dtype in part.dtypes.items() if dtype == "category"}
-        for name in categorical:
-            frame[name] = frame[name].astype("category")
+    frame = concat_frames(frames)  # layouts with different fields: missing where a layout lacks one
     order = np.argsort(np.concatenate(positions), kind="stable")
     return frame.iloc[order].reset_index(drop=True)
 
