@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.columns import (
@@ -174,12 +175,12 @@ class CustomParser:
         return Parsed(frame, len(lines), len(at), samples, at, rejects)
 
 
-def _seconds(parts: object, names: set[str]) -> np.ndarray:
+def _seconds(parts: pa.StructArray, names: set[str]) -> np.ndarray:
     if "ts_msec" in names:
-        stamps = numbers(field(parts, "ts_msec"))  # type: ignore[arg-type]
+        stamps = numbers(field(parts, "ts_msec"))
         return np.where(np.isnan(stamps), np.iinfo(np.int64).min, np.floor(np.nan_to_num(stamps))).astype(
             np.int64
         )
     name = "ts_clf" if "ts_clf" in names else "ts_iso"
-    values = pc.utf8_trim(field(parts, name), characters="[]")  # type: ignore[arg-type]
+    values = pc.utf8_trim(field(parts, name), characters="[]")
     return epoch_seconds(values, TIME_FORMATS[name])

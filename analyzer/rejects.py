@@ -22,7 +22,7 @@ REASONS = (TOO_LONG, BINARY, UNCLOSED_QUOTE, BAD_TIMESTAMP, MISSING_FIELDS)
 MAX_LINE_CHARS = 64 * 1024
 
 # Control characters, or the `\xNN` escapes that stand for bytes that were not UTF-8.
-_BINARY = r"[\x00-\x08\x0e-\x1f\x7f]|\\x[0-9a-f]{2}"
+_BINARY = r"[\x00-\x08\x0e-\x1f\x7f]|\\x[0-9a-fA-F]{2}"  # nginx writes \xE4, we write \xe4
 # An unescaped quote: a quote not preceded by a backslash.
 _QUOTE = r'(?:^|[^\\])"'
 _BRACKETED_TIME = r"\[[^\]]*[0-9][^\]]*\]"

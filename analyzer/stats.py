@@ -86,10 +86,15 @@ def summarize(frame: pd.DataFrame, seconds: int, top: int = 10, section_limit: i
         bytes=int(sizes.sum()),
         size_percentiles=percentiles,
         status_counts=status_class_counts(frame["status"].to_numpy()),
-        sections=top_counts(frame["section"], section_limit),
+        sections=top_counts(_column(frame, "section"), section_limit),
         hosts=top_counts(frame["host"], top) if "host" in frame else pd.Series(dtype=np.int64),
-        methods=top_counts(frame["method"], top),
+        methods=top_counts(_column(frame, "method"), top),
     )
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A text column, or an empty one where the format has no such field (W3C without a method)."""
+    return frame[name] if name in frame else pd.Series(pd.Categorical([None] * len(frame)))
 
 
 def latency_percentiles(frame: pd.DataFrame, top: int) -> tuple[dict[int, float] | None, pd.DataFrame | None]:
@@ -101,11 +106,14 @@ def latency_percentiles(frame: pd.DataFrame, top: int) -> tuple[dict[int, float]
         return None, None
     timed = frame[frame["duration"].notna()]
     overall = dict(zip(PERCENTILES, np.percentile(timed["duration"], PERCENTILES).tolist(), strict=True))
-    busiest = top_counts(timed["section"], None).index[:top]
-    in_top = timed[timed["section"].astype(object).isin(list(busiest))]
+    sections = _column(timed, "section").astype(object)
+    busiest = top_counts(_column(timed, "section"), None).index[:top]
+    if len(busiest) == 0:
+        return overall, None
+    in_top = timed[sections.isin(list(busiest)).to_numpy()]
     per_section = (
-        in_top.groupby(in_top["section"].astype(object))["duration"]
-        .quantile([p / 100 for p in PERCENTILES])
+        in_top.groupby(sections[sections.isin(list(busiest))].to_numpy())["duration"]
+        .quantile(np.array([p / 100 for p in PERCENTILES]))
         .unstack()
         .reindex(list(busiest))
     )

@@ -172,7 +172,7 @@ def _seconds(column: object, fields: list[str], count: int) -> np.ndarray:
 def _in_line_order(frames: list[pd.DataFrame], positions: list[np.ndarray]) -> pd.DataFrame:
     """One frame of all layouts, rows in the order of their lines."""
     if not frames:
-        empty = {"status": np.zeros(0, np.int16), "bytes": np.zeros(0, np.int64)}
+        empty: dict[str, np.ndarray] = {"status": np.zeros(0, np.int16), "bytes": np.zeros(0, np.int64)}
         return build_frame(np.zeros(0, np.int64), np.zeros(0, bool), {}, empty)
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)

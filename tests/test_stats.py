@@ -144,3 +144,14 @@ def test_summarize_skips_missing_sections() -> None:
     assert summary.requests == 2
     assert list(summary.sections.items()) == [("/pages", 1)]
     assert summary.status_counts["4xx"] == 1
+
+
+def test_a_format_without_request_or_path_still_summarizes() -> None:
+    """A custom format with no method or path gives empty section and method tables, not a crash."""
+    from analyzer.logformat import CustomParser, compile_format
+
+    parser = CustomParser(compile_format("%h %t %>s %b %D"))
+    frame = parser.parse(b"1.2.3.4 [10/Oct/2000:13:55:36 -0700] 200 12 1500\n").frame
+    summary = summarize(frame, seconds=10)
+    assert summary.requests == 1 and summary.sections.empty and summary.methods.empty
+    assert summary.latency == {50: 0.0015, 90: 0.0015, 99: 0.0015}
