@@ -410,8 +410,12 @@ def test_sections_csv_is_bounded_per_report(tmp_path: Path) -> None:
         assert sum(int(r["hits"]) for r in report_rows) == int(row["requests"])
 
 
-def test_five_hundred_ticks_run_in_about_a_second(tmp_path: Path) -> None:
-    """500 one-second ticks with traffic and reports run fast under the fake clock."""
+def test_five_hundred_ticks_run_without_real_sleeping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """500 one-second ticks with traffic and reports run on the fake clock alone.
+
+    Their speed is measured by benchmarks/bench_ticks.py, not asserted here: a timed unit
+    test fails on a busy machine without anything being wrong.
+    """
     log = tmp_path / "access.log"
     log.write_bytes(b"")
 
@@ -425,12 +429,12 @@ def test_five_hundred_ticks_run_in_about_a_second(tmp_path: Path) -> None:
         io.StringIO(),
         Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 500),
     )
-    started = time.perf_counter()
+    real_sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", real_sleeps.append)
     monitor.run()
-    elapsed = time.perf_counter() - started
     assert clock.now() - T0 == 500
     assert len(rows(out / "stats.csv")) == 50
-    assert elapsed < 10.0, f"500 ticks took {elapsed:.2f} s"
+    assert real_sleeps == []
 
 
 # ----- following files the way production rotates them --------------------------------------
