@@ -410,7 +410,7 @@ def test_sections_csv_is_bounded_per_report(tmp_path: Path) -> None:
         assert sum(int(r["hits"]) for r in report_rows) == int(row["requests"])
 
 
-def test_five_hundred_ticks_run_without_real_sleeping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_five_hundred_ticks_run_without_real_sleeping(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
     """500 one-second ticks with traffic and reports run on the fake clock alone.
 
     Their speed is measured by benchmarks/bench_ticks.py, not asserted here: a timed unit
