@@ -40,10 +40,16 @@ class Checkpoint:
     stats_before: int  # stats.csv's size before the row of the report that `files` belongs to
     files: Positions = field(default_factory=dict)  # positions when the last report was made
     previous: Positions = field(default_factory=dict)  # positions at the report before it
+    # When each was taken, in file-system time (ns): a restart that finds none of the files
+    # reads the rotated ones written since (see rotation.rotated_since).
+    files_at: int = 0
+    previous_at: int = 0
 
-    def positions(self, stats_size: int) -> Positions:
-        """The positions that match what stats.csv holds (see the module's docstring)."""
-        return self.files if stats_size > self.stats_before else self.previous
+    def positions(self, stats_size: int) -> tuple[Positions, int]:
+        """The positions that match what stats.csv holds (see the module's docstring), and their time."""
+        if stats_size > self.stats_before:
+            return self.files, self.files_at
+        return self.previous, self.previous_at
 
 
 def rule_key(rule: AlertRule) -> str:
@@ -56,20 +62,23 @@ def file_key(path: str) -> str:
     return os.path.abspath(path)
 
 
-def save(path: Path, checkpoint: Checkpoint) -> None:
-    """Write `checkpoint` to `path` atomically and durably."""
+def save(path: Path, checkpoint: Checkpoint, durable: bool = True) -> None:
+    """Write `checkpoint` to `path` atomically (a crash of the process leaves the old or the
+    new one whole) and, if `durable`, so that it also survives a crash of the machine."""
     data = json.dumps(_to_json(checkpoint), separators=(",", ":")).encode()
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "wb") as handle:
         handle.write(data)
         handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            os.fsync(handle.fileno())
     os.replace(temporary, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # the rename itself must survive a crash of the machine
-    finally:
-        os.close(folder)
+    if durable:
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself must survive a crash of the machine
+        finally:
+            os.close(folder)
 
 
 def load(path: Path) -> tuple[Checkpoint | None, str | None]:
@@ -95,6 +104,8 @@ def _to_json(checkpoint: Checkpoint) -> dict[str, Any]:
         "stats_before": checkpoint.stats_before,
         "files": _positions_to_json(checkpoint.files),
         "previous": _positions_to_json(checkpoint.previous),
+        "files_at": checkpoint.files_at,
+        "previous_at": checkpoint.previous_at,
     }
 
 
@@ -105,7 +116,7 @@ def _positions_to_json(positions: Positions) -> dict[str, list[dict[str, Any]]]:
                 "device": p.identity.device,
                 "inode": p.identity.inode,
                 "offset": p.offset,
-                "fingerprint": [p.fingerprint.length, p.fingerprint.digest],
+                "fingerprint": [p.fingerprint.length, p.fingerprint.digest, p.fingerprint.distinct],
                 "after_cr": p.after_cr,
                 "live": p.live,
             }
@@ -126,6 +137,8 @@ def _from_json(data: dict[str, Any]) -> Checkpoint:
         stats_before=_typed(data["stats_before"], int),
         files=_positions_from_json(data["files"]),
         previous=_positions_from_json(data["previous"]),
+        files_at=_non_negative(data["files_at"]),
+        previous_at=_non_negative(data["previous_at"]),
     )
 
 
@@ -136,7 +149,11 @@ def _positions_from_json(data: dict[str, list[dict[str, Any]]]) -> Positions:
             Position(
                 Identity(_typed(item["device"], int), _typed(item["inode"], int)),
                 _non_negative(item["offset"]),
-                Fingerprint(_non_negative(item["fingerprint"][0]), _typed(item["fingerprint"][1], str)),
+                Fingerprint(
+                    _non_negative(item["fingerprint"][0]),
+                    _typed(item["fingerprint"][1], str),
+                    _typed(item["fingerprint"][2], bool),
+                ),
                 _typed(item["after_cr"], bool),
                 _typed(item["live"], bool),
             )
@@ -168,20 +185,48 @@ class Keeper:
         self.files: Positions = {}
         self.previous: Positions = {}
         self.stats_before = 0
+        self.files_at = self.previous_at = 0
+        self._synced: tuple[object, ...] | None = None
 
     def start(self, positions: Positions, stats_size: int) -> None:
         """Right after the warm start: nothing read yet that a report would count."""
         self.files = self.previous = positions
         self.stats_before = stats_size
+        self.files_at = self.previous_at = self._file_system_now()
 
     def before_report(self, positions: Positions, stats_size: int) -> None:
         """The report about to be written counts every line up to `positions`."""
         self.previous, self.files = self.files, positions
+        self.previous_at, self.files_at = self.files_at, self._file_system_now()
         self.stats_before = stats_size
 
     def save(self, evaluated_to: int | None, alert_on: bool) -> None:
         """Write the checkpoint: the report positions and the alert state as of now."""
         checkpoint = Checkpoint(
-            self.rule, evaluated_to, alert_on, self.stats_before, self.files, self.previous
+            self.rule,
+            evaluated_to,
+            alert_on,
+            self.stats_before,
+            self.files,
+            self.previous,
+            self.files_at,
+            self.previous_at,
         )
-        save(self.path, checkpoint)
+        # fsync (a few ms) only when the positions moved: a judged second or alert state
+        # lost with the machine is judged again, and alerts.csv keeps a transition single.
+        positions = (self.files, self.previous, self.stats_before)
+        save(self.path, checkpoint, durable=positions != self._synced)
+        self._synced = positions
+
+    def _file_system_now(self) -> int:
+        """Now on the file system's own clock, as the modification times of logs show it.
+
+        Not the monitor's clock (a test's is fake) nor time.time(): file times come from a
+        coarser kernel clock, so the time is taken from a file written now, the checkpoint's
+        temporary file. A log written later shows a later time, or the same one within a
+        tick of that clock (then it is not taken for new: see the README's loss windows).
+        """
+        marker = self.path.with_name(self.path.name + ".tmp")
+        with open(marker, "wb"):
+            pass
+        return os.stat(marker).st_mtime_ns

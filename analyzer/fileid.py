@@ -32,11 +32,15 @@ class Fingerprint:
 
     length: int = 0
     digest: str = hashlib.sha256(b"").hexdigest()[:32]
+    # The bytes hold a whole first line (its timestamp): enough to tell this file's copy
+    # from another log. A few bytes of a first line (`10.0.0.1 - -`) start many files alike.
+    distinct: bool = False
 
     @classmethod
     def of(cls, head: bytes) -> Fingerprint:
         head = head[:FINGERPRINT_BYTES]
-        return cls(len(head), hashlib.sha256(head).hexdigest()[:32])
+        distinct = len(head) == FINGERPRINT_BYTES or b"\n" in head or b"\r" in head
+        return cls(len(head), hashlib.sha256(head).hexdigest()[:32], distinct)
 
     def matches(self, head: bytes) -> bool:
         """Whether a file starting with `head` can be the file this fingerprint was taken of."""

@@ -139,11 +139,11 @@ class Monitor:
         saved, warning = load(self.keeper.path)
         if warning:
             self.stdout.write(f"analyzer: warning: {warning}\n")
-        resumed: Positions = saved.positions(self.outputs.stats_size()) if saved else {}
+        resumed, since = saved.positions(self.outputs.stats_size()) if saved else ({}, 0)
         reach = 2 * self.settings.rule.window + self.settings.lateness
         for follower in self.followers:
             positions = resumed.get(file_key(follower.path))
-            source = follower.resume(positions) if positions is not None else follower.open()
+            source = follower.resume(positions, since) if positions is not None else follower.open()
             if source is None:  # missing, unreadable or gone: nothing to read back
                 continue
             end = source.offset if positions is not None else source.size()
@@ -169,7 +169,7 @@ class Monitor:
         if saved is not None and saved.rule == self.keeper.rule:
             self.engine.resume(saved.evaluated_to, saved.alert_on)
         self.keeper.start(self._positions(), self.outputs.stats_size())
-        self._save()
+        self._save(idle=False)
         self._notices()
 
     def poll(self) -> None:
@@ -219,8 +219,14 @@ class Monitor:
             follower.notices.clear()
         self.stdout.flush()
 
-    def _save(self) -> None:
+    def _save(self, idle: bool = True) -> None:
+        """Write the checkpoint; after a poll that read no line since the last report, with
+        the positions of now: as good as a report's, and fresher (a file that was empty then
+        has a fingerprint now)."""
         engine = self.engine
+        pending = engine.pending
+        if idle and not pending.rejected and not any(len(frame) for frame in pending.frames):
+            self.keeper.start(self._positions(), self.outputs.stats_size())
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
         self.keeper.save(judged, engine.alert_on)
 
@@ -238,7 +244,7 @@ class Monitor:
         self.reported_overruns = self.overruns
         # The checkpoint first, with the positions this row counts up to (see checkpoint.py).
         self.keeper.before_report(self._positions(), self.outputs.stats_size())
-        self._save()
+        self._save(idle=False)
         self.outputs.report(report)
         text = render_report(report, self.settings.title or self._title(), self.settings.top)
         if self.settings.plain:

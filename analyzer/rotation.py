@@ -59,18 +59,45 @@ def find_by_identity(path: str, identity: Identity) -> str | None:
     return None
 
 
-def find_copy(path: str, fingerprint: Fingerprint, size: int, skip: Identity | None = None) -> str | None:
-    """A rotated copy of `path` (copytruncate) that starts like `fingerprint` and holds `size` bytes."""
-    if fingerprint.length == 0:
-        return None  # an empty file's fingerprint matches anything
+def find_copy(
+    path: str, fingerprint: Fingerprint, size: int, skip: frozenset[Identity] = frozenset()
+) -> str | None:
+    """A rotated copy of `path` (copytruncate) that starts like `fingerprint` and holds `size` bytes.
+
+    `skip` holds the files already being read: a rotated file whose first line happens to
+    equal the truncated file's is not its copy.
+    """
+    if not fingerprint.distinct:
+        return None  # an empty file's fingerprint matches anything, a few bytes many files
     for candidate in reversed(rotated_siblings(path)):  # the newest copy is the likeliest
         try:
             stat = os.stat(candidate)
-            if stat.st_size >= size and Identity.of(stat) != skip and fingerprint.matches(head_of(candidate)):
+            if (
+                stat.st_size >= size
+                and Identity.of(stat) not in skip
+                and fingerprint.matches(head_of(candidate))
+            ):
                 return candidate
         except OSError:
             continue
     return None
+
+
+def rotated_since(path: str, since_ns: int, skip: set[Identity]) -> list[str]:
+    """Rotated generations written after `since_ns` (file-system time), oldest first, but `skip`.
+
+    For a restart that found none of its checkpoint's files (there was no file at the path
+    then, or it was deleted): a file created and rotated while the monitor was down is new.
+    """
+    found = []
+    for candidate in rotated_siblings(path):
+        try:
+            stat = os.stat(candidate)
+        except OSError:
+            continue
+        if stat.st_mtime_ns > since_ns and Identity.of(stat) not in skip:
+            found.append(candidate)
+    return found
 
 
 def newer_rotated(path: str, than: str, skip: set[Identity]) -> list[str]:

@@ -33,6 +33,10 @@ class Source:
     def size(self) -> int:
         return os.fstat(self.handle.fileno()).st_size
 
+    def linked(self) -> bool:
+        """Whether the file still has a name (it was not deleted)."""
+        return os.fstat(self.handle.fileno()).st_nlink > 0
+
     def changed(self) -> bool:
         """Truncated below what was read, or rewritten from its start (a refill past the offset)."""
         head = read_head(self.handle.fileno())

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from analyzer.fileid import Fingerprint, Identity, Position
 from analyzer.lines import MAX_LINE_BYTES
-from analyzer.rotation import find_by_identity, find_copy, newer_rotated
+from analyzer.rotation import find_by_identity, find_copy, newer_rotated, rotated_since
 from analyzer.source import Source, open_binary, read_back
 
 CHUNK_BYTES = 8 << 20  # bounded reads: a burst of a million lines is handled in pieces
@@ -83,9 +83,9 @@ class Follower:
 
     def read(self) -> Iterator[bytes]:
         """Complete lines appended since the last call: old files' rest first, then the live file."""
-        self._check_path()
-        if self.live is not None and self.live.changed():
+        if self.live is not None and self.live.changed():  # before a rename or delete hides it
             self._truncated(self.live)
+        self._check_path()
         for source in list(self.draining):
             yield from self._lines(source)
             if source.deadline is not None and self.clock() >= source.deadline:
@@ -99,9 +99,13 @@ class Follower:
         return dropped
 
     def positions(self) -> list[Position]:
-        """Where each open file stands, old ones first: what a checkpoint records."""
+        """Where each open file stands, old ones first: what a checkpoint records.
+
+        A deleted file is left out: no restart can find it, and once closed its inode number
+        may be given to a new file that a restart would then take for it.
+        """
         sources = [*self.draining, *([self.live] if self.live else [])]
-        return [source.position(live=source is self.live) for source in sources]
+        return [source.position(live=source is self.live) for source in sources if source.linked()]
 
     def describe(self) -> str:
         """The status for the report: following or waiting, and any old file still read."""
@@ -110,17 +114,19 @@ class Follower:
         left = max(0.0, max(s.deadline or 0.0 for s in self.draining) - self.clock())
         return f"{self.status}; still reading {len(self.draining)} old file(s) for {left:.0f} s more"
 
-    def resume(self, positions: list[Position]) -> Source | None:
+    def resume(self, positions: list[Position], since_ns: int = 0) -> Source | None:
         """Go on from a checkpoint: each file's unread rest wherever it is now, then the new ones.
 
-        Returns the file that was live at the checkpoint, for the warm start to read back
-        from (None when it is gone).
+        `since_ns` is when the positions were taken (file-system time): if none of their
+        files is found, rotated files written after it are new and read whole. Returns the
+        file that was live at the checkpoint, for the warm start to read back from (None
+        when it is gone).
         """
         try:
             current: Identity | None = Identity.of(os.stat(self.path))
         except OSError:
             current = None
-        found, window = [], None
+        window = None
         for position in positions:
             source = self._find(position, current)
             if source is None:
@@ -128,20 +134,22 @@ class Follower:
                     f"lost: a file read before the restart is gone (its lines after {position.offset:,} B)"
                 )
                 continue
-            found.append(source)
+            source.deadline = self.clock() + self.rotate_wait
+            self.draining.append(source)
             if position.live:
                 window = source
-        live = next((s for s in found if s.identity == current and s.name == self.path), None)
-        if live is None and found:  # rotated more than once while down: the files between, whole
-            skip = {s.identity for s in found} | ({current} if current else set())
-            for name in newer_rotated(self.path, found[-1].name, skip):
-                source = self._source(name, 0)
-                if source is not None:
-                    found.append(source)
-        for source in found:
-            if source is not live:
-                source.deadline = self.clock() + self.rotate_wait
-                self.draining.append(source)
+        live = next((s for s in self.draining if s.identity == current and s.name == self.path), None)
+        # A file that was (nearly) empty then has no telling fingerprint: a copy of it cannot
+        # be recognised, so whatever was rotated since the checkpoint is new to this monitor.
+        blind = any(not position.fingerprint.distinct for position in positions)
+        skip = ({current} if current else set()) | self._open_identities()
+        if live is not None:
+            self.draining.remove(live)
+            live.deadline = None
+        if since_ns and (blind or (live is None and not self.draining)):
+            self._read_whole(rotated_since(self.path, since_ns, skip))
+        elif live is None and self.draining:  # rotated while down, maybe more than once
+            self._read_whole(newer_rotated(self.path, self.draining[-1].name, skip))
         self.live, self._seen = live, True
         if live is None and current is not None:
             self._check_path()  # a new file: from its start
@@ -164,7 +172,7 @@ class Follower:
             source.close()
             source = None
         if source is None:  # truncated in place (copytruncate): the copy starts the same
-            copy = find_copy(self.path, position.fingerprint, position.offset)
+            copy = find_copy(self.path, position.fingerprint, position.offset, self._open_identities())
             source = self._source(copy, position.offset) if copy else None
         if source is not None:
             source.splitter.after_cr = position.after_cr
@@ -202,8 +210,23 @@ class Follower:
             self.restarts += 1
         if self.live is not None:
             self._retire(self.live, "replaced (rotated): reading the new file from its start")
+            moved = find_by_identity(self.path, self.live.identity)
+            if moved is not None:  # two rotations between two reads: the file between, whole
+                self._read_whole(newer_rotated(self.path, moved, {identity} | self._open_identities()))
         self.live, self._seen = source, True
         self._set_status(FOLLOWING)
+
+    def _open_identities(self) -> frozenset[Identity]:
+        return frozenset(s.identity for s in [*self.draining, *([self.live] if self.live else [])])
+
+    def _read_whole(self, names: list[str]) -> None:
+        """Drain rotated files never opened before, each from its start."""
+        for name in names:
+            source = self._source(name, 0)
+            if source is not None:
+                source.deadline = self.clock() + self.rotate_wait
+                self.draining.append(source)
+                self._say(f"reading {name} whole: it was rotated in between")
 
     def _gone(self) -> None:
         if self.live is not None:
@@ -220,12 +243,13 @@ class Follower:
         they are read there first, from the same offset, so only what was written between
         the copy and the truncation is lost (logrotate's own window).
         """
-        name = find_copy(self.path, Fingerprint.of(live.head), live.offset, skip=live.identity)
+        name = find_copy(self.path, Fingerprint.of(live.head), live.offset, self._open_identities())
         copy = self._source(name, live.offset) if name else None
-        if copy is not None:
+        if name is not None and copy is not None:
             copy.splitter, copy.deadline = live.splitter, self.clock()  # its unfinished line goes on there
             self.draining.append(copy)
             self._say(f"truncated in place: reading the rest from the copy {name}, then the new content")
+            self._read_whole(newer_rotated(self.path, name, set(self._open_identities())))  # copied twice
         else:
             self._say("truncated: reading the new content from its start")
         self.restarts += 1

@@ -93,7 +93,7 @@ def section_totals(out: Path) -> Counter[str]:
 def test_a_checkpoint_round_trips_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     """save then load gives the same checkpoint; the write goes through a temporary file."""
     position = Position(Identity(1, 2), 300, Fingerprint.of(b"head"), after_cr=True, live=False)
-    checkpoint = Checkpoint("2/10/None", 1234, True, 99, {"/a.log": [position]}, {"/a.log": []})
+    checkpoint = Checkpoint("2/10/None", 1234, True, 99, {"/a.log": [position]}, {"/a.log": []}, 7, 5)
     path = tmp_path / CHECKPOINT_NAME
     save(path, checkpoint)
     assert load(path) == (checkpoint, None)
@@ -101,16 +101,18 @@ def test_a_checkpoint_round_trips_and_leaves_no_temporary_file(tmp_path: Path) -
     assert load(tmp_path / "none.json") == (None, None)
 
 
-def test_positions_follow_what_stats_csv_holds() -> None:
+def test_positions_follow_what_stats_csv_holds(tmp_path: Path) -> None:
     """The last report's positions if its stats row landed, else those of the report before."""
-    keeper = Keeper(Path("unused"), AlertRule(2, 10))
+    keeper = Keeper(tmp_path / CHECKPOINT_NAME, AlertRule(2, 10))
     old = {"/a.log": [Position(Identity(1, 2), 100, Fingerprint())]}
     new = {"/a.log": [Position(Identity(1, 2), 250, Fingerprint())]}
     keeper.start(old, 40)
     keeper.before_report(new, 40)
-    checkpoint = Checkpoint(keeper.rule, None, False, keeper.stats_before, keeper.files, keeper.previous)
-    assert checkpoint.positions(41) == new
-    assert checkpoint.positions(40) == old
+    checkpoint = Checkpoint(
+        keeper.rule, None, False, keeper.stats_before, keeper.files, keeper.previous, keeper.files_at
+    )
+    assert checkpoint.positions(41)[0] == new
+    assert checkpoint.positions(40)[0] == old
 
 
 DAMAGED = [

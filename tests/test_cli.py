@@ -336,3 +336,115 @@ def test_demo_runs_and_writes_stats(tmp_path: Path) -> None:
     assert stats, "a stop after 4 s still reports the unfinished interval"
     assert sum(int(row[STATS_FIELDS.index("requests")]) for row in stats) > 0
     csv_rows(out / "alerts.csv", ALERT_FIELDS)
+
+
+# ----- real subprocesses: rotation, SIGTERM, SIGKILL and restart ----------------------------
+
+
+class Server:
+    """Writes Combined lines the way a web server does: its own handle, sometimes half a line at a time."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.handle = open(log, "ab")  # noqa: SIM115 - reopened on `reopen`, closed on `close`
+        self.lines = 0
+        self.sections: dict[str, int] = {}
+
+    def write(self, count: int, pause: float = 0.01) -> None:
+        for _ in range(count):
+            section = f"/r{self.lines % 4}"
+            line = clf_line(int(time.time()), path=f"{section}/x") if self.lines % 9 else b"garbage\n"
+            if self.lines % 9:
+                self.sections[section] = self.sections.get(section, 0) + 1
+            half = len(line) // 2
+            self.handle.write(line[:half])  # a partial write, never to be parsed early
+            self.handle.flush()
+            time.sleep(pause)
+            self.handle.write(line[half:])
+            self.handle.flush()
+            self.lines += 1
+
+    def reopen(self) -> None:
+        self.handle.close()
+        self.handle = open(self.log, "ab")  # noqa: SIM115
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def follow_args(log: Path, out: Path) -> list[str]:
+    alert = ["--window", "10", "--threshold", "2", "--lateness", "1"]
+    return [str(log), "--interval", "1", *alert, "--rotate-wait", "3", "--out", str(out)]
+
+
+def counted_and_sections(out: Path) -> tuple[int, dict[str, int]]:
+    """requests + rejected summed over stats.csv, and hits per section summed over sections.csv."""
+    stats = csv_rows(out / "stats.csv", STATS_FIELDS)
+    requests, rejected = STATS_FIELDS.index("requests"), STATS_FIELDS.index("rejected")
+    sections: dict[str, int] = {}
+    for _, section, hits in csv_rows(out / "sections.csv", SECTION_FIELDS):
+        sections[section] = sections.get(section, 0) + int(hits)
+    return sum(int(row[requests]) + int(row[rejected]) for row in stats), sections
+
+
+def stop(process: subprocess.Popen[bytes], signal_number: int) -> int:
+    process.send_signal(signal_number)
+    return process.wait(timeout=20)
+
+
+def test_rotation_under_a_real_monitor_then_sigterm(tmp_path: Path) -> None:
+    """Rename + create while the server still writes the old file, then SIGTERM: exit 0, each line once."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    process = analyzer_process(follow_args(log, out), tmp_path, tmp_path / "stdout", tmp_path / "stderr")
+    server = Server(log)
+    try:
+        wait_until((out / "checkpoint.json").exists, time.monotonic() + 20, "the monitor to start")
+        server.write(60)
+        os.rename(log, tmp_path / "access.log.1")
+        log.write_bytes(b"")  # logrotate's `create`
+        server.write(40)  # the server has not reopened yet: still the old file
+        server.reopen()
+        server.write(60)
+        time.sleep(1.5)
+        assert stop(process, signal.SIGTERM) == 0
+    finally:
+        server.close()
+        if process.poll() is None:
+            process.kill()
+    assert (tmp_path / "stderr").read_text() == ""
+    assert counted_and_sections(out) == (server.lines, server.sections)
+    assert "replaced (rotated)" in (tmp_path / "stdout").read_text()
+
+
+def test_sigkill_then_rotation_while_down_then_restart(tmp_path: Path) -> None:
+    """Killed mid-traffic, rotated while down, restarted: every line counted once, the alert once."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    first = analyzer_process(follow_args(log, out), tmp_path, tmp_path / "stdout1", tmp_path / "stderr1")
+    server = Server(log)
+    second = None
+    try:
+        wait_until((out / "checkpoint.json").exists, time.monotonic() + 20, "the monitor to start")
+        server.write(80)  # ~30 lines/s: the alert fires
+        wait_until(lambda: "alert" in kinds(out / "alerts.csv"), time.monotonic() + 10, "an alert")
+        server.write(20)
+        first.kill()  # SIGKILL, in the middle of the traffic
+        first.wait(timeout=10)
+        server.write(30)  # written while the monitor is down ...
+        os.rename(log, tmp_path / "access.log.1")  # ... and rotated
+        server.reopen()
+        server.write(30)
+        second = analyzer_process(follow_args(log, out), tmp_path, tmp_path / "stdout2", tmp_path / "stderr2")
+        server.write(60)
+        time.sleep(1.5)
+        assert stop(second, signal.SIGTERM) == 0
+    finally:
+        server.close()
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+    assert (tmp_path / "stderr2").read_text() == ""
+    assert counted_and_sections(out) == (server.lines, server.sections)
+    assert kinds(out / "alerts.csv").count("alert") == 1
+    assert "warning" not in (tmp_path / "stdout2").read_text()

@@ -7,16 +7,23 @@ import errno
 import io
 import os
 import random
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from pytest import MonkeyPatch
 
 from analyzer import tail
 from analyzer.alerts import AlertRule
+from analyzer.fileid import Fingerprint
 from analyzer.monitor import Clock, Monitor, Settings
 from analyzer.parse import Parsed
 from analyzer.render import CLEAR_SCREEN
@@ -642,3 +649,322 @@ def test_an_overrun_tick_is_counted_and_shown(tmp_path: Path) -> None:
     assert stats[1]["rate"] == f"{int(stats[1]['requests']) / 27:.3f}"
     assert "slow ticks: 1 report(s) came a whole interval late" in stdout.getvalue()
     assert counted(out) == log.read_bytes().count(b"\n")
+
+
+# ----- conservation under random operations (a model test, as vector's file source has) -------
+
+
+class FollowMachine(RuleBasedStateMachine):
+    """Appends, partial appends, rotations, truncations, deletions and restarts in any order.
+
+    After every step: lines counted (stats.csv + the running monitor's unreported lines) never
+    exceed the complete lines written, and fall short only by lines not read yet or lost to a
+    truncation or deletion racing the reader (`budget`); after a tick with no such race, the
+    counts are equal.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="analyzer-machine-"))
+        self.log, self.out = self.folder / "access.log", self.folder / "out"
+        self.log.write_bytes(b"")
+        self.clock = FakeClock(T0)
+        self.written = 0  # complete lines appended since the first start
+        self.budget = 0  # lines a truncation or deletion may have taken before they were read
+        self.since_tick = 0  # lines appended since the monitor last read (to the current file)
+        self.since_report = 0  # ... since they were last certainly in stats.csv
+        self.all_since_tick = 0  # the same, over every file
+        self.all_since_report = 0
+        self.weak_at_read = True  # the current file had no whole line when last read
+        self.opened = False  # the running monitor has the current file open
+        self.deleted_unreported = 0  # lines of files deleted while open, not yet in stats.csv
+        self.rest = b""  # the second half of a line whose first half was written
+        self.rotations = 0
+        self.ticks = 0
+        self.serial = 0
+        self.monitor: Monitor | None = None
+        self.start()
+
+    def teardown(self) -> None:
+        if self.monitor is not None:
+            self.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # --- the writer ---------------------------------------------------------------------
+
+    def _append(self, data: bytes) -> None:
+        if not self.log.exists():
+            self.log.write_bytes(b"")
+            self._new_file()
+        append(self.log, data)
+        count = data.count(b"\n")
+        self.written += count
+        self.since_tick += count
+        self.since_report += count
+        self.all_since_tick += count
+        self.all_since_report += count
+
+    def _weak(self) -> bool:
+        """Whether the current file's first bytes hold no whole line (no telling fingerprint)."""
+        return not self.log.exists() or not Fingerprint.of(self.log.read_bytes()[:256]).distinct
+
+    def _new_file(self) -> None:
+        self.since_tick = self.since_report = 0
+        self.weak_at_read, self.opened = True, False
+
+    def _line(self) -> bytes:
+        """A line unlike any other, as real ones are (a copy is recognised by its first bytes)."""
+        self.serial += 1
+        return clf_line(int(self.clock.time), path=f"/m/{self.serial}")
+
+    @rule(count=st.integers(1, 4), garbage=st.booleans())
+    def append_lines(self, count: int, garbage: bool) -> None:
+        lines = b"".join(self._line() for _ in range(count)) + (b"garbage\n" if garbage else b"")
+        self._append(self.rest + lines)
+        self.rest = b""
+
+    @rule(cut=st.integers(1, 60))
+    def partial_append(self, cut: int) -> None:
+        line = self.rest + self._line()
+        self._append(line[:cut])
+        self.rest = line[cut:]
+
+    @rule()
+    def rotate(self) -> None:
+        """logrotate's default: rename to .1 (older ones shifted), create a new empty file."""
+        if not self.log.exists():
+            return
+        if self.monitor is not None and not self.opened:
+            # Created (after a deletion) and rotated away between two reads: with no file
+            # open to start from, nothing finds it (a loss window the README lists).
+            self.budget += self.since_tick
+        self._shift()
+        os.rename(self.log, self.folder / "access.log.1")
+        self.log.write_bytes(b"")
+        self._new_file()
+
+    @rule()
+    def copytruncate(self) -> None:
+        if not self.log.exists():
+            return
+        self._shift()
+        shutil.copyfile(self.log, self.folder / "access.log.1")
+        if self.monitor is not None and self.weak_at_read:
+            # Read with no whole line: no telling fingerprint to recognise the copy by (and
+            # 0 -> N -> 0 bytes between two reads looks like no change at all): a loss window.
+            self.budget += self.since_tick
+        os.truncate(self.log, 0)
+        self.since_tick = self.since_report = 0
+
+    @rule()
+    def truncate(self) -> None:
+        if not self.log.exists():
+            return
+        self.budget += self.since_tick if self.monitor else self.since_report
+        os.truncate(self.log, 0)
+        self.weak_at_read = True  # what the reader knows of the file's start is gone
+        self.since_tick = self.since_report = 0
+
+    @rule()
+    def delete(self) -> None:
+        if not self.log.exists():
+            return
+        if self.monitor is None:
+            self.budget += self.since_report
+        elif not self.opened:
+            self.budget += self.since_tick
+        else:
+            self.deleted_unreported += self.since_report  # safe unless killed before a report
+        self.log.unlink()  # a file the running monitor holds open is drained: nothing lost
+        self.since_tick = self.since_report = 0
+
+    @rule()
+    def recreate(self) -> None:
+        if not self.log.exists():
+            self.log.write_bytes(b"")
+            self._new_file()
+
+    def _shift(self) -> None:
+        self.rotations += 1
+        for number in range(self.rotations, 0, -1):
+            older = self.folder / f"access.log.{number}"
+            if older.exists():
+                os.rename(older, self.folder / f"access.log.{number + 1}")
+
+    # --- the monitor --------------------------------------------------------------------
+
+    @precondition(lambda self: self.monitor is None)
+    @rule()
+    def start(self) -> None:
+        stdout = io.StringIO()
+        self.monitor = Monitor(
+            settings(self.log, self.out, interval=3, rotate_wait=2),
+            stdout,
+            Clock(self.clock.now, self.clock.sleep),
+        )
+        self.monitor.warm_start()
+        self.opened = self.log.exists()
+        assert "warning" not in stdout.getvalue()
+
+    @precondition(lambda self: self.monitor is not None)
+    @rule()
+    def tick(self) -> None:
+        assert self.monitor is not None
+        self.clock.sleep(1.0)
+        self.monitor.poll()
+        self.ticks += 1
+        self.since_tick = self.all_since_tick = 0
+        self.opened = self.log.exists()
+        self.weak_at_read = self._weak()
+        if self.ticks % 3 == 0:
+            self.monitor.report(self.clock.now())
+            self.since_report = self.all_since_report = self.deleted_unreported = 0
+
+    @precondition(lambda self: self.monitor is not None)
+    @rule()
+    def stop(self) -> None:
+        """A clean stop (Ctrl-C, SIGTERM): the last lines read and reported."""
+        assert self.monitor is not None
+        self.monitor.finish(self.clock.now() - 1)
+        self._close()
+        self.since_tick = self.since_report = self.all_since_tick = self.all_since_report = 0
+        self.deleted_unreported = 0
+        self.weak_at_read = self._weak()
+
+    @precondition(lambda self: self.monitor is not None)
+    @rule()
+    def kill(self) -> None:
+        """SIGKILL between two ticks: what was read but not reported is read again after a start."""
+        self._close()
+        self.since_tick, self.all_since_tick = self.since_report, self.all_since_report
+        # A deleted file is gone with the process: its lines read since the last report are
+        # lost (a loss window the README lists).
+        self.budget += self.deleted_unreported
+        self.deleted_unreported = 0
+
+    def _close(self) -> None:
+        assert self.monitor is not None
+        self.monitor.outputs.close()
+        for follower in self.monitor.followers:
+            follower.close()
+        self.monitor = None
+        self.opened = False
+
+    @invariant()
+    def conserved(self) -> None:
+        stats = rows(self.out / "stats.csv") if (self.out / "stats.csv").exists() else []
+        counted = sum(int(row["requests"]) + int(row["rejected"]) for row in stats)
+        outstanding = self.all_since_report
+        if self.monitor is not None:
+            pending = self.monitor.engine.pending
+            counted += sum(len(frame) for frame in pending.frames) + pending.rejected
+            outstanding = self.all_since_tick
+        assert counted <= self.written, "a line was counted twice"
+        assert counted >= self.written - self.budget - outstanding, "a line was lost"
+        if self.budget == 0 and outstanding == 0:
+            assert counted == self.written
+
+
+TestFollowMachine = FollowMachine.TestCase
+TestFollowMachine.settings = hypothesis_settings(
+    max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+W3C_FIELDS = "date time c-ip cs-method cs-uri-stem sc-status sc-bytes cs(User-Agent) time-taken"
+
+
+def w3c_header(second: int, fields: str = W3C_FIELDS) -> bytes:
+    """The directive block IIS writes at each start: four lines, none a request."""
+    stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return f"#Software: Microsoft IIS 8.5\n#Version: 1.0\n#Date: {stamp}\n#Fields: {fields}\n".encode()
+
+
+def w3c_line(second: int, path: str = "/s/x", taken: int | None = 120) -> bytes:
+    """One IIS data line at UTC `second` (with no time-taken field when `taken` is None)."""
+    stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    tail = "" if taken is None else f" {taken}"
+    return f"{stamp} 10.0.0.1 GET {path} 200 512 Mozilla/5.0+(X11){tail}\n".encode()
+
+
+def test_w3c_file_counts_requests_rejected_and_directives(tmp_path: Path) -> None:
+    """A followed W3C file (repeated headers, a layout change): requests, rejected, directives add up."""
+    log, out = tmp_path / "u_ex.log", tmp_path / "out"
+    log.write_bytes(w3c_header(T0 - 1))  # detected as W3C at start; read back, not counted
+    written = {"requests": 0, "rejected": 0, "directives": 0}
+    short_fields = W3C_FIELDS.removesuffix(" time-taken")
+
+    def write(now: float) -> None:
+        second = int(now)
+        tick = second - T0
+        data = b""
+        if tick % 7 == 0:  # the server restarted: its header block again
+            data += w3c_header(second, short_fields if tick >= 21 else W3C_FIELDS)
+            written["directives"] += 4
+        taken = None if tick >= 21 else 100 + tick
+        data += b"".join(w3c_line(second, f"/s{k}/x", taken) for k in range(3))
+        written["requests"] += 3
+        if tick % 5 == 0:
+            data += w3c_line(second, taken=7 if tick >= 21 else None)  # a field more or less
+            data += b"not a w3c line\n"
+            written["rejected"] += 2
+        append(log, data)
+
+    clock = FakeClock(T0, write)
+    monitor = Monitor(
+        settings(log, out, interval=5),
+        io.StringIO(),
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 40),
+    )
+    monitor.run()
+    stats = rows(out / "stats.csv")
+    assert "directives" in stats[0]
+    for name in ("requests", "rejected", "directives"):
+        assert sum(int(row[name]) for row in stats) == written[name] > 0, name
+    assert written["directives"] >= 8  # a block in each layout at least
+    lines_on_disk = log.read_bytes().count(b"\n")
+    assert lines_on_disk == 4 + sum(written.values())
+    timed = [row for row in stats if row["latency_p50"]]
+    assert timed and all(0.1 <= float(row["latency_p50"]) < 0.2 for row in timed)
+    assert not stats[-1]["latency_p50"]  # after the layout without time-taken: no durations
+
+
+def test_rejects_file_receives_every_rejected_line_verbatim(tmp_path: Path) -> None:
+    """--rejects FILE gets each rejected line as read, after its reason and file, and no request."""
+    log, out, rejects = tmp_path / "access.log", tmp_path / "out", tmp_path / "rejects" / "bad.tsv"
+    log.write_bytes(b"")
+    good = clf_line(T0)
+    bad = [
+        (b"just some words\n", "missing fields", "just some words"),
+        (
+            good.replace(b"00:00:00", b"00:99:00"),
+            "bad timestamp",
+            good.decode().replace("00:00:00", "00:99:00"),
+        ),
+        (
+            b'1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET /cut\n',
+            "unclosed quote",
+            '1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET /cut',
+        ),
+        (b"\x16\x03\x01 tls \xff\xfe\n", "binary garbage", "\x16\x03\x01 tls \\xff\\xfe"),
+        (b"\x1b]0;pwned\x07 escape\n", "binary garbage", "\x1b]0;pwned\x07 escape"),
+        (b"tab\tseparated\tjunk\n", "missing fields", "tab\tseparated\tjunk"),
+    ]
+    pending = list(bad)
+
+    def write(now: float) -> None:
+        data = clf_line(int(now))
+        if pending:
+            data += pending.pop(0)[0]
+        append(log, data)
+
+    clock = FakeClock(T0, write)
+    monitor = Monitor(
+        settings(log, out, rejects=rejects),
+        io.StringIO(),
+        Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 10),
+    )
+    monitor.run()
+    written = [line.split("\t", 2) for line in rejects.read_text(encoding="utf-8").split("\n")[:-1]]
+    assert written == [[reason, str(log), line.rstrip("\n")] for _, reason, line in bad]
+    assert sum(int(row["rejected"]) for row in rows(out / "stats.csv")) == len(bad)

@@ -527,3 +527,18 @@ def test_read_back_ends_at_a_given_offset(tmp_path: Path) -> None:
         )
         lines, _ = read_back(handle, lambda _: True, first_block=4, end=len(b"a\r\nb\nc\n"))
         assert lines == b"c\n"
+
+
+def test_two_rotations_between_two_reads_lose_nothing(tmp_path: Path) -> None:
+    """Rotated twice between reads: the old file's rest, the file in between whole, then the new one."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"a1\n")
+    follower = follower_of(log)
+    assert drain(follower) == b"a1\n"
+    append(log, b"a2\n")
+    os.rename(log, tmp_path / "access.log.1")
+    log.write_bytes(b"b1\n")
+    os.rename(tmp_path / "access.log.1", tmp_path / "access.log.2")
+    os.rename(log, tmp_path / "access.log.1")
+    log.write_bytes(b"c1\n")
+    assert drain(follower) == b"a2\nb1\nc1\n"
