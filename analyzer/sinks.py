@@ -156,8 +156,11 @@ class Outputs:
             self.sections.write(row)
 
     def stats_size(self) -> int:
-        """stats.csv's size in bytes (rows are flushed as written): the checkpoint's witness."""
-        return os.path.getsize(self.stats.path)
+        """stats.csv's size in bytes (rows are flushed as written): the checkpoint's witness.
+
+        Of the open file, so a stats.csv deleted under the monitor is no crash.
+        """
+        return os.fstat(self.stats._handle.fileno()).st_size
 
     def close(self) -> None:
         for sink in (self.alerts, self.stats, self.sections):

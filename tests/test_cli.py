@@ -186,6 +186,48 @@ def test_monitor_on_a_terminal_clears_the_screen(log: Path, tmp_path: Path) -> N
     assert "\x1b" not in env.stdout.getvalue() and "top sections:" in env.stdout.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--rotate-wait", "-1"), ("--rotate-wait", "soon"), ("--max-line-bytes", "0")]
+)
+def test_follow_options_are_checked(log: Path, option: str, value: str) -> None:
+    """--rotate-wait below 0 or not a number, --max-line-bytes 0: exit 2, one line."""
+    assert_usage_error([str(log), option, value], option)
+
+
+def test_a_pattern_matching_nothing_is_a_usage_error(tmp_path: Path) -> None:
+    """A quoted glob that matches no file: exit 2, one line naming it."""
+    assert_usage_error([str(tmp_path / "*.log")], "*.log", "no file matches")
+
+
+def test_wait_follows_a_file_that_appears_later(tmp_path: Path) -> None:
+    """With --wait a missing log is no error: the monitor says it waits and counts it once it appears."""
+    log, out = tmp_path / "later.log", tmp_path / "out"
+
+    def write(now: float) -> None:
+        if now >= T0 + 4:
+            with log.open("ab") as handle:
+                handle.write(clf_line(int(now)))
+
+    env = environment(clock=FakeTime(T0, 12, write))
+    argv = [str(log), "--wait", "--out", str(out), "--interval", "10", "--rotate-wait", "0.5"]
+    assert main(argv, env) == 0
+    text = env.stdout.getvalue()
+    assert f"{log}: waiting: no such file" in text and f"{log}: following" in text
+    with open(out / "stats.csv", newline="") as handle:
+        stats = list(csv.DictReader(handle))
+    assert sum(int(row["requests"]) for row in stats) == log.read_bytes().count(b"\n") == 9
+
+
+def test_a_glob_follows_every_file_it_matches(tmp_path: Path) -> None:
+    """`'DIR/*.log'` follows each matching file; the report has a line per file."""
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_bytes(lines_at(range(T0 - 3, T0)))
+    env = environment(clock=FakeTime(T0, 11))
+    assert main([str(tmp_path / "*.log"), "--out", str(tmp_path / "out"), "--interval", "10"], env) == 0
+    text = env.stdout.getvalue()
+    assert "a.log: 0 lines" in text and "b.log: 0 lines" in text
+
+
 # ----- README -----------------------------------------------------------------------------
 
 

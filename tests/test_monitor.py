@@ -677,7 +677,7 @@ class FollowMachine(RuleBasedStateMachine):
         self.all_since_report = 0
         self.weak_at_read = True  # the current file had no whole line when last read
         self.opened = False  # the running monitor has the current file open
-        self.deleted_unreported = 0  # lines of files deleted while open, not yet in stats.csv
+        self.memory_only = 0  # lines read, not yet in stats.csv, and no longer on disk
         self.rest = b""  # the second half of a line whose first half was written
         self.rotations = 0
         self.ticks = 0
@@ -761,6 +761,8 @@ class FollowMachine(RuleBasedStateMachine):
         if not self.log.exists():
             return
         self.budget += self.since_tick if self.monitor else self.since_report
+        if self.monitor is not None:
+            self.memory_only += self.since_report - self.since_tick
         os.truncate(self.log, 0)
         self.weak_at_read = True  # what the reader knows of the file's start is gone
         self.since_tick = self.since_report = 0
@@ -774,7 +776,7 @@ class FollowMachine(RuleBasedStateMachine):
         elif not self.opened:
             self.budget += self.since_tick
         else:
-            self.deleted_unreported += self.since_report  # safe unless killed before a report
+            self.memory_only += self.since_report  # safe unless killed before a report
         self.log.unlink()  # a file the running monitor holds open is drained: nothing lost
         self.since_tick = self.since_report = 0
 
@@ -804,6 +806,7 @@ class FollowMachine(RuleBasedStateMachine):
         )
         self.monitor.warm_start()
         self.opened = self.log.exists()
+        self.weak_at_read = self._weak()  # the monitor knows the file's start as it is now
         assert "warning" not in stdout.getvalue()
 
     @precondition(lambda self: self.monitor is not None)
@@ -818,7 +821,7 @@ class FollowMachine(RuleBasedStateMachine):
         self.weak_at_read = self._weak()
         if self.ticks % 3 == 0:
             self.monitor.report(self.clock.now())
-            self.since_report = self.all_since_report = self.deleted_unreported = 0
+            self.since_report = self.all_since_report = self.memory_only = 0
 
     @precondition(lambda self: self.monitor is not None)
     @rule()
@@ -828,7 +831,7 @@ class FollowMachine(RuleBasedStateMachine):
         self.monitor.finish(self.clock.now() - 1)
         self._close()
         self.since_tick = self.since_report = self.all_since_tick = self.all_since_report = 0
-        self.deleted_unreported = 0
+        self.memory_only = 0
         self.weak_at_read = self._weak()
 
     @precondition(lambda self: self.monitor is not None)
@@ -837,10 +840,10 @@ class FollowMachine(RuleBasedStateMachine):
         """SIGKILL between two ticks: what was read but not reported is read again after a start."""
         self._close()
         self.since_tick, self.all_since_tick = self.since_report, self.all_since_report
-        # A deleted file is gone with the process: its lines read since the last report are
-        # lost (a loss window the README lists).
-        self.budget += self.deleted_unreported
-        self.deleted_unreported = 0
+        # Lines read since the last report from a file since deleted or truncated are gone
+        # with the process (a loss window the README lists).
+        self.budget += self.memory_only
+        self.memory_only = 0
 
     def _close(self) -> None:
         assert self.monitor is not None
