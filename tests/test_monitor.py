@@ -870,7 +870,7 @@ class FollowMachine(RuleBasedStateMachine):
 
 TestFollowMachine = FollowMachine.TestCase
 TestFollowMachine.settings = hypothesis_settings(
-    max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=60, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
