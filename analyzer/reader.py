@@ -112,8 +112,12 @@ class Piece:
         """The piece's complete lines (over-long ones left out: see read_lines)."""
         return self.read_lines()[0]
 
-    def read_lines(self, block: int = 1 << 20) -> tuple[bytes, int]:
-        """The piece's complete lines, and how many over-long lines were dropped on the way."""
+    def read_lines(self, block: int = 64 << 20) -> tuple[bytes, int]:
+        """The piece's complete lines, and how many over-long lines were dropped on the way.
+
+        A piece is read in one go (one pass of the splitter); only a piece stretched by an
+        endless line is read in blocks, so memory stays a block however long the line.
+        """
         if self.data is not None:
             return self.data, self.dropped
         splitter = LineSplitter()
