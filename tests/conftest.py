@@ -93,3 +93,19 @@ def run_live(
             fed = arrived
         live += engine.evaluate(now)
     return live, engine
+
+
+def mutate(draw: st.DrawFn, data: bytes, edits: int = 6) -> bytes:
+    """`data` with up to `edits` random byte deletions, insertions and replacements."""
+    mutable = bytearray(data)
+    for _ in range(draw(st.integers(0, edits))):
+        at = draw(st.integers(0, len(mutable)))
+        chunk = draw(st.binary(min_size=1, max_size=4))
+        kind = draw(st.sampled_from(["delete", "insert", "replace"]))
+        if kind == "delete":
+            del mutable[at : at + len(chunk)]
+        elif kind == "insert":
+            mutable[at:at] = chunk
+        else:
+            mutable[at : at + len(chunk)] = chunk
+    return bytes(mutable)

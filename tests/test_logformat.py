@@ -15,7 +15,7 @@ from analyzer.formats import describe, make_parser
 from analyzer.logformat import CustomParser, FormatError, compile_format
 from analyzer.parse import Parsed, split_lines
 from analyzer.rejects import UNCLOSED_QUOTE
-from tests.conftest import shared_log
+from tests.conftest import mutate, shared_log
 
 NGINX_LOG = "nginx_combined_timing_dbadmins-ru_2019-08-14.log"
 # The log_format that wrote the nginx log: timing fields glued to the user agent.
@@ -221,18 +221,7 @@ FORMATS = {
 @st.composite
 def mutated(draw: st.DrawFn, line: bytes) -> bytes:
     """Copies of a valid line with random byte deletions, insertions and replacements."""
-    data = bytearray(line * draw(st.integers(1, 5)))
-    for _ in range(draw(st.integers(0, 6))):
-        at = draw(st.integers(0, len(data)))
-        chunk = draw(st.binary(min_size=1, max_size=4))
-        kind = draw(st.sampled_from(["delete", "insert", "replace"]))
-        if kind == "delete":
-            del data[at : at + len(chunk)]
-        elif kind == "insert":
-            data[at:at] = chunk
-        else:
-            data[at : at + len(chunk)] = chunk
-    return bytes(data)
+    return mutate(draw, line * draw(st.integers(1, 5)))
 
 
 @st.composite

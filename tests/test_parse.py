@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.parse import COLUMNS, detect_format, parse, seconds_of, split_lines
-from tests.conftest import clf_line, shared_log
+from tests.conftest import clf_line, mutate, shared_log
 
 ELASTIC = "apache_combined_elastic-examples_2015-05-17_2015-05-20.log"
 PHPMYADMIN = "apache_combined_phpmyadmin-bruteforce_2019-02-25_2019-03-20.log.gz"
@@ -363,18 +363,7 @@ PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 def mutated_lines(draw: st.DrawFn) -> bytes:
     """Valid lines with random byte deletions, insertions and replacements."""
     lines = draw(st.lists(st.sampled_from(VALID_LINES), min_size=1, max_size=6))
-    data = bytearray(b"".join(lines))
-    for _ in range(draw(st.integers(0, 8))):
-        at = draw(st.integers(0, len(data)))
-        kind = draw(st.sampled_from(["delete", "insert", "replace"]))
-        chunk = draw(st.binary(min_size=1, max_size=4))
-        if kind == "delete":
-            del data[at : at + len(chunk)]
-        elif kind == "insert":
-            data[at:at] = chunk
-        else:
-            data[at : at + len(chunk)] = chunk
-    return bytes(data)
+    return mutate(draw, b"".join(lines), edits=8)
 
 
 def check_conservation(data: bytes) -> None:

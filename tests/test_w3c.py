@@ -16,7 +16,7 @@ from analyzer.formats import ClfParser
 from analyzer.parse import split_lines
 from analyzer.rejects import MAX_LINE_CHARS, MISSING_FIELDS, TOO_LONG
 from analyzer.w3c import W3cParser, is_w3c, last_fields_before, prime_layout
-from tests.conftest import shared_log
+from tests.conftest import mutate, shared_log
 
 IIS = "iis85_w3c_knowit-W3SVC1_2015-10-17_2016-10-18.log"
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -455,18 +455,7 @@ def test_never_raises_on_arbitrary_bytes(data: bytes, layout: list[str] | None) 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
     """W3C pieces with random byte deletions, insertions and replacements."""
-    data = bytearray(b"".join(draw(st.lists(st.sampled_from(PIECES), min_size=1, max_size=8))))
-    for _ in range(draw(st.integers(0, 6))):
-        at = draw(st.integers(0, len(data)))
-        chunk = draw(st.binary(min_size=1, max_size=4))
-        kind = draw(st.sampled_from(["delete", "insert", "replace"]))
-        if kind == "delete":
-            del data[at : at + len(chunk)]
-        elif kind == "insert":
-            data[at:at] = chunk
-        else:
-            data[at : at + len(chunk)] = chunk
-    return bytes(data)
+    return mutate(draw, b"".join(draw(st.lists(st.sampled_from(PIECES), min_size=1, max_size=8))))
 
 
 @settings(max_examples=100, deadline=None)
