@@ -130,16 +130,17 @@ def check_parser() -> Parser:
 def run_check(argv: list[str], env: Environment) -> int:
     """Exit 0 when every file is readable, 1 when one is not (so scripts can test it)."""
     from analyzer.doctor import diagnose, render_diagnosis
-    from analyzer.reader import InputError, check_log
+    from analyzer.reader import InputError, NotALogError, check_log
 
     args = check_parser().parse_args(argv)
     log_format = checked_log_format(args.log_format)
     for path in args.files:
         try:
             check_log(path, "custom" if log_format else args.format)
+        except NotALogError:
+            continue  # readable but not a known format: the doctor gives it a verdict
         except InputError as error:
-            if "not a Common" not in str(error):  # an unreadable file; a non-log gets a verdict
-                raise UsageError(str(error)) from None
+            raise UsageError(str(error)) from None
     readable = True
     for path in args.files:
         found = diagnose(path, args.format, log_format)

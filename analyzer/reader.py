@@ -22,6 +22,10 @@ class InputError(Exception):
     """A file that cannot be read as a log: one line saying what and where."""
 
 
+class NotALogError(InputError):
+    """A readable file whose first lines match no known format."""
+
+
 @dataclass(frozen=True)
 class Chunk:
     """Complete lines from `name`; `consumed` is the compressed bytes read of all inputs so far."""
@@ -61,7 +65,7 @@ def check_log(path: str, fmt: str = "auto") -> str:
     if detected is None:
         if not head.strip():
             return "combined"  # an empty log is a log with no lines
-        raise InputError(
+        raise NotALogError(
             f"{path}: not a Common or Combined (or W3C) access log: its first lines match none; "
             "for another format give --log-format"
         )
