@@ -3,8 +3,8 @@
 The library behind the CLI: `parse` bytes into a request frame, `backtest` historical logs.
 """
 
-from analyzer.backtest import BacktestResult, backtest
-from analyzer.parse import Parsed, detect_format, parse
-from analyzer.sections import section_of
+from analyzer.formats.clf import Parsed, detect_format, parse
+from analyzer.formats.sections import section_of
+from analyzer.offline.backtest import BacktestResult, backtest
 
 __all__ = ["BacktestResult", "Parsed", "backtest", "detect_format", "parse", "section_of"]

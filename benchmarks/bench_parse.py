@@ -25,13 +25,13 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from analyzer.parse import detect_format, parse
+from analyzer.formats.clf import detect_format, parse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_log import default_path
 
 # The module, not the function `analyzer.parse` that analyzer/__init__.py re-exports.
-parse_module = sys.modules["analyzer.parse"]
+parse_module = sys.modules["analyzer.formats.clf"]
 
 
 def chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.alerts import AlertRule
+from analyzer.core.alerts import AlertRule
 from analyzer.generate import lines_for_second
-from analyzer.monitor import Clock, Monitor, Settings
+from analyzer.live.monitor import Clock, Monitor, Settings
 
 START = 1_764_300_000
 

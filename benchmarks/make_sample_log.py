@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from analyzer.formats.clf import parse, seconds_of
 from analyzer.generate import Burst, backfill
-from analyzer.parse import parse, seconds_of
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "sample_logs" / "access.log"
 END = int(datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC).timestamp())

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from analyzer.alerts import AlertRule, Transition
-from analyzer.engine import Engine
-from analyzer.parse import parse
+from analyzer.core.alerts import AlertRule, Transition
+from analyzer.core.engine import Engine
+from analyzer.formats.clf import parse
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_LOGS = REPO.parent / "shared" / "logs"

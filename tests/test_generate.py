@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analyzer.formats.clf import detect_format, parse, seconds_of
 from analyzer.generate import Burst, generate, lines_for_second, rate_at
-from analyzer.parse import detect_format, parse, seconds_of
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 

@@ -1,0 +1,125 @@
+"""`python -m analyzer backtest`: try thresholds against history before being paged by them."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from analyzer.cli.main import (
+    Environment,
+    Parser,
+    UsageError,
+    add_alert_options,
+    add_format_options,
+    checked_log_format,
+    positive,
+)
+from analyzer.offline.backtest import BacktestResult, backtest
+from analyzer.offline.reader import InputError, check_log
+
+
+def backtest_parser() -> Parser:
+    parser = Parser(
+        prog="python -m analyzer backtest",
+        description="Replay historical logs (plain or .gz, in the order given) through the alert check.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument(
+        "--threshold",
+        type=positive(float),
+        nargs="+",
+        default=[10.0],
+        help="one or more req/s thresholds (default 10)",
+    )
+    add_alert_options(parser)
+    add_format_options(parser)
+    parser.add_argument(
+        "--max-alerts-per-week",
+        type=positive(float),
+        default=1.0,
+        help="for the suggested threshold (default 1)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive(int),
+        default=min(2, os.cpu_count() or 1),
+        help="parsing processes (default: up to 2)",
+    )
+    return parser
+
+
+def progress_printer(stream: TextIO) -> object:
+    """A progress line on stderr, rewritten in place: lines, MB of the total, lines/s, time left."""
+
+    def show(lines: int, done: int, total: int, elapsed: float) -> None:
+        rate = lines / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / (done / elapsed) if done and elapsed > 0 else 0.0
+        stream.write(
+            f"\r{lines:,} lines, {done / 1e6:,.0f} of {total / 1e6:,.0f} MB, "
+            f"{rate:,.0f} lines/s, {left:,.0f} s left  "
+        )
+        stream.flush()
+
+    return show
+
+
+def duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def render_result(result: BacktestResult, max_per_week: float) -> str:
+    """The table per threshold, the distribution of the average, and the suggestion."""
+    span = result.timeline.span
+    lines = [
+        f"{result.lines:,} lines: {result.requests:,} requests, {result.rejected:,} rejected, "
+        f"{result.late:,} late; {duration(span)} of traffic; window {result.window} s",
+        "",
+        f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} "
+        f"{'share':>7} {'short<5m':>9} {'on at end':>10}",
+    ]
+    for row in result.episodes.to_dict("records"):
+        lines.append(
+            f"{row['threshold']:>10g} {row['alerts']:>7,} {duration(row['seconds_in_alert']):>10} "
+            f"{duration(row['longest']):>10} {row['share']:>7.2%} {row['short']:>9,} "
+            f"{'yes' if row['on_at_end'] else 'no':>10}"
+        )
+    dist = "  ".join(f"{name} {value:.2f}" for name, value in result.distribution.items())
+    lines += [
+        "",
+        f"{result.window} s average (req/s) over every second: {dist}",
+        f"suggested threshold: {result.suggested_threshold:g} req/s "
+        f"(the lowest that fires at most {max_per_week:g} times a week over this input)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_backtest(argv: list[str], env: Environment) -> int:
+    args = backtest_parser().parse_args(argv)
+    log_format = checked_log_format(args.log_format)
+    try:
+        for path in args.files:
+            check_log(path, "custom" if log_format else args.format)
+    except InputError as error:
+        raise UsageError(str(error)) from None
+    progress = progress_printer(env.stderr) if env.is_terminal(env.stderr) else None
+    try:
+        result = backtest(
+            args.files,
+            args.threshold,
+            args.window,
+            out=args.out,
+            max_alerts_per_week=args.max_alerts_per_week,
+            workers=args.workers,
+            progress=progress,  # type: ignore[arg-type]
+            fmt=args.format,
+            log_format=log_format,
+        )
+    except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
+        raise UsageError(str(error)) from None
+    if progress:
+        env.stderr.write("\n")
+    env.stdout.write(render_result(result, args.max_alerts_per_week))
+    env.stdout.write(f"wrote {args.out / 'alerts.csv'}, stats.csv and sections.csv\n")
+    return 0

@@ -1,0 +1,192 @@
+"""The monitor's core: what it knows between ticks, with every time passed in explicitly.
+
+No files, no clock, no printing: the shell (monitor.py) reads lines, calls `ingest`, then
+`evaluate(now)` every poll and `report(now)` every interval. Tests drive it with any clock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analyzer.core.alerts import AlertRule, Transition, check_seconds
+from analyzer.core.stats import Summary, summarize
+from analyzer.core.window import Window, concat_frames
+from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed, empty_frame, seconds_of
+
+MAX_CATCH_UP = 86_400  # seconds of history the first check may replay
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one dashboard refresh shows, as of second `time`."""
+
+    time: int
+    interval: Summary
+    window: Summary
+    rejected: int
+    late: int
+    warm: int
+    reject_samples: list[str]
+    history: list[Transition]
+    alert_on: bool
+    rule: AlertRule
+    totals: dict[str, int] = field(default_factory=dict)
+    directives: int = 0  # W3C directive lines: neither requests nor rejected
+    reasons: dict[str, int] = field(default_factory=dict)  # rejected lines per reason
+    reject_examples: dict[str, str] = field(default_factory=dict)  # latest line per reason
+    files: tuple[FileStatus, ...] = ()  # one per followed path, filled in by the monitor
+    overruns: int = 0  # reports that came a whole interval late since the last one (slow ticks)
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """One followed path, for the report: what was read from it and what it is doing."""
+
+    path: str
+    lines: int  # requests + rejected read since start
+    rejected: int
+    last_seen: int | None  # wall-clock second of the last line read (None: none yet)
+    status: str  # following, waiting..., cannot read..., still reading an old file...
+
+
+@dataclass
+class Counters:
+    """What arrived since the last report, beyond the requests themselves."""
+
+    rejected: int = 0
+    late: int = 0
+    warm: int = 0
+    directives: int = 0
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+class Engine:
+    """State of a live monitor: the window, the alert state and the report in progress."""
+
+    def __init__(
+        self,
+        rule: AlertRule,
+        lateness: int = 5,
+        alert_on: bool = False,
+        history: list[Transition] | None = None,
+        top: int = 10,
+        section_limit: int = 100,
+    ) -> None:
+        self.rule = rule
+        self.lateness = lateness
+        self.alert_on = alert_on
+        self.history: list[Transition] = list(history or [])
+        self.top = top
+        self.section_limit = section_limit
+        self.evaluated_to: int | None = None
+        # The warm start read only the end of the log: seconds before this may be missing
+        # lines, so no window reaching before it is judged. None: the whole log was read.
+        self.known_from: int | None = None
+        # A checkpoint's last judged second: the first check goes on right after it.
+        self.resume_after: int | None = None
+        self.window = Window(empty_frame())
+        self.pending = Counters()
+        self.reject_samples: list[str] = []
+        self.reject_examples: dict[str, str] = {}
+        self.totals = {"requests": 0, "rejected": 0, "late": 0}
+
+    def ingest(self, parsed: Parsed, warm: bool = False) -> None:
+        """Take a parsed batch. Warm-start lines fill the window but belong to no report."""
+        frame = parsed.frame
+        self.window.add(frame)
+        if warm:
+            self.pending.warm += parsed.lines
+            return
+        late = 0
+        judged = self.evaluated_to if self.evaluated_to is not None else self.resume_after
+        if judged is not None and len(frame):
+            late = int(np.count_nonzero(seconds_of(frame) <= judged))
+        self.pending.frames.append(frame)
+        self.pending.directives += parsed.directives
+        for reason, line in parsed.rejects:
+            self.pending.reasons[reason] = self.pending.reasons.get(reason, 0) + 1
+            self.reject_examples[reason] = line  # the latest of each reason, for the screen
+        self.pending.rejected += parsed.rejected
+        self.pending.late += late
+        self.totals["requests"] += len(frame)
+        self.totals["rejected"] += parsed.rejected
+        self.totals["late"] += late
+        self.reject_samples = (self.reject_samples + parsed.reject_samples)[-MAX_REJECT_SAMPLES:]
+
+    def resume(self, evaluated_to: int | None, alert_on: bool) -> None:
+        """Go on from a checkpoint: judge from the second after `evaluated_to`, in its state.
+
+        alerts.csv, when it has rows, wins over the checkpoint's state: a crash between an
+        alert row and the next checkpoint must not write that alert a second time.
+        """
+        self.resume_after = evaluated_to
+        if not self.history:
+            self.alert_on = alert_on
+
+    def horizon(self, now: float) -> int:
+        """The last second whose lines are all in: wall clock minus the allowed lateness."""
+        return math.floor(now) - self.lateness
+
+    def evaluate(self, now: float) -> list[Transition]:
+        """Check every second not yet checked up to the horizon; return the transitions."""
+        horizon = self.horizon(now)
+        seconds = self.window.seconds()
+        start = (
+            self.evaluated_to + 1 if self.evaluated_to is not None else self._first_second(seconds, horizon)
+        )
+        if start > horizon:
+            return []
+        found, self.alert_on = check_seconds(seconds, start, horizon, self.alert_on, self.rule)
+        self.evaluated_to = horizon
+        self.history.extend(found)
+        self.window.trim(keep_after=self.evaluated_to - self.rule.window)
+        return found
+
+    def _first_second(self, seconds: np.ndarray, horizon: int) -> int:
+        """Where the first check starts: the oldest second whose state can be known.
+
+        That is the oldest line held (the warm start's), so an episode that began or ended
+        while the monitor was down gets its real time; but not before the first window the
+        read-back holds whole, nor at or before the last transition on record (the restored
+        state holds from there), nor replaying a stale log from long ago second by second.
+        After a checkpoint it is the second after the last one judged, lines or not: the
+        seconds the monitor was down are judged as a backtest would judge them.
+        """
+        if self.resume_after is not None:
+            candidates = [horizon - MAX_CATCH_UP, self.resume_after + 1]
+        else:
+            candidates = [horizon - MAX_CATCH_UP, int(seconds.min()) if len(seconds) else horizon]
+        if self.known_from is not None:
+            candidates.append(self.known_from + self.rule.window - 1)
+        if self.history:
+            candidates.append(self.history[-1].second + 1)
+        return max(candidates)
+
+    def report(self, now: float, interval: int) -> Report:
+        """The report for the `interval` seconds ending at `now`; starts the next one."""
+        second = math.floor(now)
+        recent = concat_frames([empty_frame(), *self.pending.frames])
+        window_frame = self.window.frame(after=second - self.rule.window)
+        report = Report(
+            time=second,
+            interval=summarize(recent, interval, self.top, self.section_limit),
+            window=summarize(window_frame, self.rule.window, self.top, self.section_limit),
+            rejected=self.pending.rejected,
+            late=self.pending.late,
+            warm=self.pending.warm,
+            reject_samples=list(self.reject_samples),
+            history=list(self.history),
+            alert_on=self.alert_on,
+            rule=self.rule,
+            totals=dict(self.totals),
+            directives=self.pending.directives,
+            reasons=dict(self.pending.reasons),
+            reject_examples=dict(self.reject_examples),
+        )
+        self.pending = Counters()
+        return report

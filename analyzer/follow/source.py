@@ -1,0 +1,112 @@
+"""One open file read from an offset, and reading back over the end of a file: raw file I/O.
+
+The follower (tail.py) decides which files to read; this module reads them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from analyzer.follow.fileid import FINGERPRINT_BYTES, Fingerprint, Identity, Position, read_head
+from analyzer.lines import LineSplitter, last_line_end
+
+
+def open_binary(path: str) -> BinaryIO:
+    return open(path, "rb")  # kept open across reads: a rotated file stays readable
+
+
+class Source:
+    """One open file: the live one behind the path, or an old one read until `deadline`."""
+
+    def __init__(self, handle: BinaryIO, name: str, offset: int, max_line_bytes: int) -> None:
+        self.handle = handle
+        self.name = name
+        self.identity = Identity.of(os.fstat(handle.fileno()))
+        self.head = read_head(handle.fileno())  # the first bytes, for the fingerprint
+        self.offset = offset  # the next byte to read
+        self.consumed = offset  # just past the last line terminator read: where a restart resumes
+        self.splitter = LineSplitter(max_line_bytes)
+        self.deadline: float | None = None
+
+    def size(self) -> int:
+        return os.fstat(self.handle.fileno()).st_size
+
+    def linked(self) -> bool:
+        """Whether the file still has a name (it was not deleted)."""
+        return os.fstat(self.handle.fileno()).st_nlink > 0
+
+    def changed(self) -> bool:
+        """Truncated below what was read, or rewritten from its start (a refill past the offset)."""
+        head = read_head(self.handle.fileno())
+        return self.size() < self.offset or not Fingerprint.of(self.head).matches(head)
+
+    def restart(self) -> None:
+        """Read the new content from its start; the old unfinished line is dropped."""
+        self.offset = self.consumed = 0
+        self.head = b""
+        self.splitter = LineSplitter(self.splitter.max_line_bytes)
+
+    def read(self, chunk_bytes: int) -> Iterator[bytes]:
+        """Complete lines from `offset` to the end of the file, in reads of at most chunk_bytes."""
+        while True:
+            data = os.pread(self.handle.fileno(), chunk_bytes, self.offset)
+            if not data:
+                return
+            if self.offset <= len(self.head) < FINGERPRINT_BYTES:  # the fingerprint grows with the file
+                self.head = (self.head[: self.offset] + data)[:FINGERPRINT_BYTES]
+            end = last_line_end(data)
+            if end:
+                self.consumed = self.offset + end
+            self.offset += len(data)
+            lines = self.splitter.feed(data)
+            if lines:
+                yield lines
+
+    def position(self, live: bool) -> Position:
+        return Position(self.identity, self.consumed, Fingerprint.of(self.head), self.splitter.after_cr, live)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def read_back(
+    source: str | BinaryIO,
+    covers: Callable[[bytes], bool],
+    first_block: int = 1 << 16,
+    end: int | None = None,
+) -> tuple[bytes, int]:
+    """The complete lines before `end` (default: the file's end) that `covers` accepts, and
+    the offset after them.
+
+    Reads backwards in growing blocks until `covers(lines)` says the lines reach far enough
+    back in time (or the file's start is reached). The unfinished last line is left out: the
+    follower starts at the returned offset and reads it once it is complete. A restart from
+    a checkpoint passes `end`, the checkpoint's offset, so lines read before are not read again.
+    """
+    if isinstance(source, str):
+        with open(source, "rb") as handle:
+            return read_back(handle, covers, first_block, end)
+    fd = source.fileno()
+    size = os.fstat(fd).st_size if end is None else end
+    block = first_block
+    while True:
+        start = max(0, size - block)
+        data = os.pread(fd, size - start, start)
+        stop = last_line_end(data)
+        lines = data[:stop]
+        if start > 0:
+            lines = _after_first_line(lines)
+        if start == 0 or covers(lines):
+            return lines, start + stop
+        block *= 4
+
+
+def _after_first_line(data: bytes) -> bytes:
+    """`data` without its first line, which a block starting mid-file may have cut."""
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    if not ends:
+        return b""
+    first = min(ends) + 1
+    return data[first + 1 :] if data[first - 1 : first + 1] == b"\r\n" else data[first:]

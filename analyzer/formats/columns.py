@@ -1,0 +1,150 @@
+"""Building the request frame from extracted text fields, shared by every log format.
+
+Each text field is dictionary-encoded once; everything derived from it (the method, path and
+protocol of a request, the host of a `vhost host` prefix, a section) is computed once per
+distinct value and taken back by codes, so string work does not grow with the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.formats.sections import sections_of
+
+COLUMNS = (
+    "time", "host", "user", "method", "path", "section", "protocol",
+    "status", "bytes", "referer", "user_agent", "duration",
+)  # fmt: skip
+# METHOD TARGET [PROTOCOL]; the path stops at the query string or fragment. One-pass for RE2.
+REQUEST = r"^(?P<method>[A-Za-z][A-Za-z_-]*) (?P<path>[^?# ]+)(?:[?#][^ ]*)?(?: (?P<protocol>[^ ]+))?$"
+TARGET = r"^(?P<path>[^?# ]+)"
+NO_TIME = np.iinfo(np.int64).min
+LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z: later times have no ISO form
+
+
+def field(parts: pa.Array, name: str) -> pa.Array:
+    """A struct's child with the struct's own nulls (no match) carried into it."""
+    return pc.struct_field(parts, name)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A column as dictionary codes per row (-1: missing) and its distinct values."""
+
+    codes: np.ndarray
+    values: pa.Array
+
+    def derive(self, per_value: pa.Array, null_if: tuple[str, ...] = ()) -> Encoded:
+        """A column computed once per distinct value (e.g. the method of each request)."""
+        inner = encode(per_value, null_if)
+        return Encoded(np.append(inner.codes, -1)[self.codes], inner.values)
+
+    def categorical(self, keep: np.ndarray) -> pd.Categorical:
+        categories = pd.Index(self.values.to_pandas(), dtype=object)
+        return pd.Categorical.from_codes(self.codes[keep], categories=categories)
+
+
+def encode(values: pa.Array, null_if: tuple[str, ...] = ()) -> Encoded:
+    """Dictionary-encode; values in `null_if` become missing.
+
+    RE2 yields "" for an optional group that did not take part (no protocol, no referer),
+    so "" is listed wherever a field is optional.
+    """
+    encoded = pc.dictionary_encode(pc.cast(values, pa.large_string()))
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if null_if:
+        dropped = pc.is_in(encoded.dictionary, value_set=pa.array(null_if, pa.large_string()))
+        drop = dropped.to_numpy(zero_copy_only=False)
+        if drop.any():
+            codes = np.append(np.where(drop, -1, np.arange(len(drop))), -1)[codes]
+    return Encoded(codes, encoded.dictionary)
+
+
+def request_parts(request: Encoded) -> dict[str, Encoded]:
+    """Method, path (no query) and protocol of each request line; garbage gives missing."""
+    split = pc.extract_regex(request.values, REQUEST)
+    return {
+        "method": request.derive(field(split, "method")),
+        "path": request.derive(field(split, "path")),
+        "protocol": request.derive(field(split, "protocol"), ("",)),
+    }
+
+
+def target_path(target: Encoded) -> Encoded:
+    """The path of a request target with its query string and fragment cut."""
+    return target.derive(field(pc.extract_regex(target.values, TARGET), "path"))
+
+
+def integers(values: pa.Array, dtype: type, digits_only: bool = False) -> np.ndarray:
+    """Digits as integers; `-` (no value), missing, non-digits and numbers too long (for
+    int64, or for `dtype`: a W3C sc-status of 99999 is no int16) become 0.
+
+    `digits_only`: the pattern already allowed only digits or `-` (cheaper: no regex pass).
+    """
+    values = pc.cast(values, pa.large_string()).fill_null("-")
+    if digits_only:
+        usable = pc.and_(pc.not_equal(values, "-"), pc.less_equal(pc.utf8_length(values), 18))
+    else:
+        usable = pc.match_substring_regex(values, r"^[0-9]{1,18}$")
+    cleaned = pc.if_else(usable, values, "0")
+    whole = np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+    return np.where(whole <= np.iinfo(dtype).max, whole, 0).astype(dtype)
+
+
+def numbers(values: pa.Array, scale: float = 1.0) -> np.ndarray:
+    """Decimal numbers times `scale` (e.g. milliseconds to seconds); NaN where unreadable."""
+    text = pc.cast(values, pa.large_string())
+    readable = pc.match_substring_regex(text, r"^[0-9]{1,12}(?:\.[0-9]{1,9})?$")
+    cleaned = pc.if_else(readable, text, pa.scalar(None, pa.large_string()))
+    parsed = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.asarray(parsed, np.float64) * scale
+
+
+def epoch_seconds(timestamps: pa.Array, time_format: str) -> np.ndarray:
+    """UTC epoch seconds of each timestamp (parsed once per distinct value); NO_TIME if unreadable."""
+    encoded = pc.dictionary_encode(pc.cast(timestamps, pa.large_string()))
+    uniques = pd.Series(encoded.dictionary.to_pandas(), dtype=object)
+    parsed = pd.to_datetime(uniques, format=time_format, utc=True, errors="coerce")
+    unique_seconds = np.asarray(parsed.dt.as_unit("s").array.asi8, np.int64)  # type: ignore[attr-defined]
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    lookup = np.append(unique_seconds, NO_TIME)  # code -1 (no match) -> NO_TIME
+    return np.asarray(lookup[codes], np.int64)
+
+
+def usable_time(seconds: np.ndarray) -> np.ndarray:
+    """Which times a request can have: readable, from 1970 to 9999."""
+    return (seconds >= 0) & (seconds <= LAST_SECOND)
+
+
+def build_frame(
+    seconds: np.ndarray,
+    keep: np.ndarray,
+    text: dict[str, Encoded],
+    whole: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """The frame of rows in `keep`: `text` columns become categoricals, `whole` are numeric.
+
+    A `path` column brings its `section`; columns beyond the standard ones (a custom
+    format's unknown variables) follow them, in name order.
+    """
+    columns: dict[str, object] = {
+        "time": pd.DatetimeIndex(seconds[keep].astype("datetime64[s]")).tz_localize("UTC")
+    }
+    for name, values in text.items():
+        columns[name] = values.categorical(keep)
+    if "path" in columns:
+        columns["section"] = sections_of(columns["path"])  # type: ignore[arg-type]
+    for name, array in whole.items():
+        columns[name] = array[keep]
+    extras = sorted(name for name in columns if name not in COLUMNS)
+    return pd.DataFrame(columns)[[name for name in COLUMNS if name in columns] + extras]
+
+
+def seconds_of(frame: pd.DataFrame) -> np.ndarray:
+    """The UTC epoch second of each request."""
+    return np.asarray(frame["time"].array.asi8, np.int64)

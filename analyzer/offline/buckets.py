@@ -1,0 +1,247 @@
+"""Backtest reports: each chunk summed into 10-second buckets of event time, then merged.
+
+Everything kept per bucket adds up exactly across chunks (counts, bytes, sections, a
+log-scale histogram of response sizes), so lines out of order land in their own bucket
+whichever chunk they come in. Buckets more than `hold` seconds behind the newest line are
+written out and forgotten: memory follows the hold, not the size of the input. A line
+older than that (rare: a log out of order by over an hour) is counted in the newest report
+as `late`, so every line is still counted exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analyzer.core.stats import OTHER, PERCENTILES, STATUS_CLASSES
+from analyzer.formats.clf import Parsed, seconds_of
+
+BUCKET_SECONDS = 10
+BINS_PER_OCTAVE = 16  # size histogram resolution: percentiles within about 2%
+HOLD_SECONDS = 3600
+TOTAL_COLUMNS = ("requests", "rejected", "late", "bytes", *STATUS_CLASSES)
+
+
+@dataclass
+class ChunkBuckets:
+    """One chunk summed per bucket (bucket = first second of its 10 s, UTC epoch)."""
+
+    seconds: np.ndarray  # distinct event seconds ...
+    hits: np.ndarray  # ... and the requests in each
+    totals: pd.DataFrame  # index bucket; TOTAL_COLUMNS
+    sections: pd.Series  # index (bucket, section) -> hits
+    sizes: pd.Series  # index (bucket, size bin) -> requests
+    leading_rejected: int  # rejected lines before the chunk's first good line
+    last_bucket: int | None  # bucket of the chunk's last good line, in file order
+    first_bucket: int | None = None  # bucket of the chunk's first good line, in file order
+
+
+def size_bins(sizes: np.ndarray) -> np.ndarray:
+    return np.floor(np.log2(sizes.astype(np.float64) + 1) * BINS_PER_OCTAVE).astype(np.int64)
+
+
+def bin_value(bins: np.ndarray) -> np.ndarray:
+    """The middle of each size bin, in bytes."""
+    return np.round(np.exp2((bins + 0.5) / BINS_PER_OCTAVE) - 1)
+
+
+def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
+    """Sum one parsed chunk per 10 s bucket; hash-based, no sort over the rows."""
+    frame = parsed.frame
+    seconds = seconds_of(frame)
+    second_codes, distinct = pd.factorize(seconds)
+    hits = np.bincount(second_codes, minlength=len(distinct))
+    bucket_codes, buckets = pd.factorize(distinct // BUCKET_SECONDS * BUCKET_SECONDS)
+    row_bucket = bucket_codes[second_codes]
+    n = len(buckets)
+    classes = np.clip(frame["status"].to_numpy().astype(np.int64) // 100, 0, 9)
+    by_class = np.bincount(row_bucket * 10 + classes, minlength=n * 10).reshape(n, 10)
+    sizes = frame["bytes"].to_numpy()
+    rejected, leading = _rejected_per_bucket(parsed, row_bucket, n)
+    totals = pd.DataFrame(
+        {
+            "requests": np.bincount(row_bucket, minlength=n),
+            "rejected": rejected,
+            "late": np.zeros(n, np.int64),
+            "bytes": np.bincount(row_bucket, weights=sizes, minlength=n).astype(np.int64),
+            **{name: by_class[:, int(name[0])] for name in STATUS_CLASSES},
+        },
+        index=pd.Index(np.asarray(buckets, np.int64), name="bucket"),
+    )
+    section = frame["section"].array
+    buckets = np.asarray(buckets, np.int64)
+    return ChunkBuckets(
+        seconds=np.asarray(distinct, np.int64),
+        hits=hits,
+        totals=totals,
+        sections=_pair_counts(buckets, row_bucket, section.codes, np.asarray(section.categories, object)),
+        sizes=_pair_counts(buckets, row_bucket, size_bins(sizes), np.arange(64 * BINS_PER_OCTAVE)),
+        leading_rejected=leading,
+        last_bucket=int(buckets[row_bucket[-1]]) if len(frame) else None,
+        first_bucket=int(buckets[row_bucket[0]]) if len(frame) else None,
+    )
+
+
+def _pair_counts(
+    buckets: np.ndarray, row_bucket: np.ndarray, codes: np.ndarray, labels: np.ndarray
+) -> pd.Series:
+    """Requests per (bucket, label), counted on one int64 key per row (code -1: left out)."""
+    width = len(labels) + 1
+    keys = row_bucket.astype(np.int64) * width + (codes.astype(np.int64) + 1)
+    counts = pd.Series(keys).value_counts(sort=False)
+    bucket_of, code_of = np.divmod(counts.index.to_numpy(), width)
+    kept = code_of > 0
+    index = pd.MultiIndex.from_arrays(
+        [buckets[bucket_of[kept]], labels[code_of[kept] - 1]], names=["bucket", "key"]
+    )
+    return pd.Series(counts.to_numpy()[kept], index=index, name="hits")
+
+
+def _rejected_per_bucket(parsed: Parsed, row_bucket: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """Each rejected line goes to the bucket of the good line before it in the file."""
+    if parsed.rejected == 0:
+        return np.zeros(n, np.int64), 0
+    good_lines = parsed.request_at()
+    before = np.searchsorted(good_lines, parsed.rejected_at) - 1
+    placed = before[before >= 0]
+    return np.bincount(row_bucket[placed], minlength=n), int((before < 0).sum())
+
+
+@dataclass(frozen=True)
+class Closed:
+    """Finished reports of a backtest, oldest first, one row per bucket."""
+
+    totals: pd.DataFrame  # index bucket; TOTAL_COLUMNS and size_p50/p90/p99
+    sections: pd.DataFrame  # bucket, section, hits: top sections then (other), per bucket
+
+
+class BucketMerger:
+    """Merges chunks' buckets and hands out reports once they can no longer change."""
+
+    def __init__(self, hold: int = HOLD_SECONDS, section_limit: int = 100) -> None:
+        self.hold = hold
+        self.section_limit = section_limit
+        self.totals: list[pd.DataFrame] = []
+        self.sections: list[pd.Series] = []
+        self.sizes: list[pd.Series] = []
+        self.closed_before: int | None = None  # buckets before this were written out
+        self.newest: int | None = None
+        self.last_bucket: int | None = None  # of the last good line so far, in file order
+        self.orphans = 0  # rejected lines with no good line before them, waiting for the first one
+
+    def add(self, chunk: ChunkBuckets) -> Closed | None:
+        """Take a chunk; return the reports that are now final (None if none are)."""
+        totals, sections, sizes = chunk.totals, chunk.sections, chunk.sizes
+        if len(totals):
+            self.newest = max(self.newest or 0, int(totals.index.max()))
+        if self.closed_before is not None and self.newest is not None:
+            totals, sections, sizes = self._late_to_newest(totals, sections, sizes)
+        self._place_leading(chunk)
+        if chunk.last_bucket is not None:
+            self.last_bucket = chunk.last_bucket
+        self.totals.append(totals)
+        self.sections.append(sections)
+        self.sizes.append(sizes)
+        if self.newest is None:
+            return None
+        return self._close(self.newest - self.hold)
+
+    def finish(self) -> Closed | None:
+        """All remaining reports, at the end of the input."""
+        return self._close(None)
+
+    def _place_leading(self, chunk: ChunkBuckets) -> None:
+        """Rejected lines at a chunk's start belong to the previous chunk's last good line.
+
+        Those before any good line of the input wait for the first one and go to its report.
+        """
+        rejected = chunk.leading_rejected + self.orphans
+        if not rejected:
+            return
+        target = self.last_bucket if self.last_bucket is not None else chunk.first_bucket
+        if target is None:
+            self.orphans = rejected
+            return
+        self.orphans = 0
+        if self.closed_before is not None and target < self.closed_before:
+            target = self.newest or target
+        extra = pd.DataFrame({c: [0] for c in TOTAL_COLUMNS}, index=pd.Index([target], name="bucket"))
+        extra["rejected"] = rejected
+        self.totals.append(extra)
+
+    def _late_to_newest(
+        self, totals: pd.DataFrame, sections: pd.Series, sizes: pd.Series
+    ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        """Lines for reports already written go to the newest report, counted as late."""
+        closed, newest = self.closed_before, self.newest
+        assert closed is not None and newest is not None
+        late = totals.index < closed
+        if not late.any():
+            return totals, sections, sizes
+        moved = totals[late].sum()
+        moved["late"] = moved["requests"]
+        totals = pd.concat([totals[~late], moved.to_frame(newest).T.rename_axis("bucket")])
+        return totals, _rebucket(sections, closed, newest), _rebucket(sizes, closed, newest)
+
+    def _close(self, before: int | None) -> Closed | None:
+        if not self.totals:
+            return None
+        totals = pd.concat(self.totals).groupby(level=0).sum().sort_index()
+        sections = pd.concat(self.sections).groupby(level=[0, 1]).sum()
+        sizes = pd.concat(self.sizes).groupby(level=[0, 1]).sum()
+        if before is None:
+            self.totals, self.sections, self.sizes = [], [], []
+            done = totals
+        else:
+            done = totals[totals.index < before]
+            self.closed_before = max(self.closed_before or before, before)
+            self.totals = [totals[totals.index >= before]]
+            self.sections = [sections[sections.index.get_level_values(0) >= before]]
+            self.sizes = [sizes[sizes.index.get_level_values(0) >= before]]
+            sections = sections[sections.index.get_level_values(0) < before]
+            sizes = sizes[sizes.index.get_level_values(0) < before]
+        if done.empty:
+            return None
+        done = done.join(_percentiles(sizes))
+        return Closed(done, _top_sections(sections, self.section_limit))
+
+
+def _rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
+    buckets = counts.index.get_level_values(0).to_numpy()
+    moved = np.where(buckets < closed, newest, buckets)
+    index = pd.MultiIndex.from_arrays([moved, counts.index.get_level_values(1)], names=counts.index.names)
+    return pd.Series(counts.to_numpy(), index=index, name=counts.name).groupby(level=[0, 1]).sum()
+
+
+def _top_sections(sections: pd.Series, limit: int) -> pd.DataFrame:
+    """Per bucket the `limit` busiest sections (ties by name) and one (other) row for the rest."""
+    frame = sections.rename("hits").rename_axis(["bucket", "section"]).reset_index()
+    frame["section"] = frame["section"].astype(str)
+    frame = frame.sort_values(["bucket", "hits", "section"], ascending=[True, False, True], kind="stable")
+    rank = frame.groupby("bucket").cumcount()
+    rest = pd.DataFrame(frame[rank >= limit].groupby("bucket", as_index=False)["hits"].sum())
+    rest["section"] = OTHER
+    rest["order"] = limit
+    top = pd.DataFrame(frame[rank < limit].assign(order=rank[rank < limit]))
+    both: pd.DataFrame = pd.concat([top, rest], ignore_index=True).sort_values(
+        ["bucket", "order"], kind="stable"
+    )
+    return both[["bucket", "section", "hits"]].reset_index(drop=True)
+
+
+def _percentiles(sizes: pd.Series) -> pd.DataFrame:
+    """Response-size percentiles per bucket from the histogram (the middle of the bin)."""
+    frame = sizes.rename("n").rename_axis(["bucket", "bin"]).reset_index().sort_values(["bucket", "bin"])
+    cumulative = frame.groupby("bucket")["n"].cumsum()
+    total = frame.groupby("bucket")["n"].transform("sum")
+    columns = {}
+    for p in PERCENTILES:
+        reached = frame[cumulative >= p / 100 * total]
+        columns[f"size_p{p}"] = (
+            reached.groupby("bucket")["bin"]
+            .first()
+            .pipe(lambda bins: pd.Series(bin_value(bins.to_numpy()), index=bins.index))
+        )
+    return pd.DataFrame(columns)

@@ -1,0 +1,180 @@
+"""Reading historical logs: plain or gzip files, in the order given, as one stream of chunks.
+
+Each chunk holds complete lines only (the unfinished tail of a read is carried to the next),
+so the parser never sees half a line, and memory is one chunk however large the input.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from analyzer.lines import MAX_LINE_BYTES, LineSplitter
+
+CHUNK_BYTES = 16 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class InputError(Exception):
+    """A file that cannot be read as a log: one line saying what and where."""
+
+
+class NotALogError(InputError):
+    """A readable file whose first lines match no known format."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Complete lines from `name`; `consumed` is the compressed bytes read of all inputs so far."""
+
+    data: bytes
+    name: str
+    consumed: int
+    dropped: int = 0  # lines over the length limit, dropped as read: counted as rejected
+
+
+def open_log(path: str) -> BinaryIO:
+    """Open a plain or gzip log for binary reading (gzip told by its magic bytes)."""
+    handle = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    if handle.read(2) == GZIP_MAGIC:
+        handle.seek(0)
+        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
+    handle.seek(0)
+    return handle
+
+
+def check_log(path: str, fmt: str = "auto") -> str:
+    """The format of `path`, or InputError if it is missing, unreadable or not a log."""
+    from analyzer.formats.parsers import detect  # formats import the parsers, which need no reader
+
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory, not a log file")
+    try:
+        with open_log(path) as handle:
+            head = handle.read(64 << 10)
+    except (OSError, EOFError) as error:
+        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    if fmt != "auto":
+        return fmt
+    detected = detect(head)
+    if detected is None:
+        if not head.strip():
+            return "combined"  # an empty log is a log with no lines
+        raise NotALogError(
+            f"{path}: not a Common or Combined (or W3C) access log: its first lines match none; "
+            "for another format give --log-format"
+        )
+    return detected
+
+
+def read_chunks(
+    handle: BinaryIO, name: str, chunk_bytes: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[Chunk]:
+    """Chunks of complete lines from one open file; a last line without newline comes last.
+
+    Lines are cut as the live follower cuts them (lines.LineSplitter: `\r` and `\r\n` end a
+    line, NULs dropped), and a line over `max_line_bytes` is dropped as it is read and
+    counted, so an endless line costs no more memory than a chunk.
+    """
+    splitter = LineSplitter(max_line_bytes)
+    raw = getattr(handle, "fileobj", None) or handle
+    last_byte = b"\n"
+    while True:
+        data = handle.read(chunk_bytes)
+        if not data:
+            break
+        last_byte = data[-1:]
+        before = splitter.dropped
+        lines = splitter.feed(data)
+        if lines or splitter.dropped > before:
+            yield Chunk(lines, name, raw.tell(), splitter.dropped - before)
+    if last_byte not in (b"\n", b"\r"):  # the file's last line has no newline: end it
+        before = splitter.dropped
+        yield Chunk(splitter.feed(b"\n"), name, raw.tell(), splitter.dropped - before)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Where a chunk of complete lines is: already read (gzip), or a byte range of a plain file.
+
+    A range is tiny to send to a worker process, which reads it itself: the parent never
+    copies the bytes of a plain file.
+    """
+
+    path: str
+    start: int
+    end: int  # for progress: bytes of the file on disk consumed up to here
+    data: bytes | None = None
+    dropped: int = 0  # with `data`: over-long lines dropped while reading it
+
+    def read(self) -> bytes:
+        """The piece's complete lines (over-long ones left out: see read_lines)."""
+        return self.read_lines()[0]
+
+    def read_lines(self, block: int = 64 << 20) -> tuple[bytes, int]:
+        """The piece's complete lines, and how many over-long lines were dropped on the way.
+
+        A piece is read in one go (one pass of the splitter); only a piece stretched by an
+        endless line is read in blocks, so memory stays a block however long the line.
+        """
+        if self.data is not None:
+            return self.data, self.dropped
+        splitter = LineSplitter()
+        parts = []
+        last_byte = b"\n"
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.start)
+                left = self.end - self.start
+                while left > 0:
+                    data = handle.read(min(block, left))
+                    if not data:
+                        break
+                    left -= len(data)
+                    last_byte = data[-1:]
+                    parts.append(splitter.feed(data))
+        except OSError as error:
+            raise InputError(f"{self.path}: cannot read: {error.strerror}") from None
+        if last_byte not in (b"\n", b"\r"):  # the file's last line, without its newline
+            parts.append(splitter.feed(b"\n"))
+        return b"".join(parts), splitter.dropped
+
+
+def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
+    """The file cut into pieces of about chunk_bytes, each ending at a line's end."""
+    try:
+        with open_log(path) as handle:
+            if isinstance(handle, gzip.GzipFile):
+                for chunk in read_chunks(handle, path, chunk_bytes):
+                    yield Piece(path, 0, chunk.consumed, chunk.data, chunk.dropped)
+                return
+            yield from _ranges(handle, path, chunk_bytes)
+    except (OSError, EOFError) as error:  # a truncated or corrupt gzip, a vanished file
+        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+
+
+def _ranges(handle: BinaryIO, path: str, chunk_bytes: int) -> Iterator[Piece]:
+    size = handle.seek(0, os.SEEK_END)
+    start = 0
+    while start < size:
+        end = min(start + chunk_bytes, size)
+        handle.seek(end)
+        while end < size:  # move the cut to the end of the line it falls in
+            block = handle.read(1 << 16)
+            newline = block.find(b"\n")
+            if newline >= 0:
+                end += newline + 1
+                break
+            end += len(block)
+        yield Piece(path, start, end)
+        start = end
+
+
+def total_size(paths: list[str]) -> int:
+    """Bytes on disk of all inputs, for progress."""
+    return sum(os.path.getsize(path) for path in paths)

@@ -1,0 +1,158 @@
+"""The complete per-second series of a backtest, and what the alert rules make of it.
+
+A log can span a year with traffic in a few hours of it, so the series is kept compressed:
+only the active stretches (from a request to W seconds after the last one near it), each
+followed by W empty seconds so no window reaches across into the next stretch. Outside the
+stretches every window is empty, so the alert is off there; nothing is lost by skipping them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from analyzer.core.alerts import ALERT, AlertRule, Transition, check, window_totals
+
+SECONDS_PER_WEEK = 7 * 86_400
+SHORT_EPISODE = 300  # an episode under 5 minutes is a sign of flapping
+DISTRIBUTION = (50, 90, 99, 99.9)
+
+
+def merge_counts(seconds: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Add up (second, hits) pairs from many chunks: sorted unique seconds and their hits."""
+    all_seconds = np.concatenate([np.zeros(0, np.int64), *seconds])
+    all_counts = np.concatenate([np.zeros(0, np.int64), *counts])
+    if len(all_seconds) == 0:  # no chunk had a good line (an input of blank or rejected lines)
+        return all_seconds, all_counts
+    order = np.argsort(all_seconds, kind="stable")
+    all_seconds, all_counts = all_seconds[order], all_counts[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(all_seconds) != 0])
+    return all_seconds[starts], np.add.reduceat(all_counts, starts)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Hits per second over the active stretches; `axis` maps positions to UTC seconds (-1: gap)."""
+
+    axis: np.ndarray
+    counts: np.ndarray
+    window: int
+    first: int
+    last: int
+
+    @property
+    def span(self) -> int:
+        """Seconds from the first to the last event second, inclusive."""
+        return self.last - self.first + 1 if len(self.axis) else 0
+
+    def totals(self) -> np.ndarray:
+        """Window hits at every position (positions in gaps are 0)."""
+        return window_totals(self.counts, self.window)
+
+
+def build_timeline(seconds: np.ndarray, counts: np.ndarray, window: int) -> Timeline:
+    """Timeline of sorted unique event `seconds` with their hits; the horizon is the last one."""
+    if len(seconds) == 0:
+        return Timeline(np.zeros(0, np.int64), np.zeros(0, np.int64), window, 0, -1)
+    horizon = int(seconds[-1])
+    breaks = np.flatnonzero(np.diff(seconds) > window)
+    starts = seconds[np.r_[0, breaks + 1]]
+    ends = np.minimum(seconds[np.r_[breaks, len(seconds) - 1]] + window, horizon)
+    lengths = ends - starts + 1
+    offsets = np.r_[0, np.cumsum(lengths + window)[:-1]]
+    size = int((lengths + window).sum()) - window  # no gap after the last stretch: it ends at the horizon
+    positions = np.arange(size)
+    stretch = np.searchsorted(offsets, positions, side="right") - 1
+    within = positions - offsets[stretch]
+    axis = np.where(within < lengths[stretch], starts[stretch] + within, -1)
+    dense = np.zeros(size, np.int64)
+    event_stretch = np.searchsorted(starts, seconds, side="right") - 1
+    dense[offsets[event_stretch] + seconds - starts[event_stretch]] = counts
+    return Timeline(axis, dense, window, int(seconds[0]), horizon)
+
+
+def transitions(timeline: Timeline, rule: AlertRule) -> tuple[list[Transition], bool]:
+    """Every transition of `rule` over the timeline, and whether the alert is on at the end."""
+    if len(timeline.axis) == 0:
+        return [], False
+    found, on = check(timeline.counts, 0, 0, len(timeline.counts) - 1, False, rule)
+    return [replace(t, second=int(timeline.axis[t.second])) for t in found], on
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """How a rule would have behaved over the input."""
+
+    threshold: float
+    alerts: int
+    seconds_in_alert: int
+    longest: int
+    short: int
+    on_at_end: bool
+    share: float
+
+
+def episodes(found: list[Transition], on_at_end: bool, timeline: Timeline, rule: AlertRule) -> Episodes:
+    """Alerts fired, time in alert, longest and short episodes; an open one ends at the horizon."""
+    starts = [t.second for t in found if t.kind == ALERT]
+    ends = [t.second for t in found if t.kind != ALERT] + ([timeline.last + 1] if on_at_end else [])
+    lengths = np.array(ends, np.int64) - np.array(starts, np.int64)
+    total = int(lengths.sum())
+    return Episodes(
+        threshold=rule.threshold,
+        alerts=len(starts),
+        seconds_in_alert=total,
+        longest=int(lengths.max()) if len(lengths) else 0,
+        short=int((lengths < SHORT_EPISODE).sum()),
+        on_at_end=on_at_end,
+        share=total / timeline.span if timeline.span else 0.0,
+    )
+
+
+def average_distribution(timeline: Timeline) -> dict[str, float]:
+    """Percentiles of the W-second average (req/s) over every second of the input."""
+    real = timeline.axis >= 0
+    totals = np.sort(timeline.totals()[real])
+    zeros = timeline.span - len(totals)  # seconds outside the stretches: empty windows
+    result = {f"p{q:g}": _percentile_with_zeros(totals, zeros, q) / timeline.window for q in DISTRIBUTION}
+    result["max"] = float(totals[-1]) / timeline.window if len(totals) else 0.0
+    return result
+
+
+def _percentile_with_zeros(sorted_values: np.ndarray, zeros: int, q: float) -> float:
+    """numpy's linear percentile of `sorted_values` plus `zeros` zeros, without building them."""
+    n = len(sorted_values) + zeros
+    if n == 0:
+        return 0.0
+    rank = q / 100 * (n - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+
+    def at(i: int) -> float:
+        return 0.0 if i < zeros else float(sorted_values[i - zeros])
+
+    return at(low) + (at(high) - at(low)) * (rank - low)
+
+
+def suggest_threshold(timeline: Timeline, max_per_week: float) -> float:
+    """The lowest threshold (req/s, rounded up to 0.01) that fires at most `max_per_week` a week.
+
+    An alert fires once per up-crossing of the limit L: a second with hits > L whose
+    previous second had hits <= L. Counting those for every candidate L at once is two
+    sorted searches, so the answer comes from the data, not a scan of guesses.
+    The count only changes at the candidates, so the lowest threshold is the rounded-up
+    threshold of a candidate; rounding up to 0.01 can raise the rule's whole-number limit
+    (floor(threshold * W)) past the candidate when W > 100, so the count is taken there.
+    """
+    totals = timeline.totals()
+    previous = np.r_[0, totals[:-1]]
+    real = timeline.axis >= 0
+    rising = real & (totals > previous)
+    low, high = np.sort(previous[rising]), np.sort(totals[rising])
+    candidates = np.unique(np.r_[0, low, high])
+    hundredths = np.maximum(-(-candidates * 100 // timeline.window), 1)  # ceil(L / W) in 0.01 steps
+    limits = hundredths * timeline.window // 100  # the on limit of that threshold
+    fired = np.searchsorted(low, limits, side="right") - np.searchsorted(high, limits, side="right")
+    allowed = max_per_week * timeline.span / SECONDS_PER_WEEK
+    return int(hundredths[np.argmax(fired <= allowed)]) / 100  # the last candidate fires 0 times

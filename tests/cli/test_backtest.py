@@ -1,0 +1,210 @@
+"""`python -m analyzer backtest`: the table, progress only on a terminal, one-line errors, a real run."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import subprocess
+import sys
+from collections.abc import Collection
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli.main import Environment, main
+from tests.conftest import REPO, clf_line, lines_at
+
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+HAND_COUNTS = {0: 3, 1: 2, 4: 5, 5: 4, 6: 1, 7: 1, 20: 6}  # hits per second; window totals in test_backtest
+
+
+def environment(terminal: Collection[str] = ()) -> Environment:
+    """StringIO streams; `terminal` names the streams ("stdout", "stderr") that claim to be terminals."""
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO())
+    env.is_terminal = lambda stream: any(stream is getattr(env, name) for name in terminal)
+    return env
+
+
+def text(stream: object) -> str:
+    """What was written to one of the StringIO streams."""
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()
+
+
+@pytest.fixture
+def hand_log(tmp_path: Path) -> Path:
+    path = tmp_path / "access.log"
+    lines = [clf_line(T0 + offset) for offset, n in HAND_COUNTS.items() for _ in range(n)]
+    lines.insert(16, b"not a log line\n")
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def run(argv: list[str], env: Environment) -> int:
+    return main(["backtest", *argv], env)
+
+
+def test_prints_one_row_per_threshold_the_distribution_and_the_suggestion(
+    hand_log: Path, tmp_path: Path
+) -> None:
+    """The summary, the threshold table, the average's distribution and the suggested threshold."""
+    env = environment()
+    out = tmp_path / "out"
+    argv = [str(hand_log), "--threshold", "1", "2", "--window", "4", "--out", str(out), "--workers", "1"]
+    assert run(argv, env) == 0
+    lines = text(env.stdout).splitlines()
+    assert lines[0] == "23 lines: 22 requests, 1 rejected, 0 late; 0m21s of traffic; window 4 s"
+    assert lines[2].split() == [
+        "threshold",
+        "alerts",
+        "in",
+        "alert",
+        "longest",
+        "share",
+        "short<5m",
+        "on",
+        "at",
+        "end",
+    ]
+    # Threshold 1: episodes [1, 9) and [20, 21): 9 s in alert of 21, longest 8, both short, on at the end.
+    assert lines[3].split() == ["1", "2", "0m09s", "0m08s", "42.86%", "2", "yes"]
+    # Threshold 2: one episode [5, 8).
+    assert lines[4].split() == ["2", "1", "0m03s", "0m03s", "14.29%", "1", "no"]
+    assert lines[5] == ""
+    prefix = "4 s average (req/s) over every second: "
+    assert lines[6].startswith(prefix)
+    tokens = lines[6][len(prefix) :].split()
+    shown = dict(zip(tokens[::2], map(float, tokens[1::2]), strict=True))
+    # Window totals sorted: 0 x9 1 2 3 5 5 5 6 6 7 9 10 11; p50 2, p90 9, p99 10.8, p99.9 10.98, max 11; / 4.
+    assert shown == pytest.approx(
+        {"p50": 0.5, "p90": 2.25, "p99": 2.7, "p99.9": 2.745, "max": 2.75}, abs=0.005
+    )
+    assert lines[7] == (
+        "suggested threshold: 2.75 req/s (the lowest that fires at most 1 times a week over this input)"
+    )
+    assert lines[8] == f"wrote {out / 'alerts.csv'}, stats.csv and sections.csv"
+    assert len(lines) == 9
+    assert text(env.stderr) == ""
+    assert (out / "alerts.csv").exists() and (out / "stats.csv").exists() and (out / "sections.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("terminal", "shows_progress"), [({"stderr"}, True), ({"stdout"}, False), (set(), False)]
+)
+def test_progress_goes_to_stderr_only_when_stderr_is_a_terminal(
+    hand_log: Path, tmp_path: Path, terminal: set[str], shows_progress: bool
+) -> None:
+    """A progress line, rewritten in place, on stderr when it is a terminal; nothing otherwise."""
+    env = environment(terminal)
+    assert (
+        run(
+            [
+                str(hand_log),
+                "--threshold",
+                "1",
+                "--window",
+                "4",
+                "--out",
+                str(tmp_path / "o"),
+                "--workers",
+                "1",
+            ],
+            env,
+        )
+        == 0
+    )
+    err = text(env.stderr)
+    if shows_progress:
+        assert err.startswith("\r23 lines, ") and err.endswith("\n") and "lines/s" in err
+    else:
+        assert err == ""
+    assert "\r" not in text(env.stdout)
+    assert text(env.stdout).startswith("23 lines: 22 requests")
+
+
+def assert_refused(argv: list[str], out: Path, *expected: str) -> None:
+    """Exit 2, exactly one line on stderr naming the problem, nothing on stdout, no output file."""
+    env = environment({"stderr"})
+    assert run([*argv, "--out", str(out), "--workers", "1"], env) == 2
+    err = text(env.stderr)
+    assert err.endswith("\n") and err.count("\n") == 1, f"not one line: {err!r}"
+    assert err.startswith("analyzer: error: ")
+    for part in expected:
+        assert part in err
+    assert text(env.stdout) == ""
+    assert not out.exists()
+
+
+def test_a_missing_file_exits_2_with_one_line_before_any_output(hand_log: Path, tmp_path: Path) -> None:
+    """A missing input, even after a good one, is refused before anything is read or written."""
+    missing = tmp_path / "gone.log"
+    assert_refused([str(hand_log), str(missing)], tmp_path / "out", str(missing), "no such file")
+
+
+def test_a_file_that_is_not_a_log_exits_2_with_one_line(hand_log: Path, tmp_path: Path) -> None:
+    """An input whose lines match neither format is refused with one line naming it."""
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"shopping list\nmilk\neggs\n")
+    assert_refused([str(hand_log), str(notes)], tmp_path / "out", str(notes), "not a Common or Combined")
+
+
+def test_a_directory_or_a_bad_threshold_exits_2_with_one_line(hand_log: Path, tmp_path: Path) -> None:
+    """A directory as input, or a threshold that is not positive, is one line and exit 2."""
+    assert_refused([str(tmp_path)], tmp_path / "out", "is a directory")
+    assert_refused([str(hand_log), "--threshold", "0"], tmp_path / "out", "must be > 0")
+
+
+def test_real_run_over_a_gzip_and_a_plain_file(tmp_path: Path) -> None:
+    """`python -m analyzer backtest FILE.gz FILE --threshold 1 5 --out DIR` exits 0, both thresholds out."""
+    older = tmp_path / "access.log.1.gz"
+    older.write_bytes(gzip.compress(lines_at([T0 + i // 7 for i in range(7 * 200)])))  # 7 req/s for 200 s
+    newer = tmp_path / "access.log"
+    newer.write_bytes(lines_at([T0 + 400 + i // 2 for i in range(2 * 100)]))  # 2 req/s for 100 s
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "backtest",
+            str(older),
+            str(newer),
+            "--threshold",
+            "1",
+            "5",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # not a terminal: no progress
+    assert "1,600 lines: 1,600 requests, 0 rejected" in done.stdout
+    table = [line.split()[0] for line in done.stdout.splitlines()[3:5]]
+    assert table == ["1", "5"]
+    with open(out / "alerts.csv", newline="") as handle:
+        alerts = list(csv.DictReader(handle))
+    # 7 req/s: above 1 req/s (120 hits) from second 17 and above 5 (600) from second 85; both recover.
+    assert [(a["threshold"], a["kind"]) for a in alerts if a["threshold"] == "5"] == [
+        ("5", "alert"),
+        ("5", "recovered"),
+    ]
+    assert {a["threshold"] for a in alerts} == {"1", "5"}
+    assert alerts[0]["time"] == "2026-01-01T00:00:17Z" and alerts[0]["threshold"] == "1"
+
+
+def test_a_gzip_truncated_past_its_head_exits_2_with_one_line(tmp_path: Path) -> None:
+    """Damage found mid-way (past what the up-front check reads) is one line and exit 2."""
+    log = b"".join(clf_line(1_764_300_000 + i // 50, path=f"/p{i}/x") for i in range(40_000))
+    whole = gzip.compress(log)
+    path = tmp_path / "access.log.gz"
+    path.write_bytes(whole[: len(whole) * 3 // 4])
+    env = environment()
+    assert run([str(path), "--out", str(tmp_path / "out"), "--workers", "1"], env) == 2
+    err = text(env.stderr)
+    assert err.count("\n") == 1 and "access.log.gz: cannot read" in err

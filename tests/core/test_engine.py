@@ -1,0 +1,116 @@
+"""The monitor's pure core under a simulated clock: horizon, lateness, warm start, reports."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition, check_seconds
+from analyzer.core.engine import Engine
+from analyzer.formats.clf import parse
+from tests.conftest import arriving_traffic, clf_line, lines_at, run_live
+
+T0 = 1_764_300_000
+
+
+def feed(engine: Engine, seconds: list[int] | range, now: float) -> list[Transition]:
+    """Ingest one line per listed second, then evaluate at `now`."""
+    engine.ingest(parse(lines_at(seconds)))
+    return engine.evaluate(now)
+
+
+def test_traffic_stopping_dead_recovers_on_time_with_no_new_line() -> None:
+    """When lines stop, the clock alone moves the horizon and the alert recovers at t0 + W."""
+    rule = AlertRule(threshold=1, window=10)
+    engine = Engine(rule, lateness=2)
+    engine.evaluate(T0)  # monitor starts at T0
+    found = feed(engine, [T0 + 1] * 11, now=T0 + 3)
+    assert [(t.second, t.kind) for t in found] == [(T0 + 1, ALERT)]
+    assert engine.evaluate(T0 + 12) == []  # horizon T0 + 10: still 11 hits in (T0, T0 + 10]
+    found = engine.evaluate(T0 + 13)  # horizon T0 + 11: the window is empty
+    assert [(t.second, t.kind, t.hits) for t in found] == [(T0 + 11, RECOVERED, 0)]
+
+
+def test_horizon_waits_for_the_allowed_lateness() -> None:
+    """A second is not judged until lateness seconds after it has passed."""
+    engine = Engine(AlertRule(threshold=1, window=10), lateness=5)
+    engine.evaluate(T0)
+    assert feed(engine, [T0 + 1] * 11, now=T0 + 5) == []
+    assert engine.evaluated_to == T0
+    assert [t.second for t in engine.evaluate(T0 + 6)] == [T0 + 1]
+
+
+def test_late_lines_are_counted_and_never_rewrite_a_transition() -> None:
+    """Lines for already-judged seconds count as late, enter the window, and change no past state."""
+    rule = AlertRule(threshold=1, window=10)
+    engine = Engine(rule, lateness=0)
+    engine.evaluate(T0 + 20)
+    found = feed(engine, [T0 + 15] * 11, now=T0 + 20)  # all late: T0 + 15 was judged already
+    assert found == []
+    report = engine.report(T0 + 20, 10)
+    assert report.late == 11 and report.interval.requests == 11
+    # They still count in later windows: second T0 + 21 sees them.
+    assert [(t.second, t.kind) for t in engine.evaluate(T0 + 21)] == [(T0 + 21, ALERT)]
+
+
+def test_first_check_starts_at_the_oldest_line_held() -> None:
+    """At start the check covers the warm-start lines, so an alert in them is found at once."""
+    rule = AlertRule(threshold=1, window=10)
+    engine = Engine(rule, lateness=0)
+    engine.ingest(parse(lines_at([T0 + 3] * 11)), warm=True)
+    found = engine.evaluate(T0 + 8)
+    assert [(t.second, t.kind) for t in found] == [(T0 + 3, ALERT)]
+    assert engine.report(T0 + 8, 10).warm == 11
+
+
+def test_restored_alert_is_not_reported_again() -> None:
+    """An engine that starts with the alert on reports only its recovery."""
+    rule = AlertRule(threshold=1, window=10)
+    engine = Engine(rule, lateness=0, alert_on=True)
+    engine.ingest(parse(lines_at([T0] * 11)), warm=True)
+    found = engine.evaluate(T0 + 30)
+    assert [(t.second, t.kind) for t in found] == [(T0 + 10, RECOVERED)]
+
+
+def test_window_is_trimmed_to_what_later_seconds_need() -> None:
+    """Requests older than the last judged second minus W are forgotten."""
+    rule = AlertRule(threshold=100, window=10)
+    engine = Engine(rule, lateness=0)
+    engine.evaluate(T0)
+    feed(engine, range(T0 + 1, T0 + 41), now=T0 + 40)
+    assert len(engine.window) == 10
+    assert engine.window.seconds().min() == T0 + 31
+
+
+def test_report_counts_the_interval_and_the_window() -> None:
+    """A report holds the lines since the last one, and the window's last W seconds."""
+    engine = Engine(AlertRule(threshold=100, window=20), lateness=0)
+    engine.evaluate(T0)
+    feed(engine, range(T0 + 1, T0 + 11), now=T0 + 10)
+    first = engine.report(T0 + 10, 10)
+    feed(engine, range(T0 + 11, T0 + 16), now=T0 + 20)
+    engine.ingest(parse(b"garbage\n" + clf_line(T0 + 21, path="/api/x")))
+    second = engine.report(T0 + 20, 10)
+    assert (first.interval.requests, second.interval.requests) == (10, 6)
+    assert second.rejected == 1 and second.reject_samples == ["garbage"]
+    assert second.window.requests == 16
+    assert second.interval.sections.to_dict() == {"/pages": 5, "/api": 1}
+    assert second.totals == {"requests": 16, "rejected": 1, "late": 0}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=arriving_traffic(rate_max=6), window=st.integers(3, 15), threshold=st.sampled_from([0.5, 1, 2, 3])
+)
+def test_any_split_into_ticks_gives_the_transitions_of_one_check(
+    data: tuple[list[int], list[float], list[float]], window: int, threshold: float
+) -> None:
+    """Live under a fake clock, ticked at any times, equals one check over the whole series."""
+    seconds, arrivals, gaps = data
+    rule = AlertRule(threshold, window)
+    live, engine = run_live(seconds, arrivals, gaps, rule)
+    last = max(seconds)
+    assert engine.totals["late"] == 0
+    batch, _ = check_seconds(np.array(seconds), min(seconds), last, False, rule)
+    assert [t for t in live if t.second <= last] == batch

@@ -1,0 +1,136 @@
+"""Rendering: control characters from logs are escaped, sizes are human, the dashboard shows what happened."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analyzer.core.alerts import AlertRule
+from analyzer.core.engine import Engine, Report
+from analyzer.formats.clf import parse
+from analyzer.ui.render import human_bytes, printable, render_report
+from tests.conftest import clf_line
+
+T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
+EVIL_PATH = "/\x1b]0;pwned\x07"
+EVIL_REJECT = b"garbage \x1b[2J\x1b[31m line\x9b\n"
+# Any control character except the report's own newlines.
+RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[31mred", "\\x1b[31mred"),
+        (EVIL_PATH, "/\\x1b]0;pwned\\x07"),
+        ("a\x00b\x7fc\x9bd", "a\\x00b\\x7fc\\x9bd"),
+        ("tab\tnew\nline\r", "tab\\x09new\\x0aline\\x0d"),
+        ("/plain/path?x=1", "/plain/path?x=1"),
+        ("café ✓", "café ✓"),
+        (None, "None"),
+        (404, "404"),
+    ],
+)
+def test_printable_escapes_control_characters(text: object, shown: str) -> None:
+    """printable shows every C0/C1 control character and DEL as `\\xNN` and leaves the rest alone."""
+    assert printable(text) == shown
+    assert RAW_CONTROL.search(printable(text)) is None
+
+
+def test_printable_cuts_to_width_with_ellipsis() -> None:
+    """Text longer than the width is cut to exactly `width` characters ending in an ellipsis."""
+    assert printable("a" * 10, 10) == "a" * 10
+    assert printable("a" * 11, 10) == "a" * 9 + "…"
+    assert len(printable("\x1b" * 50, 20)) == 20
+    assert len(printable("x" * 500)) == 60
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (1499, "1.5 kB"),
+        (123_456, "123.5 kB"),
+        (999_949, "999.9 kB"),
+        (999_999, "1.0 MB"),
+        (1_000_000, "1.0 MB"),
+        (2_500_000_000, "2.5 GB"),
+        (5_000_000_000_000, "5,000.0 GB"),
+        (-1500, "-1.5 kB"),
+    ],
+)
+def test_human_bytes(count: float, text: str) -> None:
+    """human_bytes uses decimal units B..GB, one decimal above bytes, never 1,000.0 of a unit below GB."""
+    assert human_bytes(count) == text
+
+
+def engine_report() -> Report:
+    """A report from an Engine that saw an alert fire and recover, an ESC-laden path and rejected lines."""
+    paths = ["/pages/a", "/blog/x", "/pages/b"]
+    burst = b"".join(clf_line(T0 + i // 3, path=paths[i % 3]) for i in range(90))  # 3 req/s for 30 s
+    tail = b"".join(clf_line(T0 + s, path="/late/x", host="10.9.9.9") for s in (38, 39, 40))
+    tail += clf_line(T0 + 39, path=EVIL_PATH, host="10.6.6.6")
+    engine = Engine(AlertRule(threshold=1, window=10), lateness=5)
+    engine.ingest(parse(burst + EVIL_REJECT + tail + b"\n"))
+    found = engine.evaluate(T0 + 45)  # horizon T0 + 40
+    assert [(t.second - T0, t.kind) for t in found] == [(3, "alert"), (36, "recovered")]
+    return engine.report(T0 + 45, interval=10)
+
+
+def test_render_report_shows_sections_alerts_and_rejects() -> None:
+    """render_report lists the sections, hosts, both alert messages and the rejected samples."""
+    report = engine_report()
+    out = render_report(report, "analyzer test")
+    lines = out.splitlines()
+    assert lines[0] == "analyzer test | 2027-01-15T08:00:45Z | ok"
+    assert "window hits > 10" in lines[1]
+    assert "last 10 s: 94 requests, 9.40 req/s" in out
+    assert "rejected 2, late 0 in the last 10 s; since start 94 requests, 2 rejected, 0 late" in out
+    table = lines[lines.index("top sections:") + 2 :]
+    assert [row.split()[0] for row in table[:3]] == ["/late", "/\\x1b]0;pwned\\x07", "/pages"]
+    assert any(row.split()[0] == "/blog" for row in table[:10])
+    assert "10.9.9.9 3" in out and "10.6.6.6 1" in out
+    alerts = lines[lines.index("alerts:") + 1 :]
+    assert alerts == [
+        "  High traffic generated an alert - hits = 1.20, triggered at 2027-01-15T08:00:03+00:00",
+        "  High traffic alert recovered - hits = 0.90, recovered at 2027-01-15T08:00:36+00:00",
+    ]
+    heading = next(i for i, line in enumerate(lines) if line.startswith("rejected lines: 2 in the last 10 s"))
+    assert "WARNING: over 1% of lines rejected" in lines[heading]
+    rejected = lines[heading + 1 : lines.index("alerts:") - 1]
+    assert rejected == [
+        "  binary garbage       1  e.g. garbage \\x1b[2J\\x1b[31m line\\x9b",
+        "  missing fields       1  e.g. ",
+    ]
+    assert out.endswith("\n")
+
+
+def test_render_report_never_emits_raw_control_characters() -> None:
+    """An ESC-laden request path or rejected line never reaches the rendered text raw."""
+    out = render_report(engine_report(), "t\x1b[2Jitle")
+    assert "\x1b" not in out.replace("t\x1b[2Jitle", "")
+    body = out.split("\n", 1)[1]
+    assert RAW_CONTROL.search(body) is None
+    assert EVIL_PATH not in out
+    assert "/\\x1b]0;pwned\\x07" in out
+
+
+def test_render_report_alert_on_and_empty_engine() -> None:
+    """An engine with no traffic renders `(no requests)` and `(none yet)`; a firing alert shows ALERT ON."""
+    quiet = Engine(AlertRule(threshold=10, window=120))
+    quiet.evaluate(T0)
+    out = render_report(quiet.report(T0, interval=10), "quiet")
+    assert "| ok" in out.splitlines()[0]
+    assert "  (no requests)" in out and "  (none yet)" in out
+    assert "recent rejected lines:" not in out
+
+    busy = Engine(AlertRule(threshold=1, window=10), lateness=0)
+    busy.ingest(parse(b"".join(clf_line(T0 + 1) for _ in range(11))))
+    busy.evaluate(T0 + 2)
+    out = render_report(busy.report(T0 + 2, interval=10), "busy")
+    assert out.splitlines()[0] == "busy | 2027-01-15T08:00:02Z | ALERT ON"
+    assert "High traffic generated an alert - hits = 1.10, triggered at 2027-01-15T08:00:01+00:00" in out
+    assert "  (none yet)" not in out
