@@ -21,7 +21,8 @@ import numpy as np
 
 from analyzer.core.alerts import AlertRule
 from analyzer.generate import lines_for_second
-from analyzer.live.monitor import Clock, Monitor, Settings
+from analyzer.live.monitor import Monitor
+from analyzer.live.settings import Clock, Settings
 
 START = 1_764_300_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from analyzer.cli.main import (
+from analyzer.cli.options import (
     Environment,
     Parser,
     UsageError,

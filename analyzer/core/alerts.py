@@ -48,6 +48,11 @@ class AlertRule:
         return math.floor(Fraction(str(self.recovery)) * self.window)
 
 
+def rule_key(rule: AlertRule) -> str:
+    """The alert state only carries over to the same threshold, window and recovery."""
+    return f"{rule.threshold:g}/{rule.window}/{rule.recovery}"
+
+
 @dataclass(frozen=True)
 class Transition:
     """The alert turned on (`alert`) or off (`recovered`) at `second` (UTC epoch)."""

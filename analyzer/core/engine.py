@@ -14,8 +14,9 @@ import pandas as pd
 
 from analyzer.core.alerts import AlertRule, Transition, check_seconds
 from analyzer.core.stats import Summary, summarize
-from analyzer.core.window import Window, concat_frames
+from analyzer.core.window import Window
 from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed, empty_frame, seconds_of
+from analyzer.formats.frames import concat_frames
 
 MAX_CATCH_UP = 86_400  # seconds of history the first check may replay
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.core.alerts import AlertRule
 from analyzer.follow.fileid import Fingerprint, Identity, Position
 
 CHECKPOINT_NAME = "checkpoint.json"
@@ -34,7 +33,7 @@ Positions = dict[str, list[Position]]
 class Checkpoint:
     """A restart point: file positions, the last second judged, the alert state."""
 
-    rule: str  # the alert rule the state belongs to (`rule_key`)
+    rule: str  # the alert rule the state belongs to (`core.alerts.rule_key`): opaque here
     evaluated_to: int | None
     alert_on: bool
     stats_before: int  # stats.csv's size before the row of the report that `files` belongs to
@@ -50,11 +49,6 @@ class Checkpoint:
         if stats_size > self.stats_before:
             return self.files, self.files_at
         return self.previous, self.previous_at
-
-
-def rule_key(rule: AlertRule) -> str:
-    """The alert state only carries over to the same threshold, window and recovery."""
-    return f"{rule.threshold:g}/{rule.window}/{rule.recovery}"
 
 
 def file_key(path: str) -> str:
@@ -179,9 +173,9 @@ def _non_negative(value: Any) -> int:
 class Keeper:
     """Keeps the checkpoint of one monitor: positions of the reports, saved every poll."""
 
-    def __init__(self, path: Path, rule: AlertRule) -> None:
+    def __init__(self, path: Path, rule: str) -> None:
         self.path = path
-        self.rule = rule_key(rule)
+        self.rule = rule  # whose alert state this is: a checkpoint of another rule keeps only positions
         self.files: Positions = {}
         self.previous: Positions = {}
         self.stats_before = 0

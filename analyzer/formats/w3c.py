@@ -15,7 +15,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.core.window import concat_frames
 from analyzer.formats.clf import Parsed, rejected_lines, split_lines
 from analyzer.formats.columns import (
     Encoded,
@@ -27,6 +26,7 @@ from analyzer.formats.columns import (
     target_path,
     usable_time,
 )
+from analyzer.formats.frames import concat_frames
 from analyzer.formats.rejects import too_long
 
 DIRECTIVE_PREFIXES = (

@@ -25,6 +25,7 @@ from analyzer.core.alerts import AlertRule, Transition
 from analyzer.formats.clf import Parsed
 from analyzer.formats.parsers import LineParser, make_parser
 from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
+from analyzer.offline.csvs import write_closed
 from analyzer.offline.reader import CHUNK_BYTES, Piece, check_log, pieces, total_size
 from analyzer.offline.timeline import (
     Timeline,
@@ -35,7 +36,8 @@ from analyzer.offline.timeline import (
     suggest_threshold,
     transitions,
 )
-from analyzer.outputs.sinks import ALERT_FIELDS, CsvSink, alert_row, write_closed
+from analyzer.outputs.rows import ALERT_FIELDS, alert_row
+from analyzer.outputs.sinks import CsvSink
 
 Progress = Callable[[int, int, int, float], None]  # lines, bytes read, bytes in all, seconds
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow.compute as pc
 
+from analyzer.core.times import iso_utc
 from analyzer.formats.clf import split_lines
 from analyzer.formats.columns import seconds_of
 from analyzer.formats.parsers import describe, detect, make_parser
 from analyzer.formats.rejects import TOO_LONG
 from analyzer.lines import MAX_LINE_BYTES
 from analyzer.offline.reader import open_log, pieces
-from analyzer.outputs.sinks import iso_utc
-from analyzer.ui.render import printable
+from analyzer.ui.text import printable
 
 # The offset of a Common/Combined time (`... -0700]`) or an ISO 8601 one (`...+03:00`).
 _ZONE = (

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from analyzer.formats.parsers import detect
 from analyzer.lines import MAX_LINE_BYTES, LineSplitter
 
 CHUNK_BYTES = 16 << 20
@@ -48,8 +49,6 @@ def open_log(path: str) -> BinaryIO:
 
 def check_log(path: str, fmt: str = "auto") -> str:
     """The format of `path`, or InputError if it is missing, unreadable or not a log."""
-    from analyzer.formats.parsers import detect  # formats import the parsers, which need no reader
-
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     if os.path.isdir(path):

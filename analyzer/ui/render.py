@@ -1,35 +1,19 @@
 """Reports as text. Pure: returns strings; only the monitor's output writes them.
 
-Everything that came from a log line passes through `printable`, so a request full of escape
-sequences cannot move the cursor, recolour or retitle the operator's terminal.
+Everything that came from a log line passes through `text.printable`, so a request full of
+escape sequences cannot move the cursor, recolour or retitle the operator's terminal.
 """
 
 from __future__ import annotations
-
-import re
 
 import pandas as pd
 
 from analyzer.core.engine import Report
 from analyzer.core.stats import STATUS_CLASSES, Summary
-from analyzer.outputs.sinks import iso_utc
+from analyzer.core.times import iso_utc
+from analyzer.ui.text import printable
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
-# C0/C1 controls (ESC starts every terminal escape sequence) and the bidirectional
-# overrides that can make a path read backwards on screen.
-_CONTROL = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]")
-MAX_FIELD = 60
-
-
-def printable(text: object, width: int = MAX_FIELD) -> str:
-    """Control characters as `\\xNN`, cut to `width` characters."""
-    escaped = _CONTROL.sub(lambda match: _escape(match.group()), str(text))
-    return escaped if len(escaped) <= width else escaped[: width - 1] + "…"
-
-
-def _escape(character: str) -> str:
-    code = ord(character)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def human_bytes(count: float) -> str:

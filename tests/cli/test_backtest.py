@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.cli.main import Environment, main
+from analyzer.cli.main import main
+from analyzer.cli.options import Environment
 from tests.conftest import REPO, clf_line, lines_at
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z

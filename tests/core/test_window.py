@@ -1,10 +1,10 @@
-"""The trimmed window: concatenation keeps categoricals, trimming forgets, memory stays bounded."""
+"""The trimmed window: trimming forgets, memory stays bounded."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analyzer.core.window import Window, concat_frames
+from analyzer.core.window import Window
 from analyzer.formats.clf import empty_frame, parse
 from tests.conftest import clf_line
 
@@ -14,14 +14,6 @@ T0 = 1_764_300_000
 def batch(second: int, paths: list[str]) -> pd.DataFrame:
     """One parsed frame with a line per path, all at `second`."""
     return parse(b"".join(clf_line(second, path=path) for path in paths)).frame
-
-
-def test_concat_keeps_categoricals_with_different_categories() -> None:
-    """Frames with different categories concatenate into categorical columns, rows in order."""
-    merged = concat_frames([batch(T0, ["/a/1"]), batch(T0 + 1, ["/b/2", "/a/1"])])
-    assert isinstance(merged["path"].dtype, pd.CategoricalDtype)
-    assert merged["path"].tolist() == ["/a/1", "/b/2", "/a/1"]
-    assert merged["section"].tolist() == ["/a", "/b", "/a"]
 
 
 def test_trim_forgets_seconds_at_or_before_the_cut() -> None:

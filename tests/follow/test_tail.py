@@ -165,59 +165,6 @@ def test_start_at_skips_what_came_before(tmp_path: Path) -> None:
     assert follower.restarts == 0
 
 
-def test_read_back_leaves_out_the_unfinished_last_line(tmp_path: Path) -> None:
-    """read_back returns the complete lines and the offset right after the last of them."""
-    log = tmp_path / "access.log"
-    log.write_bytes(b"a\nbb\nccc\nunfinished")
-    lines, offset = read_back(str(log), lambda _: False)
-    assert lines == b"a\nbb\nccc\n"
-    assert offset == len(b"a\nbb\nccc\n")
-
-
-def test_read_back_on_an_empty_file(tmp_path: Path) -> None:
-    """An empty file reads back as no lines at offset 0."""
-    log = tmp_path / "access.log"
-    log.write_bytes(b"")
-    assert read_back(str(log), lambda _: True) == (b"", 0)
-
-
-def test_read_back_grows_its_block_until_covers_is_true(tmp_path: Path) -> None:
-    """Blocks grow until `covers` accepts; the result is whole lines ending at the returned offset."""
-    log = tmp_path / "access.log"
-    all_lines = numbered_lines(2000)
-    content = b"".join(all_lines) + b"half a li"
-    log.write_bytes(content)
-    seen: list[bytes] = []
-
-    def covers(lines: bytes) -> bool:
-        seen.append(lines)
-        return lines.count(b"\n") >= 300
-
-    lines, offset = read_back(str(log), covers, first_block=64)
-    assert len(seen) > 2, "the first small block cannot cover 300 lines"
-    assert [len(block) for block in seen] == sorted(len(block) for block in seen)
-    assert lines == seen[-1]
-    assert lines.count(b"\n") >= 300
-    assert offset == len(content) - len(b"half a li")
-    # Whole lines: the block is exactly the file's bytes just before the offset, starting at a line start.
-    start = offset - len(lines)
-    assert content[start:offset] == lines
-    assert start == 0 or content[start - 1 : start] == b"\n"
-    assert set(lines.splitlines(keepends=True)) <= set(all_lines)
-    # It stopped growing once covered: far from the whole file.
-    assert len(lines) < len(content) // 2
-
-
-def test_read_back_reaches_the_file_start_when_never_covered(tmp_path: Path) -> None:
-    """If `covers` never accepts, read_back returns every complete line from the start."""
-    log = tmp_path / "access.log"
-    all_lines = numbered_lines(500)
-    log.write_bytes(b"".join(all_lines))
-    lines, offset = read_back(str(log), lambda _: False, first_block=100)
-    assert lines == b"".join(all_lines)
-    assert offset == log.stat().st_size
-
-
 def test_follower_after_read_back_reads_each_line_once(tmp_path: Path) -> None:
     """A warm start (read_back, then start_at) reads the unfinished line once, after it completes."""
     log = tmp_path / "access.log"
@@ -514,19 +461,6 @@ def test_resume_when_the_file_is_gone_says_what_was_lost(tmp_path: Path) -> None
     assert resumed.resume(positions) is None
     assert drain(resumed) == b"brand new\n"
     assert any(notice.startswith("lost:") for notice in resumed.notices)
-
-
-def test_read_back_ends_at_a_given_offset(tmp_path: Path) -> None:
-    """With `end` (a checkpoint's offset) read_back returns the lines before it only."""
-    log = tmp_path / "access.log"
-    log.write_bytes(b"a\r\nb\nc\nd\n")
-    with open(log, "rb") as handle:
-        assert read_back(handle, lambda _: False, first_block=2, end=len(b"a\r\nb\nc\n")) == (
-            b"a\r\nb\nc\n",
-            len(b"a\r\nb\nc\n"),
-        )
-        lines, _ = read_back(handle, lambda _: True, first_block=4, end=len(b"a\r\nb\nc\n"))
-        assert lines == b"c\n"
 
 
 def test_two_rotations_between_two_reads_lose_nothing(tmp_path: Path) -> None:

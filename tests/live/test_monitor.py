@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import errno
 import io
 import os
@@ -10,7 +9,6 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -25,67 +23,21 @@ from analyzer.core.alerts import AlertRule
 from analyzer.follow import tail
 from analyzer.follow.fileid import Fingerprint
 from analyzer.formats.clf import Parsed
-from analyzer.live.monitor import Clock, Monitor, Settings
+from analyzer.live.monitor import Monitor
+from analyzer.live.settings import Clock
 from analyzer.ui.render import CLEAR_SCREEN
 from tests.conftest import clf_line, lines_at
-
-T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
-
-
-class FakeClock:
-    """Time that moves only when slept; `on_sleep` runs after each step (to append lines)."""
-
-    def __init__(self, start: float, on_sleep: Callable[[float], None] | None = None) -> None:
-        self.time = float(start)
-        self.on_sleep = on_sleep
-        self.sleeps = 0
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.time += seconds
-        self.sleeps += 1
-        if self.on_sleep is not None:
-            self.on_sleep(self.time)
-
-
-def append(path: Path, data: bytes) -> None:
-    with open(path, "ab") as handle:
-        handle.write(data)
-
-
-def settings(log: Path, out: Path, **options: object) -> Settings:
-    values: dict[str, object] = {
-        "rule": AlertRule(threshold=2, window=10),
-        "interval": 5,
-        "lateness": 1,
-        "plain": True,
-    }
-    values.update(options)
-    return Settings(paths=[str(log)], out=out, **values)  # type: ignore[arg-type]
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def iso(second: int) -> str:
-    return datetime.fromtimestamp(second, UTC).isoformat()
-
-
-def iso_z(second: int) -> str:
-    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def alert_message(hits: int, window: int, second: int) -> str:
-    return f"High traffic generated an alert - hits = {hits / window:.2f}, triggered at {iso(second)}"
-
-
-def recovered_message(hits: int, window: int, second: int) -> str:
-    return f"High traffic alert recovered - hits = {hits / window:.2f}, recovered at {iso(second)}"
+from tests.live.conftest import (
+    T0,
+    FakeClock,
+    alert_message,
+    append,
+    counted,
+    iso_z,
+    recovered_message,
+    rows,
+    settings,
+)
 
 
 def test_every_complete_line_is_counted_once_in_stats(tmp_path: Path) -> None:
@@ -191,161 +143,6 @@ def test_recovery_waits_for_the_horizon(tmp_path: Path) -> None:
     assert alerts[1]["message"] == recovered_message(20, 10, recovery)
 
 
-def test_warm_start_reads_back_into_the_window_not_the_counts(tmp_path: Path) -> None:
-    """Lines already in the file fill the window and the `warm` column, never `requests`."""
-    log = tmp_path / "access.log"
-    history = list(range(T0 - 3000, T0))  # one line a second: far more than the first block
-    log.write_bytes(lines_at(history) + clf_line(T0)[:20])  # and an unfinished line
-    clock = FakeClock(T0 + 0.5)
-    out = tmp_path / "out"
-    monitor = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
-    monitor.warm_start()
-    warm = monitor.engine.pending.warm
-    reach = 2 * 10 + 1
-    assert reach <= warm < len(history), "read back enough to cover the window, not the whole file"
-    monitor.poll()
-    monitor.report(clock.now())
-    (row,) = rows(out / "stats.csv")
-    assert int(row["warm"]) == warm
-    assert (row["requests"], row["rejected"]) == ("0", "0")
-    assert int(row["window_requests"]) == 9  # one line a second in (T0 - 10, T0]: T0-9 .. T0-1
-    assert row["alert_on"] == "0"
-    # The unfinished line is read once it is complete, as a request.
-    append(log, clf_line(T0)[20:])
-    monitor.poll()
-    monitor.report(clock.now() + 5)
-    assert [int(r["requests"]) for r in rows(out / "stats.csv")] == [0, 1]
-
-
-def test_warm_start_with_a_busy_tail_alerts_at_once(tmp_path: Path) -> None:
-    """A high-traffic tail already in the file raises the alert at the first poll."""
-    log = tmp_path / "access.log"
-    quiet = list(range(T0 - 200, T0 - 10))
-    busy = [second for second in range(T0 - 10, T0) for _ in range(5)]
-    log.write_bytes(lines_at(quiet) + lines_at(busy))
-    clock = FakeClock(T0)
-    stdout = io.StringIO()
-    out = tmp_path / "out"
-    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
-    monitor.warm_start()
-    monitor.poll()
-    seconds = quiet + busy
-    horizon = T0 - 1
-    first_on = next(t for t in range(horizon - 9, horizon + 1) if sum(t - 10 < s <= t for s in seconds) > 20)
-    hits = sum(first_on - 10 < s <= first_on for s in seconds)
-    alerts = rows(out / "alerts.csv")
-    assert [row["kind"] for row in alerts] == ["alert"]
-    assert alerts[0]["message"] == alert_message(hits, 10, first_on)
-    assert alert_message(hits, 10, first_on) in stdout.getvalue()
-
-
-def run_until(monitor: Monitor, clock: FakeClock, ticks: int) -> None:
-    """Poll once a (fake) second for `ticks` seconds."""
-    for _ in range(ticks):
-        monitor.poll()
-        clock.sleep(1.0)
-
-
-def test_restart_during_an_episode_writes_no_second_alert(tmp_path: Path) -> None:
-    """A monitor restarted while traffic is still high restores `alert on` from alerts.csv."""
-    log = tmp_path / "access.log"
-    log.write_bytes(b"")
-
-    def write(now: float) -> None:
-        append(log, lines_at([int(now)] * 5))
-
-    out = tmp_path / "out"
-    clock = FakeClock(T0, write)
-    first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
-    first.warm_start()
-    run_until(first, clock, 15)
-    first.outputs.close()
-    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
-
-    clock.time += 30  # down for a while, traffic goes on
-    append(
-        log, lines_at([second for second in range(int(clock.time) - 30, int(clock.time)) for _ in range(5)])
-    )
-    stdout = io.StringIO()
-    second = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
-    assert second.engine.alert_on
-    second.warm_start()
-    run_until(second, clock, 15)
-    second.outputs.close()
-    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
-    assert "High traffic" not in stdout.getvalue()
-    assert (out / "alerts.csv").read_text().count("time,kind,hits") == 1
-
-
-def test_restart_after_the_episode_ended_writes_recovered(tmp_path: Path) -> None:
-    """A monitor restarted after the traffic stopped writes the missing `recovered` row."""
-    log = tmp_path / "access.log"
-    log.write_bytes(lines_at([T0 + k for k in range(10) for _ in range(5)]))
-    out = tmp_path / "out"
-    clock = FakeClock(T0 + 10)
-    first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
-    first.warm_start()
-    first.poll()
-    first.outputs.close()
-    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
-
-    clock.time = T0 + 100  # the monitor was down when traffic stopped
-    stdout = io.StringIO()
-    second = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
-    second.warm_start()
-    second.poll()
-    run_until(second, clock, 3)
-    second.outputs.close()
-    alerts = rows(out / "alerts.csv")
-    assert [row["kind"] for row in alerts] == ["alert", "recovered"]
-    # Traffic ended at T0 + 9: the window is back to <= 20 hits at T0 + 15 at the earliest.
-    recovered_at = datetime.strptime(alerts[1]["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    assert T0 + 15 <= recovered_at.timestamp() <= T0 + 100 - 1
-    assert stdout.getvalue().count("High traffic alert recovered") == 1
-    assert "generated an alert" not in stdout.getvalue()
-
-
-def test_restart_after_a_long_busy_downtime_writes_no_second_alert(tmp_path: Path) -> None:
-    """A restart whose read-back is cut short (a big file) keeps the restored alert, no second row."""
-    log = tmp_path / "access.log"
-    out = tmp_path / "out"
-    log.write_bytes(lines_at([T0 + k for k in range(10) for _ in range(5)]))
-    clock = FakeClock(T0 + 10)
-    first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
-    first.warm_start()
-    first.poll()
-    first.outputs.close()
-    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
-
-    append(log, lines_at([T0 + k for k in range(10, 3000) for _ in range(5)]))  # ~1 MB, still 5/s
-    clock.time = T0 + 3000
-    stdout = io.StringIO()
-    second = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
-    second.warm_start()
-    assert second.engine.pending.warm < 5 * 3000, "the read-back should stop well before the file start"
-    second.poll()
-    second.outputs.close()
-    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
-    assert "High traffic" not in stdout.getvalue()
-
-
-def test_restart_ignores_alerts_of_another_threshold(tmp_path: Path) -> None:
-    """An `alert` row for another threshold does not turn this rule's alert on."""
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "alerts.csv").write_text(
-        "time,kind,hits,threshold,window_s,message\n2026-01-01T00:00:00Z,alert,9.00,7,10,x\n"
-    )
-    log = tmp_path / "access.log"
-    log.write_bytes(b"")
-    clock = FakeClock(T0 + 100)
-    monitor = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
-    assert not monitor.engine.alert_on
-    monitor.poll()
-    monitor.outputs.close()
-    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
-
-
 def test_plain_output_is_append_only_text(tmp_path: Path) -> None:
     """In --plain mode each report is appended as text with no escape sequences."""
     log = tmp_path / "access.log"
@@ -445,10 +242,6 @@ def test_five_hundred_ticks_run_without_real_sleeping(tmp_path: Path, monkeypatc
 
 
 # ----- following files the way production rotates them --------------------------------------
-
-
-def counted(out: Path) -> int:
-    return sum(int(row["requests"]) + int(row["rejected"]) for row in rows(out / "stats.csv"))
 
 
 def test_rotation_while_the_server_still_writes_the_old_file(tmp_path: Path) -> None:

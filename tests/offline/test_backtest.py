@@ -19,7 +19,7 @@ from analyzer.core.alerts import ALERT, RECOVERED, AlertRule
 from analyzer.core.stats import OTHER
 from analyzer.offline.backtest import BacktestResult, backtest
 from analyzer.offline.timeline import transitions
-from analyzer.outputs.sinks import ALERT_FIELDS, SECTION_FIELDS, STATS_FIELDS, alert_row
+from analyzer.outputs.rows import ALERT_FIELDS, SECTION_FIELDS, STATS_FIELDS, alert_row
 from tests.conftest import arriving_traffic, clf_line, lines_at, run_live, shared_log
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z, a multiple of 10

@@ -1,4 +1,4 @@
-"""The subcommands beside the monitor and backtest: generate, demo and check."""
+"""`generate` writes realistic traffic in real time; `demo` follows it with the monitor."""
 
 from __future__ import annotations
 
@@ -7,17 +7,11 @@ import tempfile
 import threading
 from pathlib import Path
 
-from analyzer.cli.main import (
-    Environment,
-    Parser,
-    UsageError,
-    add_format_options,
-    checked_log_format,
-    positive,
-)
+from analyzer.cli.options import Environment, Parser, UsageError, positive
 from analyzer.core.alerts import AlertRule
 from analyzer.generate import Burst, generate
-from analyzer.live.monitor import Clock, Monitor, Settings
+from analyzer.live.monitor import Monitor
+from analyzer.live.settings import Clock, Settings
 
 # The demo shrinks the window so an alert fires and recovers within about two minutes.
 DEMO_RULE = AlertRule(threshold=10, window=30)
@@ -122,47 +116,3 @@ def run_demo(argv: list[str], env: Environment) -> int:
 
     Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
     return 0
-
-
-def check_parser() -> Parser:
-    parser = Parser(
-        prog="python -m analyzer check",
-        description="The format doctor: can the monitor read these logs, and if not, why not.",
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE")
-    add_format_options(parser)
-    return parser
-
-
-def run_check(argv: list[str], env: Environment) -> int:
-    """Exit 0 when every file is readable, 1 when one is not (so scripts can test it)."""
-    from analyzer.offline.doctor import diagnose, render_diagnosis
-    from analyzer.offline.reader import InputError, NotALogError, check_log
-
-    args = check_parser().parse_args(argv)
-    log_format = checked_log_format(args.log_format)
-    for path in args.files:
-        try:
-            check_log(path, "custom" if log_format else args.format)
-        except NotALogError:
-            continue  # readable but not a known format: the doctor gives it a verdict
-        except InputError as error:
-            raise UsageError(str(error)) from None
-    readable = True
-    for path in args.files:
-        found = diagnose(path, args.format, log_format)
-        env.stdout.write(render_diagnosis(found))
-        readable = readable and found.requests > 0
-    return 0 if readable else 1
-
-
-def run(command: str, argv: list[str], env: Environment) -> int:
-    if command == "check":
-        return run_check(argv, env)
-    if command == "generate":
-        return run_generate(argv, env)
-    if command == "demo":
-        return run_demo(argv, env)
-    from analyzer.cli.backtest import run_backtest
-
-    return run_backtest(argv, env)

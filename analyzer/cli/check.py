@@ -1,0 +1,36 @@
+"""`python -m analyzer check FILE...`: can the monitor read these logs, and if not, why not."""
+
+from __future__ import annotations
+
+from analyzer.cli.options import Environment, Parser, UsageError, add_format_options, checked_log_format
+from analyzer.offline.doctor import diagnose, render_diagnosis
+from analyzer.offline.reader import InputError, NotALogError, check_log
+
+
+def check_parser() -> Parser:
+    parser = Parser(
+        prog="python -m analyzer check",
+        description="The format doctor: can the monitor read these logs, and if not, why not.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    add_format_options(parser)
+    return parser
+
+
+def run_check(argv: list[str], env: Environment) -> int:
+    """Exit 0 when every file is readable, 1 when one is not (so scripts can test it)."""
+    args = check_parser().parse_args(argv)
+    log_format = checked_log_format(args.log_format)
+    for path in args.files:
+        try:
+            check_log(path, "custom" if log_format else args.format)
+        except NotALogError:
+            continue  # readable but not a known format: the doctor gives it a verdict
+        except InputError as error:
+            raise UsageError(str(error)) from None
+    readable = True
+    for path in args.files:
+        found = diagnose(path, args.format, log_format)
+        env.stdout.write(render_diagnosis(found))
+        readable = readable and found.requests > 0
+    return 0 if readable else 1

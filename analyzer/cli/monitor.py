@@ -1,0 +1,134 @@
+"""`python -m analyzer FILE...`: the live monitor's options, checked, then the monitor run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from analyzer.cli.options import (
+    Environment,
+    Parser,
+    UsageError,
+    add_alert_options,
+    add_format_options,
+    checked_log_format,
+    non_negative,
+    positive,
+)
+from analyzer.core.alerts import AlertRule
+from analyzer.follow.tail import ROTATE_WAIT
+from analyzer.lines import MAX_LINE_BYTES
+from analyzer.live.monitor import Monitor
+from analyzer.live.settings import Clock, Settings
+from analyzer.live.shell import expand_paths, stop_signals
+
+
+def monitor_parser() -> Parser:
+    parser = Parser(
+        prog="python -m analyzer",
+        description="Follow access logs: sections, stats and high-traffic alerts.",
+        epilog="other commands: backtest, generate, demo, check (python -m analyzer COMMAND --help)",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
+    parser.add_argument(
+        "--threshold",
+        type=positive(float),
+        default=10.0,
+        help="alert above this many req/s on average (default 10)",
+    )
+    parser.add_argument(
+        "--recovery",
+        type=float,
+        default=None,
+        help="with hysteresis: recover only at or below this many req/s",
+    )
+    add_alert_options(parser)
+    parser.add_argument(
+        "--interval", type=positive(int), default=10, help="seconds between reports (default 10)"
+    )
+    parser.add_argument(
+        "--lateness", type=int, default=5, help="seconds a line may arrive after its timestamp (default 5)"
+    )
+    add_format_options(parser)
+    parser.add_argument(
+        "--rejects", type=Path, default=None, help="append every rejected line, with its reason, to this file"
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="append-only text (also when stdout is not a terminal)"
+    )
+    parser.add_argument(
+        "--wait", action="store_true", help="wait for files (or their directory) that do not exist yet"
+    )
+    parser.add_argument(
+        "--rotate-wait",
+        type=non_negative,
+        default=ROTATE_WAIT,
+        metavar="S",
+        help=f"seconds a rotated or deleted file is still read (default {ROTATE_WAIT:g})",
+    )
+    parser.add_argument(
+        "--max-line-bytes",
+        type=positive(int),
+        default=MAX_LINE_BYTES,
+        metavar="N",
+        help=f"longer lines are dropped as they arrive and counted as rejected (default {MAX_LINE_BYTES})",
+    )
+    parser.add_argument("--top", type=positive(int), default=10, help="sections and hosts shown (default 10)")
+    parser.add_argument(
+        "--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)"
+    )
+    return parser
+
+
+def check_readable(path: str) -> None:
+    """One clear line for each way a log path can be unusable."""
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file (use --wait to wait for it)")
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: is a directory, not a log file")
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
+    if args.window < args.interval:
+        raise UsageError(f"--window ({args.window}) must be at least --interval ({args.interval})")
+    if args.lateness < 0:
+        raise UsageError(f"--lateness must be >= 0, got {args.lateness}")
+    try:
+        rule = AlertRule(args.threshold, args.window, args.recovery)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    paths, unmatched = expand_paths(args.files)
+    if unmatched:
+        raise UsageError(f"{unmatched[0]}: no file matches this pattern")
+    return Settings(
+        paths=paths,
+        rule=rule,
+        interval=args.interval,
+        lateness=args.lateness,
+        fmt=args.format,
+        log_format=checked_log_format(args.log_format),
+        rejects=args.rejects,
+        out=args.out,
+        plain=args.plain or not env.is_terminal(env.stdout),
+        top=args.top,
+        csv_top=args.csv_top,
+        rotate_wait=args.rotate_wait,
+        max_line_bytes=args.max_line_bytes,
+    )
+
+
+def run_monitor(argv: list[str], env: Environment) -> int:
+    args = monitor_parser().parse_args(argv)
+    settings = monitor_settings(args, env)
+    for path in settings.paths:
+        if not (args.wait and not os.path.exists(path)):  # the monitor waits for it, saying so
+            check_readable(path)
+    with stop_signals() as stop:
+        Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
+    return 0

@@ -1,0 +1,112 @@
+"""One followed path as the monitor sees it: its follower, its parser and what it gave so far."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from analyzer.core.engine import FileStatus
+from analyzer.follow import tail
+from analyzer.follow.tail import Follower
+from analyzer.formats.clf import Parsed, empty_frame
+from analyzer.formats.parsers import LineParser, describe, detect, make_parser
+from analyzer.formats.rejects import TOO_LONG
+from analyzer.formats.w3c import is_w3c
+from analyzer.live.settings import Settings
+
+
+def choose_format(path: str, fmt: str) -> str:
+    """The format to parse `path` with: given, or detected from its first lines."""
+    if fmt != "auto":
+        return fmt
+    with open(path, "rb") as handle:
+        head = handle.read(64 << 10)
+    return detect(head) or "combined"
+
+
+def parser_for(path: str, settings: Settings) -> LineParser:
+    """A parser of its own for each followed file (a W3C layout is per file)."""
+    return make_parser(choose_format(path, settings.fmt), settings.log_format)
+
+
+def has_format(path: str, fmt: str) -> bool:
+    """Whether the format of `path` can be told now: given, or the file has lines to detect it from."""
+    try:
+        return fmt != "auto" or os.path.getsize(path) > 0
+    except OSError:
+        return False
+
+
+def too_long(count: int, limit: int) -> Parsed:
+    """Lines the follower dropped for being over --max-line-bytes, as rejected lines."""
+    text = f"(a line over {limit:,} bytes, dropped)"
+    return Parsed(empty_frame(), count, count, [text], rejects=[(TOO_LONG, text)] * count)
+
+
+@dataclass
+class FileCounts:
+    """What one followed path gave since start, for its line in the report."""
+
+    lines: int = 0
+    rejected: int = 0
+    last_seen: int | None = None
+
+
+class LogFile:
+    """A followed path: reads its complete lines and parses them with the parser of its format."""
+
+    def __init__(self, path: str, settings: Settings, now: Callable[[], float]) -> None:
+        self.path = path
+        self.settings = settings
+        self.now = now
+        self.follower = Follower(path, tail.CHUNK_BYTES, settings.max_line_bytes, settings.rotate_wait, now)
+        # A file that is missing or empty at start gets its parser from its first lines.
+        self.parser: LineParser | None = (
+            parser_for(path, settings) if has_format(path, settings.fmt) else None
+        )
+        self.counts = FileCounts()
+
+    def parser_of(self, sample: bytes) -> LineParser:
+        """The file's parser; one missing or empty at start gets it from its first lines.
+
+        With `--format auto`, a W3C header appearing in a file read as another format (an
+        IIS log that replaced it) makes the format be detected again.
+        """
+        settings = self.settings
+        auto = settings.fmt == "auto" and not settings.log_format
+        if self.parser is not None and auto and self.parser.name != "w3c" and is_w3c(sample[:4096]):
+            self.parser = None
+        if self.parser is None:
+            fmt = settings.fmt if settings.fmt != "auto" else detect(sample) or "combined"
+            self.parser = make_parser(fmt, settings.log_format)
+        return self.parser
+
+    def read(self) -> list[Parsed]:
+        """Parse what was appended since the last read; over-long lines come as rejected."""
+        batches = [self.parser_of(chunk).parse(chunk) for chunk in self.follower.read()]
+        dropped = self.follower.take_dropped()
+        if dropped:
+            batches.append(too_long(dropped, self.settings.max_line_bytes))
+        return batches
+
+    def count(self, parsed: Parsed) -> None:
+        self.counts.lines += len(parsed.frame) + parsed.rejected
+        self.counts.rejected += parsed.rejected
+        self.counts.last_seen = math.floor(self.now())
+
+    def take_notices(self) -> list[str]:
+        """What happened to the file since the last call: rotated, truncated, missing, unreadable."""
+        notices = list(self.follower.notices)
+        self.follower.notices.clear()
+        return notices
+
+    def status(self) -> FileStatus:
+        counts = self.counts
+        return FileStatus(
+            self.path, counts.lines, counts.rejected, counts.last_seen, self.follower.describe()
+        )
+
+    def format_name(self) -> str:
+        return describe(self.parser) if self.parser is not None else "format not known yet"

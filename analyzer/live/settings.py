@@ -1,0 +1,42 @@
+"""What a live monitor is told: its options, and where its time comes from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.core.alerts import AlertRule
+from analyzer.follow.tail import ROTATE_WAIT
+from analyzer.lines import MAX_LINE_BYTES
+
+POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
+
+
+@dataclass
+class Settings:
+    """The monitor's options, as the CLI gives them."""
+
+    paths: list[str]
+    rule: AlertRule
+    interval: int = 10
+    lateness: int = 5
+    fmt: str = "auto"
+    log_format: str | None = None
+    rejects: Path | None = None
+    out: Path = Path("analyzer-out")
+    plain: bool = False
+    top: int = 10
+    csv_top: int = 100
+    title: str = ""
+    rotate_wait: float = ROTATE_WAIT
+    max_line_bytes: int = MAX_LINE_BYTES
+
+
+@dataclass
+class Clock:
+    """Where time comes from; tests pass a fake one."""
+
+    now: Callable[[], float]
+    sleep: Callable[[float], None]
+    stop: Callable[[], bool] = field(default=lambda: False)

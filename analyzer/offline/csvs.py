@@ -1,0 +1,63 @@
+"""Backtest reports into stats.csv and sections.csv, with the live monitor's columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analyzer.core.stats import STATUS_CLASSES
+from analyzer.offline.buckets import BUCKET_SECONDS, Closed
+from analyzer.outputs.rows import SECTION_FIELDS, STATS_FIELDS
+
+
+def _append_frame(path: Path, frame: pd.DataFrame, fields: tuple[str, ...]) -> None:
+    """Append rows in one write (then closed, so flushed); the header only into a new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists() or path.stat().st_size == 0
+    frame.loc[:, list(fields)].to_csv(path, mode="a", header=new, index=False, lineterminator="\r\n")
+
+
+def write_closed(directory: Path, closed: Closed) -> None:
+    """Backtest reports into stats.csv and sections.csv, with the live monitor's columns.
+
+    The window and alert columns stay empty: a backtest's alerts are in alerts.csv, per threshold.
+    """
+    totals = closed.totals
+    stamps = pd.to_datetime(totals.index.to_numpy() + BUCKET_SECONDS, unit="s", utc=True)
+    requests = totals["requests"].to_numpy()
+    first_sections = closed.sections.drop_duplicates("bucket").set_index("bucket")["section"]
+    stats = pd.DataFrame(
+        {
+            "time": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "requests": requests,
+            "rejected": totals["rejected"].to_numpy(),
+            "late": totals["late"].to_numpy(),
+            "warm": 0,
+            "rate": np.round(requests / BUCKET_SECONDS, 3),
+            "bytes": totals["bytes"].to_numpy(),
+            **{
+                f"size_p{p}": totals[f"size_p{p}"].fillna(0).round().astype(np.int64).to_numpy()
+                for p in (50, 90, 99)
+            },
+            **{name: totals[name].to_numpy() for name in STATUS_CLASSES},
+            "error_rate": np.round(np.divide(totals["5xx"].to_numpy(), np.maximum(requests, 1)), 4),
+            "window_requests": "",
+            "window_rate": "",
+            "top_section": first_sections.reindex(totals.index).fillna("").to_numpy(),
+            "alert_on": "",
+            "directives": totals["directives"].to_numpy() if "directives" in totals else 0,
+            "latency_p50": "",
+            "latency_p90": "",
+            "latency_p99": "",
+            "overruns": "",
+        }
+    )
+    _append_frame(directory / "stats.csv", stats, STATS_FIELDS)
+    sections = closed.sections.assign(
+        time=pd.to_datetime(closed.sections["bucket"] + BUCKET_SECONDS, unit="s", utc=True).dt.strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+    )
+    _append_frame(directory / "sections.csv", sections, SECTION_FIELDS)

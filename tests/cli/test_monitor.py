@@ -1,0 +1,314 @@
+"""The monitor command: options checked with one-line errors, then real monitors in subprocesses."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli.main import main
+from analyzer.outputs.rows import ALERT_FIELDS, SECTION_FIELDS, STATS_FIELDS
+from analyzer.ui.render import CLEAR_SCREEN
+from tests.cli.conftest import (
+    T0,
+    FakeTime,
+    analyzer_process,
+    assert_usage_error,
+    csv_rows,
+    environment,
+    kinds,
+    wait_until,
+)
+from tests.conftest import clf_line, lines_at
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    """A log that does not exist: exit 2, one line naming it."""
+    missing = tmp_path / "nope.log"
+    assert_usage_error([str(missing), "--out", str(tmp_path / "out")], str(missing), "no such file")
+    assert not (tmp_path / "out").exists()
+
+
+def test_directory_is_a_usage_error(tmp_path: Path) -> None:
+    """A directory given as the log: exit 2, one line naming it."""
+    assert_usage_error([str(tmp_path), "--out", str(tmp_path / "out")], str(tmp_path), "directory")
+
+
+def test_unreadable_file_is_a_usage_error(log: Path, tmp_path: Path) -> None:
+    """A log without read permission: exit 2, one line naming it."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.skip("running as root: chmod 000 does not stop root from reading the file")
+    log.chmod(0)
+    try:
+        assert_usage_error([str(log), "--out", str(tmp_path / "out")], str(log), "cannot read")
+    finally:
+        log.chmod(0o644)
+
+
+def test_unknown_format_is_a_usage_error(log: Path) -> None:
+    """--format with an unknown name: exit 2, one line."""
+    assert_usage_error([str(log), "--format", "xml"], "--format", "xml")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "-0.5", "ten"])
+def test_threshold_must_be_a_positive_number(log: Path, value: str) -> None:
+    """--threshold 0, negative or not a number: exit 2, one line."""
+    assert_usage_error([str(log), "--threshold", value], "--threshold")
+
+
+def test_window_smaller_than_interval_is_a_usage_error(log: Path) -> None:
+    """--window below --interval: exit 2, one line naming both."""
+    assert_usage_error([str(log), "--window", "5", "--interval", "10"], "--window", "--interval")
+
+
+def test_unknown_option_is_a_usage_error(log: Path) -> None:
+    """An option that does not exist: exit 2, one line naming it."""
+    assert_usage_error([str(log), "--bogus"], "--bogus")
+
+
+def test_monitor_with_ctrl_c_exits_zero_with_plain_text_when_not_a_terminal(
+    log: Path, tmp_path: Path
+) -> None:
+    """Stdout not a terminal means plain text; Ctrl-C is a clean stop: exit 0, every line in stats.csv."""
+
+    def write(now: float) -> None:
+        with log.open("ab") as handle:
+            handle.write(clf_line(int(now)))
+
+    clock = FakeTime(T0, 25, write)
+    env = environment(terminal=False, clock=clock)
+    out = tmp_path / "out"
+    assert main([str(log), "--out", str(out), "--interval", "10", "--lateness", "1"], env) == 0
+    text = env.stdout.getvalue()
+    assert "\x1b" not in text and text.count("top sections:") >= 2
+    with open(out / "stats.csv", newline="") as handle:
+        stats = list(csv.DictReader(handle))
+    lines_in_file = log.read_bytes().count(b"\n")
+    warm = sum(int(row["warm"]) for row in stats)
+    assert warm == 5
+    assert sum(int(row["requests"]) + int(row["rejected"]) for row in stats) == lines_in_file - warm
+    assert env.stderr.getvalue() == ""
+
+
+def test_monitor_on_a_terminal_clears_the_screen(log: Path, tmp_path: Path) -> None:
+    """On a terminal (and without --plain) the report starts with the clear-screen sequence."""
+    env = environment(terminal=True, clock=FakeTime(T0, 12))
+    assert main([str(log), "--out", str(tmp_path / "out"), "--interval", "10"], env) == 0
+    assert env.stdout.getvalue().startswith(CLEAR_SCREEN)
+
+    env = environment(terminal=True, clock=FakeTime(T0, 12))
+    assert main([str(log), "--out", str(tmp_path / "out2"), "--interval", "10", "--plain"], env) == 0
+    assert "\x1b" not in env.stdout.getvalue() and "top sections:" in env.stdout.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--rotate-wait", "-1"), ("--rotate-wait", "soon"), ("--max-line-bytes", "0")]
+)
+def test_follow_options_are_checked(log: Path, option: str, value: str) -> None:
+    """--rotate-wait below 0 or not a number, --max-line-bytes 0: exit 2, one line."""
+    assert_usage_error([str(log), option, value], option)
+
+
+def test_a_pattern_matching_nothing_is_a_usage_error(tmp_path: Path) -> None:
+    """A quoted glob that matches no file: exit 2, one line naming it."""
+    assert_usage_error([str(tmp_path / "*.log")], "*.log", "no file matches")
+
+
+def test_wait_follows_a_file_that_appears_later(tmp_path: Path) -> None:
+    """With --wait a missing log is no error: the monitor says it waits and counts it once it appears."""
+    log, out = tmp_path / "later.log", tmp_path / "out"
+
+    def write(now: float) -> None:
+        if now >= T0 + 4:
+            with log.open("ab") as handle:
+                handle.write(clf_line(int(now)))
+
+    env = environment(clock=FakeTime(T0, 12, write))
+    argv = [str(log), "--wait", "--out", str(out), "--interval", "10", "--rotate-wait", "0.5"]
+    assert main(argv, env) == 0
+    text = env.stdout.getvalue()
+    assert f"{log}: waiting: no such file" in text and f"{log}: following" in text
+    with open(out / "stats.csv", newline="") as handle:
+        stats = list(csv.DictReader(handle))
+    assert sum(int(row["requests"]) for row in stats) == log.read_bytes().count(b"\n") == 9
+
+
+def test_a_glob_follows_every_file_it_matches(tmp_path: Path) -> None:
+    """`'DIR/*.log'` follows each matching file; the report has a line per file."""
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_bytes(lines_at(range(T0 - 3, T0)))
+    env = environment(clock=FakeTime(T0, 11))
+    assert main([str(tmp_path / "*.log"), "--out", str(tmp_path / "out"), "--interval", "10"], env) == 0
+    text = env.stdout.getvalue()
+    assert "a.log: 0 lines" in text and "b.log: 0 lines" in text
+
+
+def test_live_monitor_alerts_recovers_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+    """A real monitor process alerts on a burst, recovers after it, and exits 0 on SIGINT with intact CSVs."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"")
+    out = tmp_path / "out"
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    args = [
+        str(log),
+        "--interval",
+        "1",
+        "--window",
+        "10",
+        "--threshold",
+        "2",
+        "--lateness",
+        "1",
+        "--out",
+        str(out),
+    ]
+    process = analyzer_process(args, tmp_path, stdout, stderr)
+    try:
+        deadline = time.monotonic() + 30
+        wait_until((out / "alerts.csv").exists, time.monotonic() + 10, "the monitor to start")
+        # 5 lines a second for 6 s: 30 lines, above 2 req/s * 10 s = 20 in the window.
+        written = 0
+        with open(log, "ab") as handle:
+            for _ in range(30):
+                handle.write(clf_line(int(time.time()), path=f"/burst/{written}"))
+                handle.flush()
+                written += 1
+                time.sleep(0.2)
+        wait_until(lambda: "alert" in kinds(out / "alerts.csv"), deadline, "an alert row")
+        wait_until(lambda: kinds(out / "alerts.csv") == ["alert", "recovered"], deadline, "a recovered row")
+        wait_until(lambda: "alert recovered" in stdout.read_text(), deadline, "the recovery on stdout")
+        assert process.poll() is None, "the monitor stopped by itself"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert stderr.read_text() == ""
+    alerts = csv_rows(out / "alerts.csv", ALERT_FIELDS)
+    stats = csv_rows(out / "stats.csv", STATS_FIELDS)
+    csv_rows(out / "sections.csv", SECTION_FIELDS)
+    assert [row[1] for row in alerts] == ["alert", "recovered"]
+    text = stdout.read_text()
+    for row in alerts:
+        assert row[5] in text
+    assert "High traffic generated an alert - hits = " in text
+    assert "High traffic alert recovered - hits = " in text
+    # A line written while the monitor was still starting is read back by its warm start:
+    # counted in `warm`, not in `requests`. Every line is in exactly one of the three.
+    counted = [STATS_FIELDS.index(name) for name in ("requests", "rejected", "warm")]
+    assert sum(int(row[column]) for row in stats for column in counted) == written
+
+
+class Server:
+    """Writes Combined lines the way a web server does: its own handle, sometimes half a line at a time."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.handle = open(log, "ab")  # noqa: SIM115 - reopened on `reopen`, closed on `close`
+        self.lines = 0
+        self.sections: dict[str, int] = {}
+
+    def write(self, count: int, pause: float = 0.01) -> None:
+        for _ in range(count):
+            section = f"/r{self.lines % 4}"
+            line = clf_line(int(time.time()), path=f"{section}/x") if self.lines % 9 else b"garbage\n"
+            if self.lines % 9:
+                self.sections[section] = self.sections.get(section, 0) + 1
+            half = len(line) // 2
+            self.handle.write(line[:half])  # a partial write, never to be parsed early
+            self.handle.flush()
+            time.sleep(pause)
+            self.handle.write(line[half:])
+            self.handle.flush()
+            self.lines += 1
+
+    def reopen(self) -> None:
+        self.handle.close()
+        self.handle = open(self.log, "ab")  # noqa: SIM115
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def follow_args(log: Path, out: Path) -> list[str]:
+    alert = ["--window", "10", "--threshold", "2", "--lateness", "1"]
+    return [str(log), "--interval", "1", *alert, "--rotate-wait", "3", "--out", str(out)]
+
+
+def counted_and_sections(out: Path) -> tuple[int, dict[str, int]]:
+    """requests + rejected summed over stats.csv, and hits per section summed over sections.csv."""
+    stats = csv_rows(out / "stats.csv", STATS_FIELDS)
+    requests, rejected = STATS_FIELDS.index("requests"), STATS_FIELDS.index("rejected")
+    sections: dict[str, int] = {}
+    for _, section, hits in csv_rows(out / "sections.csv", SECTION_FIELDS):
+        sections[section] = sections.get(section, 0) + int(hits)
+    return sum(int(row[requests]) + int(row[rejected]) for row in stats), sections
+
+
+def stop(process: subprocess.Popen[bytes], signal_number: int) -> int:
+    process.send_signal(signal_number)
+    return process.wait(timeout=20)
+
+
+def test_rotation_under_a_real_monitor_then_sigterm(tmp_path: Path) -> None:
+    """Rename + create while the server still writes the old file, then SIGTERM: exit 0, each line once."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    process = analyzer_process(follow_args(log, out), tmp_path, tmp_path / "stdout", tmp_path / "stderr")
+    server = Server(log)
+    try:
+        wait_until((out / "checkpoint.json").exists, time.monotonic() + 20, "the monitor to start")
+        server.write(60)
+        os.rename(log, tmp_path / "access.log.1")
+        log.write_bytes(b"")  # logrotate's `create`
+        server.write(40)  # the server has not reopened yet: still the old file
+        server.reopen()
+        server.write(60)
+        time.sleep(1.5)
+        assert stop(process, signal.SIGTERM) == 0
+    finally:
+        server.close()
+        if process.poll() is None:
+            process.kill()
+    assert (tmp_path / "stderr").read_text() == ""
+    assert counted_and_sections(out) == (server.lines, server.sections)
+    assert "replaced (rotated)" in (tmp_path / "stdout").read_text()
+
+
+def test_sigkill_then_rotation_while_down_then_restart(tmp_path: Path) -> None:
+    """Killed mid-traffic, rotated while down, restarted: every line counted once, the alert once."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    first = analyzer_process(follow_args(log, out), tmp_path, tmp_path / "stdout1", tmp_path / "stderr1")
+    server = Server(log)
+    second = None
+    try:
+        wait_until((out / "checkpoint.json").exists, time.monotonic() + 20, "the monitor to start")
+        server.write(80)  # ~30 lines/s: the alert fires
+        wait_until(lambda: "alert" in kinds(out / "alerts.csv"), time.monotonic() + 10, "an alert")
+        server.write(20)
+        first.kill()  # SIGKILL, in the middle of the traffic
+        first.wait(timeout=10)
+        server.write(30)  # written while the monitor is down ...
+        os.rename(log, tmp_path / "access.log.1")  # ... and rotated
+        server.reopen()
+        server.write(30)
+        second = analyzer_process(follow_args(log, out), tmp_path, tmp_path / "stdout2", tmp_path / "stderr2")
+        server.write(60)
+        time.sleep(1.5)
+        assert stop(second, signal.SIGTERM) == 0
+    finally:
+        server.close()
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+    assert (tmp_path / "stderr2").read_text() == ""
+    assert counted_and_sections(out) == (server.lines, server.sections)
+    assert kinds(out / "alerts.csv").count("alert") == 1
+    assert "warning" not in (tmp_path / "stdout2").read_text()

@@ -1,0 +1,58 @@
+"""Backtest reports written with the live monitor's columns: one row per 10 s bucket, appended."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from analyzer.formats.clf import parse
+from analyzer.offline.buckets import BucketMerger, Closed, chunk_buckets
+from analyzer.offline.csvs import write_closed
+from analyzer.outputs.rows import SECTION_FIELDS, STATS_FIELDS
+from tests.conftest import clf_line
+
+T0 = 1_764_299_400  # 2025-11-28T03:10:00Z, a bucket start
+
+
+def closed_reports() -> Closed:
+    lines = [
+        clf_line(T0 + 1, "/a/x"),
+        clf_line(T0 + 2, "/a/y", status=503),
+        b"junk\n",
+        clf_line(T0 + 12, "/b/z"),
+    ]
+    merger = BucketMerger()
+    assert merger.add(chunk_buckets(parse(b"".join(lines)))) is None  # held: the input may still reach them
+    closed = merger.finish()
+    assert closed is not None
+    return closed
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_each_bucket_is_a_stats_row_and_its_sections_follow(tmp_path: Path) -> None:
+    write_closed(tmp_path, closed_reports())
+    stats = read(tmp_path / "stats.csv")
+    assert list(stats[0]) == list(STATS_FIELDS)
+    assert [(r["time"], r["requests"], r["rejected"], r["5xx"]) for r in stats] == [
+        ("2025-11-28T03:10:10Z", "2", "1", "1"),  # the junk line goes with the good line before it
+        ("2025-11-28T03:10:20Z", "1", "0", "0"),
+    ]
+    assert {r["window_requests"] + r["alert_on"] + r["overruns"] for r in stats} == {""}  # live-only columns
+    sections = read(tmp_path / "sections.csv")
+    assert list(sections[0]) == list(SECTION_FIELDS)
+    assert [(r["time"], r["section"], r["hits"]) for r in sections] == [
+        ("2025-11-28T03:10:10Z", "/a", "2"),
+        ("2025-11-28T03:10:20Z", "/b", "1"),
+    ]
+
+
+def test_a_second_write_appends_rows_under_the_one_header(tmp_path: Path) -> None:
+    write_closed(tmp_path, closed_reports())
+    write_closed(tmp_path, closed_reports())
+    text = (tmp_path / "stats.csv").read_text()
+    assert text.count("time,requests") == 1
+    assert len(read(tmp_path / "stats.csv")) == 4
