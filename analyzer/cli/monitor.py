@@ -17,7 +17,7 @@ from analyzer.cli.options import (
     positive,
 )
 from analyzer.core.alerts import AlertRule
-from analyzer.follow.tail import ROTATE_WAIT
+from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
 from analyzer.lines import MAX_LINE_BYTES
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock, Settings
@@ -65,7 +65,15 @@ def monitor_parser() -> Parser:
         type=non_negative,
         default=ROTATE_WAIT,
         metavar="S",
-        help=f"seconds a rotated or deleted file is still read (default {ROTATE_WAIT:g})",
+        help="a rotated or deleted file is let go once read to its end and idle this long "
+        f"(default {ROTATE_WAIT:g})",
+    )
+    parser.add_argument(
+        "--rotate-max",
+        type=non_negative,
+        default=ROTATE_MAX,
+        metavar="S",
+        help=f"... or once still written this long after its rotation (default {ROTATE_MAX:g})",
     )
     parser.add_argument(
         "--max-line-bytes",
@@ -119,6 +127,7 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         top=args.top,
         csv_top=args.csv_top,
         rotate_wait=args.rotate_wait,
+        rotate_max=args.rotate_max,
         max_line_bytes=args.max_line_bytes,
     )
 

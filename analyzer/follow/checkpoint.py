@@ -113,6 +113,7 @@ def _positions_to_json(positions: Positions) -> dict[str, list[dict[str, Any]]]:
                 "fingerprint": [p.fingerprint.length, p.fingerprint.digest, p.fingerprint.distinct],
                 "after_cr": p.after_cr,
                 "live": p.live,
+                "released": p.released,
             }
             for p in items
         ]
@@ -150,6 +151,7 @@ def _positions_from_json(data: dict[str, list[dict[str, Any]]]) -> Positions:
                 ),
                 _typed(item["after_cr"], bool),
                 _typed(item["live"], bool),
+                _typed(item.get("released", False), bool),  # absent in checkpoints before it
             )
             for item in _typed(items, list)
         ]

@@ -66,3 +66,5 @@ class Position:
     fingerprint: Fingerprint
     after_cr: bool = False  # that line ended with `\r`: a `\n` at `offset` is its pair
     live: bool = True  # the file at the path (False: an old one still being drained)
+    # Read to its end and let go: never read from its start again, whatever its name now.
+    released: bool = False

@@ -59,6 +59,23 @@ def find_by_identity(path: str, identity: Identity) -> str | None:
     return None
 
 
+def names_by_identity(path: str) -> dict[Identity, str]:
+    """Every regular file beside `path`, by identity: where renames moved the files read so far."""
+    folder = os.path.dirname(os.path.abspath(path))
+    found: dict[Identity, str] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        try:
+            if entry.is_file():
+                found.setdefault(Identity.of(entry.stat()), entry.path)
+        except OSError:
+            continue
+    return found
+
+
 def find_copy(
     path: str, fingerprint: Fingerprint, size: int, skip: frozenset[Identity] = frozenset()
 ) -> str | None:

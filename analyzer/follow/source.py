@@ -18,7 +18,12 @@ def open_binary(path: str) -> BinaryIO:
 
 
 class Source:
-    """One open file: the live one behind the path, or an old one read until `deadline`."""
+    """One open file: the live one behind the path, or an old one drained until it is released.
+
+    An old file (rotated away, deleted, or a copytruncate copy) is released once it was read
+    to its end and has not grown for `wait` seconds; `retired_at` and `last_data` (times of
+    the follower's clock) say when it became old and when a read last found data in it.
+    """
 
     def __init__(self, handle: BinaryIO, name: str, offset: int, max_line_bytes: int) -> None:
         self.handle = handle
@@ -28,7 +33,17 @@ class Source:
         self.offset = offset  # the next byte to read
         self.consumed = offset  # just past the last line terminator read: where a restart resumes
         self.splitter = LineSplitter(max_line_bytes)
-        self.deadline: float | None = None
+        self.retired_at: float | None = None  # None: the live file
+        self.last_data = 0.0
+        self.wait = 0.0
+        self.at_end = False  # the last read reached the end of the file
+        self.read_at: float | None = None  # when the follower last read it (its clock)
+        self.still_written = False  # grew after its rotation, once the server should have reopened
+
+    def retire(self, now: float, wait: float) -> None:
+        """The file is old from `now` on: drained, then released after `wait` idle seconds."""
+        self.retired_at = self.last_data = now
+        self.wait = wait
 
     def size(self) -> int:
         return os.fstat(self.handle.fileno()).st_size
@@ -42,18 +57,30 @@ class Source:
         head = read_head(self.handle.fileno())
         return self.size() < self.offset or not Fingerprint.of(self.head).matches(head)
 
+    def is_file_of(self, position: Position) -> bool:
+        """Whether this is the file `position` was taken of: same first bytes, long enough."""
+        return position.fingerprint.matches(self.head) and self.size() >= position.offset
+
     def restart(self) -> None:
         """Read the new content from its start; the old unfinished line is dropped."""
         self.offset = self.consumed = 0
         self.head = b""
         self.splitter = LineSplitter(self.splitter.max_line_bytes)
 
-    def read(self, chunk_bytes: int) -> Iterator[bytes]:
-        """Complete lines from `offset` to the end of the file, in reads of at most chunk_bytes."""
-        while True:
-            data = os.pread(self.handle.fileno(), chunk_bytes, self.offset)
+    def read(self, chunk_bytes: int, budget: int | None = None) -> Iterator[bytes]:
+        """Complete lines from `offset` to the end the file has now, in reads of at most chunk_bytes.
+
+        The end is taken once, when the read starts: bytes a writer appends meanwhile wait for
+        the next read, so one read is one batch however the writer splits its writes, and a
+        writer faster than the reader cannot keep it reading forever. `budget` bounds the
+        bytes read (a backlog is caught up over several reads).
+        """
+        size = self.size()
+        target = size if budget is None else min(size, self.offset + budget)
+        while self.offset < target:
+            data = os.pread(self.handle.fileno(), min(chunk_bytes, target - self.offset), self.offset)
             if not data:
-                return
+                break
             if self.offset <= len(self.head) < FINGERPRINT_BYTES:  # the fingerprint grows with the file
                 self.head = (self.head[: self.offset] + data)[:FINGERPRINT_BYTES]
             end = last_line_end(data)
@@ -63,9 +90,11 @@ class Source:
             lines = self.splitter.feed(data)
             if lines:
                 yield lines
+        self.at_end = self.offset >= size
 
-    def position(self, live: bool) -> Position:
-        return Position(self.identity, self.consumed, Fingerprint.of(self.head), self.splitter.after_cr, live)
+    def position(self, live: bool, released: bool = False) -> Position:
+        fingerprint = Fingerprint.of(self.head)
+        return Position(self.identity, self.consumed, fingerprint, self.splitter.after_cr, live, released)
 
     def close(self) -> None:
         self.handle.close()

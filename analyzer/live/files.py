@@ -61,7 +61,14 @@ class LogFile:
         self.path = path
         self.settings = settings
         self.now = now
-        self.follower = Follower(path, tail.CHUNK_BYTES, settings.max_line_bytes, settings.rotate_wait, now)
+        self.follower = Follower(
+            path,
+            tail.CHUNK_BYTES,
+            settings.max_line_bytes,
+            settings.rotate_wait,
+            now,
+            rotate_max=settings.rotate_max,
+        )
         # A file that is missing or empty at start gets its parser from its first lines.
         self.parser: LineParser | None = (
             parser_for(path, settings) if has_format(path, settings.fmt) else None

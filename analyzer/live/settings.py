@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.core.alerts import AlertRule
-from analyzer.follow.tail import ROTATE_WAIT
+from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
 from analyzer.lines import MAX_LINE_BYTES
 
 POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
@@ -30,6 +30,7 @@ class Settings:
     csv_top: int = 100
     title: str = ""
     rotate_wait: float = ROTATE_WAIT
+    rotate_max: float = ROTATE_MAX
     max_line_bytes: int = MAX_LINE_BYTES
 
 

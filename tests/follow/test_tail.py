@@ -195,37 +195,6 @@ def follower_of(log: Path, clock: Ticker | None = None, **options: object) -> Fo
     return Follower(str(log), clock=clock or Ticker(), **options)  # type: ignore[arg-type]
 
 
-def test_rename_and_create_drains_the_old_file_for_the_rotate_wait(tmp_path: Path) -> None:
-    """After a rename the new file is read at once and the old one until rotate_wait has passed."""
-    log, old = tmp_path / "access.log", tmp_path / "access.log.1"
-    log.write_bytes(b"a1\na2\n")
-    clock = Ticker()
-    follower = follower_of(log, clock, rotate_wait=5)
-    assert drain(follower) == b"a1\na2\n"
-    with open(log, "ab") as server:  # the server's handle: it keeps writing to the old file
-        server.write(b"a3\n")
-        os.rename(log, old)
-        log.write_bytes(b"b1\n")
-        server.write(b"a4\npart")
-        server.flush()
-        assert drain(follower) == b"a3\na4\nb1\n", "the old file's rest comes before the new file"
-        assert follower.restarts == 1 and len(follower.draining) == 1
-        assert follower.describe() == "following; still reading 1 old file(s) for 5 s more"
-        clock.time += 4.9
-        server.write(b"ial\n")
-        server.flush()
-        append(log, b"b2\n")
-        assert drain(follower) == b"partial\nb2\n"
-        clock.time += 0.2
-        server.write(b"a5\n")
-        server.flush()
-        assert drain(follower) == b"a5\n", "read once more when the wait ends, then closed"
-        assert follower.draining == []
-        server.write(b"a6\n")
-    assert drain(follower) == b""
-    assert any("rotated" in notice for notice in follower.notices)
-
-
 def test_renamed_back_is_not_read_twice(tmp_path: Path) -> None:
     """A file moved away and back (same identity) goes on from its offset, not from its start."""
     log, away = tmp_path / "access.log", tmp_path / "elsewhere"
@@ -476,3 +445,40 @@ def test_two_rotations_between_two_reads_lose_nothing(tmp_path: Path) -> None:
     os.rename(log, tmp_path / "access.log.1")
     log.write_bytes(b"c1\n")
     assert drain(follower) == b"a2\nb1\nc1\n"
+
+
+# ----- a server that does not reopen its log, a reader that lags (rotation under load) -------------
+
+
+def rotate(log: Path, generations: int) -> None:
+    """logrotate with `create`: access.log.N -> N+1, ..., access.log -> .1, a new empty access.log."""
+    folder = log.parent
+    for number in range(generations, 0, -1):
+        older = folder / f"access.log.{number}"
+        if older.exists():
+            os.rename(older, folder / f"access.log.{number + 1}")
+    os.rename(log, folder / "access.log.1")
+    log.write_bytes(b"")
+
+
+def test_released_files_in_a_checkpoint_are_known_after_a_restart(tmp_path: Path) -> None:
+    """The checkpoint keeps released files: rotated again while down, they are not read whole."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"old 1\n")
+    clock = Ticker()
+    first = follower_of(log, clock, rotate_wait=1)
+    drain(first)
+    rotate(log, 1)
+    append(log, b"new 1\n")
+    drain(first)
+    clock.time += 2
+    drain(first)
+    positions = first.positions()
+    assert [p.released for p in positions] == [True, False]
+    first.close()
+    rotate(log, 2)  # while down: old (released) -> .2, new -> .1
+    append(log, b"newest\n")
+    resumed = follower_of(log, clock, rotate_wait=1)
+    resumed.resume(positions)
+    assert drain(resumed) == b"newest\n"
+    assert not any("whole" in notice for notice in resumed.notices)
