@@ -62,6 +62,7 @@ class OldFiles:
         self.draining: list[Source] = []
         self.known: dict[Identity, Position] = {}  # released, still beside the log
         self.names: dict[Identity, str] = {}  # where renames moved them, for the report
+        self.abandoned: set[Identity] = set()  # let go at rotate_max: their growth is not followed
 
     def add(self, source: Source, now: float, wait: float | None = None) -> None:
         """Drain `source` from now on; it is let go after `wait` idle seconds (default rotate_wait)."""
@@ -84,6 +85,7 @@ class OldFiles:
         self, now: float, chunk_bytes: int, budget: int, counts: ReadCounts
     ) -> Generator[bytes, None, None]:
         """Each old file's rest, oldest first; those read to their end and done are let go."""
+        self._wake(now)
         for source in list(self.draining):
             caught_up_at = source.read_at if source.at_end else None  # that read took all there was
             source.read_at = now
@@ -104,16 +106,29 @@ class OldFiles:
             return
 
     def refresh(self, seen: frozenset[Identity], now: float) -> None:
-        """Where the files read so far are now; forget released ones no longer beside the log.
-
-        A released file that grew since (a server that went quiet, then wrote to it again) is
-        drained again from where it was left: never from its start, and not lost either.
-        """
+        """Where the files read so far are now; forget released ones no longer beside the log."""
         here = names_by_identity(self.path)
         self.names = {identity: here[identity] for identity in seen | self.identities() if identity in here}
         self.known = {identity: p for identity, p in self.known.items() if identity in here}
+        self._wake(now)
+
+    def _wake(self, now: float) -> None:
+        """Drain again, from where it was left, a released file that grew since.
+
+        A server that went quiet for longer than the wait, then wrote to the rotated file
+        again: its lines are neither read twice nor lost. One stat per released file a poll.
+        """
         for identity, position in list(self.known.items()):
-            source = self._grown(here[identity], position)
+            name = self.names.get(identity)
+            if name is None or identity in self.abandoned:
+                continue
+            try:
+                stat = os.stat(name)
+            except OSError:
+                continue
+            if Identity.of(stat) != identity or stat.st_size <= position.offset:
+                continue
+            source = self._grown(name, position)
             if source is not None:
                 del self.known[identity]
                 self.add(source, now)
@@ -179,6 +194,7 @@ class OldFiles:
         if now - source.last_data >= source.wait:
             return True
         if now - retired >= self.rotate_max:
+            self.abandoned.add(source.identity)
             self.say(
                 f"stopped reading {self.name(source)}: still written {self.rotate_max:g} s after its "
                 "rotation (--rotate-max); its later lines are not counted"
@@ -190,5 +206,6 @@ class OldFiles:
         """Close an old file; remember how far it was read while it still lies beside the log."""
         if source.linked():
             self.known[source.identity] = source.position(live=False, released=True)
+            self.names.setdefault(source.identity, source.name)
         source.close()
         self.draining.remove(source)

@@ -448,7 +448,8 @@ def test_an_overrun_tick_is_counted_and_shown(tmp_path: Path) -> None:
 
 
 class FollowMachine(RuleBasedStateMachine):
-    """Appends, partial appends, rotations, truncations, deletions and restarts in any order.
+    """Appends, partial appends, rotations (with a server that reopens its log or not),
+    truncations, deletions, restarts and a lagging monitor, in any order.
 
     After every step: lines counted (stats.csv + the running monitor's unreported lines) never
     exceed the complete lines written, and fall short only by lines not read yet or lost to a
@@ -475,17 +476,33 @@ class FollowMachine(RuleBasedStateMachine):
         self.rotations = 0
         self.ticks = 0
         self.serial = 0
+        # The server's handle on a rotated file it never reopened (None: it writes the path's
+        # file), and whether that file was rotated away before the monitor ever opened it.
+        self.server: BinaryIO | None = None
+        self.server_unseen = False
         self.monitor: Monitor | None = None
         self.start()
 
     def teardown(self) -> None:
         if self.monitor is not None:
             self.kill()
+        if self.server is not None:
+            self.server.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # --- the writer ---------------------------------------------------------------------
 
     def _append(self, data: bytes) -> None:
+        if self.server is not None:  # to the rotated file the server still has open
+            self.server.write(data)
+            self.server.flush()
+            count = data.count(b"\n")
+            self.written += count
+            self.all_since_tick += count
+            self.all_since_report += count
+            if self.server_unseen:  # a file nothing can find (see `rotate`)
+                self.budget += count
+            return
         if not self.log.exists():
             self.log.write_bytes(b"")
             self._new_file()
@@ -535,6 +552,36 @@ class FollowMachine(RuleBasedStateMachine):
         os.rename(self.log, self.folder / "access.log.1")
         self.log.write_bytes(b"")
         self._new_file()
+
+    @rule()
+    def rotate_without_reopen(self) -> None:
+        """logrotate `create` with a server that cannot reopen its log (a permission, no
+        `postrotate`): it keeps writing the renamed file, through later rotations too."""
+        if not self.log.exists() or self.server is not None:
+            return
+        self.server = open(self.log, "ab")  # noqa: SIM115 - the server's handle, closed on `reopen`
+        self.server_unseen = self.monitor is not None and not self.opened
+        self.rotate()
+
+    @precondition(lambda self: self.server is not None)
+    @rule()
+    def reopen(self) -> None:
+        """The server reopens its log at last: it writes the path's file from now on."""
+        assert self.server is not None
+        self.server.close()
+        self.server, self.server_unseen = None, False
+
+    @precondition(lambda self: self.monitor is not None and bool(self.monitor.followers[0].draining))
+    @rule()
+    def rotate_while_draining(self) -> None:
+        """Rotate again while an old file is still being read."""
+        self.rotate()
+
+    @precondition(lambda self: self.monitor is not None)
+    @rule(seconds=st.integers(2, 8))
+    def lag(self, seconds: int) -> None:
+        """The monitor falls behind: seconds pass without a poll (a slow tick, a stalled machine)."""
+        self.clock.sleep(float(seconds))
 
     @rule()
     def copytruncate(self) -> None:
