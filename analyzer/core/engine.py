@@ -10,15 +10,15 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
-from analyzer.core.alerts import AlertRule, Transition, check_seconds
-from analyzer.core.stats import Summary, summarize
+from analyzer.core.alerts import AlertRule, Transition, check
+from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
+from analyzer.core.stats import Summary, summarize_counted, summarize_rows
 from analyzer.core.window import Window
-from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed, empty_frame, seconds_of
-from analyzer.formats.frames import concat_frames
+from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed
 
 MAX_CATCH_UP = 86_400  # seconds of history the first check may replay
+NEWEST = 2**62  # a report's window reaches any second ahead of the clock (a skewed server)
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Report:
     reject_examples: dict[str, str] = field(default_factory=dict)  # latest line per reason
     files: tuple[FileStatus, ...] = ()  # one per followed path, filled in by the monitor
     overruns: int = 0  # reports that came a whole interval late since the last one (slow ticks)
+    # Requests in each of the window's seconds, oldest first, the last one at `time`.
+    per_second: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,12 @@ class Counters:
     late: int = 0
     warm: int = 0
     directives: int = 0
-    frames: list[pd.DataFrame] = field(default_factory=list)
+    rows: list[Rows] = field(default_factory=list)  # the requests, as compact columns
     reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return sum(len(rows) for rows in self.rows)
 
 
 class Engine:
@@ -90,7 +96,8 @@ class Engine:
         self.known_from: int | None = None
         # A checkpoint's last judged second: the first check goes on right after it.
         self.resume_after: int | None = None
-        self.window = Window(empty_frame())
+        self.vocabularies = {name: Vocabulary() for name in TEXT}
+        self.window = Window(self.vocabularies)
         self.pending = Counters()
         self.reject_samples: list[str] = []
         self.reject_examples: dict[str, str] = {}
@@ -98,23 +105,24 @@ class Engine:
 
     def ingest(self, parsed: Parsed, warm: bool = False) -> None:
         """Take a parsed batch. Warm-start lines fill the window but belong to no report."""
-        frame = parsed.frame
-        self.window.add(frame)
+        rows = compact(parsed.frame, self.vocabularies)
+        self.window.add(rows)
         if warm:
             self.pending.warm += parsed.lines
             return
         late = 0
         judged = self.evaluated_to if self.evaluated_to is not None else self.resume_after
-        if judged is not None and len(frame):
-            late = int(np.count_nonzero(seconds_of(frame) <= judged))
-        self.pending.frames.append(frame)
+        if judged is not None and len(rows):
+            late = int(np.count_nonzero(rows.seconds <= judged))
+        if len(rows):
+            self.pending.rows.append(rows)
         self.pending.directives += parsed.directives
         for reason, line in parsed.rejects:
             self.pending.reasons[reason] = self.pending.reasons.get(reason, 0) + 1
             self.reject_examples[reason] = line  # the latest of each reason, for the screen
         self.pending.rejected += parsed.rejected
         self.pending.late += late
-        self.totals["requests"] += len(frame)
+        self.totals["requests"] += len(rows)
         self.totals["rejected"] += parsed.rejected
         self.totals["late"] += late
         self.reject_samples = (self.reject_samples + parsed.reject_samples)[-MAX_REJECT_SAMPLES:]
@@ -136,19 +144,37 @@ class Engine:
     def evaluate(self, now: float) -> list[Transition]:
         """Check every second not yet checked up to the horizon; return the transitions."""
         horizon = self.horizon(now)
-        seconds = self.window.seconds()
-        start = (
-            self.evaluated_to + 1 if self.evaluated_to is not None else self._first_second(seconds, horizon)
-        )
+        start = self.evaluated_to + 1 if self.evaluated_to is not None else self._first_second(horizon)
         if start > horizon:
             return []
-        found, self.alert_on = check_seconds(seconds, start, horizon, self.alert_on, self.rule)
+        first = start - self.rule.window + 1
+        counts = self.window.per_second(first, horizon)
+        found, self.alert_on = check(counts, first, start, horizon, self.alert_on, self.rule)
         self.evaluated_to = horizon
         self.history.extend(found)
         self.window.trim(keep_after=self.evaluated_to - self.rule.window)
+        self._compact_vocabularies()
         return found
 
-    def _first_second(self, seconds: np.ndarray, horizon: int) -> int:
+    def _compact_vocabularies(self) -> None:
+        """Forget values no held second counts any more (the paths of a scan that left the
+        window), so a flood of distinct values cannot grow memory."""
+        for name, vocabulary in self.vocabularies.items():
+            if len(vocabulary) < 4096:
+                continue
+            pending = [getattr(rows, name) for rows in self.pending.rows]
+            used = np.union1d(
+                self.window.codes_in_use(name), np.concatenate([np.zeros(0, np.int32), *pending])
+            )
+            used = used[used >= 0]
+            if len(vocabulary) <= 2 * len(used):
+                continue
+            mapping = vocabulary.compact(used)
+            self.window.remap(name, mapping)
+            for rows in self.pending.rows:
+                rows.remap(name, mapping)
+
+    def _first_second(self, horizon: int) -> int:
         """Where the first check starts: the oldest second whose state can be known.
 
         That is the oldest line held (the warm start's), so an episode that began or ended
@@ -161,7 +187,8 @@ class Engine:
         if self.resume_after is not None:
             candidates = [horizon - MAX_CATCH_UP, self.resume_after + 1]
         else:
-            candidates = [horizon - MAX_CATCH_UP, int(seconds.min()) if len(seconds) else horizon]
+            oldest = self.window.oldest()
+            candidates = [horizon - MAX_CATCH_UP, oldest if oldest is not None else horizon]
         if self.known_from is not None:
             candidates.append(self.known_from + self.rule.window - 1)
         if self.history:
@@ -171,12 +198,14 @@ class Engine:
     def report(self, now: float, interval: int) -> Report:
         """The report for the `interval` seconds ending at `now`; starts the next one."""
         second = math.floor(now)
-        recent = concat_frames([empty_frame(), *self.pending.frames])
-        window_frame = self.window.frame(after=second - self.rule.window)
+        recent = Rows.concat(self.pending.rows)
+        first = second - self.rule.window + 1
+        counted = self.window.counted(first, NEWEST)
+        vocabularies, top, limit = self.vocabularies, self.top, self.section_limit
         report = Report(
             time=second,
-            interval=summarize(recent, interval, self.top, self.section_limit),
-            window=summarize(window_frame, self.rule.window, self.top, self.section_limit),
+            interval=summarize_rows(recent, interval, vocabularies, top, limit),
+            window=summarize_counted(counted, self.rule.window, vocabularies, top, limit),
             rejected=self.pending.rejected,
             late=self.pending.late,
             warm=self.pending.warm,
@@ -188,6 +217,7 @@ class Engine:
             directives=self.pending.directives,
             reasons=dict(self.pending.reasons),
             reject_examples=dict(self.reject_examples),
+            per_second=self.window.per_second(first, second),
         )
         self.pending = Counters()
         return report

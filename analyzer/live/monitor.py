@@ -99,7 +99,7 @@ class Monitor:
         has a fingerprint now)."""
         engine = self.engine
         pending = engine.pending
-        if idle and not pending.rejected and not any(len(frame) for frame in pending.frames):
+        if idle and not pending.rejected and not pending.requests:
             self.keeper.start(self._positions(), self.outputs.stats_size())
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
         self.keeper.save(judged, engine.alert_on)
@@ -168,6 +168,6 @@ class Monitor:
         """
         self.poll()
         pending = self.engine.pending
-        if pending.frames or pending.rejected or pending.warm:
+        if pending.requests or pending.rejected or pending.warm:
             now = self.clock.now()
             self.report(now, max(1, math.ceil(now - interval_start)))

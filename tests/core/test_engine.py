@@ -114,3 +114,21 @@ def test_any_split_into_ticks_gives_the_transitions_of_one_check(
     assert engine.totals["late"] == 0
     batch, _ = check_seconds(np.array(seconds), min(seconds), last, False, rule)
     assert [t for t in live if t.second <= last] == batch
+
+
+def test_a_scan_of_random_paths_does_not_grow_memory() -> None:
+    """Sections that left the window leave the vocabulary too: it follows the window, not the run."""
+    engine = Engine(AlertRule(threshold=1e9, window=10), lateness=0)
+    for offset in range(200):
+        lines = b"".join(clf_line(T0 + offset, path=f"/scan{offset}-{i}/x") for i in range(50))
+        engine.ingest(parse(lines))
+        engine.evaluate(T0 + offset)
+        if offset % 5 == 0:
+            engine.report(T0 + offset, 5)
+    assert len(engine.vocabularies["section"]) < 200 * 50, "compacted on the way"
+    held = len(set(engine.window.counts["section"].arrays()[1].tolist()))
+    assert len(engine.vocabularies["section"]) <= max(4096, 2 * held)
+    assert len(engine.window) <= (10 + 10 + 1) * 50  # the window, its trim slack, this second
+    report = engine.report(T0 + 200, 5)  # the window: seconds 191..200, with lines up to 199
+    assert report.window.requests == 9 * 50
+    assert len(report.window.sections) == 101 and report.window.sections.iloc[-1] == 9 * 50 - 100

@@ -155,3 +155,55 @@ def test_a_format_without_request_or_path_still_summarizes() -> None:
     summary = summarize(frame, seconds=10)
     assert summary.requests == 1 and summary.sections.empty and summary.methods.empty
     assert summary.latency == {50: 0.0015, 90: 0.0015, 99: 0.0015}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["/a/x", "/b/y", "/c", "/d/e"]), st.integers(0, 10**7), st.integers(0, 5 * 10**6)
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_the_windows_summary_counts_like_the_rows_and_bins_percentiles_within_the_error(
+    lines: list[tuple[str, int, int]],
+) -> None:
+    """Counts from the window equal those of the rows; its percentiles (bin middles) are within
+    1.1% of the nearest-rank percentile of the exact values, sizes and durations alike."""
+    from analyzer.core.compact import TEXT, Vocabulary, compact
+    from analyzer.core.stats import summarize_counted, summarize_rows
+    from analyzer.core.tally import PERCENTILE_ERROR
+    from analyzer.core.window import Window
+    from analyzer.formats.parsers import make_parser
+
+    parser = make_parser(
+        "auto", '$remote_addr - - [$time_local] "$request" $status $body_bytes_sent $request_time'
+    )
+    stamp = "[29/Nov/2025:03:20:00 +0000]"
+    data = b"".join(
+        f'10.0.0.{i % 4} - - {stamp} "GET {p} HTTP/1.1" 200 {size} {micro / 1e6:.6f}\n'.encode()
+        for i, (p, size, micro) in enumerate(lines)
+    )
+    frame = parser.parse(data).frame
+    vocabularies = {name: Vocabulary() for name in TEXT}
+    rows = compact(frame, vocabularies)
+    window = Window(vocabularies)
+    window.add(rows)
+    exact = summarize_rows(rows, 10, vocabularies, top=3, section_limit=2)
+    binned = summarize_counted(window.counted(0, 2**62), 10, vocabularies, top=3, section_limit=2)
+    for name in ("requests", "bytes", "status_counts"):
+        assert getattr(binned, name) == getattr(exact, name)
+    for name in ("sections", "hosts", "methods", "statuses"):
+        assert getattr(binned, name).to_dict() == getattr(exact, name).to_dict()
+    sizes = np.array([size for _, size, _ in lines])
+    durations = np.array([micro / 1e6 for _, _, micro in lines])
+    assert binned.latency is not None
+    for p in PERCENTILES:
+        size = np.percentile(sizes, p, method="inverted_cdf")
+        assert abs(binned.size_percentiles[p] - size) <= PERCENTILE_ERROR * (size + 1)
+        duration = np.percentile(durations, p, method="inverted_cdf")
+        assert abs(binned.latency[p] - duration) <= PERCENTILE_ERROR * (duration + 1e-6) + 1e-12
+    assert binned.section_latency is not None and exact.section_latency is not None
+    assert list(binned.section_latency.index) == list(exact.section_latency.index)

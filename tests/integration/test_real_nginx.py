@@ -21,8 +21,10 @@ from tests.cli.conftest import analyzer_process, csv_rows, wait_until
 from tests.integration.servers import LOGROTATE, NGINX, Client, Nginx
 
 TICKS = os.sysconf("SC_CLK_TCK")
-RATE = 300  # requests a second
-ROTATIONS = 3
+# A few hundred requests a second, 3 rotations: about 20 s a run. For a longer run at a
+# production rate: NGINX_TEST_RATE=1000 NGINX_TEST_ROTATIONS=6 python -m pytest -s tests/integration
+RATE = int(os.environ.get("NGINX_TEST_RATE", "300"))
+ROTATIONS = int(os.environ.get("NGINX_TEST_ROTATIONS", "3"))
 
 
 def cpu_seconds(pid: int) -> float:

@@ -700,7 +700,7 @@ class FollowMachine(RuleBasedStateMachine):
         outstanding = self.all_since_report
         if self.monitor is not None:
             pending = self.monitor.engine.pending
-            counted += sum(len(frame) for frame in pending.frames) + pending.rejected
+            counted += pending.requests + pending.rejected
             outstanding = self.all_since_tick
         assert counted <= self.written, "a line was counted twice"
         assert counted >= self.written - self.budget - outstanding, "a line was lost"

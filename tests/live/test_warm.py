@@ -272,7 +272,7 @@ def test_a_killed_monitor_restarts_and_counts_every_line_once(tmp_path: Path) ->
     before_start = traffic.complete
     clock = FakeClock(T0, traffic)
     first = run(log, out, clock, 13, kill=True)
-    assert first.engine.pending.frames, "killed with lines read but not yet reported"
+    assert first.engine.pending.requests, "killed with lines read but not yet reported"
     for second in range(int(clock.time), int(clock.time) + 20):  # written while it was down
         traffic.write(second)
     append(log, b"half a li")

@@ -1,0 +1,124 @@
+"""The columns the monitor keeps of each request, compact: integer seconds and dictionary codes.
+
+A parsed frame has a categorical column per text field, with categories of its own; the
+monitor keeps only what its statistics need, as small integer arrays whose codes index one
+`Vocabulary` per field shared by every batch, so batches add up without merging strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from analyzer.formats.columns import seconds_of
+
+TEXT = ("section", "host", "method")  # the text columns the statistics count
+
+
+class Vocabulary:
+    """The distinct values of one text column, each with a code that stays until compacted."""
+
+    SMALL = 256  # up to this many categories a dict lookup beats building a pandas hash table
+
+    def __init__(self) -> None:
+        self._code_of: dict[object, int] = {}
+        self._values: list[object] = []
+        self._index: pd.Index | None = pd.Index([], dtype=object)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def values(self) -> pd.Index:
+        """Value of each code (built once per change)."""
+        if self._index is None:
+            self._index = pd.Index(self._values, dtype=object)
+        return self._index
+
+    def codes(self, categories: pd.Index) -> np.ndarray:
+        """The code of each category, new ones added: one hash lookup per distinct value."""
+        wanted = categories.to_numpy(dtype=object)
+        if len(wanted) <= self.SMALL:
+            found = np.fromiter((self._code_of.get(value, -1) for value in wanted), np.int64, len(wanted))
+        else:
+            found = np.asarray(self.values.get_indexer(categories), np.int64)
+        new = np.flatnonzero(found < 0)
+        if len(new):
+            start = len(self._values)
+            found[new] = np.arange(start, start + len(new))
+            added = wanted[new].tolist()
+            self._values += added
+            self._code_of.update(zip(added, range(start, start + len(new)), strict=True))
+            self._index = None
+        return found
+
+    def compact(self, used: np.ndarray) -> np.ndarray:
+        """Keep only the `used` codes; returns old code -> new code (-1: dropped)."""
+        mapping = np.full(len(self._values) + 1, -1, np.int64)  # the extra slot maps -1 to -1
+        mapping[used] = np.arange(len(used))
+        self._values = [self._values[code] for code in used.tolist()]
+        self._code_of = {value: code for code, value in enumerate(self._values)}
+        self._index = None
+        return mapping
+
+
+@dataclass
+class Rows:
+    """Requests as compact columns (codes -1: missing; duration NaN: none)."""
+
+    seconds: np.ndarray  # int64 UTC epoch seconds
+    section: np.ndarray  # int32 codes
+    host: np.ndarray
+    method: np.ndarray
+    status: np.ndarray  # int16
+    bytes: np.ndarray  # int64
+    duration: np.ndarray  # float64 seconds
+
+    def __len__(self) -> int:
+        return len(self.seconds)
+
+    @classmethod
+    def empty(cls) -> Rows:
+        return cls(*(np.zeros(0, dtype) for dtype in _DTYPES))
+
+    @classmethod
+    def concat(cls, parts: list[Rows]) -> Rows:
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+
+    def remap(self, column: str, mapping: np.ndarray) -> None:
+        """New codes for one text column after its vocabulary was compacted."""
+        setattr(self, column, mapping[getattr(self, column)].astype(np.int32))
+
+
+_DTYPES = (np.int64, np.int32, np.int32, np.int32, np.int16, np.int64, np.float64)
+
+
+def compact(frame: pd.DataFrame, vocabularies: dict[str, Vocabulary]) -> Rows:
+    """The compact columns of a request frame; a column the format lacks is all missing."""
+    n = len(frame)
+    codes = {}
+    for name in TEXT:
+        if name in frame and isinstance(frame[name].dtype, pd.CategoricalDtype) and n:
+            values = frame[name].array
+            lookup = np.append(vocabularies[name].codes(values.categories), -1)
+            codes[name] = lookup[values.codes].astype(np.int32)
+        else:
+            codes[name] = np.full(n, -1, np.int32)
+    duration = (
+        frame["duration"].to_numpy(np.float64, na_value=np.nan) if "duration" in frame else np.full(n, np.nan)
+    )
+    return Rows(
+        seconds_of(frame),
+        codes["section"],
+        codes["host"],
+        codes["method"],
+        frame["status"].to_numpy().astype(np.int16, copy=False),
+        frame["bytes"].to_numpy().astype(np.int64, copy=False),
+        np.asarray(duration, np.float64),
+    )
