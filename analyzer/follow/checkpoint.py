@@ -25,6 +25,7 @@ from analyzer.follow.fileid import Fingerprint, Identity, Position
 
 CHECKPOINT_NAME = "checkpoint.json"
 VERSION = 1
+JUDGED_EVERY = 10  # seconds: how stale the last judged second on disk may be
 
 Positions = dict[str, list[Position]]
 
@@ -183,6 +184,8 @@ class Keeper:
         self.stats_before = 0
         self.files_at = self.previous_at = 0
         self._synced: tuple[object, ...] | None = None
+        self._saved: tuple[object, ...] | None = None  # what the file on disk says
+        self._saved_judged: int | None = None
 
     def start(self, positions: Positions, stats_size: int) -> None:
         """Right after the warm start: nothing read yet that a report would count."""
@@ -196,8 +199,23 @@ class Keeper:
         self.previous_at, self.files_at = self.files_at, self._file_system_now()
         self.stats_before = stats_size
 
-    def save(self, evaluated_to: int | None, alert_on: bool) -> None:
-        """Write the checkpoint: the report positions and the alert state as of now."""
+    def save(self, evaluated_to: int | None, alert_on: bool, force: bool = False) -> None:
+        """Write the checkpoint: the report positions and the alert state as of now.
+
+        Only what a restart needs is written at once: new positions, a new alert state. The
+        last second judged alone moves every second; it is written every JUDGED_EVERY seconds
+        (a restart judges the seconds after it again, and alerts.csv keeps each transition
+        single), so a quiet monitor does not rewrite a file every second.
+        """
+        state = (self.files, self.previous, self.stats_before, alert_on)
+        recent = (
+            evaluated_to is not None
+            and self._saved_judged is not None
+            and evaluated_to - self._saved_judged < JUDGED_EVERY
+        )
+        if not force and state == self._saved and (recent or evaluated_to == self._saved_judged):
+            return
+        self._saved, self._saved_judged = state, evaluated_to
         checkpoint = Checkpoint(
             self.rule,
             evaluated_to,

@@ -93,7 +93,7 @@ class Monitor:
                 self.stdout.write(f"{file.path}: {notice}\n")
         self.stdout.flush()
 
-    def _save(self, idle: bool = True) -> None:
+    def _save(self, idle: bool = True, force: bool = False) -> None:
         """Write the checkpoint; after a poll that read no line since the last report, with
         the positions of now: as good as a report's, and fresher (a file that was empty then
         has a fingerprint now)."""
@@ -102,7 +102,7 @@ class Monitor:
         if idle and not pending.rejected and not pending.requests:
             self.keeper.start(self._positions(), self.outputs.stats_size())
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
-        self.keeper.save(judged, engine.alert_on)
+        self.keeper.save(judged, engine.alert_on, force)
 
     def _positions(self) -> Positions:
         return {file_key(file.path): file.follower.positions() for file in self.files}
@@ -171,3 +171,4 @@ class Monitor:
         if pending.requests or pending.rejected or pending.warm:
             now = self.clock.now()
             self.report(now, max(1, math.ceil(now - interval_start)))
+        self._save(idle=False, force=True)  # the last second judged, exactly

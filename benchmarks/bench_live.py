@@ -1,0 +1,150 @@
+"""The live monitor at production rates, fed the way a web server writes: one write() per line.
+
+    python benchmarks/bench_live.py                       # 100, 1,000, 10,000 and 100,000 lines/s
+    python benchmarks/bench_live.py --rates 1000 --seconds 30
+
+For each rate: a real monitor process (`python -m analyzer LOG --plain`, `--interval 1` up to
+10,000 lines/s, the defaults at 100,000) follows an empty log; a writer process appends
+Combined lines with the current time, one `os.write` per line, spread evenly (sleeping
+whenever it is over a millisecond ahead), for --seconds. Then the writer stops, the monitor
+gets 3 s to finish and SIGINT. Prints per rate: the monitor's CPU share over the writing
+(utime + stime from /proc), its peak RSS, reports due vs written, overruns, and lines written
+vs counted (requests + rejected over stats.csv). Linux only (/proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from analyzer.generate import lines_for_second
+
+TICKS = os.sysconf("SC_CLK_TCK")
+POOL = 20_000  # distinct lines the writer cycles through (their time rewritten each second)
+STAMP = b"01/Jan/2000:00:00:00 +0000"
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def write_lines(path: str, rate: float, seconds: float) -> int:
+    """The writer: `rate` lines a second, one os.write each, stamped with the current second."""
+    rng = np.random.default_rng(7)
+    template = lines_for_second(rng, POOL, 946_684_800).splitlines(keepends=True)  # 2000-01-01T00:00:00Z
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    start = time.time()
+    written, stamped_second, pool = 0, -1, template
+    total = int(rate * seconds)
+    while written < total:
+        now = time.time()
+        due = min(total, int((now - start) * rate) + 1)  # every line due by now
+        if due <= written:
+            time.sleep(max(0.0, min(0.001, start + written / rate - now)))
+            continue
+        second = int(now)
+        if second != stamped_second:  # this second's time, written into every line of the pool
+            stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000").encode()
+            pool = [line.replace(STAMP, stamp) for line in template]
+            stamped_second = second
+        for number in range(written, due):  # each line in its own write(), as a server writes
+            os.write(fd, pool[number % POOL])
+        written = due
+    os.close(fd)
+    return written
+
+
+def run(rate: float, seconds: float, interval: int | None) -> dict[str, object]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    log, out = folder / "access.log", folder / "out"
+    log.write_bytes(b"")
+    command = [sys.executable, "-m", "analyzer", str(log), "--plain", "--out", str(out)]
+    if interval is not None:
+        command += ["--interval", str(interval)]
+    with open(folder / "screen.txt", "wb") as screen:
+        monitor = subprocess.Popen(command, stdout=screen, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not (out / "checkpoint.json").exists():
+            if time.monotonic() > deadline or monitor.poll() is not None:
+                raise RuntimeError(
+                    f"the monitor did not start: {(folder / 'screen.txt').read_text()[-2000:]}"
+                )
+            time.sleep(0.05)
+        time.sleep(1)
+        cpu_before, began = cpu_seconds(monitor.pid), time.monotonic()
+        writer = subprocess.Popen(
+            [sys.executable, __file__, "--write", str(log), "--rates", str(rate), "--seconds", str(seconds)]
+        )
+        writer.wait()
+        elapsed = time.monotonic() - began
+        cpu = cpu_seconds(monitor.pid) - cpu_before
+        time.sleep(3)
+        peak = peak_rss_mb(monitor.pid)
+        monitor.send_signal(signal.SIGINT)
+        status = monitor.wait(timeout=60)
+    with open(out / "stats.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    every = interval or 10
+    return {
+        "rate": rate,
+        "settings": f"--interval {interval}" if interval else "defaults",
+        "cpu": 100 * cpu / elapsed,
+        "peak_mb": peak,
+        "due": int(elapsed // every),
+        "written_reports": sum(1 for row in rows if int(row["requests"]) or int(row["rejected"])),
+        "overruns": sum(int(row["overruns"] or 0) for row in rows),
+        "lines": log.read_bytes().count(b"\n"),
+        "counted": sum(int(row["requests"]) + int(row["rejected"]) for row in rows),
+        "exit": status,
+        "folder": str(folder),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", type=float, nargs="+", default=[100, 1000, 10_000, 100_000])
+    parser.add_argument(
+        "--seconds", type=float, default=30.0, help="seconds of writing per rate (default 30)"
+    )
+    parser.add_argument("--write", metavar="LOG", help=argparse.SUPPRESS)  # the writer process
+    args = parser.parse_args()
+    if args.write:
+        write_lines(args.write, args.rates[0], args.seconds)
+        return 0
+    header = ("rate/s", 8), ("settings", 13), ("CPU", 7), ("peak RSS", 9), ("reports", 13), ("overruns", 8)
+    print(" ".join(f"{name:>{width}}" for name, width in header), f"{'lines counted of written':>22}")
+    failed = False
+    for rate in args.rates:
+        result = run(rate, args.seconds, 1 if rate <= 10_000 else None)
+        lines, counted = result["lines"], result["counted"]
+        ok = lines == counted and result["exit"] == 0
+        failed |= not ok
+        print(
+            f"{rate:>8,.0f} {result['settings']:>13} {result['cpu']:>6.1f}% {result['peak_mb']:>7.0f} MB "
+            f"{result['written_reports']:>5} of {result['due']:<5} {result['overruns']:>8} "
+            f"{counted:>10,} of {lines:<10,}{'' if ok else '  MISMATCH'}",
+            flush=True,
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
