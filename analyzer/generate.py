@@ -81,31 +81,76 @@ def rate_at(elapsed: float, base: float, bursts: tuple[Burst, ...]) -> float:
     return base
 
 
-def lines_for_second(rng: np.random.Generator, count: int, second: int) -> bytes:
-    """`count` Combined lines stamped with UTC epoch `second`."""
+@dataclass(frozen=True)
+class Mix:
+    """Who sends the traffic and what it asks for; each weight tuple matches its values.
+
+    The default is a site's ordinary traffic: Zipf-like sections, a long tail of 10.x.y.z
+    clients. A narrower mix (a few hosts hammering a login page, a newsletter sending readers
+    to the blog) is a burst with a cause, for an incident review to find.
+    """
+
+    sections: tuple[str, ...] = SECTIONS
+    section_weights: tuple[float, ...] = ()  # empty: Zipf-like, the first section the busiest
+    leaves: tuple[str, ...] = LEAVES  # the path under the section; "" asks for the section itself
+    hosts: tuple[str, ...] = ()  # empty: a long tail of 10.x.y.z clients, a few of them busy
+    methods: tuple[str, ...] = METHODS
+    method_weights: tuple[float, ...] = METHOD_WEIGHTS
+    statuses: tuple[int, ...] = STATUSES
+    status_weights: tuple[float, ...] = STATUS_WEIGHTS
+    agents: tuple[str, ...] = AGENTS
+    referers: tuple[str, ...] = REFERERS
+    log_size: tuple[float, float] = (8.0, 1.5)  # response bytes are log-normal: mean and sd of ln(bytes)
+
+    def __post_init__(self) -> None:
+        drawn = (self.sections, self.leaves, self.methods, self.statuses, self.agents, self.referers)
+        if not all(drawn):
+            raise ValueError("a mix needs at least one section, leaf, method, status, agent and referer")
+        pairs = [(self.methods, self.method_weights), (self.statuses, self.status_weights)]
+        if self.section_weights:
+            pairs.append((self.sections, self.section_weights))
+        if any(len(values) != len(weights) for values, weights in pairs):
+            raise ValueError("a mix needs one weight per value")
+        if any(min(weights) < 0 or sum(weights) <= 0 for _, weights in pairs):
+            raise ValueError("a mix needs weights >= 0 and some weight > 0")
+
+
+ORDINARY = Mix()
+
+
+def _probabilities(weights: tuple[float, ...]) -> np.ndarray:
+    array = np.asarray(weights, np.float64)
+    return array / array.sum()
+
+
+def lines_for_second(rng: np.random.Generator, count: int, second: int, mix: Mix = ORDINARY) -> bytes:
+    """`count` Combined lines stamped with UTC epoch `second`, drawn from `mix`."""
     if count <= 0:
         return b""
     stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     # A few busy sections and a long tail, as real sites have (Zipf-like weights).
-    section_weights = 1.0 / np.arange(1, len(SECTIONS) + 1) ** 1.1
-    sections = rng.choice(len(SECTIONS), count, p=section_weights / section_weights.sum())
-    leaves = rng.integers(0, len(LEAVES), count)
-    hosts = rng.zipf(1.3, count) % 5000
-    methods = rng.choice(len(METHODS), count, p=METHOD_WEIGHTS)
-    statuses = rng.choice(len(STATUSES), count, p=np.array(STATUS_WEIGHTS) / sum(STATUS_WEIGHTS))
-    sizes = np.exp(rng.normal(8.0, 1.5, count)).astype(np.int64)
-    agents = rng.integers(0, len(AGENTS), count)
-    referers = rng.integers(0, len(REFERERS), count)
+    section_weights = mix.section_weights or tuple(1.0 / np.arange(1, len(mix.sections) + 1) ** 1.1)
+    sections = rng.choice(len(mix.sections), count, p=_probabilities(section_weights))
+    leaves = rng.integers(0, len(mix.leaves), count)
+    if mix.hosts:
+        hosts = [mix.hosts[i] for i in rng.integers(0, len(mix.hosts), count)]
+    else:
+        tail = rng.zipf(1.3, count) % 5000
+        hosts = [f"10.{h // 65536 % 256}.{h // 256 % 256}.{h % 256}" for h in tail]
+    methods = rng.choice(len(mix.methods), count, p=_probabilities(mix.method_weights))
+    statuses = rng.choice(len(mix.statuses), count, p=_probabilities(mix.status_weights))
+    sizes = np.exp(rng.normal(*mix.log_size, count)).astype(np.int64)
+    agents = rng.integers(0, len(mix.agents), count)
+    referers = rng.integers(0, len(mix.referers), count)
     users = rng.integers(0, len(USERS), count)
     out = []
     for i in range(count):  # building text, not parsing: the rate is what a person asks for
-        section = SECTIONS[sections[i]]
-        path = section if section == "/" else f"{section}/{LEAVES[leaves[i]]}"
-        host = hosts[i]
+        section, leaf = mix.sections[sections[i]], mix.leaves[leaves[i]]
+        path = section if section == "/" or not leaf else f"{section}/{leaf}"
         out.append(
-            f"10.{host // 65536 % 256}.{host // 256 % 256}.{host % 256} - {USERS[users[i]]} [{stamp}] "
-            f'"{METHODS[methods[i]]} {path} HTTP/1.1" {STATUSES[statuses[i]]} {sizes[i]} '
-            f'"{REFERERS[referers[i]]}" "{AGENTS[agents[i]]}"\n'
+            f"{hosts[i]} - {USERS[users[i]]} [{stamp}] "
+            f'"{mix.methods[methods[i]]} {path} HTTP/1.1" {mix.statuses[statuses[i]]} {sizes[i]} '
+            f'"{mix.referers[referers[i]]}" "{mix.agents[agents[i]]}"\n'
         )
     return "".join(out).encode()
 

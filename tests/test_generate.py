@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analyzer.formats.clf import detect_format, parse, seconds_of
-from analyzer.generate import Burst, generate, lines_for_second, rate_at
+from analyzer.generate import ORDINARY, Burst, Mix, generate, lines_for_second, rate_at
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
@@ -93,6 +93,66 @@ def test_lines_for_second_is_repeatable_with_a_seed() -> None:
     one = lines_for_second(np.random.default_rng(42), 20, T0)
     two = lines_for_second(np.random.default_rng(42), 20, T0)
     assert one == two
+
+
+LOGIN_FLOOD = Mix(
+    sections=("/wp-login.php", "/admin"),
+    section_weights=(3.0, 1.0),
+    leaves=("",),
+    hosts=("203.0.113.7", "203.0.113.9"),
+    methods=("POST", "GET"),
+    method_weights=(1.0, 0.0),
+    statuses=(401, 503),
+    status_weights=(0.5, 0.5),
+    agents=("python-requests/2.32.3",),
+    referers=("-",),
+    log_size=(6.0, 0.1),
+)
+
+
+def test_lines_from_a_mix_use_only_its_values() -> None:
+    """A narrow mix: its hosts, sections (asked for themselves), methods with weight, statuses, agent."""
+    parsed = parse(lines_for_second(np.random.default_rng(5), 400, T0, LOGIN_FLOOD), "combined")
+    assert parsed.rejected == 0 and len(parsed.frame) == 400
+    frame = parsed.frame
+    assert set(frame["host"].astype(str)) == {"203.0.113.7", "203.0.113.9"}
+    assert set(frame["path"].astype(str)) == {"/wp-login.php", "/admin"}
+    assert set(frame["section"].astype(str)) == {"/wp-login.php", "/admin"}
+    assert set(frame["method"].astype(str)) == {"POST"}  # GET has weight 0
+    assert set(frame["status"].tolist()) == {401, 503}
+    assert set(frame["user_agent"].astype(str)) == {"python-requests/2.32.3"}
+    assert frame["referer"].isna().all()  # "-" is no referer
+    # Weights 3:1 over 400 lines: /wp-login.php about 300 (binomial sd ~9).
+    assert 250 <= (frame["section"] == "/wp-login.php").sum() <= 350
+    # ln(bytes) ~ N(6, 0.1): every size within 5 sd of e^6 = 403.
+    assert frame["bytes"].between(240, 670).all()
+
+
+def test_the_ordinary_mix_is_the_default() -> None:
+    """Passing ORDINARY changes nothing: the same seed, the same bytes."""
+    default = lines_for_second(np.random.default_rng(9), 50, T0)
+    assert lines_for_second(np.random.default_rng(9), 50, T0, ORDINARY) == default
+    hosts = parse(default, "combined").frame["host"].astype(str)
+    assert hosts.str.match(r"^10\.\d+\.\d+\.\d+$").all()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"methods": ("GET", "POST"), "method_weights": (1.0,)},
+        {"statuses": (200,), "status_weights": (0.5, 0.5)},
+        {"sections": ("/a", "/b"), "section_weights": (1.0, 2.0, 3.0)},
+        {"statuses": (200, 500), "status_weights": (0.0, 0.0)},
+        {"statuses": (200, 500), "status_weights": (1.5, -0.5)},
+        {"leaves": ()},
+        {"sections": ()},
+        {"methods": (), "method_weights": ()},
+    ],
+)
+def test_a_mix_with_mismatched_or_empty_weights_is_refused(fields: dict[str, tuple[object, ...]]) -> None:
+    """One weight per value, none negative, some positive, and something to draw from."""
+    with pytest.raises(ValueError, match="mix"):
+        Mix(**fields)  # type: ignore[arg-type]
 
 
 def test_generate_writes_each_second_in_real_time_order(tmp_path: Path) -> None:
