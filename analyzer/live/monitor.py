@@ -143,7 +143,9 @@ class Monitor:
                     # and covers all the seconds since the last one, so its rates stay true.
                     missed = max(0, math.floor((now - next_report) / interval))
                     self.overruns += missed
-                    self.report(now, max(interval, math.floor(now) - last_report))
+                    # Divided by the seconds it really covers: after a late report the next
+                    # one, back on the schedule, covers less than an interval.
+                    self.report(now, max(1, math.floor(now) - last_report))
                     last_report = math.floor(now)
                     next_report += (missed + 1) * interval
                 # A backlog (a file read up to its poll budget) is read on at once, not in a second.

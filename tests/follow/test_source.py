@@ -125,3 +125,31 @@ def test_linked_is_false_once_the_file_is_deleted(tmp_path: Path) -> None:
         assert b"".join(source.read(1 << 10)) == b"a\n"  # still readable while open
     finally:
         source.close()
+
+
+def test_lines_a_writer_appends_while_a_read_runs_wait_for_the_next_read(tmp_path: Path) -> None:
+    """A server writing one line per write() while the reader reads: one read is the one batch
+    the file held when it started, so its cost follows the lines, not the writer's writes."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"".join(numbered_lines(100)))
+    source = Source(open_binary(str(log)), str(log), 0, max_line_bytes=1 << 10)
+    real_pread = os.pread
+    appended = []
+
+    def pread_while_writing(fd: int, size: int, offset: int) -> bytes:
+        data = real_pread(fd, size, offset)
+        with open(log, "ab") as writer:  # the writer is faster than the reader
+            line = f"during {len(appended)}\n".encode()
+            writer.write(line)
+            appended.append(line)
+        return data
+
+    try:
+        os.pread = pread_while_writing  # type: ignore[assignment]
+        batches = list(source.read(16))  # reads of 16 bytes: many preads, each one racing a write
+    finally:
+        os.pread = real_pread
+    assert b"".join(batches) == b"".join(numbered_lines(100))
+    assert len(appended) >= 50  # the writer wrote all along ...
+    assert b"".join(source.read(1 << 20)) == b"".join(appended)  # ... and its lines come next time
+    source.close()

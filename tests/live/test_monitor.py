@@ -440,6 +440,9 @@ def test_an_overrun_tick_is_counted_and_shown(tmp_path: Path) -> None:
         (iso_z(T0 + 40), "0"),
     ]
     assert stats[1]["rate"] == f"{int(stats[1]['requests']) / 27:.3f}"
+    # Back on the schedule, the next report covers the 3 s since the late one, not an interval.
+    assert stats[2]["rate"] == f"{int(stats[2]['requests']) / 3:.3f}"
+    assert "last 3 s" in stdout.getvalue()
     assert "slow ticks: 1 report(s) came a whole interval late" in stdout.getvalue()
     assert counted(out) == log.read_bytes().count(b"\n")
 

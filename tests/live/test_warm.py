@@ -383,3 +383,59 @@ def test_another_rule_keeps_the_positions_but_not_the_alert_state(tmp_path: Path
     monitor = run(log, out, clock, 3, rule=AlertRule(threshold=1000, window=10))
     assert monitor.engine.resume_after is None
     assert counted(out) == traffic.complete - before
+
+
+def rotate_to(log: Path, number: int) -> None:
+    os.rename(log, log.with_name(f"access.log.{number}"))
+
+
+def test_a_start_right_after_a_rotation_fills_the_window_from_the_generations_before(tmp_path: Path) -> None:
+    """Rotated 4 s ago and 6 s before that: the 2 windows + lateness the warm start needs are
+    in three files, and it reads each back, newest first, until they are whole."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(lines_at(range(T0 - 3000, T0 - 10)) + b"".join(clf_line(T0 - 10) for _ in range(2)))
+    rotate_to(log, 2)
+    log.write_bytes(b"".join(clf_line(T0 - s) for s in range(9, 3, -1) for _ in range(3)))
+    rotate_to(log, 1)
+    log.write_bytes(b"".join(clf_line(T0 - s) for s in range(3, 0, -1) for _ in range(3)))
+    clock = FakeClock(T0 + 0.5)
+    monitor = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    monitor.report(clock.now())
+    (row,) = rows(out / "stats.csv")
+    assert int(row["window_requests"]) == 9 * 3  # seconds T0-9 .. T0-1, from .1 and the live file
+    assert 21 + 3 * 6 + 3 * 3 <= int(row["warm"]) < 3000, "back 2 windows + lateness, into .2, not all of it"
+    assert monitor.engine.known_from is not None and monitor.engine.known_from <= T0 - 21
+
+
+def test_a_restart_after_a_rotation_while_down_sees_the_whole_window(tmp_path: Path) -> None:
+    """SIGKILLed mid-traffic, rotated while down, restarted: the window holds exactly the
+    lines the files hold for its seconds (the checkpoint file's before its position, the rest
+    after it and the new file's), so its rate is the files' rate."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    rule = AlertRule(threshold=2.5, window=10)
+    traffic = Traffic(log, per_second=4)
+
+    def server(now: float) -> None:
+        if int(now) == T0 + 10 and not log.with_name("access.log.1").exists():
+            rotate_to(log, 1)  # a rotation while running, 4 s before the kill ...
+            log.write_bytes(b"")
+        traffic(now)
+
+    clock = FakeClock(T0, server)
+    run(log, out, clock, 14, kill=True, rule=rule)
+    rotate_to(log.with_name("access.log.1"), 2)  # ... and one while down
+    rotate_to(log, 1)
+    log.write_bytes(b"")
+    for _ in range(3):  # down for 3 s, the server writing the new file
+        clock.sleep(1.0)
+    monitor = Monitor(settings(log, out, rule=rule), io.StringIO(), Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    monitor.poll()
+    now = int(clock.now())
+    report = monitor.engine.report(clock.now(), 5)
+    in_window = sum(1 for second in traffic.seconds if now - rule.window < second <= now)
+    assert report.window.requests == in_window
+    assert report.window.rate == in_window / rule.window > rule.threshold
+    assert not monitor.engine.alert_on or monitor.engine.history[-1].kind == "alert"
