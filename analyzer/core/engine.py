@@ -102,11 +102,15 @@ class Engine:
         self.reject_samples: list[str] = []
         self.reject_examples: dict[str, str] = {}
         self.totals = {"requests": 0, "rejected": 0, "late": 0}
+        self.newest: int | None = None  # the newest event second seen (a stale log says so)
 
     def ingest(self, parsed: Parsed, warm: bool = False) -> None:
         """Take a parsed batch. Warm-start lines fill the window but belong to no report."""
         rows = compact(parsed.frame, self.vocabularies)
         self.window.add(rows)
+        if len(rows):
+            newest = int(rows.seconds.max())
+            self.newest = newest if self.newest is None else max(self.newest, newest)
         if warm:
             self.pending.warm += parsed.lines
             return

@@ -22,7 +22,7 @@ from analyzer.live.files import LogFile
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import Outputs, RejectSink, read_history
-from analyzer.ui.render import CLEAR_SCREEN, render_report
+from analyzer.ui.display import QUIT, Display, Plain, Redraw, Status
 
 
 def restored_state(history: list[Transition]) -> bool:
@@ -33,10 +33,13 @@ def restored_state(history: list[Transition]) -> bool:
 class Monitor:
     """Follows files, feeds the engine, writes the CSVs and the screen."""
 
-    def __init__(self, settings: Settings, stdout: TextIO, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, stdout: TextIO, clock: Clock, display: Display | None = None
+    ) -> None:
         self.settings = settings
-        self.stdout = stdout
+        self.display = display or (Plain if settings.plain else Redraw)(stdout, settings.top)
         self.clock = clock
+        self.quit = False  # the person asked to stop (`q` on a dashboard)
         self.outputs = Outputs(settings.out)
         history = read_history(settings.out / "alerts.csv", settings.rule)
         self.engine = Engine(
@@ -62,7 +65,7 @@ class Monitor:
         """Read back over the end of each file to fill the window, then follow from there."""
         saved, warning = load(self.keeper.path)
         if warning:
-            self.stdout.write(f"analyzer: warning: {warning}\n")
+            self.display.message(f"analyzer: warning: {warning}")
         warm_start(self.files, self.engine, saved, self.outputs.stats_size(), self.keeper.rule)
         self.keeper.start(self._positions(), self.outputs.stats_size())
         self._save(idle=False)
@@ -74,11 +77,30 @@ class Monitor:
             for parsed in file.read():
                 self._ingest(file, parsed)
         self._notices()
-        for transition in self.engine.evaluate(self.clock.now()):
+        now = self.clock.now()
+        for transition in self.engine.evaluate(now):
             self.outputs.transition(transition)
-            self.stdout.write(transition.message + "\n")
-            self.stdout.flush()
+            self.display.message(transition.message)
         self._save()
+        self.display.status(self.status(now))
+        self.quit = self.quit or QUIT in self.display.actions()
+
+    def status(self, now: float) -> Status:
+        """The state as of `now`, for a screen's top line."""
+        engine, rule = self.engine, self.settings.rule
+        judged = engine.evaluated_to if engine.evaluated_to is not None else engine.horizon(now)
+        last = math.floor(now) - 1
+        recent = 5  # seconds: "now" as an operator reads it, steadier than one second
+        return Status(
+            now=now,
+            alert_since=engine.history[-1].second if engine.alert_on and engine.history else None,
+            average=int(engine.window.per_second(judged - rule.window + 1, judged).sum()) / rule.window,
+            threshold=rule.threshold,
+            window=rule.window,
+            rate_now=int(engine.window.per_second(last - recent + 1, last).sum()) / recent,
+            files=len(self.files),
+            newest=engine.newest,
+        )
 
     def _ingest(self, file: LogFile, parsed: Parsed) -> None:
         self.engine.ingest(parsed)
@@ -90,8 +112,7 @@ class Monitor:
         """Say at once what happened to the files: rotated, truncated, missing, unreadable."""
         for file in self.files:
             for notice in file.take_notices():
-                self.stdout.write(f"{file.path}: {notice}\n")
-        self.stdout.flush()
+                self.display.message(f"{file.path}: {notice}")
 
     def _save(self, idle: bool = True, force: bool = False) -> None:
         """Write the checkpoint; after a poll that read no line since the last report, with
@@ -117,12 +138,7 @@ class Monitor:
         self.keeper.before_report(self._positions(), self.outputs.stats_size())
         self._save(idle=False)
         self.outputs.report(report)
-        text = render_report(report, self.settings.title or self._title(), self.settings.top)
-        if self.settings.plain:
-            self.stdout.write(text + "\n")
-        else:
-            self.stdout.write(CLEAR_SCREEN + text)
-        self.stdout.flush()
+        self.display.report(report, self.settings.title or self._title())
 
     def _title(self) -> str:
         names = ", ".join(f"{file.path} ({file.format_name()})" for file in self.files)
@@ -135,7 +151,7 @@ class Monitor:
         last_report = math.floor(self.clock.now())
         next_report = last_report + interval
         try:
-            while not self.clock.stop():
+            while not self.clock.stop() and not self.quit:
                 self.poll()
                 now = self.clock.now()
                 if now >= next_report:
@@ -157,6 +173,7 @@ class Monitor:
         else:
             self.finish(next_report - interval)
         finally:
+            self.display.close()
             self.outputs.close()
             for file in self.files:
                 file.follower.close()
