@@ -199,8 +199,12 @@ class Engine:
             candidates.append(self.history[-1].second + 1)
         return max(candidates)
 
-    def report(self, now: float, interval: int) -> Report:
-        """The report for the `interval` seconds ending at `now`; starts the next one."""
+    def report(self, now: float, interval: int, close: bool = True) -> Report:
+        """The report for the `interval` seconds ending at `now`; starts the next one.
+
+        With `close=False` nothing is reset: the state so far, as a screen shows it before
+        the first report (the interval so far, the window the warm start filled).
+        """
         second = math.floor(now)
         recent = Rows.concat(self.pending.rows)
         first = second - self.rule.window + 1
@@ -223,5 +227,6 @@ class Engine:
             reject_examples=dict(self.reject_examples),
             per_second=self.window.per_second(first, second),
         )
-        self.pending = Counters()
+        if close:
+            self.pending = Counters()
         return report

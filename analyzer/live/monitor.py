@@ -70,6 +70,9 @@ class Monitor:
         self.keeper.start(self._positions(), self.outputs.stats_size())
         self._save(idle=False)
         self._notices()
+        now = self.clock.now()
+        self.display.first(self.engine.report(now, 1, close=False), self.settings.title or self._title())
+        self.display.status(self.status(now))
 
     def poll(self) -> None:
         """Read what was appended, check the alert up to the horizon, print transitions."""

@@ -44,6 +44,9 @@ class Display(Protocol):
     def report(self, report: Report, title: str) -> None:
         """The report of an interval."""
 
+    def first(self, report: Report, title: str) -> None:
+        """The state right after the warm start, before any report: a screen draws it at once."""
+
     def status(self, status: Status) -> None:
         """The state as of this poll (a screen redraws its top line)."""
 
@@ -68,6 +71,9 @@ class Plain:
     def report(self, report: Report, title: str) -> None:
         self.stdout.write(render_report(report, title, self.top) + "\n")
         self.stdout.flush()
+
+    def first(self, report: Report, title: str) -> None:
+        return None  # append-only text has only the reports
 
     def status(self, status: Status) -> None:
         return None
