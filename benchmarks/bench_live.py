@@ -118,17 +118,58 @@ def run(rate: float, seconds: float, interval: int | None) -> dict[str, object]:
     }
 
 
+def burst(lines: int) -> dict[str, float]:
+    """A monitor with the defaults (reports every 10 s); `lines` appended in one write: how long
+    until stats.csv counts them all."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-burst-"))
+    log, out = folder / "access.log", folder / "out"
+    log.write_bytes(b"")
+    command = [sys.executable, "-m", "analyzer", str(log), "--plain", "--out", str(out)]
+    with open(folder / "screen.txt", "wb") as screen:
+        monitor = subprocess.Popen(command, stdout=screen, stderr=subprocess.STDOUT)
+        while not (out / "checkpoint.json").exists():
+            time.sleep(0.05)
+        rng = np.random.default_rng(3)
+        now = int(time.time())
+        data = b"".join(lines_for_second(rng, lines // 10, now - 9 + s) for s in range(10))
+        cpu_before = cpu_seconds(monitor.pid)
+        with open(log, "ab") as handle:
+            handle.write(data)
+        written = time.monotonic()
+        counted = 0
+        while counted < data.count(b"\n") and time.monotonic() - written < 120:
+            time.sleep(0.2)
+            with open(out / "stats.csv", newline="") as handle:
+                counted = sum(int(row["requests"]) + int(row["rejected"]) for row in csv.DictReader(handle))
+        caught_up = time.monotonic() - written
+        cpu = cpu_seconds(monitor.pid) - cpu_before
+        peak = peak_rss_mb(monitor.pid)
+        monitor.send_signal(signal.SIGINT)
+        monitor.wait(timeout=60)
+    return {"lines": data.count(b"\n"), "counted": counted, "seconds": caught_up, "cpu": cpu, "peak_mb": peak}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", type=float, nargs="+", default=[100, 1000, 10_000, 100_000])
+    parser.add_argument("--rates", type=float, nargs="*", default=[100, 1000, 10_000, 100_000])
     parser.add_argument(
         "--seconds", type=float, default=30.0, help="seconds of writing per rate (default 30)"
     )
+    parser.add_argument("--burst", type=int, default=0, metavar="N", help="then N lines in one write()")
     parser.add_argument("--write", metavar="LOG", help=argparse.SUPPRESS)  # the writer process
     args = parser.parse_args()
     if args.write:
         write_lines(args.write, args.rates[0], args.seconds)
         return 0
+    if args.burst:
+        found = burst(args.burst)
+        print(
+            f"burst of {found['lines']:,.0f} lines in one write: all {found['counted']:,.0f} counted "
+            f"in stats.csv {found['seconds']:.1f} s later (reports every 10 s), {found['cpu']:.1f} CPU s, "
+            f"peak RSS {found['peak_mb']:.0f} MB"
+        )
+        if not args.rates:
+            return 0 if found["lines"] == found["counted"] else 1
     header = ("rate/s", 8), ("settings", 13), ("CPU", 7), ("peak RSS", 9), ("reports", 13), ("overruns", 8)
     print(" ".join(f"{name:>{width}}" for name, width in header), f"{'lines counted of written':>22}")
     failed = False
