@@ -6,9 +6,11 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from analyzer.core.engine import FileStatus
 from analyzer.follow import tail
+from analyzer.follow.fileid import Position
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed, empty_frame
 from analyzer.formats.parsers import LineParser, describe, detect, make_parser
@@ -43,6 +45,32 @@ def too_long(count: int, limit: int) -> Parsed:
     """Lines the follower dropped for being over --max-line-bytes, as rejected lines."""
     text = f"(a line over {limit:,} bytes, dropped)"
     return Parsed(empty_frame(), count, count, [text], rejects=[(TOO_LONG, text)] * count)
+
+
+class Feed(Protocol):
+    """Where the monitor's lines come from: a followed file, or a replay of a historical one."""
+
+    path: str
+
+    def read(self) -> list[Parsed]:
+        """What arrived since the last call, parsed (one batch per file read, or per replayed step)."""
+
+    def count(self, parsed: Parsed) -> None: ...
+
+    def take_notices(self) -> list[str]: ...
+
+    def status(self) -> FileStatus: ...
+
+    def format_name(self) -> str: ...
+
+    def positions(self) -> list[Position]:
+        """What a checkpoint records of it (nothing for a replay)."""
+
+    @property
+    def behind(self) -> bool:
+        """Whether there is more to read at once, without waiting for the next poll."""
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -117,3 +145,13 @@ class LogFile:
 
     def format_name(self) -> str:
         return describe(self.parser) if self.parser is not None else "format not known yet"
+
+    def positions(self) -> list[Position]:
+        return self.follower.positions()
+
+    @property
+    def behind(self) -> bool:
+        return self.follower.behind
+
+    def close(self) -> None:
+        self.follower.close()

@@ -18,7 +18,7 @@ from analyzer.core.engine import Engine
 from analyzer.follow.checkpoint import CHECKPOINT_NAME, Keeper, Positions, file_key, load
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed
-from analyzer.live.files import LogFile
+from analyzer.live.files import Feed, LogFile
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import Outputs, RejectSink, read_history
@@ -34,8 +34,15 @@ class Monitor:
     """Follows files, feeds the engine, writes the CSVs and the screen."""
 
     def __init__(
-        self, settings: Settings, stdout: TextIO, clock: Clock, display: Display | None = None
+        self,
+        settings: Settings,
+        stdout: TextIO,
+        clock: Clock,
+        display: Display | None = None,
+        feeds: list[Feed] | None = None,
     ) -> None:
+        """`feeds`: where lines come from instead of following `settings.paths` (a replay, on
+        its own clock: then there is no warm start and no checkpoint)."""
         self.settings = settings
         self.display = display or (Plain if settings.plain else Redraw)(stdout, settings.top)
         self.clock = clock
@@ -51,24 +58,28 @@ class Monitor:
             settings.csv_top,
         )
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
-        self.files = [LogFile(path, settings, clock.now) for path in settings.paths]
-        self.keeper = Keeper(settings.out / CHECKPOINT_NAME, rule_key(settings.rule))
+        self.files: list[Feed] = feeds or [LogFile(path, settings, clock.now) for path in settings.paths]
+        self.keeper = (
+            Keeper(settings.out / CHECKPOINT_NAME, rule_key(settings.rule)) if feeds is None else None
+        )
         self.overruns = 0
         self.reported_overruns = 0
 
     @property
     def followers(self) -> list[Follower]:
         """Each file's follower (tests look at their state)."""
-        return [file.follower for file in self.files]
+        return [file.follower for file in self.files if isinstance(file, LogFile)]
 
     def warm_start(self) -> None:
         """Read back over the end of each file to fill the window, then follow from there."""
-        saved, warning = load(self.keeper.path)
-        if warning:
-            self.display.message(f"analyzer: warning: {warning}")
-        warm_start(self.files, self.engine, saved, self.outputs.stats_size(), self.keeper.rule)
-        self.keeper.start(self._positions(), self.outputs.stats_size())
-        self._save(idle=False)
+        if self.keeper is not None:
+            saved, warning = load(self.keeper.path)
+            if warning:
+                self.display.message(f"analyzer: warning: {warning}")
+            files = [file for file in self.files if isinstance(file, LogFile)]
+            warm_start(files, self.engine, saved, self.outputs.stats_size(), self.keeper.rule)
+            self.keeper.start(self._positions(), self.outputs.stats_size())
+            self._save(idle=False)
         self._notices()
         now = self.clock.now()
         self.display.first(self.engine.report(now, 1, close=False), self.settings.title or self._title())
@@ -86,7 +97,11 @@ class Monitor:
             self.display.message(transition.message)
         self._save()
         self.display.status(self.status(now))
-        self.quit = self.quit or QUIT in self.display.actions()
+        for action in self.display.actions():
+            if action == QUIT:
+                self.quit = True
+            else:
+                self.clock.act(action)  # a replay's speed and pause
 
     def status(self, now: float) -> Status:
         """The state as of `now`, for a screen's top line."""
@@ -103,9 +118,11 @@ class Monitor:
             rate_now=int(engine.window.per_second(last - recent + 1, last).sum()) / recent,
             files=len(self.files),
             newest=engine.newest,
+            speed=self.clock.speed(),
+            paused=self.clock.paused(),
         )
 
-    def _ingest(self, file: LogFile, parsed: Parsed) -> None:
+    def _ingest(self, file: Feed, parsed: Parsed) -> None:
         self.engine.ingest(parsed)
         file.count(parsed)
         if self.rejects and parsed.rejects:
@@ -123,13 +140,15 @@ class Monitor:
         has a fingerprint now)."""
         engine = self.engine
         pending = engine.pending
+        if self.keeper is None:
+            return
         if idle and not pending.rejected and not pending.requests:
             self.keeper.start(self._positions(), self.outputs.stats_size())
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
         self.keeper.save(judged, engine.alert_on, force)
 
     def _positions(self) -> Positions:
-        return {file_key(file.path): file.follower.positions() for file in self.files}
+        return {file_key(file.path): file.positions() for file in self.files}
 
     def report(self, now: float, seconds: int | None = None) -> None:
         """Write the report of the last `seconds` (default: one interval) ending at `now`."""
@@ -138,8 +157,9 @@ class Monitor:
         report = replace(report, files=files, overruns=self.overruns - self.reported_overruns)
         self.reported_overruns = self.overruns
         # The checkpoint first, with the positions this row counts up to (see checkpoint.py).
-        self.keeper.before_report(self._positions(), self.outputs.stats_size())
-        self._save(idle=False)
+        if self.keeper is not None:
+            self.keeper.before_report(self._positions(), self.outputs.stats_size())
+            self._save(idle=False)
         self.outputs.report(report)
         self.display.report(report, self.settings.title or self._title())
 
@@ -168,7 +188,7 @@ class Monitor:
                     last_report = math.floor(now)
                     next_report += (missed + 1) * interval
                 # A backlog (a file read up to its poll budget) is read on at once, not in a second.
-                if not any(file.follower.behind for file in self.files):
+                if not any(file.behind for file in self.files):
                     self.clock.sleep(float(np.clip(next_report - self.clock.now(), 0, POLL_SECONDS)))
         except KeyboardInterrupt:
             self.finish(next_report - interval)  # Ctrl-C is a clean stop too
@@ -179,7 +199,7 @@ class Monitor:
             self.display.close()
             self.outputs.close()
             for file in self.files:
-                file.follower.close()
+                file.close()
             if self.rejects:
                 self.rejects.close()
 

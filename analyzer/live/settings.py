@@ -36,8 +36,12 @@ class Settings:
 
 @dataclass
 class Clock:
-    """Where time comes from; tests pass a fake one."""
+    """Where time comes from; tests pass a fake one, a replay the log's own."""
 
     now: Callable[[], float]
     sleep: Callable[[float], None]
     stop: Callable[[], bool] = field(default=lambda: False)
+    # A replay's clock also has a speed, can be paused, and takes the keys that change them.
+    speed: Callable[[], float | None] = field(default=lambda: None)
+    paused: Callable[[], bool] = field(default=lambda: False)
+    act: Callable[[str], None] = field(default=lambda action: None)
