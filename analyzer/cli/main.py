@@ -11,10 +11,14 @@ import sys
 
 from analyzer.cli.options import Environment, UsageError
 
-COMMANDS = ("backtest", "generate", "demo", "check")
+COMMANDS = ("backtest", "replay", "generate", "demo", "check")
 
 
 def run_command(command: str, argv: list[str], env: Environment) -> int:
+    if command == "replay":
+        from analyzer.cli.replay import run_replay
+
+        return run_replay(argv, env)
     if command == "check":
         from analyzer.cli.check import run_check
 

@@ -24,13 +24,8 @@ from analyzer.live.settings import Clock, Settings
 from analyzer.live.shell import expand_paths, stop_signals
 
 
-def monitor_parser() -> Parser:
-    parser = Parser(
-        prog="python -m analyzer",
-        description="Follow access logs: sections, stats and high-traffic alerts.",
-        epilog="other commands: backtest, generate, demo, check (python -m analyzer COMMAND --help)",
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
+def add_monitor_options(parser: Parser) -> None:
+    """The options of the live monitor that a replay has too: the rule, reports and outputs."""
     parser.add_argument(
         "--threshold",
         type=positive(float),
@@ -57,6 +52,20 @@ def monitor_parser() -> Parser:
     parser.add_argument(
         "--plain", action="store_true", help="append-only text (also when stdout is not a terminal)"
     )
+    parser.add_argument("--top", type=positive(int), default=10, help="sections and hosts shown (default 10)")
+    parser.add_argument(
+        "--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)"
+    )
+
+
+def monitor_parser() -> Parser:
+    parser = Parser(
+        prog="python -m analyzer",
+        description="Follow access logs: sections, stats and high-traffic alerts.",
+        epilog="other commands: replay, backtest, generate, demo, check (python -m analyzer COMMAND --help)",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
+    add_monitor_options(parser)
     parser.add_argument(
         "--wait", action="store_true", help="wait for files (or their directory) that do not exist yet"
     )
@@ -82,10 +91,6 @@ def monitor_parser() -> Parser:
         metavar="N",
         help=f"longer lines are dropped as they arrive and counted as rejected (default {MAX_LINE_BYTES})",
     )
-    parser.add_argument("--top", type=positive(int), default=10, help="sections and hosts shown (default 10)")
-    parser.add_argument(
-        "--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)"
-    )
     return parser
 
 
@@ -103,6 +108,7 @@ def check_readable(path: str) -> None:
 
 
 def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
+    """The settings of the options (a replay's lack the following ones: their defaults)."""
     if args.window < args.interval:
         raise UsageError(f"--window ({args.window}) must be at least --interval ({args.interval})")
     if args.lateness < 0:
@@ -126,9 +132,9 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         plain=args.plain or not env.is_terminal(env.stdout),
         top=args.top,
         csv_top=args.csv_top,
-        rotate_wait=args.rotate_wait,
-        rotate_max=args.rotate_max,
-        max_line_bytes=args.max_line_bytes,
+        rotate_wait=getattr(args, "rotate_wait", ROTATE_WAIT),
+        rotate_max=getattr(args, "rotate_max", ROTATE_MAX),
+        max_line_bytes=getattr(args, "max_line_bytes", MAX_LINE_BYTES),
     )
 
 

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class Transition:
     def time(self) -> datetime:
         return datetime.fromtimestamp(self.second, UTC)
 
-    @property
+    @cached_property
     def message(self) -> str:
         stamp = self.time.isoformat()
         if self.kind == ALERT:

@@ -77,7 +77,7 @@ def top_of(counts: np.ndarray, values: pd.Index, limit: int | None = None) -> pd
         rest = 0
     names = np.asarray(values.to_numpy()[at], dtype=str) if len(at) else np.zeros(0, str)
     order = np.lexsort((names, -hits))
-    ordered = pd.Series(hits[order], index=names[order].astype(object))
+    ordered = pd.Series(hits[order], index=pd.Index(names[order], dtype=object), copy=False)
     if limit is None or (len(ordered) <= limit and not rest):
         return ordered
     rest += int(ordered.iloc[limit:].sum())
@@ -148,7 +148,7 @@ def summarize_counted(
             per_bin = np.bincount(bins[sections == code], counts[sections == code], minlength=DURATION_WIDTH)
             found = _binned_percentiles(per_bin.astype(np.int64), duration_values) or {}
             rows[name] = [found[p] for p in PERCENTILES]
-        section_latency = pd.DataFrame.from_dict(rows, orient="index", columns=[f"p{p}" for p in PERCENTILES])
+        section_latency = _latency_table(rows)
     return Summary(
         seconds=seconds,
         requests=counted.requests,
@@ -178,7 +178,7 @@ def _by_code(codes: np.ndarray, vocabulary: Vocabulary) -> np.ndarray:
 def _statuses(by_code: np.ndarray) -> pd.Series:
     at = np.flatnonzero(by_code)
     order = np.lexsort((at, -by_code[at]))
-    return pd.Series(by_code[at][order].astype(np.int64), index=at[order])
+    return pd.Series(by_code[at][order].astype(np.int64), index=pd.Index(at[order]), copy=False)
 
 
 def _binned_percentiles(per_bin: np.ndarray, value_of: object) -> dict[int, float] | None:
@@ -213,4 +213,12 @@ def _row_latency(
         name: np.percentile(durations[codes == code], PERCENTILES).tolist()
         for name, code in zip(busiest, sections.values.get_indexer(busiest), strict=True)
     }
-    return overall, pd.DataFrame.from_dict(table, orient="index", columns=[f"p{p}" for p in PERCENTILES])
+    return overall, _latency_table(table)
+
+
+def _latency_table(rows: dict[str, list[float]]) -> pd.DataFrame:
+    """Percentiles per section: one row per section, columns p50, p90, p99."""
+    values = np.array(list(rows.values()), np.float64).reshape(len(rows), len(PERCENTILES))
+    return pd.DataFrame(
+        values, index=pd.Index(list(rows), dtype=object), columns=[f"p{p}" for p in PERCENTILES]
+    )

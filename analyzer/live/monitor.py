@@ -8,6 +8,7 @@ window at start, `files` reads and parses one path, the engine (core) holds the 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TextIO
 
@@ -39,7 +40,7 @@ class Monitor:
         stdout: TextIO,
         clock: Clock,
         display: Display | None = None,
-        feeds: list[Feed] | None = None,
+        feeds: Sequence[Feed] | None = None,
     ) -> None:
         """`feeds`: where lines come from instead of following `settings.paths` (a replay, on
         its own clock: then there is no warm start and no checkpoint)."""
@@ -58,7 +59,9 @@ class Monitor:
             settings.csv_top,
         )
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
-        self.files: list[Feed] = feeds or [LogFile(path, settings, clock.now) for path in settings.paths]
+        self.files: list[Feed] = (
+            list(feeds) if feeds else [LogFile(path, settings, clock.now) for path in settings.paths]
+        )
         self.keeper = (
             Keeper(settings.out / CHECKPOINT_NAME, rule_key(settings.rule)) if feeds is None else None
         )
@@ -167,8 +170,12 @@ class Monitor:
         names = ", ".join(f"{file.path} ({file.format_name()})" for file in self.files)
         return f"analyzer: {names}"
 
-    def run(self) -> None:
-        """Poll every second and report every interval until told to stop."""
+    def run(self, close_display: bool = True) -> None:
+        """Poll every second and report every interval until told to stop.
+
+        A replay's clock polls every `speed` event seconds (one poll a wall second) but never
+        skips a report; it never runs late, and its skips of quiet stretches are no overruns.
+        """
         self.warm_start()
         interval = self.settings.interval
         last_report = math.floor(self.clock.now())
@@ -177,26 +184,36 @@ class Monitor:
             while not self.clock.stop() and not self.quit:
                 self.poll()
                 now = self.clock.now()
-                if now >= next_report:
+                speed = self.clock.speed()
+                quiet = speed is not None and not (
+                    self.engine.pending.requests or self.engine.pending.rejected
+                )
+                if now >= next_report and quiet:  # a replay reports only the intervals with lines
+                    next_report = math.floor(now) + interval
+                elif now >= next_report:
                     # A report that is due again already (a slow tick) is counted, not queued,
                     # and covers all the seconds since the last one, so its rates stay true.
-                    missed = max(0, math.floor((now - next_report) / interval))
+                    missed = max(0, math.floor((now - next_report) / interval)) if speed is None else 0
                     self.overruns += missed
                     # Divided by the seconds it really covers: after a late report the next
                     # one, back on the schedule, covers less than an interval.
                     self.report(now, max(1, math.floor(now) - last_report))
                     last_report = math.floor(now)
-                    next_report += (missed + 1) * interval
+                    next_report = (
+                        next_report + (missed + 1) * interval if speed is None else last_report + interval
+                    )
                 # A backlog (a file read up to its poll budget) is read on at once, not in a second.
                 if not any(file.behind for file in self.files):
-                    self.clock.sleep(float(np.clip(next_report - self.clock.now(), 0, POLL_SECONDS)))
+                    step = POLL_SECONDS * max(1.0, speed or 1.0)
+                    self.clock.sleep(float(np.clip(next_report - self.clock.now(), 0, step)))
         except KeyboardInterrupt:
             self.finish(next_report - interval)  # Ctrl-C is a clean stop too
             raise
         else:
             self.finish(next_report - interval)
         finally:
-            self.display.close()
+            if close_display:
+                self.display.close()
             self.outputs.close()
             for file in self.files:
                 file.close()

@@ -38,6 +38,8 @@ class Status:
 
 
 class Display(Protocol):
+    interactive: bool  # it takes keys (a replay keeps its last frame until `q`)
+
     def message(self, text: str) -> None:
         """A line to show at once: an alert or recovery, a notice about a file, a warning."""
 
@@ -59,6 +61,8 @@ class Display(Protocol):
 
 class Plain:
     """Append-only text: every report as a block, every message as a line, nothing redrawn."""
+
+    interactive = False
 
     def __init__(self, stdout: TextIO, top: int = 10) -> None:
         self.stdout = stdout

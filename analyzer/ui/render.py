@@ -47,18 +47,24 @@ def sections_table(report: Report, top: int) -> list[str]:
     names += [name for name in recent.sections.index if name not in names and name != "(other)"][
         : max(0, top - len(names))
     ]
+    recent_hits, window_hits = recent.sections.to_dict(), window.sections.to_dict()
     for name in names:
-        lines.append(f"  {printable(name, 40):<40} {_share(recent, name):>18} {_share(window, name):>18}")
+        lines.append(
+            f"  {printable(name, 40):<40} {_share(recent, recent_hits, name):>18} "
+            f"{_share(window, window_hits, name):>18}"
+        )
     return lines if names else [*lines, "  (no requests)"]
 
 
-def _share(summary: Summary, name: str) -> str:
-    hits = int(summary.sections.get(name, 0))
+def _share(summary: Summary, hits_of: dict[str, int], name: str) -> str:
+    hits = int(hits_of.get(name, 0))
     return f"{hits:,} {hits / summary.requests:6.1%}" if summary.requests else "0"
 
 
 def _counts(counts: pd.Series, top: int) -> str:
-    return ", ".join(f"{printable(name, 40)} {int(hits):,}" for name, hits in counts.head(top).items()) or "-"
+    first = counts.iloc[:top]
+    shown = zip(first.index.tolist(), first.to_numpy().tolist(), strict=True)
+    return ", ".join(f"{printable(name, 40)} {int(hits):,}" for name, hits in shown) or "-"
 
 
 def latency_lines(report: Report, top: int) -> list[str]:

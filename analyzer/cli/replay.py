@@ -1,0 +1,76 @@
+"""`python -m analyzer replay FILE...`: the past through the live monitor, on the log's own clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.cli.monitor import add_monitor_options, monitor_settings
+from analyzer.cli.options import Environment, Parser, UsageError, positive
+from analyzer.follow.checkpoint import CHECKPOINT_NAME
+from analyzer.live.monitor import Monitor
+from analyzer.live.settings import Clock
+from analyzer.live.shell import stop_signals
+from analyzer.offline.reader import InputError, check_log
+from analyzer.offline.replay import Replay
+from analyzer.ui.display import QUIT, Display, Plain, Redraw
+
+DEFAULT_OUT = Path("analyzer-replay")
+
+
+def replay_parser() -> Parser:
+    parser = Parser(
+        prog="python -m analyzer replay",
+        description="Play historical logs (plain or .gz, in the order given) through the live monitor, "
+        "on the logs' own clock: the transitions are the backtest's.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    add_monitor_options(parser)
+    parser.set_defaults(out=DEFAULT_OUT)
+    parser.add_argument(
+        "--speed",
+        type=positive(float),
+        default=60.0,
+        help="event seconds played per wall second (default 60); + and - change it as it plays",
+    )
+    return parser
+
+
+def run_replay(argv: list[str], env: Environment) -> int:
+    args = replay_parser().parse_args(argv)
+    settings = monitor_settings(args, env)
+    if (settings.out / CHECKPOINT_NAME).exists():
+        raise UsageError(
+            f"{settings.out}: holds a live monitor's checkpoint; give the replay an --out of its own"
+        )
+    try:
+        formats = {
+            path: check_log(path, "custom" if settings.log_format else settings.fmt)
+            for path in settings.paths
+        }
+    except InputError as error:
+        raise UsageError(str(error)) from None
+    display: Display = (Plain if settings.plain else Redraw)(env.stdout, settings.top)
+    with stop_signals() as stop:
+        try:
+            replay = Replay(
+                settings.paths, formats, settings.log_format, args.speed, settings.interval,
+                settings.lateness, env.sleep,
+            )  # fmt: skip
+            clock = replay.clock
+            ends = Clock(
+                clock.now,
+                clock.sleep,
+                lambda: stop() or replay.finished(),
+                clock.speed,
+                clock.paused,
+                clock.act,
+            )
+            Monitor(settings, env.stdout, ends, display, feeds=replay.feeds).run(close_display=False)
+        except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
+            display.close()
+            raise UsageError(str(error)) from None
+        # On a screen that takes keys the last frame stays until `q`.
+        while display.interactive and not stop() and QUIT not in display.actions():
+            env.sleep(0.1)
+        display.close()
+    return 0
