@@ -186,26 +186,63 @@ class BucketMerger:
         return totals, _rebucket(sections, closed, newest), _rebucket(sizes, closed, newest)
 
     def _close(self, before: int | None) -> Closed | None:
+        """Sum what is final (every bucket before `before`; all at the end) into reports.
+
+        Pieces are split, not merged: what is held is summed only when it is final, so each
+        row of every chunk is summed once, however long it was held.
+        """
         if not self.totals:
             return None
-        totals = pd.concat(self.totals).groupby(level=0).sum().sort_index()
-        sections = pd.concat(self.sections).groupby(level=[0, 1]).sum()
-        sizes = pd.concat(self.sizes).groupby(level=[0, 1]).sum()
         if before is None:
+            totals, sections, sizes = self.totals, self.sections, self.sizes
             self.totals, self.sections, self.sizes = [], [], []
-            done = totals
         else:
-            done = totals[totals.index < before]
             self.closed_before = max(self.closed_before or before, before)
-            self.totals = [totals[totals.index >= before]]
-            self.sections = [sections[sections.index.get_level_values(0) >= before]]
-            self.sizes = [sizes[sizes.index.get_level_values(0) >= before]]
-            sections = sections[sections.index.get_level_values(0) < before]
-            sizes = sizes[sizes.index.get_level_values(0) < before]
-        if done.empty:
+            totals, self.totals = _split([frame.index for frame in self.totals], self.totals, before)
+            sections, self.sections = _split(
+                [s.index.get_level_values(0) for s in self.sections], self.sections, before
+            )
+            sizes, self.sizes = _split([s.index.get_level_values(0) for s in self.sizes], self.sizes, before)
+        if not totals:
             return None
-        done = done.join(_percentiles(sizes))
-        return Closed(done, _top_sections(sections, self.section_limit))
+        done = pd.concat(totals).groupby(level=0).sum().sort_index()
+        done = done.join(_percentiles(*_pair_sums(sizes)))
+        return Closed(done, _top_sections(*_pair_sums(sections), self.section_limit))
+
+
+def _split(buckets: list[pd.Index], parts: list, before: int) -> tuple[list, list]:
+    """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces."""
+    done, held = [], []
+    for bucket, part in zip(buckets, parts, strict=True):
+        early = bucket.to_numpy() < before
+        if early.all():
+            done.append(part)
+        elif early.any():
+            done.append(part[early])
+            held.append(part[~early])
+        elif len(part):
+            held.append(part)
+    return done, held
+
+
+def _pair_sums(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bucket, key) -> total over the parts, as sorted arrays: buckets, keys, totals."""
+    buckets = np.concatenate(
+        [np.zeros(0, np.int64)] + [s.index.get_level_values(0).to_numpy(np.int64) for s in parts]
+    )
+    if len(buckets) == 0:
+        return buckets, np.zeros(0, object), np.zeros(0, np.int64)
+    keys = np.concatenate([part.index.get_level_values(1).to_numpy() for part in parts])
+    counts = np.concatenate([part.to_numpy(np.int64) for part in parts])
+    codes, labels = pd.factorize(keys, sort=True)
+    order = np.lexsort((codes, buckets))
+    buckets, codes, counts = buckets[order], codes[order], counts[order]
+    starts = np.flatnonzero(np.r_[True, (buckets[1:] != buckets[:-1]) | (codes[1:] != codes[:-1])])
+    return (
+        buckets[starts],
+        np.asarray(labels, dtype=keys.dtype)[codes[starts]],
+        np.add.reduceat(counts, starts),
+    )
 
 
 def _rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
@@ -215,33 +252,55 @@ def _rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
     return pd.Series(counts.to_numpy(), index=index, name=counts.name).groupby(level=[0, 1]).sum()
 
 
-def _top_sections(sections: pd.Series, limit: int) -> pd.DataFrame:
-    """Per bucket the `limit` busiest sections (ties by name) and one (other) row for the rest."""
-    frame = sections.rename("hits").rename_axis(["bucket", "section"]).reset_index()
-    frame["section"] = frame["section"].astype(str)
-    frame = frame.sort_values(["bucket", "hits", "section"], ascending=[True, False, True], kind="stable")
-    rank = frame.groupby("bucket").cumcount()
-    rest = pd.DataFrame(frame[rank >= limit].groupby("bucket", as_index=False)["hits"].sum())
-    rest["section"] = OTHER
-    rest["order"] = limit
-    top = pd.DataFrame(frame[rank < limit].assign(order=rank[rank < limit]))
-    both: pd.DataFrame = pd.concat([top, rest], ignore_index=True).sort_values(
-        ["bucket", "order"], kind="stable"
+def _top_sections(buckets: np.ndarray, sections: np.ndarray, hits: np.ndarray, limit: int) -> pd.DataFrame:
+    """Per bucket the `limit` busiest sections (ties by name) and one (other) row for the rest.
+
+    The arrays are sorted by bucket, then section name.
+    """
+    names = sections.astype(str)
+    order = np.lexsort((-hits, buckets))  # stable: equal hits keep the name order
+    buckets, names, hits = buckets[order], names[order], hits[order]
+    first = (
+        np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]]) if len(buckets) else np.zeros(0, np.int64)
     )
-    return both[["bucket", "section", "hits"]].reset_index(drop=True)
+    rank = np.arange(len(buckets)) - np.repeat(first, np.diff(np.r_[first, len(buckets)]))
+    top = rank < limit
+    over = np.flatnonzero(rank == limit)  # the first row past the top, in each bucket that has one
+    group = np.searchsorted(first, np.flatnonzero(~top), side="right") - 1
+    rest = np.bincount(group, weights=hits[~top], minlength=len(first)).astype(np.int64)
+    with_rest = np.searchsorted(first, over, side="right") - 1
+    both_buckets = np.concatenate([buckets[top], buckets[over]])
+    both_order = np.concatenate([rank[top], np.full(len(over), limit)])
+    sort = np.lexsort((both_order, both_buckets))
+    return pd.DataFrame(
+        {
+            "bucket": both_buckets[sort],
+            "section": pd.array(
+                np.concatenate([names[top], np.full(len(over), OTHER, object)])[sort], dtype="str"
+            ),
+            "hits": np.concatenate([hits[top], rest[with_rest]])[sort],
+        }
+    )
 
 
-def _percentiles(sizes: pd.Series) -> pd.DataFrame:
-    """Response-size percentiles per bucket from the histogram (the middle of the bin)."""
-    frame = sizes.rename("n").rename_axis(["bucket", "bin"]).reset_index().sort_values(["bucket", "bin"])
-    cumulative = frame.groupby("bucket")["n"].cumsum()
-    total = frame.groupby("bucket")["n"].transform("sum")
+def _percentiles(buckets: np.ndarray, bins: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    """Response-size percentiles per bucket from the histogram (the middle of the bin).
+
+    The arrays are sorted by bucket, then bin.
+    """
+    first = (
+        np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]]) if len(buckets) else np.zeros(0, np.int64)
+    )
+    group = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(buckets)]))
+    cumulative = np.cumsum(counts)
+    within = cumulative - (cumulative[first] - counts[first])[group]
+    total = np.add.reduceat(counts, first) if len(first) else np.zeros(0, np.int64)
+    index = pd.Index(buckets[first], name="bucket")
     columns = {}
     for p in PERCENTILES:
-        reached = frame[cumulative >= p / 100 * total]
-        columns[f"size_p{p}"] = (
-            reached.groupby("bucket")["bin"]
-            .first()
-            .pipe(lambda bins: pd.Series(bin_value(bins.to_numpy()), index=bins.index))
+        reached = np.flatnonzero(within >= p / 100 * total[group])
+        earliest = (
+            reached[np.r_[True, group[reached][1:] != group[reached][:-1]]] if len(reached) else reached
         )
+        columns[f"size_p{p}"] = pd.Series(bin_value(bins[earliest].astype(np.int64)), index=index)
     return pd.DataFrame(columns)
