@@ -90,7 +90,12 @@ def _pair_counts(
     """Requests per (bucket, label), counted on one int64 key per row (code -1: left out)."""
     width = len(labels) + 1
     keys = row_bucket.astype(np.int64) * width + (codes.astype(np.int64) + 1)
-    counts = pd.Series(keys).value_counts(sort=False)
+    if len(buckets) * width <= 4 * len(keys) + 4096:  # few possible keys: count them all
+        tally = np.bincount(keys, minlength=len(buckets) * width)
+        found = np.flatnonzero(tally)
+        counts = pd.Series(tally[found], index=found)
+    else:
+        counts = pd.Series(keys).value_counts(sort=False)
     bucket_of, code_of = np.divmod(counts.index.to_numpy(), width)
     kept = code_of > 0
     index = pd.MultiIndex.from_arrays(
