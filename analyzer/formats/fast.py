@@ -29,8 +29,6 @@ from analyzer.formats.patterns import TAIL_ALONE, TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from analyzer.formats.scan import TIME_WIDTH, Head, scan
 
-_TIME_BYTES = np.array([0xFFFF_FFFF_FFFF_FF00, 2**64 - 1, 2**64 - 1, 0xFF_FFFF], np.uint64)  # `[` .. `]` cut
-
 
 @dataclass(frozen=True)
 class Vouched:
@@ -83,9 +81,9 @@ def _seconds(buffer: pa.Buffer, head: Head, at: np.ndarray) -> tuple[np.ndarray,
     """
     if len(at) == 0:
         return np.zeros(0, np.int64), np.zeros(0, bool)
-    words = head.time_words[at] & _TIME_BYTES
-    changed = np.ones(len(at), bool)
-    changed[1:] = (words[1:] != words[:-1]).any(axis=1)
+    changed = head.new_time[at]
+    changed[0] = True
+    changed[1:] |= at[1:] != at[:-1] + 1  # after a line left out, compare with nothing
     first = np.flatnonzero(changed)
     run = np.cumsum(changed) - 1
     bracket = head.bracket[at[first]]

@@ -126,3 +126,13 @@ def test_scan_leaves_lines_over_the_limit() -> None:
     line = clf_line(1_000_000_000)
     assert scan(line, len(line) - 2).shaped.tolist() == [False]
     assert scan(line, len(line) - 1).shaped.tolist() == [True]
+
+
+def test_scan_marks_where_the_time_changes_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """new_time is set on each line whose time bytes differ from the line before's, also at
+    the first line of a block (compared with the last of the block before)."""
+    monkeypatch.setattr("analyzer.formats.scan.BLOCK_LINES", 3)
+    seconds = [5, 5, 5, 6, 6, 7, 7, 7, 5, 5]
+    head = scan(b"".join(clf_line(1_000_000_000 + s) for s in seconds), 1000)
+    assert head.new_time.tolist()[1:] == [a != b for a, b in zip(seconds[1:], seconds[:-1], strict=True)]
+    assert head.shaped.all()
