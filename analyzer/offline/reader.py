@@ -124,7 +124,7 @@ class Piece:
         if self.data is not None:
             return self.data, self.dropped
         splitter = LineSplitter()
-        parts = []
+        parts: list[bytes] = []
         last_byte = b"\n"
         try:
             with open(self.path, "rb") as handle:
