@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.sections import sections_of
+from analyzer.formats.sections import section_values
 
 COLUMNS = (
     "time", "host", "user", "method", "path", "section", "protocol",
@@ -177,10 +177,10 @@ def build_frame(
     columns: dict[str, object] = {
         "time": pd.DatetimeIndex(seconds[keep].astype("datetime64[s]")).tz_localize("UTC")
     }
+    if "path" in text:  # once per distinct path, straight from the Arrow values
+        text = {**text, "section": text["path"].derive(section_values(text["path"].values))}
     for name, values in text.items():
         columns[name] = values.categorical(keep)
-    if "path" in columns:
-        columns["section"] = sections_of(columns["path"])  # type: ignore[arg-type]
     for name, array in whole.items():
         columns[name] = array[keep]
     extras = sorted(name for name in columns if name not in COLUMNS)
