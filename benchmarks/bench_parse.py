@@ -1,4 +1,4 @@
-"""Throughput of `analyzer.parse.parse` on a large Combined log, read the way a backtest reads.
+"""Throughput of `analyzer.formats.clf.parse` on a large Combined log, read the way a backtest reads.
 
     python benchmarks/bench_parse.py [LOG] [--lines 1000000] [--chunk-mb 16] [--repeat 3] [--core]
 
@@ -6,7 +6,8 @@ LOG defaults to benchmarks/data/combined-<lines>.log, made by make_log.py (in a 
 so its memory does not count) when missing. The file is read in chunks of complete lines and
 each chunk parsed and dropped. Prints lines/s, MB/s and peak RSS (median of --repeat runs,
 page cache warm), `wc -l` on the same file, then where the time goes: one more pass with timers
-wrapped around parse's own helpers (split_lines, the line regex, timestamps, the frame).
+wrapped around the parser's stages (the byte scan, the per-distinct checks, the RE2 path for
+the lines the scan left, the merge, the frame).
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
-
-import pyarrow.compute as pc
 
 from analyzer.formats.clf import detect_format, parse
 
@@ -48,12 +46,13 @@ def chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
         yield partial
 
 
-def parse_file(path: Path, fmt: str, chunk_bytes: int, core: bool = False) -> tuple[int, int, int]:
+def parse_file(
+    path: Path, fmt: str, chunk_bytes: int, core: bool = False, fast: bool = True
+) -> tuple[int, int, int]:
     """Parse every chunk; returns lines, requests and rejected lines."""
     lines = rows = rejected = 0
-    options = {"core": True} if core else {}  # the backtest's reduced set of columns
     for chunk in chunks(path, chunk_bytes):
-        parsed = parse(chunk, fmt, **options)
+        parsed = parse(chunk, fmt, core, fast=fast)  # core: the backtest's reduced set of columns
         lines += parsed.lines
         rows += len(parsed.frame)
         rejected += parsed.rejected
@@ -70,56 +69,56 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+# Where parse's time goes: (module, function, label); nested labels are indented.
+STAGES = [
+    ("clf", "utf8_lines", "UTF-8 check (utf8_lines)"),
+    ("clf", "vouch", "fast path (fast.vouch)"),
+    ("fast", "scan", "  byte scan (scan.scan)"),
+    ("fast", "_seconds", "  times, once per run (_seconds)"),
+    ("fast", "slices", "  fields cut from the buffer (slices)"),
+    ("fast", "dictionary_of", "  dictionary encoding"),
+    ("fast", "_tail", "  Combined tail per distinct (_tail)"),
+    ("clf", "_matched", "RE2 path on the lines left (_matched)"),
+    ("clf", "interleave", "merge in line order (interleave)"),
+    ("clf", "request_parts", "method/path/protocol per distinct"),
+    ("clf", "_prefix_parts", "host/user per distinct prefix"),
+    ("clf", "build_frame", "build frame (build_frame)"),
+    ("clf", "rejected_lines", "reject reasons (rejected_lines)"),
+]
+
+
 class Timers:
-    """Inclusive seconds spent in wrapped functions of analyzer.parse, by label."""
+    """Inclusive seconds spent in wrapped functions of the parser's modules, by label."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
-        self.inside_frame = False
 
     def wrap(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed_call(*args: Any, **kwargs: Any) -> Any:
-            if label == "extract_regex":  # the line regex, or the request regex inside _frame
-                name = "  request regex" if self.inside_frame else "line regex (pc.extract_regex)"
-            else:
-                name = label
-            outer, self.inside_frame = self.inside_frame, self.inside_frame or "_frame" in label
             started = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds[name] += time.perf_counter() - started
-                self.inside_frame = outer
+                self.seconds[label] += time.perf_counter() - started
 
         return timed_call
 
 
-def breakdown(path: Path, fmt: str, chunk_bytes: int, core: bool) -> tuple[float, dict[str, float]]:
-    """One pass with timers around parse's helpers; restores the module afterwards."""
+def breakdown(
+    path: Path, fmt: str, chunk_bytes: int, core: bool, fast: bool
+) -> tuple[float, dict[str, float]]:
+    """One pass with timers around the parser's stages; restores the modules afterwards."""
     timers = Timers()
-    labels = {
-        "split_lines": "split_lines",
-        "_epoch_seconds": "timestamps (_epoch_seconds)",
-        "_frame": "build frame (_frame)",
-        "sections_of": "  sections_of",
-        "_categorical": "  categoricals",
-        "_encode": "  categoricals",
-        "_integers": "  status/bytes integers",
-    }
-    originals = {name: getattr(parse_module, name) for name in labels if hasattr(parse_module, name)}
-    pc_proxy = ModuleType("pc_timed")
-    pc_proxy.__dict__.update(pc.__dict__)
-    pc_proxy.extract_regex = timers.wrap("extract_regex", pc.extract_regex)  # type: ignore[attr-defined]
-    for name, function in originals.items():
-        setattr(parse_module, name, timers.wrap(labels[name], function))
-    parse_module.pc = pc_proxy  # type: ignore[attr-defined]
+    modules = {"clf": parse_module, "fast": sys.modules["analyzer.formats.fast"]}
+    originals = [(modules[m], name, getattr(modules[m], name)) for m, name, _ in STAGES]
+    for (module, name, function), (_, _, label) in zip(originals, STAGES, strict=True):
+        setattr(module, name, timers.wrap(label, function))
     try:
         read = timed(lambda: sum(len(chunk) for chunk in chunks(path, chunk_bytes)))
-        total = timed(lambda: parse_file(path, fmt, chunk_bytes, core))
+        total = timed(lambda: parse_file(path, fmt, chunk_bytes, core, fast))
     finally:
-        for name, function in originals.items():
-            setattr(parse_module, name, function)
-        parse_module.pc = pc  # type: ignore[attr-defined]
+        for module, name, function in originals:
+            setattr(module, name, function)
     timers.seconds["read chunks (I/O, no parse)"] = read
     return total, dict(timers.seconds)
 
@@ -131,6 +130,9 @@ def main() -> None:
     parser.add_argument("--chunk-mb", type=float, default=16.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--core", action="store_true", help="parse(core=True): the columns a backtest needs")
+    parser.add_argument(
+        "--re2", action="store_true", help="parse(fast=False): every line by RE2, the reference"
+    )
     args = parser.parse_args()
     path: Path = args.log or default_path(args.lines)
     if not path.exists():
@@ -142,7 +144,8 @@ def main() -> None:
         fmt = detect_format(handle.read(1 << 16)) or "combined"
     rss_before = peak_rss_mb()
     print(
-        f"file {path}: {size_mb:.1f} MB, format {fmt}{' (core columns)' if args.core else ''},"
+        f"file {path}: {size_mb:.1f} MB, format {fmt}{' (core columns)' if args.core else ''}"
+        f"{', RE2 only' if args.re2 else ''},"
         f" chunks of {args.chunk_mb:g} MB"
     )
 
@@ -150,7 +153,7 @@ def main() -> None:
     counts = (0, 0, 0)
     for _ in range(args.repeat):
         started, started_cpu = time.perf_counter(), time.process_time()
-        counts = parse_file(path, fmt, chunk_bytes, args.core)
+        counts = parse_file(path, fmt, chunk_bytes, args.core, not args.re2)
         runs.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
     lines, rows, rejected = counts
@@ -170,24 +173,14 @@ def main() -> None:
     wc_s = statistics.median(wc)
     print(f"wc -l: {wc_s:.3f} s, {lines / wc_s / 1e6:.1f} M lines/s ({seconds / wc_s:.0f}x the parse speed)")
 
-    total, parts = breakdown(path, fmt, chunk_bytes, args.core)
-    print(f"breakdown (one instrumented pass, {total:.2f} s; indented items are inside _frame):")
-    order = [
-        "split_lines",
-        "line regex (pc.extract_regex)",
-        "timestamps (_epoch_seconds)",
-        "build frame (_frame)",
-        "  request regex",
-        "  categoricals",
-        "  sections_of",
-        "  status/bytes integers",
-        "read chunks (I/O, no parse)",
-    ]
+    total, parts = breakdown(path, fmt, chunk_bytes, args.core, not args.re2)
+    print(f"breakdown (one instrumented pass, {total:.2f} s; indented items are inside the fast path):")
+    order = [label for _, _, label in STAGES] + ["read chunks (I/O, no parse)"]
     for name, spent in sorted(parts.items(), key=lambda item: order.index(item[0])):
-        print(f"  {name:<32} {spent:6.2f} s  {100 * spent / total:5.1f} %")
+        print(f"  {name:<40} {spent:6.2f} s  {100 * spent / total:5.1f} %")
     top = [name for name in parts if not name.startswith("  ") and not name.startswith("read")]
     rest = total - sum(parts[name] for name in top)
-    print(f"  {'rest (read, filter, validity)':<32} {rest:6.2f} s  {100 * rest / total:5.1f} %")
+    print(f"  {'rest (line array, placing, Python)':<40} {rest:6.2f} s  {100 * rest / total:5.1f} %")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """Parse Common and Combined access-log lines into the request frame.
 
-Pure: bytes in, DataFrame out. Each line is matched on its own by one RE2 pattern
-(pyarrow.compute, vectorised C++), so a broken quote can never swallow its neighbour,
-and the expensive string work (timestamps, request lines, sections) runs on the unique
-values only, then is taken back by dictionary codes.
+Pure: bytes in, DataFrame out. What a line means is one RE2 pattern per format
+(analyzer.formats.patterns), matched on each line on its own, so a broken quote can never
+swallow its neighbour. Most lines never meet RE2: the fast path (analyzer.formats.fast) finds
+their fields by a byte scan and vouches that the pattern would capture exactly those; only the
+lines it cannot vouch for are matched by RE2 here, and both halves are merged in line order.
+The expensive string work (timestamps, request lines, sections) runs on distinct values only,
+then is taken back by dictionary codes.
 """
 
 from __future__ import annotations
@@ -19,45 +22,35 @@ import pyarrow.compute as pc
 
 from analyzer.formats.columns import (
     COLUMNS,
+    NO_TIME,
     Encoded,
     build_frame,
-    encode,
+    dictionary_of,
     epoch_seconds,
     field,
     integers,
+    interleave,
     request_parts,
     seconds_of,
     usable_time,
 )
+from analyzer.formats.fast import vouch
+from analyzer.formats.patterns import (
+    CORE_PATTERN,
+    LINE_PATTERNS,
+    PLAIN_PREFIX,
+    STRICT_COMBINED,
+    TIME_FORMAT,
+    VHOST_PREFIX,
+)
 from analyzer.formats.rejects import reasons, too_long
+from analyzer.formats.scan import line_ends
 
 __all__ = [
     "COLUMNS", "FORMATS", "Parsed", "detect_format", "empty_frame", "parse", "seconds_of", "split_lines",
 ]  # fmt: skip
 
 FORMATS = ("common", "combined")
-
-# A quoted field: anything but a quote or backslash, or a backslash escape (Apache `\"`).
-_QUOTED = r'"((?:[^"\\]|\\.)*)"'
-# `host ident user` (user may hold spaces), or `vhost:port host ident user`: at least three
-# words before the `[` of the time; split once per distinct prefix (see _prefix_parts).
-_PREFIX = r"[^ \[]+ [^ \[]+ [^ \[][^\[]*"
-_HEAD = (
-    rf"^(?P<prefix>{_PREFIX})\[(?P<ts>[^\]]*)\] "
-    + _QUOTED.replace("(", "(?P<request>", 1)
-    + r" (?P<status>[0-9]{3}|-) (?P<bytes>[0-9]+|-)"
-)
-_TAIL = (
-    "(?: " + _QUOTED.replace("(", "(?P<referer>", 1) + " " + _QUOTED.replace("(", "(?P<user_agent>", 1) + ")?"
-)
-LINE_PATTERNS = {"common": _HEAD, "combined": _HEAD + _TAIL}
-# What a backtest needs (time, request, status, bytes): the same lines match, and with at
-# most 4 groups RE2 uses its one-pass matcher (see _extract): keep it at 4.
-CORE_PATTERN = _HEAD.replace("(?P<prefix>", "(?:")
-_STRICT_COMBINED = _HEAD + _TAIL.removesuffix("?")
-_VHOST_PREFIX = r"^(?P<vhost>[^ :]+:[0-9]+) (?P<host>[^ ]+) [^ ]+ (?P<user>.+?) ?$"
-_PLAIN_PREFIX = r"^(?P<host>[^ ]+) [^ ]+ (?P<user>.+?) ?$"
-_TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
 MAX_REJECT_SAMPLES = 5
 
 
@@ -109,16 +102,25 @@ def split_lines(data: bytes) -> pa.Array:
 
     Bytes that are not UTF-8 are kept visible as `\\xNN` escapes, as nginx writes them.
     """
-    try:
-        data.decode("utf-8")
-        text = data
-    except UnicodeDecodeError:
-        text = data.decode("utf-8", "backslashreplace").encode("utf-8")
-    if text and not text.endswith(b"\n"):
-        text += b"\n"
-    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == 10) + 1
+    text = utf8_lines(data)
+    return _line_array(text, line_ends(text))
+
+
+def utf8_lines(data: bytes) -> bytes:
+    """`data` as valid UTF-8 (other bytes as `\\xNN` escapes), ending in a newline unless empty."""
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            data = data.decode("utf-8", "backslashreplace").encode("utf-8")
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    return data
+
+
+def _line_array(text: bytes, ends: np.ndarray) -> pa.Array:
     offsets = np.zeros(len(ends) + 1, np.int64)
-    offsets[1:] = ends
+    offsets[1:] = ends + 1
     return pa.Array.from_buffers(
         pa.large_string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     )
@@ -134,7 +136,7 @@ def detect_format(data: bytes, sample_lines: int = 50) -> str | None:
     common = _count_matches(lines, LINE_PATTERNS["common"])
     if common * 2 < len(lines):
         return None
-    combined = _count_matches(lines, _STRICT_COMBINED)
+    combined = _count_matches(lines, STRICT_COMBINED)
     return "combined" if combined * 2 >= common else "common"
 
 
@@ -142,36 +144,90 @@ def _count_matches(lines: pa.Array, pattern: str) -> int:
     return int(pc.sum(pc.cast(pc.match_substring_regex(lines, pattern), pa.int64())).as_py() or 0)
 
 
-def parse(data: bytes, fmt: str = "combined", core: bool = False) -> Parsed:
+@dataclass(frozen=True)
+class _Fields:
+    """What one way of reading gave for the lines at `at` (text fields before any null_if)."""
+
+    at: np.ndarray
+    seconds: np.ndarray
+    ok: np.ndarray
+    status: np.ndarray
+    size: np.ndarray
+    text: dict[str, Encoded]
+
+
+def parse(data: bytes, fmt: str = "combined", core: bool = False, *, fast: bool = True) -> Parsed:
     """Parse complete lines of a Common or Combined log; never raises on any bytes.
 
     With `core`, only time, method, path, section, protocol, status and bytes are read.
+    `fast=False` matches every line with RE2: the reference the fast path is tested against.
     """
     if fmt not in LINE_PATTERNS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    lines = split_lines(data)
-    parts = extract(lines, CORE_PATTERN if core else LINE_PATTERNS[fmt])
-    seconds = epoch_seconds(field(parts, "ts"), _TIME_FORMAT)
-    ok = parts.is_valid().to_numpy(zero_copy_only=False) & usable_time(seconds) & ~too_long(lines)
-    text = request_parts(encode(field(parts, "request")))
-    if not core:
-        text |= _prefix_parts(encode(field(parts, "prefix")))
-    if fmt == "combined" and not core:
-        text["referer"] = encode(field(parts, "referer"), ("-", ""))
-        text["user_agent"] = encode(field(parts, "user_agent"), ("-", ""))
-    whole = {
-        "status": integers(field(parts, "status"), np.int16, digits_only=True),
-        "bytes": integers(field(parts, "bytes"), np.int64, digits_only=True),
+    text = utf8_lines(data)
+    vouched = vouch(text, fmt, core) if fast and text else None
+    lines = _line_array(text, line_ends(text) if vouched is None else vouched.ends)
+    parts = []
+    rest = np.arange(len(lines))
+    if vouched is not None:
+        parts.append(_Fields(vouched.at, vouched.seconds, np.ones(len(vouched.at), bool),
+                             vouched.status, vouched.size, vouched.text))  # fmt: skip
+        rest = np.delete(rest, vouched.at)
+    if len(rest) or not parts:
+        parts.append(_matched(lines.take(pa.array(rest)) if vouched is not None else lines, rest, fmt, core))
+    seconds, ok, status, size = _placed(parts, len(lines))
+    raw = {
+        name: interleave([(part.at, part.text[name]) for part in parts], len(lines)) for name in parts[0].text
     }
-    frame = build_frame(seconds, ok, text, whole)
+    columns = request_parts(raw["request"])
+    if not core:
+        columns |= _prefix_parts(raw["prefix"])
+    if fmt == "combined" and not core:
+        columns["referer"] = raw["referer"].without(("-", ""))
+        columns["user_agent"] = raw["user_agent"].without(("-", ""))
+    frame = build_frame(seconds, ok, columns, {"status": status, "bytes": size})
     at, rejects, samples = rejected_lines(lines, ok)
     return Parsed(frame, len(lines), len(at), samples, at, rejects)
 
 
+def _matched(lines: pa.Array, at: np.ndarray, fmt: str, core: bool) -> _Fields:
+    """The RE2 way: the line pattern matched on each line."""
+    parts = extract(lines, CORE_PATTERN if core else LINE_PATTERNS[fmt])
+    seconds = epoch_seconds(field(parts, "ts"), TIME_FORMAT)
+    ok = parts.is_valid().to_numpy(zero_copy_only=False) & usable_time(seconds) & ~too_long(lines)
+    names = (
+        ["request"]
+        + ([] if core else ["prefix"])
+        + (["referer", "user_agent"] if fmt == "combined" and not core else [])
+    )
+    return _Fields(
+        at,
+        seconds,
+        ok,
+        integers(field(parts, "status"), np.int16, digits_only=True),
+        integers(field(parts, "bytes"), np.int64, digits_only=True),
+        {name: dictionary_of(field(parts, name)) for name in names},
+    )
+
+
+def _placed(parts: list[_Fields], rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seconds, ok, status and size of every line, each part's values at its lines."""
+    seconds, ok = np.full(rows, NO_TIME, np.int64), np.zeros(rows, bool)
+    status, size = np.zeros(rows, np.int16), np.zeros(rows, np.int64)
+    for part in parts:
+        seconds[part.at], ok[part.at], status[part.at], size[part.at] = (
+            part.seconds,
+            part.ok,
+            part.status,
+            part.size,
+        )
+    return seconds, ok, status, size
+
+
 def _prefix_parts(prefix: Encoded) -> dict[str, Encoded]:
     """Host, user and (Apache vhost_combined) vhost of each distinct `host ident user` prefix."""
-    vhost = pc.extract_regex(prefix.values, _VHOST_PREFIX)
-    plain = pc.extract_regex(prefix.values, _PLAIN_PREFIX)
+    vhost = pc.extract_regex(prefix.values, VHOST_PREFIX)
+    plain = pc.extract_regex(prefix.values, PLAIN_PREFIX)
     has_vhost = vhost.is_valid()
     parts = {
         "host": prefix.derive(pc.if_else(has_vhost, field(vhost, "host"), field(plain, "host"))),

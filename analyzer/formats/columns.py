@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.sections import sections_of
+from analyzer.formats.sections import section_values
 
 COLUMNS = (
     "time", "host", "user", "method", "path", "section", "protocol",
@@ -44,6 +44,24 @@ class Encoded:
         inner = encode(per_value, null_if)
         return Encoded(np.append(inner.codes, -1)[self.codes], inner.values)
 
+    def without(self, null_if: tuple[str, ...]) -> Encoded:
+        """The same column with the values in `null_if` missing (they stay in `values`)."""
+        if not null_if:
+            return self
+        dropped = pc.is_in(self.values, value_set=pa.array(null_if, pa.large_string()))
+        drop = dropped.to_numpy(zero_copy_only=False)
+        if not drop.any():
+            return self
+        return Encoded(np.append(np.where(drop, -1, np.arange(len(drop))), -1)[self.codes], self.values)
+
+    def subset(self, keep: np.ndarray) -> Encoded:
+        """Only the rows at `keep`, the distinct values renumbered by first appearance among them."""
+        codes = self.codes[keep]
+        used = np.flatnonzero(codes >= 0)
+        ordered, distinct = pd.factorize(codes[used])
+        codes[used] = ordered
+        return Encoded(codes, self.values.take(pa.array(distinct, pa.int64())))
+
     def categorical(self, keep: np.ndarray) -> pd.Categorical:
         categories = pd.Index(self.values.to_pandas(), dtype=object)
         return pd.Categorical.from_codes(self.codes[keep], categories=categories)
@@ -55,14 +73,38 @@ def encode(values: pa.Array, null_if: tuple[str, ...] = ()) -> Encoded:
     RE2 yields "" for an optional group that did not take part (no protocol, no referer),
     so "" is listed wherever a field is optional.
     """
+    return dictionary_of(values).without(null_if)
+
+
+def dictionary_of(values: pa.Array) -> Encoded:
+    """Codes per row (-1 for null) and the distinct values in order of first appearance."""
     encoded = pc.dictionary_encode(pc.cast(values, pa.large_string()))
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    if null_if:
-        dropped = pc.is_in(encoded.dictionary, value_set=pa.array(null_if, pa.large_string()))
-        drop = dropped.to_numpy(zero_copy_only=False)
-        if drop.any():
-            codes = np.append(np.where(drop, -1, np.arange(len(drop))), -1)[codes]
     return Encoded(codes, encoded.dictionary)
+
+
+def interleave(parts: list[tuple[np.ndarray, Encoded]], rows: int) -> Encoded:
+    """One column of `rows` rows from parts that each fill the rows listed with it (others
+    missing), with the distinct values in order of first appearance over all rows: exactly
+    what dictionary_of gives for the whole column."""
+    filled = [(at, part) for at, part in parts if len(at) and (part.codes >= 0).any()]
+    if len(filled) == 1:  # one part's own order is already the order over all rows
+        at, part = filled[0]
+        codes = np.full(rows, -1, np.int64)
+        codes[at] = part.codes
+        return Encoded(codes, part.values)
+    values = pa.concat_arrays([pa.array([], pa.large_string()), *(part.values for _, part in filled)])
+    unified = pc.dictionary_encode(values)
+    lookup = unified.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = np.full(rows, -1, np.int64)
+    first = 0
+    for at, part in filled:
+        codes[at] = np.append(lookup[first : first + len(part.values)], -1)[part.codes]
+        first += len(part.values)
+    used = np.flatnonzero(codes >= 0)
+    ordered, distinct = pd.factorize(codes[used])  # codes in order of first appearance
+    codes[used] = ordered
+    return Encoded(codes, unified.dictionary.take(pa.array(distinct, pa.int64())))
 
 
 def request_parts(request: Encoded) -> dict[str, Encoded]:
@@ -135,10 +177,10 @@ def build_frame(
     columns: dict[str, object] = {
         "time": pd.DatetimeIndex(seconds[keep].astype("datetime64[s]")).tz_localize("UTC")
     }
+    if "path" in text:  # once per distinct path, straight from the Arrow values
+        text = {**text, "section": text["path"].derive(section_values(text["path"].values))}
     for name, values in text.items():
         columns[name] = values.categorical(keep)
-    if "path" in columns:
-        columns["section"] = sections_of(columns["path"])  # type: ignore[arg-type]
     for name, array in whole.items():
         columns[name] = array[keep]
     extras = sorted(name for name in columns if name not in COLUMNS)

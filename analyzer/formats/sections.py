@@ -25,8 +25,12 @@ def section_of(path: str | None) -> str | None:
 def sections_of(paths: pd.Categorical) -> pd.Categorical:
     """Sections of many paths, computed once per distinct path."""
     categories = pa.array(list(paths.categories), pa.string())
-    extracted = pc.struct_field(pc.extract_regex(categories, _SECTION), "section")
-    section_codes, sections = pd.factorize(pd.Series(extracted.to_pandas(), dtype=object))
+    section_codes, sections = pd.factorize(pd.Series(section_values(categories).to_pandas(), dtype=object))
     # Map each row's path code to its section code; -1 (no path) stays missing.
     lookup = np.append(section_codes, -1)
     return pd.Categorical.from_codes(lookup[paths.codes], categories=pd.Index(sections, dtype=object))
+
+
+def section_values(paths: pa.Array) -> pa.Array:
+    """The section of each path (null where it has none), one regex pass over the array."""
+    return pc.struct_field(pc.extract_regex(paths, _SECTION), "section")

@@ -15,11 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analyzer.core.stats import OTHER, PERCENTILES, STATUS_CLASSES
+from analyzer.core.stats import STATUS_CLASSES
 from analyzer.formats.clf import Parsed, seconds_of
+from analyzer.offline.reports import (
+    BINS_PER_OCTAVE,
+    bin_value,
+    pair_sums,
+    percentiles,
+    size_bins,
+    top_sections,
+)
+
+__all__ = ["BucketMerger", "ChunkBuckets", "Closed", "bin_value", "chunk_buckets", "size_bins"]
 
 BUCKET_SECONDS = 10
-BINS_PER_OCTAVE = 16  # size histogram resolution: percentiles within about 2%
 HOLD_SECONDS = 3600
 TOTAL_COLUMNS = ("requests", "rejected", "late", "bytes", *STATUS_CLASSES)
 
@@ -36,15 +45,6 @@ class ChunkBuckets:
     leading_rejected: int  # rejected lines before the chunk's first good line
     last_bucket: int | None  # bucket of the chunk's last good line, in file order
     first_bucket: int | None = None  # bucket of the chunk's first good line, in file order
-
-
-def size_bins(sizes: np.ndarray) -> np.ndarray:
-    return np.floor(np.log2(sizes.astype(np.float64) + 1) * BINS_PER_OCTAVE).astype(np.int64)
-
-
-def bin_value(bins: np.ndarray) -> np.ndarray:
-    """The middle of each size bin, in bytes."""
-    return np.round(np.exp2((bins + 0.5) / BINS_PER_OCTAVE) - 1)
 
 
 def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
@@ -90,7 +90,12 @@ def _pair_counts(
     """Requests per (bucket, label), counted on one int64 key per row (code -1: left out)."""
     width = len(labels) + 1
     keys = row_bucket.astype(np.int64) * width + (codes.astype(np.int64) + 1)
-    counts = pd.Series(keys).value_counts(sort=False)
+    if len(buckets) * width <= 4 * len(keys) + 4096:  # few possible keys: count them all
+        tally = np.bincount(keys, minlength=len(buckets) * width)
+        found = np.flatnonzero(tally)
+        counts = pd.Series(tally[found], index=found)
+    else:
+        counts = pd.Series(keys).value_counts(sort=False)
     bucket_of, code_of = np.divmod(counts.index.to_numpy(), width)
     kept = code_of > 0
     index = pd.MultiIndex.from_arrays(
@@ -186,26 +191,43 @@ class BucketMerger:
         return totals, _rebucket(sections, closed, newest), _rebucket(sizes, closed, newest)
 
     def _close(self, before: int | None) -> Closed | None:
+        """Sum what is final (every bucket before `before`; all at the end) into reports.
+
+        Pieces are split, not merged: what is held is summed only when it is final, so each
+        row of every chunk is summed once, however long it was held.
+        """
         if not self.totals:
             return None
-        totals = pd.concat(self.totals).groupby(level=0).sum().sort_index()
-        sections = pd.concat(self.sections).groupby(level=[0, 1]).sum()
-        sizes = pd.concat(self.sizes).groupby(level=[0, 1]).sum()
         if before is None:
+            totals, sections, sizes = self.totals, self.sections, self.sizes
             self.totals, self.sections, self.sizes = [], [], []
-            done = totals
         else:
-            done = totals[totals.index < before]
             self.closed_before = max(self.closed_before or before, before)
-            self.totals = [totals[totals.index >= before]]
-            self.sections = [sections[sections.index.get_level_values(0) >= before]]
-            self.sizes = [sizes[sizes.index.get_level_values(0) >= before]]
-            sections = sections[sections.index.get_level_values(0) < before]
-            sizes = sizes[sizes.index.get_level_values(0) < before]
-        if done.empty:
+            totals, self.totals = _split([frame.index for frame in self.totals], self.totals, before)
+            sections, self.sections = _split(
+                [s.index.get_level_values(0) for s in self.sections], self.sections, before
+            )
+            sizes, self.sizes = _split([s.index.get_level_values(0) for s in self.sizes], self.sizes, before)
+        if not totals:
             return None
-        done = done.join(_percentiles(sizes))
-        return Closed(done, _top_sections(sections, self.section_limit))
+        done = pd.concat(totals).groupby(level=0).sum().sort_index()
+        done = done.join(percentiles(*pair_sums(sizes)))
+        return Closed(done, top_sections(*pair_sums(sections), self.section_limit))
+
+
+def _split(buckets: list[pd.Index], parts: list, before: int) -> tuple[list, list]:
+    """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces."""
+    done, held = [], []
+    for bucket, part in zip(buckets, parts, strict=True):
+        early = bucket.to_numpy() < before
+        if early.all():
+            done.append(part)
+        elif early.any():
+            done.append(part[early])
+            held.append(part[~early])
+        elif len(part):
+            held.append(part)
+    return done, held
 
 
 def _rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
@@ -213,35 +235,3 @@ def _rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
     moved = np.where(buckets < closed, newest, buckets)
     index = pd.MultiIndex.from_arrays([moved, counts.index.get_level_values(1)], names=counts.index.names)
     return pd.Series(counts.to_numpy(), index=index, name=counts.name).groupby(level=[0, 1]).sum()
-
-
-def _top_sections(sections: pd.Series, limit: int) -> pd.DataFrame:
-    """Per bucket the `limit` busiest sections (ties by name) and one (other) row for the rest."""
-    frame = sections.rename("hits").rename_axis(["bucket", "section"]).reset_index()
-    frame["section"] = frame["section"].astype(str)
-    frame = frame.sort_values(["bucket", "hits", "section"], ascending=[True, False, True], kind="stable")
-    rank = frame.groupby("bucket").cumcount()
-    rest = pd.DataFrame(frame[rank >= limit].groupby("bucket", as_index=False)["hits"].sum())
-    rest["section"] = OTHER
-    rest["order"] = limit
-    top = pd.DataFrame(frame[rank < limit].assign(order=rank[rank < limit]))
-    both: pd.DataFrame = pd.concat([top, rest], ignore_index=True).sort_values(
-        ["bucket", "order"], kind="stable"
-    )
-    return both[["bucket", "section", "hits"]].reset_index(drop=True)
-
-
-def _percentiles(sizes: pd.Series) -> pd.DataFrame:
-    """Response-size percentiles per bucket from the histogram (the middle of the bin)."""
-    frame = sizes.rename("n").rename_axis(["bucket", "bin"]).reset_index().sort_values(["bucket", "bin"])
-    cumulative = frame.groupby("bucket")["n"].cumsum()
-    total = frame.groupby("bucket")["n"].transform("sum")
-    columns = {}
-    for p in PERCENTILES:
-        reached = frame[cumulative >= p / 100 * total]
-        columns[f"size_p{p}"] = (
-            reached.groupby("bucket")["bin"]
-            .first()
-            .pipe(lambda bins: pd.Series(bin_value(bins.to_numpy()), index=bins.index))
-        )
-    return pd.DataFrame(columns)

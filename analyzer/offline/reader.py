@@ -124,7 +124,7 @@ class Piece:
         if self.data is not None:
             return self.data, self.dropped
         splitter = LineSplitter()
-        parts = []
+        parts: list[bytes] = []
         last_byte = b"\n"
         try:
             with open(self.path, "rb") as handle:
@@ -136,12 +136,25 @@ class Piece:
                         break
                     left -= len(data)
                     last_byte = data[-1:]
+                    if not parts and not left and _lines_fit(data, splitter.max_line_bytes):
+                        splitter = LineSplitter(len(data) + 1)  # none can be too long: skip that check
                     parts.append(splitter.feed(data))
         except OSError as error:
             raise InputError(f"{self.path}: cannot read: {error.strerror}") from None
         if last_byte not in (b"\n", b"\r"):  # the file's last line, without its newline
             parts.append(splitter.feed(b"\n"))
         return b"".join(parts), splitter.dropped
+
+
+def _lines_fit(data: bytes, limit: int) -> bool:
+    """Whether no line of `data` can be over `limit` bytes: every `limit // 2` bytes hold a `\\n`.
+
+    One search per window, not per line, against the splitter's per-line length check (a pass
+    over every byte); a line ended by `\\r` alone, or a last line without its end, fails it
+    and is read the careful way.
+    """
+    step = max(limit // 2, 1)
+    return all(data.find(b"\n", start, start + step) >= 0 for start in range(0, len(data), step))
 
 
 def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:

@@ -14,6 +14,8 @@ from analyzer.lines import clean
 from analyzer.offline.reader import (
     GZIP_MAGIC,
     InputError,
+    Piece,
+    _lines_fit,
     check_log,
     open_log,
     pieces,
@@ -174,3 +176,22 @@ def test_a_truncated_gzip_is_one_clear_input_error(tmp_path: Path) -> None:
     path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(InputError, match=r"access\.log\.gz: cannot read"):
         list(pieces(str(path), 1 << 16))
+
+
+def test_lines_fit_tells_when_no_line_can_be_too_long() -> None:
+    """Every half-limit window holding a newline: no line over the limit; else look closer."""
+    assert _lines_fit(LOG, 1000)
+    assert not _lines_fit(b"x" * 600 + b"\n", 1000)
+    assert not _lines_fit(b"a\rb\r" * 400, 1000)  # `\r` endings: the careful way
+    assert _lines_fit(b"", 1000)
+
+
+@pytest.mark.parametrize("long_line", [b"x" * (70 << 10) + b"\n", b"y" * (33 << 10) + b"\r"])
+def test_a_piece_drops_over_long_lines_and_counts_them(tmp_path: Path, long_line: bytes) -> None:
+    """A piece of a plain file: a line over 64 KiB is dropped and counted, `\r` ends a line."""
+    data = LOG[:300] + long_line + LOG[300:]
+    path = tmp_path / "access.log"
+    path.write_bytes(data)
+    lines, dropped = Piece(str(path), 0, len(data)).read_lines()
+    assert lines == clean(data)
+    assert dropped == (1 if len(long_line) > 64 << 10 else 0)

@@ -1,0 +1,101 @@
+"""The fast path of the Common/Combined parser: the lines a byte scan can vouch for.
+
+analyzer.formats.scan finds where each line's fields are and checks their shape; here the
+checks a scan cannot make are made once per distinct value, with the RE2 pattern's own
+pieces (analyzer.formats.patterns), so the fields are exactly what the line pattern would
+capture:
+
+- the prefix (`host ident user`, up to the first `[`) must be three words with no `[`;
+- the time, equal on long runs of lines, is parsed once per run, by the very function the
+  RE2 path uses, and must hold no `]` (so it is the whole bracketed field);
+- the Combined tail (everything after the size) is matched by the tail of the line pattern,
+  once per distinct tail: escaped quotes, a missing or unclosed tail, extra nginx fields
+  come out as the line pattern would have them.
+
+Text fields are cut from the buffer as byte ranges (one Arrow `take`) and dictionary
+encoded. A line that fails any check is left out of `at`: the caller parses it the RE2 way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.formats.columns import Encoded, dictionary_of, epoch_seconds, field, usable_time
+from analyzer.formats.patterns import TAIL_ALONE, TIME_FORMAT, WHOLE_PREFIX
+from analyzer.formats.rejects import MAX_LINE_CHARS
+from analyzer.formats.scan import TIME_WIDTH, Head, scan
+
+
+@dataclass(frozen=True)
+class Vouched:
+    """The lines the fast path read, and their fields (text fields before any null_if)."""
+
+    ends: np.ndarray  # the newline of every line of the input
+    at: np.ndarray  # line numbers of the vouched lines, ascending
+    seconds: np.ndarray
+    status: np.ndarray
+    size: np.ndarray
+    text: dict[str, Encoded]  # request; prefix unless core; referer and user_agent for combined
+
+
+def vouch(data: bytes, fmt: str, core: bool) -> Vouched:
+    """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for."""
+    head = scan(data, MAX_LINE_CHARS)
+    buffer = pa.py_buffer(data)
+    at = np.flatnonzero(head.shaped)
+    seconds, timely = _seconds(buffer, head, at)
+    prefix = dictionary_of(slices(buffer, head.starts[at], head.bracket[at]))
+    three_words = pc.match_substring_regex(prefix.values, WHOLE_PREFIX).to_numpy(zero_copy_only=False)
+    keep = timely & three_words[prefix.codes]
+    if not keep.all():
+        at, seconds, prefix = at[keep], seconds[keep], prefix.subset(keep)
+    text = {"request": dictionary_of(slices(buffer, head.request[at], head.request_end[at]))}
+    if not core:
+        text["prefix"] = prefix
+        if fmt == "combined":
+            text |= _tail(buffer, head, at)
+    return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text)
+
+
+def slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
+    """The strings buffer[starts[i]:stops[i]], given ranges in buffer order that do not overlap.
+
+    One zero-copy array alternates the ranges and the gaps between them; `take` keeps the ranges.
+    """
+    if len(starts) == 0:
+        return pa.array([], pa.large_string())
+    bounds = np.empty(2 * len(starts), np.int64)
+    bounds[0::2], bounds[1::2] = starts, stops
+    spans = pa.Array.from_buffers(pa.large_string(), len(bounds) - 1, [None, pa.py_buffer(bounds), buffer])
+    return spans.take(pa.array(np.arange(0, len(bounds), 2)))
+
+
+def _seconds(buffer: pa.Buffer, head: Head, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch seconds of the lines at `at`, and which have a usable time (readable, no `]`).
+
+    Neighbouring lines mostly share their time: each run of byte-equal times is parsed once.
+    """
+    if len(at) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    changed = head.new_time[at]
+    changed[0] = True
+    changed[1:] |= at[1:] != at[:-1] + 1  # after a line left out, compare with nothing
+    first = np.flatnonzero(changed)
+    run = np.cumsum(changed) - 1
+    bracket = head.bracket[at[first]]
+    stamps = slices(buffer, bracket + 1, bracket + 1 + TIME_WIDTH)
+    per_run = epoch_seconds(stamps, TIME_FORMAT)
+    whole = ~pc.match_substring(stamps, "]").to_numpy(zero_copy_only=False)
+    return per_run[run], (usable_time(per_run) & whole)[run]
+
+
+def _tail(buffer: pa.Buffer, head: Head, at: np.ndarray) -> dict[str, Encoded]:
+    """Referer and user agent from what follows the size, matched once per distinct tail."""
+    tail = dictionary_of(slices(buffer, head.size_end[at], head.ends[at]))
+    parts = pc.extract_regex(tail.values, TAIL_ALONE)
+    # The line pattern's tail is optional: where it does not match, RE2 gives "" for both.
+    return {name: tail.derive(pc.fill_null(field(parts, name), "")) for name in ("referer", "user_agent")}

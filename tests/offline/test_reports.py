@@ -1,0 +1,61 @@
+"""Report helpers: sums per (bucket, key), top sections with (other), size percentiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.core.stats import OTHER
+from analyzer.offline.reports import bin_value, pair_sums, percentiles, size_bins, top_sections
+
+
+def series(rows: list[tuple[int, object, int]]) -> pd.Series:
+    index = pd.MultiIndex.from_tuples([(b, k) for b, k, _ in rows], names=["bucket", "key"])
+    return pd.Series([n for _, _, n in rows], index=index, name="hits", dtype=np.int64)
+
+
+def test_pair_sums_add_up_equal_pairs_sorted_by_bucket_then_key() -> None:
+    parts = [series([(20, "/b", 1), (10, "/a", 2)]), series([(10, "/a", 3), (20, "/a", 1)]), series([])]
+    buckets, keys, totals = pair_sums(parts)
+    assert list(zip(buckets.tolist(), keys.tolist(), totals.tolist(), strict=True)) == [
+        (10, "/a", 5), (20, "/a", 1), (20, "/b", 1),
+    ]  # fmt: skip
+    assert [len(a) for a in pair_sums([])] == [0, 0, 0]
+
+
+def test_top_sections_keep_the_busiest_ties_by_name_then_other() -> None:
+    buckets, keys, hits = pair_sums(
+        [series([(0, "/c", 2), (0, "/a", 3), (0, "/b", 2), (0, "/d", 1), (10, "/x", 5)])]
+    )
+    frame = top_sections(buckets, keys, hits, limit=2)
+    assert frame.to_dict("records") == [
+        {"bucket": 0, "section": "/a", "hits": 3},
+        {"bucket": 0, "section": "/b", "hits": 2},
+        {"bucket": 0, "section": OTHER, "hits": 3},
+        {"bucket": 10, "section": "/x", "hits": 5},
+    ]
+    assert top_sections(*pair_sums([]), limit=2).empty
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(1, 50)), min_size=1, max_size=40)
+)
+def test_percentiles_are_the_first_bin_reaching_each_share(rows: list[tuple[int, int, int]]) -> None:
+    buckets, bins, counts = pair_sums([series([(b * 10, k, n) for b, k, n in rows])])
+    found = percentiles(buckets, bins.astype(np.int64), counts)
+    for bucket in np.unique(buckets):
+        mine = bins[buckets == bucket].astype(np.int64), counts[buckets == bucket]
+        expanded = np.repeat(*mine)
+        for p in (50, 90, 99):
+            share = np.flatnonzero(np.cumsum(mine[1]) >= p / 100 * mine[1].sum())[0]
+            assert found.loc[bucket, f"size_p{p}"] == bin_value(mine[0][share : share + 1])[0]
+            assert expanded.size == mine[1].sum()
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 10**6, 10**12])
+def test_size_bins_round_trip_within_the_resolution(size: int) -> None:
+    assert abs(bin_value(size_bins(np.array([size])))[0] - size) <= 0.025 * size + 1
