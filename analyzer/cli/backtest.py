@@ -6,6 +6,7 @@ import os
 from typing import TextIO
 
 from analyzer.cli.options import (
+    BACKTEST_OUT,
     Environment,
     Parser,
     UsageError,
@@ -13,7 +14,9 @@ from analyzer.cli.options import (
     add_format_options,
     checked_log_format,
     positive,
+    writable_directory,
 )
+from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.offline.backtest import BacktestResult, backtest
 from analyzer.offline.reader import InputError, check_log
 
@@ -31,7 +34,7 @@ def backtest_parser() -> Parser:
         default=[10.0],
         help="one or more req/s thresholds (default 10)",
     )
-    add_alert_options(parser)
+    add_alert_options(parser, BACKTEST_OUT)
     add_format_options(parser)
     parser.add_argument(
         "--max-alerts-per-week",
@@ -103,6 +106,11 @@ def run_backtest(argv: list[str], env: Environment) -> int:
             check_log(path, "custom" if log_format else args.format)
     except InputError as error:
         raise UsageError(str(error)) from None
+    if (args.out / CHECKPOINT_NAME).exists():  # its rows would land in the monitor's stats.csv
+        raise UsageError(
+            f"{args.out}: holds a live monitor's checkpoint; give the backtest an --out of its own"
+        )
+    writable_directory(args.out)
     progress = progress_printer(env.stderr) if env.is_terminal(env.stderr) else None
     try:
         result = backtest(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import metadata
 
 from analyzer.cli.options import Environment, UsageError
 
@@ -15,6 +16,9 @@ COMMANDS = ("backtest", "replay", "generate", "demo", "check")
 
 
 def run_command(command: str, argv: list[str], env: Environment) -> int:
+    if command in ("--version", "-V"):
+        env.stdout.write(f"analyzer {version()}\n")
+        return 0
     if command == "replay":
         from analyzer.cli.replay import run_replay
 
@@ -32,12 +36,19 @@ def run_command(command: str, argv: list[str], env: Environment) -> int:
     return run_backtest(argv, env)
 
 
+def version() -> str:
+    try:
+        return metadata.version("analyzer")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """Run the command in `argv`; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     env = env or Environment()
     try:
-        if argv and argv[0] in COMMANDS:
+        if argv and argv[0] in (*COMMANDS, "--version", "-V"):
             return run_command(argv[0], argv[1:], env)
         from analyzer.cli.monitor import run_monitor
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from analyzer.cli.options import (
+    MONITOR_OUT,
     Environment,
     Parser,
     UsageError,
@@ -15,6 +16,8 @@ from analyzer.cli.options import (
     checked_log_format,
     non_negative,
     positive,
+    writable_directory,
+    writable_file,
 )
 from analyzer.core.alerts import AlertRule
 from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
@@ -24,7 +27,7 @@ from analyzer.live.settings import Clock, Settings
 from analyzer.live.shell import expand_paths, stop_signals
 
 
-def add_monitor_options(parser: Parser) -> None:
+def add_monitor_options(parser: Parser, out: Path = MONITOR_OUT) -> None:
     """The options of the live monitor that a replay has too: the rule, reports and outputs."""
     parser.add_argument(
         "--threshold",
@@ -38,7 +41,7 @@ def add_monitor_options(parser: Parser) -> None:
         default=None,
         help="with hysteresis: recover only at or below this many req/s",
     )
-    add_alert_options(parser)
+    add_alert_options(parser, out)
     parser.add_argument(
         "--interval", type=positive(int), default=10, help="seconds between reports (default 10)"
     )
@@ -138,12 +141,20 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
     )
 
 
+def check_outputs(settings: Settings) -> None:
+    """The output directory and the --rejects file can be written (checked after the inputs)."""
+    writable_directory(settings.out)
+    if settings.rejects is not None:
+        writable_file(settings.rejects)
+
+
 def run_monitor(argv: list[str], env: Environment) -> int:
     args = monitor_parser().parse_args(argv)
     settings = monitor_settings(args, env)
     for path in settings.paths:
         if not (args.wait and not os.path.exists(path)):  # the monitor waits for it, saying so
             check_readable(path)
+    check_outputs(settings)
     with stop_signals() as stop:
         Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
     return 0

@@ -7,6 +7,8 @@ so tests run the commands without a terminal or real time.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +47,8 @@ def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):  # `inf`, `nan`, `1e400`: no threshold can be compared with them
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
         return value
@@ -75,11 +79,40 @@ def checked_log_format(source: str | None) -> str | None:
     return source
 
 
-def add_alert_options(parser: argparse.ArgumentParser) -> None:
+# Each command that writes has a directory of its own: a monitor never takes a backtest's
+# alerts for its own history, nor a backtest a monitor's stats.csv for its own.
+MONITOR_OUT, BACKTEST_OUT, REPLAY_OUT = (
+    Path("analyzer-monitor"),
+    Path("analyzer-backtest"),
+    Path("analyzer-replay"),
+)
+
+
+def add_alert_options(parser: argparse.ArgumentParser, out: Path) -> None:
     parser.add_argument("--window", type=positive(int), default=120, help="seconds averaged (default 120)")
-    parser.add_argument(
-        "--out", type=Path, default=Path("analyzer-out"), help="output directory (default ./analyzer-out)"
-    )
+    parser.add_argument("--out", type=Path, default=out, help=f"output directory (default ./{out})")
+
+
+def writable_directory(path: Path) -> Path:
+    """`path`, created if need be, if the outputs can be written there; else one clear line, exit 2."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write the outputs there: {error.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{path}: cannot write the outputs there: Permission denied")
+    return path
+
+
+def writable_file(path: Path) -> Path:
+    """`path` (appended to), if it can be written: its directory created if need be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write there: {error.strerror}") from None
+    return path
 
 
 def non_negative(text: str) -> float:
@@ -87,6 +120,8 @@ def non_negative(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from analyzer.cli.monitor import add_monitor_options, monitor_settings
-from analyzer.cli.options import Environment, Parser, UsageError, positive
+from analyzer.cli.monitor import add_monitor_options, check_outputs, monitor_settings
+from analyzer.cli.options import REPLAY_OUT, Environment, Parser, UsageError, positive
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock
@@ -13,8 +11,6 @@ from analyzer.live.shell import stop_signals
 from analyzer.offline.reader import InputError, check_log
 from analyzer.offline.replay import Replay
 from analyzer.ui.display import QUIT, Display, Plain, Redraw
-
-DEFAULT_OUT = Path("analyzer-replay")
 
 
 def replay_parser() -> Parser:
@@ -24,8 +20,7 @@ def replay_parser() -> Parser:
         "on the logs' own clock: the transitions are the backtest's.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
-    add_monitor_options(parser)
-    parser.set_defaults(out=DEFAULT_OUT)
+    add_monitor_options(parser, REPLAY_OUT)
     parser.add_argument(
         "--speed",
         type=positive(float),
@@ -49,6 +44,7 @@ def run_replay(argv: list[str], env: Environment) -> int:
         }
     except InputError as error:
         raise UsageError(str(error)) from None
+    check_outputs(settings)
     display: Display = (Plain if settings.plain else Redraw)(env.stdout, settings.top)
     with stop_signals() as stop:
         try:

@@ -24,7 +24,7 @@ class Settings:
     fmt: str = "auto"
     log_format: str | None = None
     rejects: Path | None = None
-    out: Path = Path("analyzer-out")
+    out: Path = Path("analyzer-monitor")
     plain: bool = False
     top: int = 10
     csv_top: int = 100

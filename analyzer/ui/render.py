@@ -6,6 +6,8 @@ escape sequences cannot move the cursor, recolour or retitle the operator's term
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+
 import pandas as pd
 
 from analyzer.core.engine import Report
@@ -56,7 +58,7 @@ def sections_table(report: Report, top: int) -> list[str]:
     return lines if names else [*lines, "  (no requests)"]
 
 
-def _share(summary: Summary, hits_of: dict[str, int], name: str) -> str:
+def _share(summary: Summary, hits_of: Mapping[Hashable, int], name: str) -> str:
     hits = int(hits_of.get(name, 0))
     return f"{hits:,} {hits / summary.requests:6.1%}" if summary.requests else "0"
 
