@@ -22,6 +22,7 @@ from analyzer.cli.options import (
 from analyzer.core.alerts import AlertRule
 from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
 from analyzer.lines import MAX_LINE_BYTES
+from analyzer.live.files import refusal
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock, Settings
 from analyzer.live.shell import expand_paths, stop_signals
@@ -154,6 +155,9 @@ def run_monitor(argv: list[str], env: Environment) -> int:
     for path in settings.paths:
         if not (args.wait and not os.path.exists(path)):  # the monitor waits for it, saying so
             check_readable(path)
+            why = refusal(path, settings)
+            if why is not None:
+                raise UsageError(why)
     check_outputs(settings)
     with stop_signals() as stop:
         Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()

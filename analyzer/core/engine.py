@@ -43,6 +43,7 @@ class Report:
     overruns: int = 0  # reports that came a whole interval late since the last one (slow ticks)
     # Requests in each of the window's seconds, oldest first, the last one at `time`.
     per_second: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    warm_rejected: int = 0  # of the lines read back at start
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Counters:
     rejected: int = 0
     late: int = 0
     warm: int = 0
+    warm_rejected: int = 0  # of the warm lines: shown, as every rejected line is
     directives: int = 0
     rows: list[Rows] = field(default_factory=list)  # the requests, as compact columns
     reasons: dict[str, int] = field(default_factory=dict)
@@ -113,6 +115,7 @@ class Engine:
             self.newest = newest if self.newest is None else max(self.newest, newest)
         if warm:
             self.pending.warm += parsed.lines
+            self.pending.warm_rejected += parsed.rejected
             return
         late = 0
         judged = self.evaluated_to if self.evaluated_to is not None else self.resume_after
@@ -217,6 +220,7 @@ class Engine:
             rejected=self.pending.rejected,
             late=self.pending.late,
             warm=self.pending.warm,
+            warm_rejected=self.pending.warm_rejected,
             reject_samples=list(self.reject_samples),
             history=list(self.history),
             alert_on=self.alert_on,

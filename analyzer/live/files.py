@@ -13,9 +13,11 @@ from analyzer.follow import tail
 from analyzer.follow.fileid import Position
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed, empty_frame
+from analyzer.formats.errorlog import error_log_of
 from analyzer.formats.parsers import LineParser, describe, detect, make_parser
 from analyzer.formats.rejects import TOO_LONG
 from analyzer.formats.w3c import is_w3c
+from analyzer.lines import clean
 from analyzer.live.settings import Settings
 
 
@@ -31,6 +33,48 @@ def choose_format(path: str, fmt: str) -> str:
 def parser_for(path: str, settings: Settings) -> LineParser:
     """A parser of its own for each followed file (a W3C layout is per file)."""
     return make_parser(choose_format(path, settings.fmt), settings.log_format)
+
+
+COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+PROBE_BYTES = 64 << 10
+
+
+def refusal(path: str, settings: Settings) -> str | None:
+    """Why the monitor cannot follow `path` as a log (None: it can, or cannot tell yet).
+
+    A compressed file is not written line by line; a file more than half of whose last lines
+    are rejected is another format or not a log at all (a binary, an error log). A missing or
+    empty file can only be judged once it has lines.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            size = os.fstat(handle.fileno()).st_size
+            start = max(0, size - PROBE_BYTES)
+            handle.seek(start)
+            tail = handle.read(PROBE_BYTES)
+    except OSError:
+        return None  # the follower says what is wrong, and retries
+    kind = next((name for magic, name in COMPRESSED.items() if head.startswith(magic)), None)
+    if kind is not None:
+        return (
+            f"{path}: a {kind}-compressed file, not a log being written: replay or backtest it "
+            f"(python -m analyzer replay {path})"
+        )
+    lines = tail.split(b"\n", 1)[1] if start > 0 and b"\n" in tail else tail
+    parsed = parser_for(path, settings).parse(clean(lines, settings.max_line_bytes))
+    read = parsed.lines - parsed.directives
+    if read < 2 or parsed.rejected * 2 <= read:
+        return None
+    server = error_log_of([line.encode() for _, line in parsed.rejects[:200]])
+    if server is not None:
+        return f"{path}: an {server} error log, not an access log: follow the access log (e.g. access.log)"
+    reason = max(parsed.reasons.items(), key=lambda item: item[1])[0]
+    return (
+        f"{path}: not an access log the monitor can read: {parsed.rejected:,} of its last {read:,} lines "
+        f"rejected (mostly {reason}); `python -m analyzer check {path}` says why, "
+        "--format or --log-format read another format"
+    )
 
 
 def has_format(path: str, fmt: str) -> bool:

@@ -129,6 +129,7 @@ def render_report(report: Report, title: str, top: int = 10) -> str:
         *summary_lines(f"last {report.window.seconds} s", report.window),
         f"rejected {report.rejected:,}, late {report.late:,} in the last {report.interval.seconds} s"
         + (f", {report.warm:,} lines read back at start" if report.warm else "")
+        + (f" ({report.warm_rejected:,} of them rejected)" if report.warm_rejected else "")
         + f"; since start {report.totals.get('requests', 0):,} requests, "
         f"{report.totals.get('rejected', 0):,} rejected, {report.totals.get('late', 0):,} late",
         "",

@@ -132,3 +132,12 @@ def test_a_scan_of_random_paths_does_not_grow_memory() -> None:
     report = engine.report(T0 + 200, 5)  # the window: seconds 191..200, with lines up to 199
     assert report.window.requests == 9 * 50
     assert len(report.window.sections) == 101 and report.window.sections.iloc[-1] == 9 * 50 - 100
+
+
+def test_rejected_lines_read_back_at_start_are_counted_apart() -> None:
+    """Warm lines fill the window and no interval; their rejected ones are counted, not dropped."""
+    engine = Engine(AlertRule(threshold=10, window=10))
+    engine.ingest(parse(lines_at([T0, T0 + 1]) + b"garbage\n" * 3), warm=True)
+    report = engine.report(T0 + 2, 10)
+    assert (report.warm, report.warm_rejected, report.rejected, report.interval.requests) == (5, 3, 0, 0)
+    assert report.window.requests == 2

@@ -78,3 +78,31 @@ def test_notices_are_taken_once(tmp_path: Path) -> None:
     file.read()
     assert file.take_notices() == ["waiting: no such file"]
     assert file.take_notices() == []
+
+
+def test_what_the_monitor_refuses_to_follow_and_says_why(tmp_path: Path) -> None:
+    """Compressed, binary, an error log, another format: refused with the reason; a log with a
+    few rejected lines, an empty or a missing file: followed."""
+    import gzip
+
+    from analyzer.live.files import refusal
+
+    settings = Settings(paths=[], rule=AlertRule(10))
+    gz = tmp_path / "access.log.2.gz"
+    gz.write_bytes(gzip.compress(clf_line(T0) * 10))
+    assert "gzip-compressed" in (refusal(str(gz), settings) or "")
+    binary = tmp_path / "ls"
+    binary.write_bytes(bytes(range(256)) * 40)
+    assert "not an access log" in (refusal(str(binary), settings) or "")
+    error = tmp_path / "error.log"
+    error.write_bytes(b"2026/11/28 03:10:05 [error] 1234#0: *5 open() failed\n" * 5)
+    assert "an nginx error log" in (refusal(str(error), settings) or "")
+    mixed = tmp_path / "access.log"
+    mixed.write_bytes(clf_line(T0) * 6 + b"garbage\n" * 5)
+    assert refusal(str(mixed), settings) is None
+    mixed.write_bytes(clf_line(T0) * 5 + b"garbage\n" * 6)
+    assert "6 of its last 11 lines rejected" in (refusal(str(mixed), settings) or "")
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    assert refusal(str(empty), settings) is None
+    assert refusal(str(tmp_path / "missing.log"), settings) is None
