@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.cli.options import Environment, Parser, UsageError, add_format_options, checked_log_format
+from analyzer.cli.options import Environment, Parser, add_format_options, checked_log_format
 from analyzer.offline.doctor import diagnose, render_diagnosis
 from analyzer.offline.reader import InputError, NotALogError, check_log
 
@@ -21,16 +21,17 @@ def run_check(argv: list[str], env: Environment) -> int:
     """Exit 0 when every file is readable, 1 when one is not (so scripts can test it)."""
     args = check_parser().parse_args(argv)
     log_format = checked_log_format(args.log_format)
-    for path in args.files:
+    readable = True
+    for path in args.files:  # every file gets its answer, whatever the one before it
         try:
             check_log(path, "custom" if log_format else args.format)
         except NotALogError:
-            continue  # readable but not a known format: the doctor gives it a verdict
-        except InputError as error:
-            raise UsageError(str(error)) from None
-    readable = True
-    for path in args.files:
+            pass  # readable but not a known format: the doctor gives it a verdict
+        except InputError as error:  # missing, a directory, unreadable: nothing to diagnose
+            env.stderr.write(f"analyzer: error: {error}\n")
+            readable = False
+            continue
         found = diagnose(path, args.format, log_format)
         env.stdout.write(render_diagnosis(found))
-        readable = readable and found.requests > 0
+        readable = readable and found.readable
     return 0 if readable else 1

@@ -17,10 +17,11 @@ import pyarrow.compute as pc
 from analyzer.core.times import iso_utc
 from analyzer.formats.clf import split_lines
 from analyzer.formats.columns import seconds_of
-from analyzer.formats.parsers import describe, detect, make_parser
+from analyzer.formats.errorlog import error_log_of
+from analyzer.formats.parsers import LineParser, describe, detect, make_parser
 from analyzer.formats.rejects import TOO_LONG
 from analyzer.lines import MAX_LINE_BYTES
-from analyzer.offline.reader import open_log, pieces
+from analyzer.offline.reader import GZIP_MAGIC, InputError, open_log, pieces
 from analyzer.ui.text import printable
 
 # The offset of a Common/Combined time (`... -0700]`) or an ISO 8601 one (`...+03:00`).
@@ -48,14 +49,35 @@ class Diagnosis:
     reasons: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
     zones: Counter[str] = field(default_factory=Counter)
+    compressed: bool = False  # backtest and replay read it; the monitor follows plain files
+    problem: str | None = None  # what stopped the reading (a gzip cut short)
+    error_log: str | None = None  # the server whose error log this is
+
+    @property
+    def readable(self) -> bool:
+        """Whether a command can read it as a log (an empty one is a log with no lines yet)."""
+        return self.problem is None and (self.requests > 0 or self.lines == 0)
 
     @property
     def verdict(self) -> str:
-        if self.requests == 0:
-            return "NOT READABLE: no line parsed as a request; give --format or --log-format"
         share = self.rejected / self.lines if self.lines else 0.0
+        unreadable = (
+            self.problem
+            or (self.error_log and f"an {self.error_log} error log, not an access log")
+            or (
+                self.lines
+                and not self.requests
+                and "no line parsed as a request; give --format or --log-format"
+            )
+        )
+        if unreadable:
+            return f"NOT READABLE: {unreadable}"
+        if self.lines == 0:
+            return "EMPTY: no lines yet; the monitor can follow it (its format is told from its first lines)"
         if share > WARN_SHARE:
             return f"PARTLY READABLE: {share:.1%} of lines rejected; check the reasons below"
+        if self.compressed:
+            return "OK: backtest and replay read this compressed log (the monitor follows plain logs)"
         return "OK: the monitor can follow this log"
 
 
@@ -66,7 +88,25 @@ def diagnose(path: str, fmt: str = "auto", log_format: str | None = None) -> Dia
             fmt = detect(handle.read(64 << 10)) or "combined"
     parser = make_parser(fmt, log_format)
     options = f"--log-format {shlex.quote(log_format)}" if log_format else f"--format {fmt}"
-    found = Diagnosis(path, describe(parser), f"python -m analyzer {shlex.quote(path)} {options}")
+    compressed = is_compressed(path)
+    command = "replay " if compressed else ""
+    found = Diagnosis(path, describe(parser), f"python -m analyzer {command}{shlex.quote(path)} {options}")
+    found.compressed = compressed
+    try:
+        _read_all(path, parser, fmt, found)
+    except InputError as error:  # found mid-way: a gzip cut short
+        found.problem = str(error).removeprefix(f"{path}: ")
+    if found.requests == 0 and found.rejected:
+        found.error_log = error_log_of([line.encode() for line in found.examples.values()])
+    return found
+
+
+def is_compressed(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def _read_all(path: str, parser: LineParser, fmt: str, found: Diagnosis) -> None:
     previous: int | None = None
     for piece in pieces(path):
         data, dropped = piece.read_lines()
@@ -89,7 +129,6 @@ def diagnose(path: str, fmt: str = "auto", log_format: str | None = None) -> Dia
             found.first = int(seconds.min()) if found.first is None else min(found.first, int(seconds.min()))
             found.last = int(seconds.max()) if found.last is None else max(found.last, int(seconds.max()))
         found.zones.update(_zones(data) if fmt != "w3c" else {"UTC (W3C)": len(seconds)})
-    return found
 
 
 def _zones(data: bytes) -> dict[str, int]:
@@ -118,5 +157,8 @@ def render_diagnosis(found: Diagnosis) -> str:
     ]
     for reason, count in found.reasons.most_common():
         lines.append(f"  rejected, {reason}: {count:,}, e.g. {printable(found.examples[reason], 100)}")
-    lines += [f"  verdict:      {found.verdict}", f"  to monitor:   {found.command}"]
+    lines += [f"  verdict:      {found.verdict}"]
+    if found.readable:
+        label = "to replay:   " if found.compressed else "to monitor:  "
+        lines.append(f"  {label} {printable(found.command, 1 << 12)}")
     return "\n".join(lines) + "\n"

@@ -52,22 +52,56 @@ def test_check_command_with_format_options(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["check", "{missing}"], "no such file"),
-        (["check", "{log}", "{missing}"], "no such file"),
-        (["check", "{directory}"], "is a directory"),
         (["check", "--log-format", "$remote_addr $status", "{log}"], "has no time"),
         (["check", "--log-format", "no variables here", "{log}"], "no $variable"),
         (["check"], "required"),
     ],
 )
 def test_check_command_usage_errors_exit_2_with_one_line(tmp_path: Path, argv: list[str], says: str) -> None:
-    """A missing file, a directory or a bad --log-format: exit 2, one line on stderr, nothing on stdout."""
+    """A bad --log-format or no file at all: exit 2, one line on stderr, nothing on stdout."""
     log = tmp_path / "access.log"
     log.write_bytes(clf_line(1_000_000_000))
-    names = {"missing": str(tmp_path / "nope.log"), "log": str(log), "directory": str(tmp_path)}
     env = environment()
-    assert main([arg.format(**names) for arg in argv], env) == 2
+    assert main([arg.format(log=log) for arg in argv], env) == 2
     err = env.stderr.getvalue()  # type: ignore[attr-defined]
     assert err.count("\n") == 1 and err.startswith("analyzer: error: ")
     assert says in err
     assert env.stdout.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def test_a_path_that_cannot_be_read_is_one_line_and_the_others_still_get_their_answer(tmp_path: Path) -> None:
+    """A missing file and a directory among good logs: a line on stderr each, every other file
+    diagnosed, exit 1 (one is not readable)."""
+    log = tmp_path / "access.log"
+    log.write_bytes(clf_line(1_000_000_000))
+    env = environment()
+    assert main(["check", str(tmp_path / "nope.log"), str(log), str(tmp_path)], env) == 1
+    err = env.stderr.getvalue()  # type: ignore[attr-defined]
+    assert err.splitlines() == [
+        f"analyzer: error: {tmp_path / 'nope.log'}: no such file",
+        f"analyzer: error: {tmp_path}: is a directory, not a log file",
+    ]
+    assert "verdict:      OK" in env.stdout.getvalue()  # type: ignore[attr-defined]
+
+
+def test_empty_truncated_and_compressed_logs_get_the_right_verdict(tmp_path: Path) -> None:
+    """Empty: a log with no lines yet (exit 0). A gzip cut short: not readable (exit 1, its
+    verdict says why). A whole gzip: readable by replay and backtest, not followed."""
+    import gzip
+
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    env = environment()
+    assert main(["check", str(empty)], env) == 0
+    assert "verdict:      EMPTY: no lines yet" in env.stdout.getvalue()  # type: ignore[attr-defined]
+    whole = gzip.compress(clf_line(1_000_000_000) * 20000)
+    good, cut = tmp_path / "access.log.1.gz", tmp_path / "trunc.log.gz"
+    good.write_bytes(whole)
+    cut.write_bytes(whole[: len(whole) // 2])
+    env = environment()
+    assert main(["check", str(good), str(cut)], env) == 1
+    out = env.stdout.getvalue()  # type: ignore[attr-defined]
+    assert "OK: backtest and replay read this compressed log" in out
+    assert f"to replay:    python -m analyzer replay {good}" in out
+    assert "NOT READABLE: cannot read: Compressed file ended before the end-of-stream marker" in out
+    assert env.stderr.getvalue() == ""  # type: ignore[attr-defined]
