@@ -58,6 +58,9 @@ def monitor_parser() -> Parser:
         "--plain", action="store_true", help="append-only text (also when stdout is not a terminal)"
     )
     parser.add_argument(
+        "--no-color", action="store_true", help="a dashboard without colours (also when NO_COLOR is set)"
+    )
+    parser.add_argument(
         "--wait", action="store_true", help="wait for files (or their directory) that do not exist yet"
     )
     parser.add_argument(
@@ -124,6 +127,7 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         rejects=args.rejects,
         out=args.out,
         plain=args.plain or not env.is_terminal(env.stdout),
+        color=not args.no_color and "NO_COLOR" not in os.environ,
         top=args.top,
         csv_top=args.csv_top,
         rotate_wait=args.rotate_wait,
