@@ -42,18 +42,27 @@ def _share(summary: Summary, hits: int) -> str:
     return f"{hits:,} {hits / summary.requests:6.1%}" if summary.requests else f"{hits:,}"
 
 
+Counts = dict[object, int]
+
+
+def _counts(series: pd.Series) -> Counts:
+    """Hits per name, each name once (two values can print alike: numpy's str drops trailing NULs)."""
+    counts: Counts = {}
+    for name, hits in zip(series.index.tolist(), series.to_numpy().tolist(), strict=True):
+        counts[name] = counts.get(name, 0) + int(hits)
+    return counts
+
+
 def _table(
     report: Report,
     width: int,
     heading: str,
     names: Sequence[object],
-    counts: tuple[pd.Series, pd.Series],
+    counts: tuple[Counts, Counts],
     statuses: bool = False,
 ) -> list[Line]:
-    """Rows of `name | last interval | window`; the interval column goes first when narrow."""
-    recent, window = (
-        series if series.index.is_unique else series.groupby(level=0).sum() for series in counts
-    )
+    """Rows of `name | last interval | window`; only the window's column when narrow."""
+    recent, window = counts
     both = width >= 12 + 2 * COLUMN
     name_width = max(1, min(48, width - (2 if both else 1) * COLUMN))
     labels = [f"last {report.interval.seconds} s", f"last {report.window.seconds} s"]
@@ -64,8 +73,7 @@ def _table(
     ]
     for name in names:
         cells = "".join(
-            pad(_share(summary, _hits(series, name, names)), COLUMN, right=True)
-            for summary, series in columns
+            pad(_share(summary, _hits(hits, name, names)), COLUMN, right=True) for summary, hits in columns
         )
         style = status_style(name) if statuses else ""
         lines.append((Span(pad(printable(name, UNLIMITED), name_width), style), Span(cells)))
@@ -74,51 +82,52 @@ def _table(
     return [clip_line(line, width) for line in lines]
 
 
-def _unique(series: pd.Series) -> pd.Series:
-    """Hits per name, each name once (two values can print alike: numpy's str drops trailing NULs)."""
-    return series if series.index.is_unique else series.groupby(level=0, sort=False).sum()
-
-
-def _hits(series: pd.Series, name: object, names: Sequence[object]) -> int:
+def _hits(counts: Counts, name: object, names: Sequence[object]) -> int:
     """Hits of `name`; for `(other)`, of everything not named."""
     if name != OTHER:
-        return int(series.get(name, 0))
-    return int(series.sum()) - sum(int(series.get(shown, 0)) for shown in names if shown != OTHER)
+        return counts.get(name, 0)
+    return sum(counts.values()) - sum(counts.get(shown, 0) for shown in names if shown != OTHER)
 
 
-def _names(recent: pd.Series, window: pd.Series, top: int) -> list[object]:
+def _names(recent: Counts, window: Counts, top: int) -> list[object]:
     """The window's busiest, then the interval's not among them (at most `top`), then `(other)`
     when something is left."""
-    names: list[object] = [name for name in window.index if name != OTHER][:top]
+    names: list[object] = [name for name in window if name != OTHER][:top]
     room = max(0, top - len(names))
-    names += [name for name in recent.index if name not in names and name != OTHER][:room]
-    if any(_hits(series, OTHER, names) for series in (recent, window)):
+    names += [name for name in recent if name not in names and name != OTHER][:room]
+    if any(_hits(counts, OTHER, names) for counts in (recent, window)):
         names.append(OTHER)
     return names
 
 
+def _counts_panel(report: Report, width: int, top: int, heading: str, field: str) -> list[Line]:
+    recent, window = _counts(getattr(report.interval, field)), _counts(getattr(report.window, field))
+    return _table(report, width, heading, _names(recent, window, top), (recent, window))
+
+
 def sections_panel(report: Report, width: int, top: int) -> list[Line]:
-    recent, window = _unique(report.interval.sections), _unique(report.window.sections)
-    return _table(report, width, "section", _names(recent, window, top), (recent, window))
+    return _counts_panel(report, width, top, "section", "sections")
 
 
 def hosts_panel(report: Report, width: int, top: int) -> list[Line]:
-    recent, window = _unique(report.interval.hosts), _unique(report.window.hosts)
-    return _table(report, width, "client host", _names(recent, window, top), (recent, window))
+    return _counts_panel(report, width, top, "client host", "hosts")
 
 
 def methods_panel(report: Report, width: int, top: int) -> list[Line]:
-    recent, window = _unique(report.interval.methods), _unique(report.window.methods)
-    return _table(report, width, "method", _names(recent, window, top), (recent, window))
+    return _counts_panel(report, width, top, "method", "methods")
+
+
+def _classes(summary: Summary) -> Counts:
+    return {name: summary.status_counts[name] for name in STATUS_CLASSES}
 
 
 def statuses_panel(report: Report, width: int, top: int) -> list[Line]:
     """Status classes, then every status code seen in the window or the interval."""
     recent, window = report.interval, report.window
-    classes = pd.Series(window.status_counts), pd.Series(recent.status_counts)
-    lines = _table(report, width, "status class", list(STATUS_CLASSES), (classes[1], classes[0]), True)
-    codes = list(dict.fromkeys([*window.statuses.index, *recent.statuses.index]))
-    table = _table(report, width, "status code", codes, (recent.statuses, window.statuses), True)
+    classes = (_classes(recent), _classes(window))
+    lines = _table(report, width, "status class", list(STATUS_CLASSES), classes, True)
+    codes = (_counts(recent.statuses), _counts(window.statuses))
+    table = _table(report, width, "status code", list(dict.fromkeys([*codes[1], *codes[0]])), codes, True)
     errors = (
         f"errors (5xx): {recent.error_rate:.1%} in the last {recent.seconds} s, "
         f"{window.error_rate:.1%} in the last {window.seconds} s"
