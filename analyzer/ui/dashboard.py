@@ -12,6 +12,7 @@ StringIO) gets the same frames, with no thread and no keys.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import deque
@@ -29,8 +30,16 @@ WAIT = 0.1  # seconds the thread waits for a key before it looks at the size aga
 
 
 def keyboard(stdout: TextIO) -> TextIO | None:
-    """Where keys come from: the real terminal's stdin, when both it and stdout are terminals."""
-    return sys.stdin if is_terminal(stdout) and is_terminal(sys.stdin) else None
+    """Where keys come from: the real terminal's stdin, when both it and stdout are terminals
+    and the monitor is the terminal's foreground job (a job in the background that read the
+    terminal or changed its modes would be stopped by the kernel)."""
+    if not (is_terminal(stdout) and is_terminal(sys.stdin)):
+        return None
+    try:
+        foreground = os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except OSError:
+        return None
+    return sys.stdin if foreground else None
 
 
 class Dashboard:

@@ -188,7 +188,11 @@ def _body(screen: Screen, view: View, width: int, height: int) -> tuple[list[Lin
     shown = (sticky + rows[scroll : scroll + page])[:height]
     shown += [()] * (height - len(shown))
     if side:
-        other = panel_lines(screen, "sections" if name == "alerts" else "alerts", side_width)
+        other = (
+            panel_lines(screen, "sections", side_width)
+            if name == "alerts"
+            else history_panel(screen.history, side_width, height)
+        )
         heading: Line = (
             Span(clip("sections" if name == "alerts" else "alert history", side_width), "heading"),
         )

@@ -181,12 +181,15 @@ def files_panel(report: Report, width: int, notices: Sequence[str]) -> list[Line
     return [clip_line(line, width) for line in lines]
 
 
-def history_panel(history: Sequence[tuple[str, str]], width: int) -> list[Line]:
-    """Every alert and recovery, newest first, each message whole (folded, never cut)."""
+def history_panel(history: Sequence[tuple[str, str]], width: int, rows: int | None = None) -> list[Line]:
+    """Every alert and recovery, newest first, each message whole (folded, never cut); with
+    `rows`, only as many of the newest as fill that many rows."""
     if not history:
         return [(Span("(no alert yet)", "dim"),)]
     lines: list[Line] = []
     for kind, message in reversed(history):
+        if rows is not None and len(lines) >= rows:
+            break
         lines += [(Span(row, kind),) for row in fold(printable(message, UNLIMITED), width)]
     return lines
 

@@ -253,3 +253,23 @@ def test_an_error_gives_the_terminal_back_before_the_traceback(tmp_path: Path) -
         assert termios.tcgetattr(run.slave) == run.modes
     finally:
         run.close()
+
+
+def test_keys_come_from_the_terminal_only_in_the_foreground() -> None:
+    """A monitor run in the background (`&`) must not read the terminal or change its modes
+    (the kernel would stop it): no keys there; the foreground job gets them."""
+    script = (
+        "import os, sys; from analyzer.ui.dashboard import keyboard\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setpgid(0, 0)\n"  # a job of its own: the background
+        "    print('background', keyboard(sys.stdout) is None, flush=True); os._exit(0)\n"
+        "os.waitpid(pid, 0); print('foreground', keyboard(sys.stdout) is sys.stdin, flush=True)\n"
+    )
+    run = PtyProcess([sys.executable, "-c", script], 80, 24)
+    try:
+        assert run.finish() == 0
+        text = "\n".join(run.rows())
+        assert "background True" in text and "foreground True" in text
+    finally:
+        run.close()

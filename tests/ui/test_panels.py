@@ -98,6 +98,8 @@ def test_the_history_is_newest_first_and_never_cut() -> None:
         assert transition.message in joined  # each whole, folded over rows
     assert joined.index(transitions[-1].message) < joined.index(transitions[0].message)
     assert {line[0].style for line in lines} == {ALERT, RECOVERED}
+    newest = history_panel(history, 50, rows=3)  # a column beside the panel: only what fits
+    assert 3 <= len(newest) < len(lines) and newest == lines[: len(newest)]
 
 
 def test_messages_are_told_apart_by_their_fixed_wording() -> None:
