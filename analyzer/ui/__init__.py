@@ -1,4 +1,6 @@
-"""What the terminal shows: reports rendered as strings, log text made safe to display.
+"""What the terminal shows: reports as plain text, the dashboard, log text made safe to display.
 
-Pure (returns strings; only the live shell writes them); imports only core.
+Pure where it can be (render, layout and what it draws with: lines from a report, a status and
+a size); the displays (`display`, `terminal`, `dashboard`) write to the terminal. Imports only
+core.
 """
