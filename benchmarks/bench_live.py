@@ -2,6 +2,7 @@
 
     python benchmarks/bench_live.py                       # 100, 1,000, 10,000 and 100,000 lines/s
     python benchmarks/bench_live.py --rates 1000 --seconds 30
+    python benchmarks/bench_live.py --rates 1000 --screen      # the dashboard, in an 80x24 pty
 
 For each rate: a real monitor process (`python -m analyzer LOG --plain`, `--interval 1` up to
 10,000 lines/s, the defaults at 100,000) follows an empty log; a writer process appends
@@ -10,17 +11,26 @@ whenever it is over a millisecond ahead), for --seconds. Then the writer stops, 
 gets 3 s to finish and SIGINT. Prints per rate: the monitor's CPU share over the writing
 (utime + stime from /proc), its peak RSS, reports due vs written, overruns, and lines written
 vs counted (requests + rejected over stats.csv). Linux only (/proc).
+
+With --screen the monitor runs without --plain on a pseudo-terminal of 80x24 (its stdin, stdout
+and stderr), so it draws its dashboard, and a thread here drains what it writes, as a
+terminal would: the CPU it adds to the plain run is the screen's.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import os
+import pty
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,15 +82,57 @@ def write_lines(path: str, rate: float, seconds: float) -> int:
     return written
 
 
-def run(rate: float, seconds: float, interval: int | None) -> dict[str, object]:
+class Screen:
+    """Where the monitor's output goes: a file (--plain), or an 80x24 pty drained into one."""
+
+    def __init__(self, path: Path, terminal: bool) -> None:
+        self.path, self.terminal, self.drained = path, terminal, 0
+        self.file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self.master = self.slave = -1
+        self.thread: threading.Thread | None = None
+        if terminal:
+            self.master, self.slave = pty.openpty()
+            fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            self.thread = threading.Thread(target=self._drain, daemon=True)
+            self.thread.start()
+
+    def start(self, command: list[str]) -> subprocess.Popen[bytes]:
+        if not self.terminal:
+            return subprocess.Popen([*command, "--plain"], stdout=self.file, stderr=subprocess.STDOUT)
+        monitor = subprocess.Popen(
+            command, stdin=self.slave, stdout=self.slave, stderr=self.slave, start_new_session=True
+        )
+        os.close(self.slave)
+        return monitor
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 1 << 16)
+            except OSError:  # the monitor exited: the pty is closed
+                return
+            if not data:
+                return
+            self.drained += len(data)
+            self.file.write(data)
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+            os.close(self.master)
+        self.file.close()
+
+
+def run(rate: float, seconds: float, interval: int | None, terminal: bool = False) -> dict[str, object]:
     folder = Path(tempfile.mkdtemp(prefix="bench-live-"))
     log, out = folder / "access.log", folder / "out"
     log.write_bytes(b"")
-    command = [sys.executable, "-m", "analyzer", str(log), "--plain", "--out", str(out)]
+    command = [sys.executable, "-m", "analyzer", str(log), "--out", str(out)]
     if interval is not None:
         command += ["--interval", str(interval)]
-    with open(folder / "screen.txt", "wb") as screen:
-        monitor = subprocess.Popen(command, stdout=screen, stderr=subprocess.STDOUT)
+    screen = Screen(folder / "screen.txt", terminal)
+    try:
+        monitor = screen.start(command)
         deadline = time.monotonic() + 30
         while not (out / "checkpoint.json").exists():
             if time.monotonic() > deadline or monitor.poll() is not None:
@@ -90,16 +142,20 @@ def run(rate: float, seconds: float, interval: int | None) -> dict[str, object]:
             time.sleep(0.05)
         time.sleep(1)
         cpu_before, began = cpu_seconds(monitor.pid), time.monotonic()
+        drained_before = screen.drained
         writer = subprocess.Popen(
             [sys.executable, __file__, "--write", str(log), "--rates", str(rate), "--seconds", str(seconds)]
         )
         writer.wait()
         elapsed = time.monotonic() - began
         cpu = cpu_seconds(monitor.pid) - cpu_before
+        drawn = screen.drained - drained_before
         time.sleep(3)
         peak = peak_rss_mb(monitor.pid)
         monitor.send_signal(signal.SIGINT)
         status = monitor.wait(timeout=60)
+    finally:
+        screen.close()
     with open(out / "stats.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     every = interval or 10
@@ -114,6 +170,7 @@ def run(rate: float, seconds: float, interval: int | None) -> dict[str, object]:
         "lines": log.read_bytes().count(b"\n"),
         "counted": sum(int(row["requests"]) + int(row["rejected"]) for row in rows),
         "exit": status,
+        "screen_kb_s": drawn / elapsed / 1000,
         "folder": str(folder),
     }
 
@@ -156,6 +213,9 @@ def main() -> int:
         "--seconds", type=float, default=30.0, help="seconds of writing per rate (default 30)"
     )
     parser.add_argument("--burst", type=int, default=0, metavar="N", help="then N lines in one write()")
+    parser.add_argument(
+        "--screen", action="store_true", help="the dashboard on an 80x24 pseudo-terminal instead of --plain"
+    )
     parser.add_argument("--write", metavar="LOG", help=argparse.SUPPRESS)  # the writer process
     args = parser.parse_args()
     if args.write:
@@ -174,14 +234,15 @@ def main() -> int:
     print(" ".join(f"{name:>{width}}" for name, width in header), f"{'lines counted of written':>22}")
     failed = False
     for rate in args.rates:
-        result = run(rate, args.seconds, 1 if rate <= 10_000 else None)
+        result = run(rate, args.seconds, 1 if rate <= 10_000 else None, args.screen)
         lines, counted = result["lines"], result["counted"]
         ok = lines == counted and result["exit"] == 0
         failed |= not ok
         print(
             f"{rate:>8,.0f} {result['settings']:>13} {result['cpu']:>6.1f}% {result['peak_mb']:>7.0f} MB "
             f"{result['written_reports']:>5} of {result['due']:<5} {result['overruns']:>8} "
-            f"{counted:>10,} of {lines:<10,}{'' if ok else '  MISMATCH'}",
+            f"{counted:>10,} of {lines:<10,}{'' if ok else '  MISMATCH'}"
+            + (f"  screen: {result['screen_kb_s']:.1f} kB/s to the terminal" if args.screen else ""),
             flush=True,
         )
     return 1 if failed else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -101,14 +102,23 @@ def run_demo(argv: list[str], env: Environment) -> int:
         daemon=True,
     )
     writer.start()
+    plain = args.plain or not env.is_terminal(env.stdout)
+    # The dashboard's title line keeps the explanation on screen (the lines above are hidden
+    # behind its alternate screen); it fits 80 columns. Plain text keeps the lines above.
+    explanation = (
+        f"demo: {DEMO_BASE_RATE:g} req/s, a burst of {DEMO_BURST.rate:g} req/s at {DEMO_BURST.start:g}-"
+        f"{DEMO_BURST.start + DEMO_BURST.duration:g} s; alert above {DEMO_RULE.threshold:g} req/s "
+        f"over {DEMO_RULE.window} s"
+    )
     settings = Settings(
         paths=[str(log)],
         rule=DEMO_RULE,
         interval=5,
         lateness=2,
         out=out,
-        plain=args.plain or not env.is_terminal(env.stdout),
-        title=f"analyzer demo: {log}",
+        plain=plain,
+        color="NO_COLOR" not in os.environ,
+        title=f"analyzer demo: {log}" if plain else explanation,
     )
 
     def stop() -> bool:

@@ -60,6 +60,9 @@ def add_monitor_options(parser: Parser, out: Path = MONITOR_OUT) -> None:
     parser.add_argument(
         "--csv-top", type=positive(int), default=100, help="sections per report in sections.csv (default 100)"
     )
+    parser.add_argument(
+        "--no-color", action="store_true", help="a dashboard without colours (also when NO_COLOR is set)"
+    )
 
 
 def monitor_parser() -> Parser:
@@ -134,6 +137,7 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         rejects=args.rejects,
         out=args.out,
         plain=args.plain or not env.is_terminal(env.stdout),
+        color=not args.no_color and "NO_COLOR" not in os.environ,
         top=args.top,
         csv_top=args.csv_top,
         rotate_wait=getattr(args, "rotate_wait", ROTATE_WAIT),

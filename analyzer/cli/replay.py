@@ -10,7 +10,8 @@ from analyzer.live.settings import Clock
 from analyzer.live.shell import stop_signals
 from analyzer.offline.reader import InputError, check_log
 from analyzer.offline.replay import Replay
-from analyzer.ui.display import QUIT, Display, Plain, Redraw
+from analyzer.ui.dashboard import Dashboard
+from analyzer.ui.display import QUIT, Display, Plain
 
 
 def replay_parser() -> Parser:
@@ -45,7 +46,11 @@ def run_replay(argv: list[str], env: Environment) -> int:
     except InputError as error:
         raise UsageError(str(error)) from None
     check_outputs(settings)
-    display: Display = (Plain if settings.plain else Redraw)(env.stdout, settings.top)
+    display: Display = (
+        Plain(env.stdout, settings.top)
+        if settings.plain
+        else Dashboard(env.stdout, settings.top, settings.color)
+    )
     with stop_signals() as stop:
         try:
             replay = Replay(

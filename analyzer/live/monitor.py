@@ -23,7 +23,8 @@ from analyzer.live.files import Feed, LogFile
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import Outputs, RejectSink, read_history
-from analyzer.ui.display import QUIT, Display, Plain, Redraw, Status
+from analyzer.ui.dashboard import Dashboard
+from analyzer.ui.display import QUIT, Display, Plain, Status
 
 
 def restored_state(history: list[Transition]) -> bool:
@@ -45,7 +46,9 @@ class Monitor:
         """`feeds`: where lines come from instead of following `settings.paths` (a replay, on
         its own clock: then there is no warm start and no checkpoint)."""
         self.settings = settings
-        self.display = display or (Plain if settings.plain else Redraw)(stdout, settings.top)
+        self.display = display or (
+            Plain(stdout, settings.top) if settings.plain else Dashboard(stdout, settings.top, settings.color)
+        )
         self.clock = clock
         self.quit = False  # the person asked to stop (`q` on a dashboard)
         self.outputs = Outputs(settings.out)

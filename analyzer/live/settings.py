@@ -26,6 +26,7 @@ class Settings:
     rejects: Path | None = None
     out: Path = Path("analyzer-monitor")
     plain: bool = False
+    color: bool = True  # the dashboard's colours (off: --no-color, or NO_COLOR set)
     top: int = 10
     csv_top: int = 100
     title: str = ""

@@ -1,4 +1,4 @@
-"""What the terminal shows: reports rendered as strings, log text made safe to display.
+"""What the terminal shows: reports as plain text, the dashboard, log text made safe to display.
 
-Pure (returns strings; only the live shell writes them); imports only core.
+Pure but for the displays (display, terminal, dashboard), which write to it; imports only core.
 """

@@ -2,8 +2,8 @@
 
 The monitor never writes to the terminal itself: it hands a display what happened, and the
 display decides how it looks. `Plain` is the append-only text of `--plain` (and of a stdout
-that is not a terminal): each report as a block, each message as a line. `Redraw` draws the
-report over the last one on a terminal.
+that is not a terminal): each report as a block, each message as a line. On a terminal the
+display is the dashboard (`dashboard.Dashboard`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from analyzer.core.engine import Report
-from analyzer.ui.render import CLEAR_SCREEN, render_report
+from analyzer.ui.render import render_report
 
 # What a person may ask of a display between two polls (keys on a dashboard).
 QUIT = "quit"
@@ -38,7 +38,9 @@ class Status:
 
 
 class Display(Protocol):
-    interactive: bool  # it takes keys (a replay keeps its last frame until `q`)
+    @property
+    def interactive(self) -> bool:
+        """It takes keys (a replay keeps its last frame until `q`)."""
 
     def message(self, text: str) -> None:
         """A line to show at once: an alert or recovery, a notice about a file, a warning."""
@@ -86,12 +88,4 @@ class Plain:
         return []
 
     def close(self) -> None:
-        self.stdout.flush()
-
-
-class Redraw(Plain):
-    """Each report drawn over the last one (the screen is cleared first)."""
-
-    def report(self, report: Report, title: str) -> None:
-        self.stdout.write(CLEAR_SCREEN + render_report(report, title, self.top))
         self.stdout.flush()

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.cli.main import main
 from analyzer.formats.clf import parse
 from analyzer.outputs.rows import ALERT_FIELDS, STATS_FIELDS
-from tests.cli.conftest import assert_usage_error, csv_rows
+from tests.cli.conftest import T0, FakeTime, assert_usage_error, csv_rows, environment
+from tests.ui.conftest import rows_written
 
 
 @pytest.mark.parametrize(
@@ -66,3 +68,13 @@ def test_demo_runs_and_writes_stats(tmp_path: Path) -> None:
     assert stats, "a stop after 4 s still reports the unfinished interval"
     assert sum(int(row[STATS_FIELDS.index("requests")]) for row in stats) > 0
     csv_rows(out / "alerts.csv", ALERT_FIELDS)
+
+
+def test_on_a_terminal_the_demo_keeps_its_explanation_on_the_dashboard(tmp_path: Path) -> None:
+    """The two lines printed before the monitor starts are hidden by the dashboard's alternate
+    screen: its title line says what the demo does, within 80 columns."""
+    env = environment(terminal=True, clock=FakeTime(T0, 2))
+    assert main(["demo", "--duration", "0.5", "--out", str(tmp_path / "out")], env) == 0
+    title = next(text for number, text in rows_written(env.stdout.getvalue().encode()) if number == 2)
+    assert title == "demo: 4 req/s, a burst of 30 req/s at 20-60 s; alert above 10 req/s over 30 s"
+    assert len(title) <= 80

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import time
@@ -13,7 +14,7 @@ import pytest
 
 from analyzer.cli.main import main
 from analyzer.outputs.rows import ALERT_FIELDS, SECTION_FIELDS, STATS_FIELDS
-from analyzer.ui.render import CLEAR_SCREEN
+from analyzer.ui.terminal import ENTER, LEAVE
 from tests.cli.conftest import (
     T0,
     FakeTime,
@@ -95,15 +96,35 @@ def test_monitor_with_ctrl_c_exits_zero_with_plain_text_when_not_a_terminal(
     assert env.stderr.getvalue() == ""
 
 
-def test_monitor_on_a_terminal_clears_the_screen(log: Path, tmp_path: Path) -> None:
-    """On a terminal (and without --plain) the report starts with the clear-screen sequence."""
+def test_monitor_on_a_terminal_draws_the_dashboard(log: Path, tmp_path: Path) -> None:
+    """On a terminal (and without --plain) the screen is redrawn in place on the alternate
+    screen, given back at the end: rows written at their positions, never appended blocks."""
     env = environment(terminal=True, clock=FakeTime(T0, 12))
     assert main([str(log), "--out", str(tmp_path / "out"), "--interval", "10"], env) == 0
-    assert env.stdout.getvalue().startswith(CLEAR_SCREEN)
+    text = env.stdout.getvalue()
+    assert text.startswith(ENTER) and text.endswith(LEAVE)
+    assert "\n" not in text and "top sections:" not in text and text.count("\x1b[1;1H") > 1
 
     env = environment(terminal=True, clock=FakeTime(T0, 12))
     assert main([str(log), "--out", str(tmp_path / "out2"), "--interval", "10", "--plain"], env) == 0
     assert "\x1b" not in env.stdout.getvalue() and "top sections:" in env.stdout.getvalue()
+
+
+def test_no_color_and_the_no_color_variable_turn_colours_off(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--no-color, or NO_COLOR set to anything: the dashboard has no colour (no SGR at all)."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    argv = [str(log), "--out", str(tmp_path / "out"), "--interval", "10"]
+    env = environment(terminal=True, clock=FakeTime(T0, 3))
+    assert main(argv, env) == 0 and "\x1b[1;32mOK" in env.stdout.getvalue()
+    for extra, variable in (["--no-color"], None), ([], ""):
+        if variable is not None:
+            monkeypatch.setenv("NO_COLOR", variable)
+        env = environment(terminal=True, clock=FakeTime(T0, 3))
+        assert main(argv + extra, env) == 0
+        drawn = env.stdout.getvalue().removesuffix(LEAVE)
+        assert re.search(r"\x1b\[[0-9;]*m", drawn) is None and "OK" in drawn
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import errno
 import io
 import os
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -25,7 +26,7 @@ from analyzer.follow.fileid import Fingerprint
 from analyzer.formats.clf import Parsed
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock
-from analyzer.ui.render import CLEAR_SCREEN
+from analyzer.ui.terminal import ENTER, LEAVE
 from tests.conftest import clf_line, lines_at
 from tests.live.conftest import (
     T0,
@@ -163,19 +164,26 @@ def test_plain_output_is_append_only_text(tmp_path: Path) -> None:
     assert both.count("top sections:") == 2
 
 
-def test_terminal_output_starts_with_clear_screen(tmp_path: Path) -> None:
-    """Outside --plain each report redraws the screen: it starts with the clear-screen sequence."""
+def test_terminal_output_is_a_dashboard_redrawn_in_place(tmp_path: Path) -> None:
+    """Outside --plain the screen is a dashboard: the first frame at once after the warm start,
+    each report redrawn in place (rows rewritten at their positions, nothing appended)."""
     log = tmp_path / "access.log"
     log.write_bytes(lines_at(range(T0 - 5, T0)))
     clock = FakeClock(T0)
     stdout = io.StringIO()
     monitor = Monitor(settings(log, tmp_path / "out", plain=False), stdout, Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    first = stdout.getvalue()
+    assert first.startswith(ENTER) and "\x1b[1;1H" in first
+    assert "last 10 s: 5 req" in re.sub(r"\x1b\[[0-9;]*m", "", first)  # the window the warm start read
     monitor.poll()
     monitor.report(clock.now())
-    assert stdout.getvalue().startswith(CLEAR_SCREEN)
     clock.time += 5
     monitor.report(clock.now())
-    assert stdout.getvalue().count(CLEAR_SCREEN) == 2
+    text = stdout.getvalue()
+    assert "\n" not in text and text.count("\x1b[2;1H") >= 1 and "top sections:" not in text
+    monitor.display.close()
+    assert stdout.getvalue().endswith(LEAVE)
 
 
 def test_sections_csv_is_bounded_per_report(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Displays: plain text appends, a redraw clears first; neither has keys or a status line."""
+"""The plain display appends reports and messages; it has no keys and no status line."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import io
 from analyzer.core.alerts import AlertRule
 from analyzer.core.engine import Engine
 from analyzer.formats.clf import parse
-from analyzer.ui.display import Plain, Redraw, Status
-from analyzer.ui.render import CLEAR_SCREEN
+from analyzer.ui.display import Plain, Status
 from tests.conftest import clf_line
 
 T0 = 1_800_000_000
@@ -27,13 +26,3 @@ def test_plain_appends_reports_and_messages_in_order() -> None:
     text = out.getvalue()
     assert text.startswith("High traffic generated an alert") and "\x1b" not in text
     assert text.count("analyzer: access.log |") == 2 and text.endswith("\n\n")
-
-
-def test_redraw_clears_the_screen_before_each_report() -> None:
-    out = io.StringIO()
-    display = Redraw(out)
-    report = Engine(AlertRule(threshold=1, window=10)).report(T0, 10)
-    display.report(report, "t")
-    display.report(report, "t")
-    display.close()
-    assert out.getvalue().startswith(CLEAR_SCREEN) and out.getvalue().count(CLEAR_SCREEN) == 2

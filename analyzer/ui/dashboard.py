@@ -1,0 +1,171 @@
+"""The dashboard: the `Display` of a terminal, drawn from what the monitor tells it.
+
+The monitor's loop is synchronous and owns the clock: it calls `message`, `report`, `first`
+and `status` (each redraws what changed) and collects `actions` once a poll. Keys and
+resizes must not wait for the next poll (up to a second), so a small thread waits on the
+keyboard (0.1 s at a time), applies view keys at once (panels, scrolling, help, pause),
+queues the monitor's (`q`, replay's Space/+/-) for `actions`, and redraws when the window
+size changes. One lock orders everything the two threads touch; the thread never reads a
+clock the monitor uses, and never reads a file. A stdout that is not a terminal (a test's
+StringIO) gets the same frames, with no thread and no keys.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections import deque
+from typing import TextIO
+
+from analyzer.core.engine import Report
+from analyzer.ui.display import Status
+from analyzer.ui.keys import parse_keys, press
+from analyzer.ui.layout import Frame, Screen, View, layout
+from analyzer.ui.panels import NOTICE, message_kind
+from analyzer.ui.terminal import Size, Terminal, is_terminal
+
+MAX_NOTICES = 200  # notices about files kept for the files panel (the alert history is whole)
+WAIT = 0.1  # seconds the thread waits for a key before it looks at the size again
+
+
+def keyboard(stdout: TextIO) -> TextIO | None:
+    """Where keys come from: the real terminal's stdin, when both it and stdout are terminals
+    and the monitor is the terminal's foreground job (a job in the background that read the
+    terminal or changed its modes would be stopped by the kernel)."""
+    if not (is_terminal(stdout) and is_terminal(sys.stdin)):
+        return None
+    try:
+        foreground = os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except OSError:
+        return None
+    return sys.stdin if foreground else None
+
+
+class Dashboard:
+    """A full-screen, self-fitting view of the monitor on a terminal."""
+
+    def __init__(
+        self,
+        stdout: TextIO,
+        top: int = 10,
+        color: bool = True,
+        keys: TextIO | None = None,
+        size: Size | None = None,
+        watch: bool = True,
+    ) -> None:
+        self.terminal = Terminal(stdout, keys if keys is not None else keyboard(stdout), size)
+        self.top = top
+        self.color = color
+        self.watch = watch and self.terminal.fd is not None  # the thread, on a real terminal
+        self.lock = threading.RLock()
+        self.view = View()
+        self.newest: Report | None = None  # the last report
+        self.shown: Report | None = None  # the report on screen (older while the screen is paused)
+        self.last_status: Status | None = None
+        self.title = ""
+        self.pending: list[tuple[str, str]] = []  # transitions not yet in a report's history
+        self.notices: deque[str] = deque(maxlen=MAX_NOTICES)
+        self.latest: tuple[str, str] | None = None
+        self.queued: list[str] = []
+        self.frame: Frame | None = None
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    # ----- the Display protocol (the monitor's thread) -----
+
+    def message(self, text: str) -> None:
+        kind = message_kind(text)
+        with self.lock:
+            if kind == NOTICE:
+                self.notices.append(text)
+            else:
+                self.pending.append((kind, text))
+            self.latest = (kind, text)
+            self._draw()
+
+    def report(self, report: Report, title: str) -> None:
+        with self.lock:
+            self.newest, self.title = report, title
+            if not self.view.paused:
+                self.shown = report
+            recorded = {transition.message for transition in report.history}
+            self.pending = [(kind, text) for kind, text in self.pending if text not in recorded]
+            self._draw()
+
+    def first(self, report: Report, title: str) -> None:
+        self.report(report, title)
+
+    def status(self, status: Status) -> None:
+        with self.lock:
+            self.last_status = status
+            self._draw()
+
+    @property
+    def interactive(self) -> bool:
+        """Keys are read (stdin and stdout are the terminal, and the monitor is in the foreground)."""
+        return self.terminal.keys_fd is not None
+
+    def actions(self) -> list[str]:
+        with self.lock:
+            if not self.watch and self.terminal.resized():
+                self._draw()
+            asked, self.queued = self.queued, []
+            return asked
+
+    def close(self) -> None:
+        self.stopping.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout=2)
+        with self.lock:
+            self.terminal.leave()
+
+    # ----- keys and drawing -----
+
+    def keys(self, data: bytes) -> None:
+        """Apply what was typed: the view changes at once, the monitor's keys are queued."""
+        with self.lock:
+            for key in parse_keys(data):
+                view, action = press(self.view, key, self.frame or Frame([], 0, 0, 0))
+                if action is not None:
+                    self.queued.append(action)
+                if self.view.paused and not view.paused:
+                    self.shown = self.newest  # resumed: straight to the newest report
+                self.view = view
+            self._draw()
+
+    def screen(self) -> Screen:
+        """What is on screen now, for the layout."""
+        recorded = tuple((t.kind, t.message) for t in self.shown.history) if self.shown else ()
+        history = recorded + tuple(self.pending)
+        latest = self.latest or (history[-1] if history else None)
+        return Screen(
+            self.shown, self.last_status, self.title, history, tuple(self.notices), latest, self.top
+        )
+
+    def _draw(self) -> None:
+        if self.stopping.is_set():
+            return
+        if not self.terminal.entered:
+            self.terminal.enter()
+            if self.watch and self.thread is None:
+                self.thread = threading.Thread(target=self._wait_for_keys, name="dashboard-keys", daemon=True)
+                self.thread.start()
+        size = self.terminal.size()
+        self.frame = layout(self.screen(), self.view, *size)
+        self.terminal.draw(self.frame.lines, size, self.color)
+
+    def _wait_for_keys(self) -> None:
+        """The thread: keys as they are typed, and a redraw when the window is resized."""
+        try:
+            while not self.stopping.is_set():
+                typed = self.terminal.read(WAIT)
+                if not typed and self.terminal.keys_fd is None:
+                    self.stopping.wait(WAIT)
+                with self.lock:
+                    if typed:
+                        self.keys(typed)
+                    elif self.terminal.resized():
+                        self._draw()
+        except (OSError, ValueError):  # the terminal went away: the monitor's own writes will say so
+            return

@@ -1,0 +1,200 @@
+"""The dashboard's panels as styled lines at a given width: pure, every log text escaped.
+
+Each panel is a function of the report (and what the screen was told) returning all its
+rows, each at most `width` cells; the layout shows as many as fit and scrolls the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from analyzer.core.engine import Report
+from analyzer.core.stats import OTHER, STATUS_CLASSES, Summary
+from analyzer.core.times import iso_utc
+from analyzer.ui.cells import Line, Span, clip, clip_left, clip_line, fold, pad
+from analyzer.ui.render import human_bytes
+from analyzer.ui.text import printable
+
+COLUMN = 15  # "12,345 100.0%" and a margin
+ALERT = "alert"
+RECOVERED = "recovered"
+NOTICE = "notice"
+UNLIMITED = 1 << 16  # escape whole texts; the cells functions cut them to the room there is
+
+
+def message_kind(text: str) -> str:
+    """Whether a message the monitor showed is an alert, a recovery or a notice (the alert
+    messages' wording is a fixed contract: design.md)."""
+    if text.startswith("High traffic generated an alert"):
+        return ALERT
+    return RECOVERED if text.startswith("High traffic alert recovered") else NOTICE
+
+
+def status_style(code: object) -> str:
+    """The style of a status code or class (200, "2xx") is its class: 2xx .. 5xx; others none."""
+    text = str(code)
+    return f"{text[0]}xx" if len(text) == 3 and text[0] in "2345" else ""
+
+
+def _share(summary: Summary, hits: int) -> str:
+    return f"{hits:,} {hits / summary.requests:6.1%}" if summary.requests else f"{hits:,}"
+
+
+Counts = dict[object, int]
+
+
+def _counts(series: pd.Series) -> Counts:
+    """Hits per name, each name once (two values can print alike: numpy's str drops trailing NULs)."""
+    counts: Counts = {}
+    for name, hits in zip(series.index.tolist(), series.to_numpy().tolist(), strict=True):
+        counts[name] = counts.get(name, 0) + int(hits)
+    return counts
+
+
+def _table(
+    report: Report,
+    width: int,
+    heading: str,
+    names: Sequence[object],
+    counts: tuple[Counts, Counts],
+    statuses: bool = False,
+) -> list[Line]:
+    """Rows of `name | last interval | window`; only the window's column when narrow."""
+    recent, window = counts
+    both = width >= 12 + 2 * COLUMN
+    name_width = max(1, min(48, width - (2 if both else 1) * COLUMN))
+    labels = [f"last {report.interval.seconds} s", f"last {report.window.seconds} s"]
+    columns = [(report.interval, recent), (report.window, window)] if both else [(report.window, window)]
+    titles = labels if both else labels[1:]
+    lines: list[Line] = [
+        (Span(pad(heading, name_width) + "".join(pad(t, COLUMN, right=True) for t in titles), "heading"),)
+    ]
+    for name in names:
+        cells = "".join(
+            pad(_share(summary, _hits(hits, name, names)), COLUMN, right=True) for summary, hits in columns
+        )
+        style = status_style(name) if statuses else ""
+        lines.append((Span(pad(printable(name, UNLIMITED), name_width), style), Span(cells)))
+    if not names:
+        lines.append((Span("(no requests)", "dim"),))
+    return [clip_line(line, width) for line in lines]
+
+
+def _hits(counts: Counts, name: object, names: Sequence[object]) -> int:
+    """Hits of `name`; for `(other)`, of everything not named."""
+    if name != OTHER:
+        return counts.get(name, 0)
+    return sum(counts.values()) - sum(counts.get(shown, 0) for shown in names if shown != OTHER)
+
+
+def _names(recent: Counts, window: Counts, top: int) -> list[object]:
+    """The window's busiest, then the interval's not among them (at most `top`), then `(other)`
+    when something is left."""
+    names: list[object] = [name for name in window if name != OTHER][:top]
+    room = max(0, top - len(names))
+    names += [name for name in recent if name not in names and name != OTHER][:room]
+    if any(_hits(counts, OTHER, names) for counts in (recent, window)):
+        names.append(OTHER)
+    return names
+
+
+def _counts_panel(report: Report, width: int, top: int, heading: str, field: str) -> list[Line]:
+    recent, window = _counts(getattr(report.interval, field)), _counts(getattr(report.window, field))
+    return _table(report, width, heading, _names(recent, window, top), (recent, window))
+
+
+def sections_panel(report: Report, width: int, top: int) -> list[Line]:
+    return _counts_panel(report, width, top, "section", "sections")
+
+
+def hosts_panel(report: Report, width: int, top: int) -> list[Line]:
+    return _counts_panel(report, width, top, "client host", "hosts")
+
+
+def methods_panel(report: Report, width: int, top: int) -> list[Line]:
+    return _counts_panel(report, width, top, "method", "methods")
+
+
+def _classes(summary: Summary) -> Counts:
+    return {name: summary.status_counts[name] for name in STATUS_CLASSES}
+
+
+def statuses_panel(report: Report, width: int, top: int) -> list[Line]:
+    """Status classes, then every status code seen in the window or the interval."""
+    recent, window = report.interval, report.window
+    classes = (_classes(recent), _classes(window))
+    lines = _table(report, width, "status class", list(STATUS_CLASSES), classes, True)
+    codes = (_counts(recent.statuses), _counts(window.statuses))
+    table = _table(report, width, "status code", list(dict.fromkeys([*codes[1], *codes[0]])), codes, True)
+    errors = (
+        f"errors (5xx): {recent.error_rate:.1%} in the last {recent.seconds} s, "
+        f"{window.error_rate:.1%} in the last {window.seconds} s"
+    )
+    return [*lines, (), *table, (), (Span(clip(errors, width), "5xx" if recent.error_rate else ""),)]
+
+
+def rejected_panel(report: Report, width: int, top: int) -> list[Line]:
+    """Rejected lines by reason, each with its latest example."""
+    read = report.interval.requests + report.rejected
+    share = report.rejected / read if read else 0.0
+    totals = report.totals
+    seconds = report.interval.seconds
+    recent = f"rejected: {report.rejected:,} of {read:,} lines in the last {seconds} s ({share:.1%})"
+    since = (
+        f"since start: {totals.get('requests', 0):,} requests, {totals.get('rejected', 0):,} rejected, "
+        f"{totals.get('late', 0):,} late"
+    )
+    lines: list[Line] = [(Span(clip(recent, width)),), (Span(clip(since, width)),)]
+    if share > 0.01:
+        lines.append((Span(clip("WARNING: over 1% of lines rejected (wrong --format?)", width), "warning"),))
+    if not report.reject_examples:
+        return [*lines, (), (Span("(no rejected line yet)", "dim"),)]
+    lines += [(), (Span(pad("reason", 16) + pad("lines", 8, right=True) + "  latest example", "heading"),)]
+    for reason, example in report.reject_examples.items():
+        count = report.reasons.get(reason, 0)
+        head = pad(printable(reason, UNLIMITED), 16) + pad(f"{count:,}", 8, right=True) + "  "
+        room = max(0, width - len(head))
+        lines.append((Span(head), Span(clip(printable(example, UNLIMITED), room), "dim")))
+    return [clip_line(line, width) for line in lines]
+
+
+def files_panel(report: Report, width: int, notices: Sequence[str]) -> list[Line]:
+    """One pair of rows per followed file, the slow ticks, then the latest notices."""
+    lines: list[Line] = []
+    for file in report.files:
+        seen = iso_utc(file.last_seen) if file.last_seen is not None else "never"
+        lines.append((Span(clip_left(printable(file.path, UNLIMITED), width), "heading"),))
+        status = printable(file.status, UNLIMITED)
+        detail = f"  {file.lines:,} lines, {file.rejected:,} rejected, last line read {seen}; {status}"
+        lines.append((Span(clip(detail, width)),))
+    if not report.files:
+        lines.append((Span("(the files are listed from the first report on)", "dim"),))
+    if report.overruns:
+        slow = f"slow ticks: {report.overruns:,} report(s) came a whole interval late"
+        lines.append((Span(clip(slow, width), "warning"),))
+    if notices:
+        lines += [(), (Span("notices (newest first):", "heading"),)]
+        for notice in reversed(notices):
+            lines += [(Span(row, NOTICE),) for row in fold(printable(notice, UNLIMITED), width)]
+    return [clip_line(line, width) for line in lines]
+
+
+def history_panel(history: Sequence[tuple[str, str]], width: int, rows: int | None = None) -> list[Line]:
+    """Every alert and recovery, newest first, each message whole (folded, never cut); with
+    `rows`, only as many of the newest as fill that many rows."""
+    if not history:
+        return [(Span("(no alert yet)", "dim"),)]
+    lines: list[Line] = []
+    for kind, message in reversed(history):
+        if rows is not None and len(lines) >= rows:
+            break
+        lines += [(Span(row, kind),) for row in fold(printable(message, UNLIMITED), width)]
+    return lines
+
+
+def summary_sizes(summary: Summary) -> str:
+    """Bytes served and the size percentiles, short."""
+    sizes = summary.size_percentiles
+    return f"{human_bytes(summary.bytes)} served, p50 {human_bytes(sizes[50])}, p99 {human_bytes(sizes[99])}"

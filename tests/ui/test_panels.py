@@ -1,0 +1,128 @@
+"""Panels: every row within the width, the numbers of the report, log text shown as text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
+from analyzer.core.engine import FileStatus
+from analyzer.ui.cells import plain
+from analyzer.ui.panels import (
+    NOTICE,
+    files_panel,
+    history_panel,
+    hosts_panel,
+    message_kind,
+    methods_panel,
+    rejected_panel,
+    sections_panel,
+    status_style,
+    statuses_panel,
+)
+from tests.ui.conftest import HOSTILE, RAW, T0, line_cells, log_text, make_report
+
+RULE = AlertRule(threshold=2, window=20)
+
+
+def texts(lines: list) -> list[str]:
+    return [plain(line) for line in lines]
+
+
+def test_sections_show_hits_and_share_for_the_interval_and_the_window() -> None:
+    report = make_report(["/api/a", "/pages/b", "/api/c"], seconds=30, per_second=3)
+    rows = texts(sections_panel(report, 80, 10))
+    assert rows[0].startswith("section") and "last 10 s" in rows[0] and "last 20 s" in rows[0]
+    api = next(row for row in rows if row.startswith("/api "))
+    window_hits = int(report.window.sections["/api"])
+    assert f"{window_hits:,} {window_hits / report.window.requests:6.1%}" in api
+    assert all(len(row) <= 80 for row in rows)
+    narrow = texts(sections_panel(report, 30, 10))  # one column only: the window's
+    assert "last 10 s" not in narrow[0] and "last 20 s" in narrow[0]
+
+
+def test_top_limits_the_rows_and_the_rest_is_other() -> None:
+    report = make_report([f"/s{n}" for n in range(30)], seconds=30, per_second=5)
+    rows = texts(sections_panel(report, 100, 5))
+    assert len(rows) <= 1 + 5 + 1 and rows[-1].startswith("(other)")
+
+
+def test_status_codes_are_styled_by_class() -> None:
+    report = make_report(["/a"], seconds=8, per_second=4)
+    lines = statuses_panel(report, 80, 10)
+    styles = {span.text.split()[0]: span.style for line in lines for span in line[:1] if span.text.strip()}
+    assert (
+        styles["2xx"] == "2xx"
+        and styles["503"] == "5xx"
+        and styles["404"] == "4xx"
+        and styles["301"] == "3xx"
+    )
+    assert status_style("(other)") == "" and status_style(200) == "2xx"
+
+
+def test_hosts_and_methods() -> None:
+    report = make_report(["/a"], seconds=5, per_second=2)
+    assert any(row.startswith("10.0.0.1") for row in texts(hosts_panel(report, 80, 10)))
+    assert any(row.startswith("GET") for row in texts(methods_panel(report, 80, 10)))
+
+
+def test_rejected_lines_show_their_reason_and_an_escaped_example() -> None:
+    report = make_report(["/a"], seconds=5, rejects=f"junk {HOSTILE} line\n".encode())
+    rows = texts(rejected_panel(report, 100, 10))
+    example = next(row for row in rows if "junk" in row)
+    assert "\\x1b[2J\\x1b]0;pwned\\x07[bold]\\u202e" in example and not RAW.search(example)
+    assert rows[0].startswith("rejected: 1 of")
+
+
+def test_files_show_the_end_of_a_long_path_and_the_notices_newest_first() -> None:
+    path = "/very/long/" + "d" * 100 + f"/{HOSTILE}/access.log"
+    report = make_report(["/a"], files=(FileStatus(path, 12, 1, T0, "following"),))
+    rows = texts(files_panel(report, 60, ["first notice", "second notice"]))
+    assert (
+        rows[0].startswith("…") and rows[0].endswith("[bold]\\u202e/access.log") and not RAW.search(rows[0])
+    )
+    assert "12 lines, 1 rejected" in rows[1]
+    assert rows.index("second notice") < rows.index("first notice")
+
+
+def test_the_history_is_newest_first_and_never_cut() -> None:
+    transitions = [
+        Transition(T0 + n * 100, ALERT if n % 2 == 0 else RECOVERED, 50 + n, RULE) for n in range(30)
+    ]
+    history = [(t.kind, t.message) for t in transitions]
+    lines = history_panel(history, 50)
+    assert all(line_cells(line) <= 50 for line in lines)
+    joined = " ".join(" ".join(plain(line).split()) for line in lines)
+    for transition in transitions:
+        assert transition.message in joined  # each whole, folded over rows
+    assert joined.index(transitions[-1].message) < joined.index(transitions[0].message)
+    assert {line[0].style for line in lines} == {ALERT, RECOVERED}
+    newest = history_panel(history, 50, rows=3)  # a column beside the panel: only what fits
+    assert 3 <= len(newest) < len(lines) and newest == lines[: len(newest)]
+
+
+def test_messages_are_told_apart_by_their_fixed_wording() -> None:
+    alert, recovered = Transition(T0, ALERT, 50, RULE), Transition(T0, RECOVERED, 5, RULE)
+    assert message_kind(alert.message) == ALERT
+    assert message_kind(recovered.message) == RECOVERED
+    assert message_kind("access.log: rotated") == NOTICE
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(log_text.map(lambda text: "/" + text), min_size=1, max_size=6), st.integers(1, 160))
+def test_every_panel_fits_and_escapes_log_text(paths: list[str], width: int) -> None:
+    files = tuple(FileStatus(path, 3, 1, None, "waiting") for path in paths)
+    report = make_report(paths, seconds=6, per_second=2, rejects=paths[0].encode() + b"\n", files=files)
+    for make in (sections_panel, hosts_panel, methods_panel, statuses_panel, rejected_panel):
+        for line in make(report, width, 10):
+            assert line_cells(line) <= width and not RAW.search(plain(line))
+    for line in files_panel(report, width, paths) + history_panel([(NOTICE, path) for path in paths], width):
+        assert line_cells(line) <= width and not RAW.search(plain(line))
+
+
+@pytest.mark.parametrize("width", [1, 5, 20])
+def test_tiny_widths_still_fit(width: int) -> None:
+    report = make_report(["/a/" + "日本" * 20])
+    for line in sections_panel(report, width, 10) + statuses_panel(report, width, 10):
+        assert line_cells(line) <= width
