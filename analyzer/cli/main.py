@@ -11,6 +11,7 @@ import sys
 from importlib import metadata
 
 from analyzer.cli.options import Environment, UsageError
+from analyzer.outputs.sinks import OutputError
 
 COMMANDS = ("backtest", "replay", "generate", "demo", "check")
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         from analyzer.cli.monitor import run_monitor
 
         return run_monitor(argv, env)
-    except UsageError as error:
+    except (UsageError, OutputError) as error:
         env.stderr.write(f"analyzer: error: {error}\n")
         return 2
     except KeyboardInterrupt:

@@ -22,7 +22,7 @@ from analyzer.formats.clf import Parsed
 from analyzer.live.files import Feed, LogFile
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
 from analyzer.live.warm import warm_start
-from analyzer.outputs.sinks import Outputs, RejectSink, read_history
+from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_history
 from analyzer.ui.dashboard import Dashboard
 from analyzer.ui.display import QUIT, Display, Plain, Status
 
@@ -93,6 +93,7 @@ class Monitor:
 
     def poll(self) -> None:
         """Read what was appended, check the alert up to the horizon, print transitions."""
+        self._outputs_in_place()
         for file in self.files:
             for parsed in file.read():
                 self._ingest(file, parsed)
@@ -140,6 +141,22 @@ class Monitor:
             for notice in file.take_notices():
                 self.display.message(f"{file.path}: {notice}")
 
+    def _outputs_in_place(self) -> None:
+        """The output files deleted under the monitor (or their directory) are written anew."""
+        try:
+            if self.outputs.reopen_if_gone():
+                self.display.message(
+                    f"analyzer: warning: the CSVs in {self.settings.out} were deleted: writing them anew "
+                    "(the rows written before went with them)"
+                )
+            if self.rejects is not None and not self.rejects.linked():
+                self.rejects.close()
+                self.rejects = RejectSink(self.rejects.path)
+        except OSError as error:
+            raise OutputError(
+                f"{self.settings.out}: cannot write the outputs any more: {error.strerror}"
+            ) from None
+
     def _save(self, idle: bool = True, force: bool = False) -> None:
         """Write the checkpoint; after a poll that read no line since the last report, with
         the positions of now: as good as a report's, and fresher (a file that was empty then
@@ -151,7 +168,10 @@ class Monitor:
         if idle and not pending.rejected and not pending.requests:
             self.keeper.start(self._positions(), self.outputs.stats_size())
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
-        self.keeper.save(judged, engine.alert_on, force)
+        try:
+            self.keeper.save(judged, engine.alert_on, force)
+        except OSError as error:
+            raise OutputError(f"{self.keeper.path}: cannot write the checkpoint: {error.strerror}") from None
 
     def _positions(self) -> Positions:
         return {file_key(file.path): file.positions() for file in self.files}

@@ -20,6 +20,15 @@ from analyzer.outputs.rows import (
 )
 
 
+class OutputError(Exception):
+    """The outputs cannot be written any more: one line on stderr, exit status 2."""
+
+
+def linked(handle: IO[str]) -> bool:
+    """Whether the file still has a name (it was not deleted under the monitor)."""
+    return os.fstat(handle.fileno()).st_nlink > 0
+
+
 class CsvSink:
     """Appends rows to one CSV; writes the header only when the file is new or empty."""
 
@@ -36,6 +45,14 @@ class CsvSink:
         self._writer.writerow(row)
         self._handle.flush()
 
+    def write_rows(self, rows: list[tuple[object, ...]]) -> None:
+        """Rows written together (one report's), flushed once."""
+        self._writer.writerows(rows)
+        self._handle.flush()
+
+    def linked(self) -> bool:
+        return linked(self._handle)
+
     def close(self) -> None:
         self._handle.close()
 
@@ -48,8 +65,12 @@ class RejectSink:
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+
+    def linked(self) -> bool:
+        return linked(self._handle)
 
     def write(self, source: str, rejects: list[tuple[str, str]]) -> None:
         self._handle.writelines(f"{reason}\t{source}\t{line}\n" for reason, line in rejects)
@@ -64,17 +85,28 @@ class Outputs:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.alerts = CsvSink(directory / "alerts.csv", ALERT_FIELDS)
-        self.stats = CsvSink(directory / "stats.csv", STATS_FIELDS)
-        self.sections = CsvSink(directory / "sections.csv", SECTION_FIELDS)
+        self._open()
+
+    def _open(self) -> None:
+        self.alerts = CsvSink(self.directory / "alerts.csv", ALERT_FIELDS)
+        self.stats = CsvSink(self.directory / "stats.csv", STATS_FIELDS)
+        self.sections = CsvSink(self.directory / "sections.csv", SECTION_FIELDS)
+
+    def reopen_if_gone(self) -> bool:
+        """Write the CSVs anew if one (or the directory) was deleted under the monitor: rows
+        written to a deleted file would be lost. Returns whether it had to."""
+        if all(sink.linked() for sink in (self.alerts, self.stats, self.sections)):
+            return False
+        self.close()
+        self._open()
+        return True
 
     def transition(self, transition: Transition) -> None:
         self.alerts.write(alert_row(transition))
 
     def report(self, report: Report) -> None:
         self.stats.write(stats_row(report))
-        for row in section_rows(report):
-            self.sections.write(row)
+        self.sections.write_rows(section_rows(report))
 
     def stats_size(self) -> int:
         """stats.csv's size in bytes (rows are flushed as written): the checkpoint's witness.

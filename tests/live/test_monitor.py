@@ -822,3 +822,38 @@ def test_rejects_file_receives_every_rejected_line_verbatim(tmp_path: Path) -> N
     written = [line.split("\t", 2) for line in rejects.read_text(encoding="utf-8").split("\n")[:-1]]
     assert written == [[reason, str(log), line.rstrip("\n")] for _, reason, line in bad]
     assert sum(int(row["rejected"]) for row in rows(out / "stats.csv")) == len(bad)
+
+
+def test_outputs_deleted_under_the_monitor_are_written_anew(tmp_path: Path) -> None:
+    """`rm -r` of the output directory while the monitor runs: it says so and writes the CSVs
+    anew (rows written to a deleted file would be lost); a directory that cannot be made
+    again is one clear error, not a traceback."""
+    from analyzer.outputs.sinks import OutputError
+
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    clock = FakeClock(T0)
+    stdout = io.StringIO()
+    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    append(log, lines_at([T0, T0]))
+    clock.sleep(1)
+    monitor.poll()
+    monitor.report(clock.now())
+    shutil.rmtree(out)
+    append(log, lines_at([T0 + 1] * 3))
+    clock.sleep(1)
+    monitor.poll()
+    monitor.report(clock.now())
+    assert "were deleted: writing them anew" in stdout.getvalue()
+    assert [row["requests"] for row in rows(out / "stats.csv")] == ["3"]
+    shutil.rmtree(out)
+    out.write_text("a file where the directory was")
+    clock.sleep(1)
+    try:
+        monitor.poll()
+    except OutputError as error:
+        assert str(error).startswith(f"{out}: cannot write the outputs any more")
+    else:
+        raise AssertionError("a directory that cannot be made again must stop the monitor")
+    monitor.outputs.close()

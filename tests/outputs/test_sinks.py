@@ -59,3 +59,14 @@ def test_rejected_lines_are_kept_verbatim_after_reason_and_file(tmp_path: Path) 
     assert (tmp_path / "rejects.txt").read_text() == (
         "binary garbage\t/var/log/a.log\t\\x16\\x03 tls\nmissing fields\t/var/log/a.log\tGET /\n"
     )
+
+
+def test_outputs_notice_a_deleted_file_and_write_it_anew(tmp_path: Path) -> None:
+    outputs = Outputs(tmp_path / "out")
+    try:
+        assert outputs.reopen_if_gone() is False
+        (tmp_path / "out" / "sections.csv").unlink()
+        assert outputs.reopen_if_gone() is True
+        assert (tmp_path / "out" / "sections.csv").read_text().startswith("time,section,hits")
+    finally:
+        outputs.close()
