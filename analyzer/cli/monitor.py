@@ -26,6 +26,7 @@ from analyzer.live.files import refusal
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock, Settings
 from analyzer.live.shell import expand_paths, stop_signals
+from analyzer.live.stdin import STDIN
 
 
 def add_monitor_options(parser: Parser, out: Path = MONITOR_OUT) -> None:
@@ -71,7 +72,7 @@ def monitor_parser() -> Parser:
         description="Follow access logs: sections, stats and high-traffic alerts.",
         epilog="other commands: replay, backtest, generate, demo, check (python -m analyzer COMMAND --help)",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow (- : standard input)")
     add_monitor_options(parser)
     parser.add_argument(
         "--wait", action="store_true", help="wait for files (or their directory) that do not exist yet"
@@ -157,6 +158,8 @@ def run_monitor(argv: list[str], env: Environment) -> int:
     args = monitor_parser().parse_args(argv)
     settings = monitor_settings(args, env)
     for path in settings.paths:
+        if path == STDIN:
+            continue  # a pipe: nothing to check before it brings lines
         if not (args.wait and not os.path.exists(path)):  # the monitor waits for it, saying so
             check_readable(path)
             why = refusal(path, settings)

@@ -95,6 +95,7 @@ class Feed(Protocol):
     """Where the monitor's lines come from: a followed file, or a replay of a historical one."""
 
     path: str
+    ended: bool  # nothing more can come (a pipe closed): a monitor of such feeds only stops
 
     def read(self) -> list[Parsed]:
         """What arrived since the last call, parsed (one batch per file read, or per replayed step)."""
@@ -126,29 +127,20 @@ class FileCounts:
     last_seen: int | None = None
 
 
-class LogFile:
-    """A followed path: reads its complete lines and parses them with the parser of its format."""
+class Lines:
+    """Lines of one source parsed with its format's parser, and what they gave, counted."""
+
+    ended = False  # nothing more can come: only a closed pipe ends
 
     def __init__(self, path: str, settings: Settings, now: Callable[[], float]) -> None:
         self.path = path
         self.settings = settings
         self.now = now
-        self.follower = Follower(
-            path,
-            tail.CHUNK_BYTES,
-            settings.max_line_bytes,
-            settings.rotate_wait,
-            now,
-            rotate_max=settings.rotate_max,
-        )
-        # A file that is missing or empty at start gets its parser from its first lines.
-        self.parser: LineParser | None = (
-            parser_for(path, settings) if has_format(path, settings.fmt) else None
-        )
+        self.parser: LineParser | None = None  # told from the first lines
         self.counts = FileCounts()
 
     def parser_of(self, sample: bytes) -> LineParser:
-        """The file's parser; one missing or empty at start gets it from its first lines.
+        """The source's parser; one with no lines at start gets it from its first lines.
 
         With `--format auto`, a W3C header appearing in a file read as another format (an
         IIS log that replaced it) makes the format be detected again.
@@ -162,6 +154,31 @@ class LogFile:
             self.parser = make_parser(fmt, settings.log_format)
         return self.parser
 
+    def count(self, parsed: Parsed) -> None:
+        self.counts.lines += len(parsed.frame) + parsed.rejected
+        self.counts.rejected += parsed.rejected
+        self.counts.last_seen = math.floor(self.now())
+
+    def format_name(self) -> str:
+        return describe(self.parser) if self.parser is not None else "format not known yet"
+
+
+class LogFile(Lines):
+    """A followed path: reads its complete lines and parses them with the parser of its format."""
+
+    def __init__(self, path: str, settings: Settings, now: Callable[[], float]) -> None:
+        super().__init__(path, settings, now)
+        self.follower = Follower(
+            path,
+            tail.CHUNK_BYTES,
+            settings.max_line_bytes,
+            settings.rotate_wait,
+            now,
+            rotate_max=settings.rotate_max,
+        )
+        # A file that is missing or empty at start gets its parser from its first lines.
+        self.parser = parser_for(path, settings) if has_format(path, settings.fmt) else None
+
     def read(self) -> list[Parsed]:
         """Parse what was appended since the last read; over-long lines come as rejected."""
         batches = [self.parser_of(chunk).parse(chunk) for chunk in self.follower.read()]
@@ -169,11 +186,6 @@ class LogFile:
         if dropped:
             batches.append(too_long(dropped, self.settings.max_line_bytes))
         return batches
-
-    def count(self, parsed: Parsed) -> None:
-        self.counts.lines += len(parsed.frame) + parsed.rejected
-        self.counts.rejected += parsed.rejected
-        self.counts.last_seen = math.floor(self.now())
 
     def take_notices(self) -> list[str]:
         """What happened to the file since the last call: rotated, truncated, missing, unreadable."""
@@ -186,9 +198,6 @@ class LogFile:
         return FileStatus(
             self.path, counts.lines, counts.rejected, counts.last_seen, self.follower.describe()
         )
-
-    def format_name(self) -> str:
-        return describe(self.parser) if self.parser is not None else "format not known yet"
 
     def positions(self) -> list[Position]:
         return self.follower.positions()

@@ -21,6 +21,7 @@ from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed
 from analyzer.live.files import Feed, LogFile
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
+from analyzer.live.stdin import STDIN, StdinFeed
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_history
 from analyzer.ui.dashboard import Dashboard
@@ -62,14 +63,17 @@ class Monitor:
             settings.csv_top,
         )
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
-        self.files: list[Feed] = (
-            list(feeds) if feeds else [LogFile(path, settings, clock.now) for path in settings.paths]
-        )
+        self.files: list[Feed] = list(feeds) if feeds else [self._feed(path) for path in settings.paths]
         self.keeper = (
             Keeper(settings.out / CHECKPOINT_NAME, rule_key(settings.rule)) if feeds is None else None
         )
         self.overruns = 0
         self.reported_overruns = 0
+
+    def _feed(self, path: str) -> Feed:
+        if path == STDIN:
+            return StdinFeed(self.settings, self.clock.now)
+        return LogFile(path, self.settings, self.clock.now)
 
     @property
     def followers(self) -> list[Follower]:
@@ -204,7 +208,7 @@ class Monitor:
         last_report = math.floor(self.clock.now())
         next_report = last_report + interval
         try:
-            while not self.clock.stop() and not self.quit:
+            while not self.clock.stop() and not self.quit and not all(file.ended for file in self.files):
                 self.poll()
                 now = self.clock.now()
                 speed = self.clock.speed()

@@ -33,6 +33,8 @@ SPEEDS = (1 / 16, 1e6)  # the slowest and fastest a person can make it
 class ReplayFeed:
     """One historical log, handed to the monitor request by request as the replay clock passes."""
 
+    ended = False  # the replay's clock says when it is over
+
     def __init__(
         self, path: str, fmt: str, log_format: str | None, now: Callable[[], float], hold: int = HOLD_SECONDS
     ) -> None:
