@@ -11,7 +11,7 @@ from collections.abc import Hashable, Mapping
 import pandas as pd
 
 from analyzer.core.engine import Report
-from analyzer.core.stats import STATUS_CLASSES, Summary
+from analyzer.core.stats import OTHER, STATUS_CLASSES, Summary
 from analyzer.core.times import iso_utc
 from analyzer.ui.text import printable
 
@@ -63,10 +63,13 @@ def _share(summary: Summary, hits_of: Mapping[Hashable, int], name: str) -> str:
     return f"{hits:,} {hits / summary.requests:6.1%}" if summary.requests else "0"
 
 
-def _counts(counts: pd.Series, top: int) -> str:
-    first = counts.iloc[:top]
-    shown = zip(first.index.tolist(), first.to_numpy().tolist(), strict=True)
-    return ", ".join(f"{printable(name, 40)} {int(hits):,}" for name, hits in shown) or "-"
+def _counts(counts: pd.Series, top: int, others: str) -> str:
+    """The `top` busiest with their hits, then what the rest add up to, named as the rest."""
+    pairs = list(zip(counts.index.tolist(), counts.to_numpy().tolist(), strict=True))
+    named = [(name, hits) for name, hits in pairs if name != OTHER]
+    rest = sum(hits for name, hits in pairs if name == OTHER) + sum(hits for _, hits in named[top:])
+    text = ", ".join(f"{printable(name, 40)} {int(hits):,}" for name, hits in named[:top]) or "-"
+    return text + (f"; {int(rest):,} from {others}" if rest else "")
 
 
 def latency_lines(report: Report, top: int) -> list[str]:
@@ -136,8 +139,8 @@ def render_report(report: Report, title: str, top: int = 10) -> str:
         "top sections:",
         *sections_table(report, top),
         "",
-        f"top hosts ({report.window.seconds} s): {_counts(report.window.hosts, 5)}",
-        f"methods ({report.window.seconds} s): {_counts(report.window.methods, 6)}",
+        f"top hosts ({report.window.seconds} s): {_counts(report.window.hosts, top, 'other hosts')}",
+        f"methods ({report.window.seconds} s): {_counts(report.window.methods, top, 'other methods')}",
     ]
     lines += latency_lines(report, top)
     lines += rejected_lines(report)

@@ -107,3 +107,14 @@ def test_render_report_alert_on_and_empty_engine() -> None:
     assert out.splitlines()[0] == "busy | 2027-01-15T08:00:02Z | ALERT ON"
     assert "High traffic generated an alert - hits = 1.10, triggered at 2027-01-15T08:00:01+00:00" in out
     assert "  (none yet)" not in out
+
+
+def test_top_sets_the_hosts_shown_and_the_rest_is_not_a_host() -> None:
+    """`--top 2`: two hosts by name, and what the others sent said as such, not as `(other)`."""
+    engine = Engine(AlertRule(threshold=100, window=60), top=2)
+    lines = b"".join(clf_line(T0, host=f"10.0.0.{i}") * (10 - i) for i in range(5))
+    engine.ingest(parse(lines))
+    text = render_report(engine.report(T0 + 1, 10), "t", top=2)
+    hosts = next(line for line in text.splitlines() if line.startswith("top hosts"))
+    assert hosts == "top hosts (60 s): 10.0.0.0 10, 10.0.0.1 9; 21 from other hosts"
+    assert "(other)" not in hosts
