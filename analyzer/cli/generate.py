@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -13,6 +14,7 @@ from analyzer.core.alerts import AlertRule
 from analyzer.generate import Burst, generate
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock, Settings
+from analyzer.live.shell import stop_signals
 
 # The demo shrinks the window so an alert fires and recovers within about two minutes.
 DEMO_RULE = AlertRule(threshold=10, window=30)
@@ -86,21 +88,25 @@ def run_demo(argv: list[str], env: Environment) -> int:
         f"demo: writing traffic to {log} ({DEMO_BASE_RATE:g} req/s, a burst of {DEMO_BURST.rate:g} req/s "
         f"from {DEMO_BURST.start:g} s for {DEMO_BURST.duration:g} s)\n"
         f"demo: window {DEMO_RULE.window} s and threshold {DEMO_RULE.threshold:g} req/s (smaller than the "
-        f"defaults so it fires soon); outputs in {out}. Ctrl-C stops.\n"
+        f"defaults so it fires soon); outputs in {out}"
+        + ("" if args.out else " (removed at the end: give --out to keep them)")
+        + ". Ctrl-C stops.\n"
     )
     env.stdout.flush()
     started = env.now()
-    writer = threading.Thread(
-        target=generate,
-        kwargs={
-            "path": str(log),
-            "rate": DEMO_BASE_RATE,
-            "duration": args.duration,
-            "bursts": (DEMO_BURST,),
-            "seed": 7,
-        },
-        daemon=True,
-    )
+    writer_stop = threading.Event()
+
+    def writer_sleep(seconds: float) -> None:
+        if writer_stop.wait(seconds):
+            raise StopIteration  # the demo is over: the writer stops at once
+
+    def write() -> None:
+        try:
+            generate(str(log), DEMO_BASE_RATE, args.duration, (DEMO_BURST,), 7, env.now, writer_sleep)
+        except (StopIteration, OSError):
+            return  # stopped, or its folder removed as the demo ends
+
+    writer = threading.Thread(target=write, daemon=True)
     writer.start()
     plain = args.plain or not env.is_terminal(env.stdout)
     # The dashboard's title line keeps the explanation on screen (the lines above are hidden
@@ -121,8 +127,15 @@ def run_demo(argv: list[str], env: Environment) -> int:
         title=f"analyzer demo: {log}" if plain else explanation,
     )
 
-    def stop() -> bool:
-        return args.duration is not None and env.now() - started > args.duration
+    try:
+        with stop_signals() as stopped:  # Ctrl-C and SIGTERM: the last report, then exit 0
 
-    Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
+            def stop() -> bool:
+                return stopped() or (args.duration is not None and env.now() - started > args.duration)
+
+            Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
+    finally:
+        writer_stop.set()
+        writer.join(timeout=5)
+        shutil.rmtree(folder, ignore_errors=True)  # the demo's log (and its outputs, unless --out)
     return 0

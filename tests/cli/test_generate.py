@@ -78,3 +78,28 @@ def test_on_a_terminal_the_demo_keeps_its_explanation_on_the_dashboard(tmp_path:
     title = next(text for number, text in rows_written(env.stdout.getvalue().encode()) if number == 2)
     assert title == "demo: 4 req/s, a burst of 30 req/s at 20-60 s; alert above 10 req/s over 30 s"
     assert len(title) <= 80
+
+
+def test_demo_stopped_by_sigterm_reports_exits_0_and_leaves_no_folder(tmp_path: Path) -> None:
+    import re
+    import signal
+    import time
+
+    from tests.cli.conftest import wait_until
+
+    stdout = tmp_path / "stdout"
+    with open(stdout, "wb") as handle:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "analyzer", "demo", "--plain"], stdout=handle, cwd=tmp_path
+        )
+    try:
+        wait_until(lambda: b"top sections:" in stdout.read_bytes(), time.monotonic() + 30, "a first report")
+        folder = re.search(rb"writing traffic to (\S+)/access\.log", stdout.read_bytes())
+        assert folder is not None and Path(folder.group(1).decode()).exists()
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert stdout.read_bytes().count(b"top sections:") >= 2, "the unfinished interval is reported"
+    assert not Path(folder.group(1).decode()).exists()
