@@ -19,6 +19,7 @@ from analyzer.cli.options import (
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.offline.backtest import BacktestResult, backtest
 from analyzer.offline.reader import InputError, check_log
+from analyzer.offline.timeline import SECONDS_PER_WEEK
 
 
 def backtest_parser() -> Parser:
@@ -92,10 +93,33 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
     lines += [
         "",
         f"{result.window} s average (req/s) over every second: {dist}",
-        f"suggested threshold: {result.suggested_threshold:g} req/s "
-        f"(the lowest that fires at most {max_per_week:g} times a week over this input)",
+        suggestion(result, max_per_week),
     ]
     return "\n".join(lines) + "\n"
+
+
+def times_a_week(count: float) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count:g} times") + " a week"  # type: ignore[call-overload]
+
+
+def suggestion(result: BacktestResult, max_per_week: float) -> str:
+    """The suggested threshold, only where the input is long enough to say it honestly.
+
+    Over less than a week "at most once a week" cannot be told from the data: the lowest
+    threshold that never fired would be just above the maximum, not a recommendation.
+    """
+    span = result.timeline.span
+    if result.requests == 0:
+        return "suggested threshold: none (no requests in the input)"
+    if span < SECONDS_PER_WEEK:
+        return (
+            f"suggested threshold: none: the input spans {duration(span)}, under a week, too short to "
+            f"tell which threshold fires at most {times_a_week(max_per_week)} (backtest a week or more)"
+        )
+    return (
+        f"suggested threshold: {result.suggested_threshold:g} req/s "
+        f"(the lowest that fires at most {times_a_week(max_per_week)} over this input)"
+    )
 
 
 def run_backtest(argv: list[str], env: Environment) -> int:

@@ -81,8 +81,9 @@ def test_prints_one_row_per_threshold_the_distribution_and_the_suggestion(
     assert shown == pytest.approx(
         {"p50": 0.5, "p90": 2.25, "p99": 2.7, "p99.9": 2.745, "max": 2.75}, abs=0.005
     )
-    assert lines[7] == (
-        "suggested threshold: 2.75 req/s (the lowest that fires at most 1 times a week over this input)"
+    assert lines[7] == (  # 21 s of log cannot tell what fires at most once a week: no number
+        "suggested threshold: none: the input spans 0m21s, under a week, too short to tell which "
+        "threshold fires at most once a week (backtest a week or more)"
     )
     assert lines[8] == f"wrote {out / 'alerts.csv'}, stats.csv and sections.csv"
     assert len(lines) == 9
@@ -209,3 +210,15 @@ def test_a_gzip_truncated_past_its_head_exits_2_with_one_line(tmp_path: Path) ->
     assert run([str(path), "--out", str(tmp_path / "out"), "--workers", "1"], env) == 2
     err = text(env.stderr)
     assert err.count("\n") == 1 and "access.log.gz: cannot read" in err
+
+
+def test_a_suggestion_over_more_than_a_week_says_how_often(tmp_path: Path) -> None:
+    """23 days of a real log: a number, the lowest threshold firing at most twice a week."""
+    from tests.conftest import shared_log
+
+    log = shared_log("apache_combined_phpmyadmin-bruteforce_2019-02-25_2019-03-20.log.gz")
+    env = environment()
+    assert main(["backtest", str(log), "--max-alerts-per-week", "2", "--out", str(tmp_path / "o")], env) == 0
+    line = next(x for x in env.stdout.getvalue().splitlines() if x.startswith("suggested"))  # type: ignore[attr-defined]
+    assert line.endswith(" req/s (the lowest that fires at most twice a week over this input)")
+    assert float(line.split()[2]) > 0
