@@ -43,3 +43,126 @@ def test_readme_mentions_every_subcommand_and_monitor_option() -> None:
     assert options, "the monitor parser should have options"
     missing += [option for option in options if option not in text]
     assert not missing, f"README.md does not mention: {', '.join(missing)}"
+
+
+# ----- every bad input a person really types: one line, the documented status, no traceback -------
+
+import gzip  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.cli.conftest import T0, FakeTime  # noqa: E402
+from tests.conftest import clf_line, lines_at  # noqa: E402
+
+
+def inputs(folder: Path) -> dict[str, str]:
+    """The files people point the commands at, good and bad."""
+    good = folder / "access.log"
+    good.write_bytes(lines_at(range(T0 - 30, T0)))
+    (folder / "empty.log").write_bytes(b"")
+    (folder / "ls").write_bytes(bytes(range(256)) * 64)
+    whole = gzip.compress(lines_at(range(T0 - 30, T0)) * 200)
+    (folder / "access.log.2.gz").write_bytes(whole)
+    (folder / "trunc.log.gz").write_bytes(whole[: len(whole) // 2])
+    (folder / "error.log").write_bytes(b"2026/11/28 03:10:05 [error] 1#0: *5 open() failed\n" * 3)
+    return {
+        "good": str(good),
+        "empty": str(folder / "empty.log"),
+        "binary": str(folder / "ls"),
+        "gz": str(folder / "access.log.2.gz"),
+        "trunc": str(folder / "trunc.log.gz"),
+        "error": str(folder / "error.log"),
+        "missing": str(folder / "missing.log"),
+        "dir": str(folder),
+        "out": str(folder / "out"),
+    }
+
+
+# (argv, exit status, what the one stderr line says: None for no stderr at all, what stdout says)
+ROWS = [
+    (["{binary}"], 2, "not an access log the monitor can read", ""),
+    (["{gz}"], 2, "gzip-compressed file", ""),
+    (["{error}"], 2, "an nginx error log, not an access log", ""),
+    (["{good}", "--threshold", "inf"], 2, "must be a finite number", ""),
+    (["backtest", "{good}", "--threshold", "1e400"], 2, "must be a finite number", ""),
+    (["{good}", "--out", "/proc/nope"], 2, "/proc/nope: cannot write the outputs there", ""),
+    (["{good}", "--rejects", "/proc/nope/x", "--out", "{out}"], 2, "/proc/nope/x: cannot write there", ""),
+    (["check", "{trunc}"], 1, None, "NOT READABLE: cannot read: Compressed file ended"),
+    (["check", "{missing}", "{good}"], 1, "missing.log: no such file", "OK: the monitor can follow"),
+    (["check", "{gz}"], 0, None, "to replay:    python -m analyzer replay"),
+    (["check", "{empty}"], 0, None, "EMPTY: no lines yet"),
+    (["backtest", "{empty}", "--out", "{out}"], 0, None, "suggested threshold: none (no requests"),
+    (["--version"], 0, None, "analyzer "),
+    (["replay", "{gz}", "--speed", "1e9", "--out", "{out}"], 0, None, "replayed to its end"),
+]
+
+
+def test_every_row_of_the_table_of_bad_inputs(tmp_path: Path) -> None:
+    names = inputs(tmp_path)
+    for argv, status, says, shows in ROWS:
+        env = environment(clock=FakeTime(T0, 3))
+        assert main([arg.format(**names) for arg in argv], env) == status, argv
+        err, out = env.stderr.getvalue(), env.stdout.getvalue()  # type: ignore[attr-defined]
+        if says is None:
+            assert err == "", (argv, err)
+        else:
+            assert err.count("\n") == 1 and err.startswith("analyzer: error: ") and says in err, (argv, err)
+        assert shows in out, (argv, out[-300:])
+        assert "Traceback" not in err + out
+
+
+def test_ctrl_c_while_starting_is_a_quiet_clean_stop(tmp_path: Path) -> None:
+    """Interrupted during its imports (the first half second), a command exits 0, no traceback."""
+    log = tmp_path / "access.log"
+    log.write_bytes(clf_line(T0))
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "analyzer", "backtest", str(log), "--out", str(tmp_path / "o")],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+        )
+        time.sleep(0.3)  # past the interpreter's own start, within the imports (pandas takes ~0.6 s)
+        process.send_signal(signal_number)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err.decode()
+        assert b"Traceback" not in err
+
+
+COMMANDS = st.sampled_from([[], ["backtest"], ["check"], ["replay"], ["generate"]])
+ARGUMENTS = st.lists(
+    st.sampled_from(
+        [
+            "{good}", "{empty}", "{binary}", "{gz}", "{trunc}", "{error}", "{missing}", "{dir}", "-x",
+            "--threshold", "--window", "--interval", "--lateness", "--format", "--log-format", "--speed",
+            "--rate", "--duration", "--top", "--recovery", "--max-alerts-per-week", "--workers",
+            "0", "-1", "2.5", "inf", "nan", "1e400", "ten", "w3c", "common", "$status", "%h %t",
+        ]
+    ),
+    max_size=6,
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(COMMANDS, ARGUMENTS)
+def test_any_arguments_give_0_1_or_2_and_never_a_traceback(
+    tmp_path: Path, command: list[str], arguments: list[str]
+) -> None:
+    names = inputs(tmp_path)
+    argv = [*command, *(arg.format(**names) for arg in arguments), "--out", names["out"]]
+    if command == ["generate"]:
+        argv = argv[:-2]  # generate has no --out
+    env = environment(clock=FakeTime(T0, 3))
+    try:
+        status = main(argv, env)
+    except BaseException as error:
+        raise AssertionError(f"{argv} raised {error!r}") from error
+    err = env.stderr.getvalue()  # type: ignore[attr-defined]
+    assert status in (0, 1, 2), argv
+    assert "Traceback" not in err and err.count("\n") <= 3, (argv, err)
