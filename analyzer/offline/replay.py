@@ -205,15 +205,22 @@ class ReplayClock:
         gap: int,
         next_event: Callable[[], int | None],
         wall_sleep: Callable[[float], None] = time.sleep,
+        wall_now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.time = float(start)
         self.rate = min(max(speed, SPEEDS[0]), SPEEDS[1])
         self.gap = gap
         self.next_event = next_event
         self.wall_sleep = wall_sleep
+        self.wall_now = wall_now
         self.end: float | None = None
         self.is_paused = False
-        self.owed = 0.0  # wall seconds to sleep, gathered until worth a system call
+        self._anchor()
+
+    def _anchor(self) -> None:
+        """From here the log's time runs at `rate` against the wall clock (after a pause, a
+        change of speed or a skipped stretch)."""
+        self.anchor = (self.wall_now(), self.time)
 
     def now(self) -> float:
         return self.time
@@ -221,15 +228,21 @@ class ReplayClock:
     def sleep(self, seconds: float) -> None:
         if self.is_paused:
             self.wall_sleep(0.1)  # the screen still answers keys
+            self._anchor()
             return
-        self.owed += seconds / self.rate
-        if self.owed >= 0.005:  # at high speed a sleep of microseconds would cost more than it waits
-            self.wall_sleep(self.owed)
-            self.owed = 0.0
         target = self.time + seconds
+        # Paced against the wall clock, so the work of each step does not slow the replay;
+        # a wait of under 5 ms is left for the next step (at high speed it costs more than it waits).
+        wall, logged = self.anchor
+        wait = wall + (target - logged) / self.rate - self.wall_now()
+        if wait >= 0.005:
+            self.wall_sleep(wait)
         upcoming = self.next_event()
         if upcoming is not None and upcoming - target > self.gap:
             target = upcoming - 1  # a quiet stretch: judged at once, the window being empty
+            self.time = target if self.end is None else min(target, self.end)
+            self._anchor()
+            return
         self.time = target if self.end is None else min(target, self.end)
 
     def done(self) -> bool:
@@ -248,3 +261,4 @@ class ReplayClock:
             self.rate = max(self.rate / 2, SPEEDS[0])
         elif action == PLAY_PAUSE:
             self.is_paused = not self.is_paused
+        self._anchor()

@@ -95,15 +95,26 @@ def test_replay_equals_backtest_on_the_real_logs(name: str, tmp_path: Path) -> N
 
 def test_the_clock_runs_at_its_speed_pauses_and_stops_at_the_end() -> None:
     slept: list[float] = []
+    wall = [100.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        wall[0] += seconds
+
     events = [T0 + 10]
-    clock = ReplayClock(T0, speed=60, gap=30, next_event=lambda: events[0], wall_sleep=slept.append)
+    clock = ReplayClock(
+        T0, speed=60, gap=30, next_event=lambda: events[0], wall_sleep=sleep, wall_now=lambda: wall[0]
+    )
     clock.sleep(6)
-    assert (clock.now(), slept) == (T0 + 6, [0.1])
+    assert clock.now() == T0 + 6 and slept == [pytest.approx(0.1)]
+    wall[0] += 0.05  # the work of a step: the next sleep is shorter by as much
+    clock.sleep(6)
+    assert clock.now() == T0 + 12 and abs(slept[-1] - 0.05) < 1e-9
     clock.act(FASTER)
     clock.sleep(12)
-    assert clock.speed() == 120 and slept[-1] == 0.1
-    clock.sleep(0.3)  # 2.5 ms of wall time: owed until it is worth a sleep
-    assert len(slept) == 2 and clock.now() == T0 + 18.3
+    assert clock.speed() == 120 and abs(slept[-1] - 0.1) < 1e-9
+    clock.sleep(0.3)  # 2.5 ms of wall time: left for the next step
+    assert len(slept) == 3 and clock.now() == T0 + 24.3
     clock.act(SLOWER)
     clock.act(SLOWER)
     assert clock.speed() == 30
@@ -112,7 +123,7 @@ def test_the_clock_runs_at_its_speed_pauses_and_stops_at_the_end() -> None:
     clock.sleep(5)
     assert clock.paused() and clock.now() == before, "paused: the log's time stands still"
     clock.act(PLAY_PAUSE)
-    events[0] = T0 + 10_000  # a quiet stretch longer than the window: skipped at once
+    events[0] = T0 + 10_000  # a quiet stretch longer than the gap: skipped at once
     clock.sleep(1)
     assert clock.now() == T0 + 10_000 - 1
     clock.end = float(T0 + 10_005)
