@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from analyzer.cli.main import main
@@ -68,3 +69,32 @@ def test_replay_of_the_sample_log_as_a_process_gives_the_backtests_alerts(tmp_pa
     assert replayed == (tmp_path / "b" / "alerts.csv").read_text()
     assert replayed.count("\n") == 3  # the header, the alert and its recovery
     assert b"High traffic generated an alert" in run.stdout
+
+
+def test_replay_on_a_terminal_keeps_its_last_frame_until_q_and_takes_its_keys(tmp_path: Path) -> None:
+    """At 80x24: the status line says it is a replay and its speed, `+` doubles it, Space
+    pauses it; at the end of the log the frame stays until `q`, which exits 0."""
+    from tests.ui.conftest import PtyProcess
+
+    out = tmp_path / "r"
+    run = PtyProcess(
+        [sys.executable, "-m", "analyzer", "replay", str(SAMPLE), "--speed", "600", "--out", str(out)], 80, 24
+    )
+    try:
+        run.wait_for(lambda rows: "replay 600x" in rows[0], "the replay's speed on the status line")
+        run.type(b"+")
+        run.wait_for(lambda rows: "replay 1200x" in rows[0], "twice the speed")
+        run.type(b" ")
+        run.wait_for(lambda rows: "replay paused" in rows[0], "paused")
+        run.type(b" +++")
+        rows = run.wait_for(
+            lambda rows: "02:59:" in rows[0] or "03:00" in rows[0], "the end of the log", timeout=60
+        )
+        time.sleep(1.5)
+        assert run.process.poll() is None, "the last frame stays until q"
+        assert rows[0].startswith(("OK", "ALERT"))
+        run.type(b"q")
+        assert run.finish() == 0
+    finally:
+        run.close()
+    assert (out / "alerts.csv").read_text().count("\n") == 3
