@@ -160,6 +160,7 @@ class Replay:
         interval: int,
         lateness: int,
         wall_sleep: Callable[[float], None] = time.sleep,
+        wall_now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.lateness = lateness
         self.feeds = [ReplayFeed(path, formats[path], log_format, self.now) for path in paths]
@@ -170,7 +171,9 @@ class Replay:
         for feed in self.feeds:  # lines up to an hour out of order, earlier than the first one
             feed.read_ahead(first + HOLD_SECONDS)
         starts = [second for second in (feed.waiting() for feed in self.feeds) if second is not None]
-        self.clock = ReplayClock(min(starts, default=first), speed, interval, self.next_event, wall_sleep)
+        self.clock = ReplayClock(
+            min(starts, default=first), speed, interval, self.next_event, wall_sleep, wall_now
+        )
 
     def now(self) -> float:
         return self.clock.time
