@@ -52,6 +52,7 @@ import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import contextlib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -160,7 +161,9 @@ def test_any_arguments_give_0_1_or_2_and_never_a_traceback(
         argv = argv[:-2]  # generate has no --out
     env = environment(clock=FakeTime(T0, 3))
     try:
-        status = main(argv, env)
+        # generate writes to a path given as its argument ("0", "2.5"...): keep it out of the checkout
+        with contextlib.chdir(tmp_path):
+            status = main(argv, env)
     except BaseException as error:
         raise AssertionError(f"{argv} raised {error!r}") from error
     err = env.stderr.getvalue()  # type: ignore[attr-defined]
