@@ -38,6 +38,7 @@ class Summary:
     latency: dict[int, float] | None = None
     section_latency: pd.DataFrame | None = field(default=None, repr=False)
     statuses: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)  # by code
+    sized: bool = True  # False: requests, but none with a size (IIS without sc-bytes): sizes are n/a
 
     @property
     def rate(self) -> float:
@@ -101,7 +102,7 @@ def summarize_rows(
 ) -> Summary:
     """Summary of compact rows. Sections keep the `section_limit` busiest plus `(other)`, so a
     scan of random paths cannot grow a report without bound."""
-    sizes = rows.bytes
+    sizes = rows.bytes[rows.bytes >= 0]  # NO_SIZE: the line has no size
     percentiles = (
         dict(zip(PERCENTILES, np.percentile(sizes, PERCENTILES).tolist(), strict=True))
         if len(sizes)
@@ -123,6 +124,7 @@ def summarize_rows(
         latency=latency,
         section_latency=section_latency,
         statuses=_statuses(statuses),
+        sized=len(sizes) > 0 or len(rows) == 0,
     )
 
 
@@ -161,6 +163,7 @@ def summarize_counted(
         latency=latency,
         section_latency=section_latency if section_latency is not None and len(section_latency) else None,
         statuses=_statuses(counted.status),
+        sized=bool(counted.sizes.sum() > 0) or counted.requests == 0,
     )
 
 

@@ -56,13 +56,14 @@ class Window:
         seconds, zeros = rows.seconds, np.zeros(len(rows), np.int64)
         counts = self.counts
         counts["hits"].add(grouped(seconds, zeros))
-        counts["bytes"].add(grouped(seconds, zeros, rows.bytes.astype(np.float64)))
+        sized = rows.bytes >= 0  # NO_SIZE (a log without sizes) adds no bytes and no size
+        counts["bytes"].add(grouped(seconds[sized], zeros[sized], rows.bytes[sized].astype(np.float64)))
         for name in TEXT:
             codes = getattr(rows, name)
             known = codes >= 0
             counts[name].add(grouped(seconds[known], codes[known].astype(np.int64)))
         counts["status"].add(grouped(seconds, status_keys(rows.status)))
-        counts["sizes"].add(grouped(seconds, size_bins(rows.bytes)))
+        counts["sizes"].add(grouped(seconds[sized], size_bins(rows.bytes[sized])))
         timed = ~np.isnan(rows.duration)
         if timed.any():
             bins = np.minimum(duration_bins(rows.duration[timed]), DURATION_WIDTH - 1)

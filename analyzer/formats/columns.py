@@ -24,6 +24,7 @@ COLUMNS = (
 REQUEST = r"^(?P<method>[A-Za-z][A-Za-z_-]*) (?P<path>[^?# ]+)(?:[?#][^ ]*)?(?: (?P<protocol>[^ ]+))?$"
 TARGET = r"^(?P<path>[^?# ]+)"
 NO_TIME = np.iinfo(np.int64).min
+NO_SIZE = -1  # `bytes` of a log whose lines carry no size (IIS without sc-bytes): shown n/a, not 0 B
 LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z: later times have no ISO form
 
 

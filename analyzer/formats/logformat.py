@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from analyzer.formats.clf import Parsed, extract, rejected_lines, split_lines
 from analyzer.formats.columns import (
+    NO_SIZE,
     Encoded,
     build_frame,
     encode,
@@ -169,7 +170,7 @@ class CustomParser:
             elif name.startswith("duration_"):
                 whole["duration"] = numbers(values, 1e-6 if name == "duration_us" else 1.0)
         whole.setdefault("status", np.zeros(len(lines), np.int16))
-        whole.setdefault("bytes", np.zeros(len(lines), np.int64))
+        whole.setdefault("bytes", np.full(len(lines), NO_SIZE, np.int64))
         frame = build_frame(seconds, ok, text, whole)
         at, rejects, samples = rejected_lines(lines, ok)
         return Parsed(frame, len(lines), len(at), samples, at, rejects)

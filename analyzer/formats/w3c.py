@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from analyzer.formats.clf import Parsed, rejected_lines, split_lines
 from analyzer.formats.columns import (
+    NO_SIZE,
     Encoded,
     build_frame,
     encode,
@@ -156,7 +157,7 @@ def _parse_layout(rows: pa.Array, fields: list[str]) -> tuple[pd.DataFrame, np.n
         elif name not in ("date", "time"):
             text[extra_name(name)] = encode(column(name), MISSING)
     whole.setdefault("status", np.zeros(len(kept), np.int16))
-    whole.setdefault("bytes", np.zeros(len(kept), np.int64))
+    whole.setdefault("bytes", np.full(len(kept), NO_SIZE, np.int64))
     frame = build_frame(seconds, usable, text, whole)
     return frame, np.flatnonzero(good)[usable]
 

@@ -27,6 +27,7 @@ def write_closed(directory: Path, closed: Closed) -> None:
     totals = closed.totals
     stamps = pd.to_datetime(totals.index.to_numpy() + BUCKET_SECONDS, unit="s", utc=True)
     requests = totals["requests"].to_numpy()
+    unsized = (requests > 0) & totals["size_p50"].isna().to_numpy()
     first_sections = closed.sections.drop_duplicates("bucket").set_index("bucket")["section"]
     stats = pd.DataFrame(
         {
@@ -36,9 +37,14 @@ def write_closed(directory: Path, closed: Closed) -> None:
             "late": totals["late"].to_numpy(),
             "warm": 0,
             "rate": np.round(requests / BUCKET_SECONDS, 3),
-            "bytes": totals["bytes"].to_numpy(),
+            # a bucket with requests but no size (a log without sizes): empty cells, not 0 B
+            "bytes": np.where(unsized, "", totals["bytes"].to_numpy().astype(str)),
             **{
-                f"size_p{p}": totals[f"size_p{p}"].fillna(0).round().astype(np.int64).to_numpy()
+                f"size_p{p}": np.where(
+                    unsized,
+                    "",
+                    totals[f"size_p{p}"].fillna(0).round().astype(np.int64).to_numpy().astype(str),
+                )
                 for p in (50, 90, 99)
             },
             **{name: totals[name].to_numpy() for name in STATUS_CLASSES},

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from analyzer.core.alerts import Transition
 from analyzer.core.engine import Report
-from analyzer.core.stats import STATUS_CLASSES
+from analyzer.core.stats import STATUS_CLASSES, Summary
 from analyzer.core.times import iso_utc
 
 ALERT_FIELDS = ("time", "kind", "hits", "threshold", "window_s", "message")
@@ -59,8 +59,7 @@ def stats_row(report: Report) -> tuple[object, ...]:
         report.late,
         report.warm,
         f"{interval.rate:.3f}",
-        interval.bytes,
-        *(f"{interval.size_percentiles[p]:.0f}" for p in (50, 90, 99)),
+        *_size_cells(interval),
         *(interval.status_counts[name] for name in STATUS_CLASSES),
         f"{interval.error_rate:.4f}",
         window.requests,
@@ -71,6 +70,13 @@ def stats_row(report: Report) -> tuple[object, ...]:
         *_latency_cells(interval.latency),
         report.overruns,
     )
+
+
+def _size_cells(interval: Summary) -> tuple[object, ...]:
+    """Bytes served and size percentiles; empty where the log's lines carry no size."""
+    if not interval.sized:
+        return ("", "", "", "")
+    return (interval.bytes, *(f"{interval.size_percentiles[p]:.0f}" for p in (50, 90, 99)))
 
 
 def _latency_cells(latency: dict[int, float] | None) -> tuple[str, ...]:

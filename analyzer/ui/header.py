@@ -134,7 +134,13 @@ def summary_line(summary: Summary, extra: list[Piece], width: int) -> Line:
         ),
         Piece(((Span(f"{summary.rate:,.2f} req/s"),),), 1),
         Piece((_classes(summary, 1), _classes(summary, 0)), 2),
-        Piece(((Span(summary_sizes(summary)),), (Span(human_bytes(summary.bytes)),)), 4),
+        Piece(
+            (
+                (Span(summary_sizes(summary)),),
+                (Span(human_bytes(summary.bytes) if summary.sized else "n/a"),),
+            ),
+            4,
+        ),
         *extra,
     ]
     return fit(pieces, width, SEPARATOR)

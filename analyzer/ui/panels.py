@@ -197,4 +197,6 @@ def history_panel(history: Sequence[tuple[str, str]], width: int, rows: int | No
 def summary_sizes(summary: Summary) -> str:
     """Bytes served and the size percentiles, short."""
     sizes = summary.size_percentiles
+    if not summary.sized:
+        return "n/a served (no sizes in the log)"
     return f"{human_bytes(summary.bytes)} served, p50 {human_bytes(sizes[50])}, p99 {human_bytes(sizes[99])}"

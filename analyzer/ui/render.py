@@ -33,10 +33,14 @@ def summary_lines(label: str, summary: Summary) -> list[str]:
         f"{name} {summary.status_counts[name]:,} ({summary.status_ratio(name):.1%})"
         for name in STATUS_CLASSES
     )
-    return [
-        f"{label}: {summary.requests:,} requests, {summary.rate:,.2f} req/s, "
+    served = (
         f"{human_bytes(summary.bytes)} served; size p50 {human_bytes(sizes[50])}, "
-        f"p90 {human_bytes(sizes[90])}, p99 {human_bytes(sizes[99])}",
+        f"p90 {human_bytes(sizes[90])}, p99 {human_bytes(sizes[99])}"
+        if summary.sized
+        else "bytes served n/a (the log has no sizes)"
+    )
+    return [
+        f"{label}: {summary.requests:,} requests, {summary.rate:,.2f} req/s, {served}",
         f"  {statuses}  errors (5xx) {summary.error_rate:.1%}",
     ]
 

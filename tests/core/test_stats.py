@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from analyzer.core.stats import OTHER, PERCENTILES, status_class_counts, summarize, top_counts
 from analyzer.formats.clf import parse
+from analyzer.formats.frames import concat_frames
+from analyzer.formats.w3c import W3cParser
 from tests.conftest import clf_line
 
 T0 = 1_764_300_000
@@ -207,3 +209,15 @@ def test_the_windows_summary_counts_like_the_rows_and_bins_percentiles_within_th
         assert abs(binned.latency[p] - duration) <= PERCENTILE_ERROR * (duration + 1e-6) + 1e-12
     assert binned.section_latency is not None and exact.section_latency is not None
     assert list(binned.section_latency.index) == list(exact.section_latency.index)
+
+
+def test_requests_without_a_size_leave_bytes_and_percentiles_alone() -> None:
+    """NO_SIZE (a W3C layout without sc-bytes) is no size, not 0 B: summed and binned apart."""
+    no_bytes = W3cParser().parse(
+        b"#Fields: date time cs-method cs-uri-stem sc-status\n2025-11-28 03:10:01 GET /a/x 200\n"
+    )
+    alone = summarize(no_bytes.frame, 10)
+    assert alone.requests == 1 and not alone.sized
+    mixed = summarize(concat_frames([no_bytes.frame, parse(clf_line(1_764_299_402, size=1000)).frame]), 10)
+    assert mixed.sized and mixed.bytes == 1000 and mixed.size_percentiles[50] == 1000
+    assert summarize(parse(b"").frame, 10).sized  # no requests: nothing is missing

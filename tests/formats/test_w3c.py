@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.formats.clf import split_lines
-from analyzer.formats.columns import COLUMNS, seconds_of
+from analyzer.formats.columns import COLUMNS, NO_SIZE, seconds_of
 from analyzer.formats.parsers import ClfParser
 from analyzer.formats.rejects import MAX_LINE_CHARS, MISSING_FIELDS, TOO_LONG
 from analyzer.formats.w3c import W3cParser, is_w3c, last_fields_before, prime_layout
@@ -191,7 +191,7 @@ def test_fields_change_mid_batch() -> None:
     assert frame["status"].tolist() == [200, 404, 200]
     assert frame["host"].tolist() == ["1.2.3.4", "::1", "1.2.3.4"]
     assert frame["duration"].tolist()[0::2] == [0.25, 0.005] and np.isnan(frame["duration"].iloc[1])
-    assert frame["bytes"].tolist() == [512, 0, 512]  # layout B has no sc-bytes
+    assert frame["bytes"].tolist() == [512, NO_SIZE, 512]  # layout B has no sc-bytes: no size, not 0
     assert frame["vhost"].isna().tolist() == [True, False, True]
     standard = [name for name in COLUMNS if name in frame.columns]
     assert list(frame.columns) == [*standard, "cs_uri_query", "s_ip", "s_port", "vhost"]

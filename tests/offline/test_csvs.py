@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from analyzer.formats.clf import parse
+from analyzer.formats.w3c import W3cParser
 from analyzer.offline.buckets import BucketMerger, Closed, chunk_buckets
 from analyzer.offline.csvs import write_closed
 from analyzer.outputs.rows import SECTION_FIELDS, STATS_FIELDS
@@ -56,3 +57,16 @@ def test_a_second_write_appends_rows_under_the_one_header(tmp_path: Path) -> Non
     text = (tmp_path / "stats.csv").read_text()
     assert text.count("time,requests") == 1
     assert len(read(tmp_path / "stats.csv")) == 4
+
+
+def test_a_log_without_sizes_leaves_its_size_cells_empty(tmp_path: Path) -> None:
+    no_bytes = b"#Fields: date time cs-method cs-uri-stem sc-status\n2025-11-28 03:10:01 GET /a/x 200\n"
+    merger = BucketMerger()
+    merger.add(chunk_buckets(W3cParser().parse(no_bytes)))
+    merger.add(chunk_buckets(parse(clf_line(T0 + 12, "/b/z"))))  # the next bucket has sizes
+    closed = merger.finish()
+    assert closed is not None
+    write_closed(tmp_path, closed)
+    first, second = read(tmp_path / "stats.csv")
+    assert (first["requests"], first["bytes"], first["size_p50"], first["size_p99"]) == ("1", "", "", "")
+    assert second["bytes"] != "" and second["size_p50"] != ""

@@ -9,6 +9,7 @@ import pytest
 from analyzer.core.alerts import AlertRule
 from analyzer.core.engine import Engine, Report
 from analyzer.formats.clf import parse
+from analyzer.formats.w3c import W3cParser
 from analyzer.ui.render import human_bytes, render_report
 from tests.conftest import clf_line
 
@@ -118,3 +119,20 @@ def test_top_sets_the_hosts_shown_and_the_rest_is_not_a_host() -> None:
     hosts = next(line for line in text.splitlines() if line.startswith("top hosts"))
     assert hosts == "top hosts (60 s): 10.0.0.0 10, 10.0.0.1 9; 21 from other hosts"
     assert "(other)" not in hosts
+
+
+# An IIS log whose layout has no sc-bytes: its requests have no size (n/a), not 0 B.
+NO_BYTES_LOG = (
+    b"#Fields: date time cs-method cs-uri-stem sc-status\n"
+    b"2025-11-28 03:10:01 GET /a/x 200\n2025-11-28 03:10:02 GET /a/y 404\n"
+)
+
+
+def test_a_log_without_sizes_shows_n_a_not_0_b() -> None:
+    engine = Engine(AlertRule(threshold=100, window=10), lateness=0)
+    engine.ingest(W3cParser().parse(NO_BYTES_LOG))
+    text = render_report(engine.report(1_764_299_410, 10), "t")
+    assert "bytes served n/a" in text and "0 B served" not in text
+    sized = Engine(AlertRule(threshold=100, window=10), lateness=0)
+    sized.ingest(parse(clf_line(1_764_299_401)))
+    assert "n/a" not in render_report(sized.report(1_764_299_410, 10), "t")
