@@ -18,7 +18,7 @@ from analyzer.cli.options import (
 )
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.offline.backtest import BacktestResult, backtest
-from analyzer.offline.reader import InputError, check_log
+from analyzer.offline.reader import STDIN, InputError, check_log
 from analyzer.offline.timeline import SECONDS_PER_WEEK
 
 
@@ -78,7 +78,8 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
     span = result.timeline.span
     lines = [
         f"{result.lines:,} lines: {result.requests:,} requests, {result.rejected:,} rejected, "
-        f"{result.late:,} late; {duration(span)} of traffic; window {result.window} s",
+        + (f"{result.directives:,} directives, " if result.directives else "")
+        + f"{result.late:,} late; {duration(span)} of traffic; window {result.window} s",
         "",
         f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} "
         f"{'share':>7} {'short<5m':>9} {'on at end':>10}",
@@ -125,9 +126,11 @@ def suggestion(result: BacktestResult, max_per_week: float) -> str:
 def run_backtest(argv: list[str], env: Environment) -> int:
     args = backtest_parser().parse_args(argv)
     log_format = checked_log_format(args.log_format)
+    if args.files.count(STDIN) > 1:
+        raise UsageError("-: standard input can be read only once: give - once")
     try:
         for path in args.files:
-            check_log(path, "custom" if log_format else args.format)
+            check_log(path, "custom" if log_format else args.format, log_format)
     except InputError as error:
         raise UsageError(str(error)) from None
     if (args.out / CHECKPOINT_NAME).exists():  # its rows would land in the monitor's stats.csv

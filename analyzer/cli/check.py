@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.cli.options import Environment, Parser, add_format_options, checked_log_format
 from analyzer.offline.doctor import diagnose, render_diagnosis
-from analyzer.offline.reader import InputError, NotALogError, check_log
+from analyzer.offline.reader import STDIN, InputError, NotALogError, check_log
 
 
 def check_parser() -> Parser:
@@ -23,8 +23,12 @@ def run_check(argv: list[str], env: Environment) -> int:
     log_format = checked_log_format(args.log_format)
     readable = True
     for path in args.files:  # every file gets its answer, whatever the one before it
+        if path == STDIN:  # its diagnosis reads the file more than once
+            env.stderr.write("analyzer: error: -: check reads files, not standard input: save it to a file\n")
+            readable = False
+            continue
         try:
-            check_log(path, "custom" if log_format else args.format)
+            check_log(path, "custom" if log_format else args.format, log_format)
         except NotALogError:
             pass  # readable but not a known format: the doctor gives it a verdict
         except InputError as error:  # missing, a directory, unreadable: nothing to diagnose

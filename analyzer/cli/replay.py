@@ -40,7 +40,7 @@ def run_replay(argv: list[str], env: Environment) -> int:
         )
     try:
         formats = {
-            path: check_log(path, "custom" if settings.log_format else settings.fmt)
+            path: check_log(path, "custom" if settings.log_format else settings.fmt, settings.log_format)
             for path in settings.paths
         }
     except InputError as error:

@@ -2,7 +2,8 @@
 
     result = analyzer.backtest(["access.log.1.gz", "access.log"], thresholds=[10, 20])
     result.episodes          # one row per threshold: alerts, time in alert, ...
-    result.transitions       # every alert and recovery, exactly as the monitor would print them
+    result.transitions       # every alert and recovery in time order (time: UTC timestamps)
+    result.reports           # the 10 s reports (stats.csv's rows), indexed by UTC report time
 
 Chunks are parsed (in worker processes when asked) into per-second hits and per-bucket sums
 that add up exactly, so the result never depends on chunk boundaries or line order.
@@ -24,9 +25,9 @@ import pandas as pd
 from analyzer.core.alerts import AlertRule, Transition
 from analyzer.formats.clf import Parsed
 from analyzer.formats.parsers import LineParser, make_parser
-from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
+from analyzer.offline.buckets import BUCKET_SECONDS, BucketMerger, ChunkBuckets, Closed, chunk_buckets
 from analyzer.offline.csvs import write_closed
-from analyzer.offline.reader import CHUNK_BYTES, Piece, check_log, pieces, total_size
+from analyzer.offline.reader import CHUNK_BYTES, STDIN, Piece, check_log, pieces, total_size
 from analyzer.offline.timeline import (
     Timeline,
     average_distribution,
@@ -46,7 +47,7 @@ Progress = Callable[[int, int, int, float], None]  # lines, bytes read, bytes in
 class BacktestResult:
     """What a backtest found; the DataFrames are what the notebooks explore."""
 
-    lines: int
+    lines: int  # every line: requests + rejected + directives
     requests: int
     rejected: int
     late: int
@@ -57,6 +58,13 @@ class BacktestResult:
     distribution: dict[str, float] = field(default_factory=dict)
     suggested_threshold: float = 0.0
     reports: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    directives: int = 0  # W3C `#` lines
+    alert_rows: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # alerts.csv's cells
+
+    @property
+    def messages(self) -> list[str]:
+        """The alert and recovery lines, oldest first, exactly as the monitor prints them."""
+        return list(self.transitions["message"])
 
     @property
     def per_second(self) -> pd.Series:
@@ -82,11 +90,13 @@ def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> tuple[ChunkBu
 def _summed(parsed: Parsed, dropped: int) -> tuple[ChunkBuckets, int, int]:
     """Bucket sums, lines and rejected of a piece; `dropped` over-long lines are rejected too.
 
-    Directive lines (W3C) are neither requests nor rejected: they leave the line count.
+    Lines mean every line, as everywhere: requests + rejected + directives (W3C's `#` lines,
+    neither requests nor rejected, counted in the buckets' `directives`).
     """
     buckets = chunk_buckets(parsed)
     buckets.leading_rejected += dropped  # no position kept: filed like lines before the first good one
-    return buckets, parsed.lines - parsed.directives + dropped, parsed.rejected + dropped
+    buckets.directives = parsed.directives
+    return buckets, parsed.lines + dropped, parsed.rejected + dropped
 
 
 def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
@@ -95,7 +105,7 @@ def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
     for path in paths:
         for piece in pieces(path, chunk_bytes):
             yield piece, done + piece.end
-        done += os.path.getsize(path)
+        done += os.path.getsize(path) if path != STDIN else 0
 
 
 Summed = tuple[ChunkBuckets, int, int]
@@ -145,13 +155,15 @@ def backtest(
 ) -> BacktestResult:
     """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`."""
     names = [str(path) for path in paths]
-    formats = {name: check_log(name, "custom" if log_format else fmt) for name in names}  # before any work
+    formats = {
+        name: check_log(name, "custom" if log_format else fmt, log_format) for name in names
+    }  # before any work
     rules = [AlertRule(threshold, window) for threshold in thresholds]
     merger = BucketMerger(section_limit=section_limit)
     seconds: list[np.ndarray] = []
     hits: list[np.ndarray] = []
     reports: list[pd.DataFrame] = []
-    lines = rejected = 0
+    lines = rejected = directives = 0
     size, started = total_size(names), time.perf_counter()
     # Worker processes pay off only on inputs of several chunks.
     executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
@@ -160,6 +172,7 @@ def backtest(
         for consumed, (buckets, chunk_lines, chunk_rejected) in parsed:
             lines += chunk_lines
             rejected += chunk_rejected
+            directives += buckets.directives
             seconds.append(buckets.seconds)
             hits.append(buckets.hits)
             if len(seconds) > 64:  # keep the per-second series compact as it grows
@@ -174,17 +187,22 @@ def backtest(
     _keep(merger.finish(), reports, out)
     timeline = build_timeline(*merge_counts(seconds, hits), window)
     found_by_rule = [transitions(timeline, rule) for rule in rules]
+    in_order = sorted(
+        (t for found, _ in found_by_rule for t in found), key=lambda t: (t.second, t.rule.threshold)
+    )
     if out is not None:
-        _write_alerts(out, [t for found, _ in found_by_rule for t in found])
-    report_frame = pd.concat(reports) if reports else pd.DataFrame()
+        _write_alerts(out, in_order)
+    report_frame = _by_report_time(pd.concat(reports)) if reports else pd.DataFrame()
     return BacktestResult(
         lines=lines,
-        requests=lines - rejected,
+        requests=lines - rejected - directives,
+        directives=directives,
         rejected=rejected,
         late=int(report_frame["late"].sum()) if len(report_frame) else 0,
         window=window,
         timeline=timeline,
-        transitions=_transition_frame([t for found, _ in found_by_rule for t in found]),
+        transitions=_transition_frame(in_order),
+        alert_rows=_alert_cells(in_order),
         episodes=pd.DataFrame(
             [
                 vars(episodes(found, on, timeline, rule))
@@ -208,12 +226,32 @@ def _keep(closed: Closed | None, reports: list[pd.DataFrame], out: Path | None) 
 def _write_alerts(out: Path, found: list[Transition]) -> None:
     sink = CsvSink(out / "alerts.csv", ALERT_FIELDS)
     try:
-        for transition in sorted(found, key=lambda t: (t.second, t.rule.threshold)):
+        for transition in found:
             sink.write(alert_row(transition))
     finally:
         sink.close()
 
 
-def _transition_frame(found: list[Transition]) -> pd.DataFrame:
+def _alert_cells(found: list[Transition]) -> pd.DataFrame:
     rows = [dict(zip(ALERT_FIELDS, alert_row(t), strict=True)) for t in found]
     return pd.DataFrame(rows, columns=list(ALERT_FIELDS))
+
+
+def _transition_frame(found: list[Transition]) -> pd.DataFrame:
+    """The transitions with typed columns: UTC times, hits and thresholds as numbers."""
+    return pd.DataFrame(
+        {
+            "time": pd.to_datetime(np.array([t.second for t in found], np.int64), unit="s", utc=True),
+            "kind": pd.Series([t.kind for t in found], dtype=object),
+            "hits": np.array([t.rate for t in found], np.float64),
+            "threshold": np.array([t.rule.threshold for t in found], np.float64),
+            "window_s": np.array([t.rule.window for t in found], np.int64),
+            "message": pd.Series([t.message for t in found], dtype=object),
+        }
+    )
+
+
+def _by_report_time(reports: pd.DataFrame) -> pd.DataFrame:
+    """Reports indexed by their time in UTC, the end of their 10 s as in stats.csv."""
+    times = pd.to_datetime(reports.index.to_numpy() + BUCKET_SECONDS, unit="s", utc=True)
+    return reports.set_axis(pd.DatetimeIndex(times, name="time"))

@@ -45,6 +45,7 @@ class ChunkBuckets:
     leading_rejected: int  # rejected lines before the chunk's first good line
     last_bucket: int | None  # bucket of the chunk's last good line, in file order
     first_bucket: int | None = None  # bucket of the chunk's first good line, in file order
+    directives: int = 0  # W3C directive lines: lines, but neither requests nor rejected
 
 
 def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
@@ -65,19 +66,30 @@ def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
             "requests": np.bincount(row_bucket, minlength=n),
             "rejected": rejected,
             "late": np.zeros(n, np.int64),
-            "bytes": np.bincount(row_bucket, weights=sizes, minlength=n).astype(np.int64),
+            "bytes": np.bincount(row_bucket, weights=np.maximum(sizes, 0), minlength=n).astype(np.int64),
             **{name: by_class[:, int(name[0])] for name in STATUS_CLASSES},
         },
         index=pd.Index(np.asarray(buckets, np.int64), name="bucket"),
     )
-    section = frame["section"].array
+    # A W3C layout without cs-uri-stem has no sections: its requests count, in no section.
+    section = (
+        frame["section"].array
+        if "section" in frame
+        else pd.Categorical.from_codes(np.full(len(frame), -1), pd.Index([], dtype=object))
+    )
     buckets = np.asarray(buckets, np.int64)
     return ChunkBuckets(
         seconds=np.asarray(distinct, np.int64),
         hits=hits,
         totals=totals,
         sections=_pair_counts(buckets, row_bucket, section.codes, np.asarray(section.categories, object)),
-        sizes=_pair_counts(buckets, row_bucket, size_bins(sizes), np.arange(64 * BINS_PER_OCTAVE)),
+        # no size (NO_SIZE, code -1) leaves the histogram: its percentiles are n/a, not 0 B
+        sizes=_pair_counts(
+            buckets,
+            row_bucket,
+            np.where(sizes >= 0, size_bins(np.maximum(sizes, 0)), -1),
+            np.arange(64 * BINS_PER_OCTAVE),
+        ),
         leading_rejected=leading,
         last_bucket=int(buckets[row_bucket[-1]]) if len(frame) else None,
         first_bucket=int(buckets[row_bucket[0]]) if len(frame) else None,

@@ -6,17 +6,22 @@ so the parser never sees half a line, and memory is one chunk however large the 
 
 from __future__ import annotations
 
+import functools
 import gzip
+import io
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from analyzer.formats.parsers import detect
+from analyzer.formats.parsers import detect, make_parser
 from analyzer.lines import MAX_LINE_BYTES, LineSplitter
 
 CHUNK_BYTES = 16 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+STDIN = "-"  # the path that means standard input: read once, in order, never split
+HEAD_BYTES = 64 << 10
 
 
 class InputError(Exception):
@@ -37,8 +42,60 @@ class Chunk:
     dropped: int = 0  # lines over the length limit, dropped as read: counted as rejected
 
 
+class StreamLog:
+    """A log arriving on a stream (`zcat a.gz | backtest -`): its head is read ahead to tell
+    the format, then given back in front of the rest, so no byte is read twice or lost."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        parts, size = [], 0
+        while size < HEAD_BYTES:  # a pipe hands over what the writer wrote so far: read to 64 KiB
+            part = stream.read(HEAD_BYTES - size)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        self.head = b"".join(parts)
+        self.stream = stream
+
+    def open(self, head_only: bool = False) -> BinaryIO:
+        """The whole stream, its head included (or the head alone: to look, taking nothing from
+        the rest); gzip-decompressed when it starts like gzip."""
+        whole: BinaryIO = (
+            io.BytesIO(self.head) if head_only else io.BufferedReader(_Chained(self.head, self.stream))  # type: ignore[type-var]
+        )
+        if self.head[:2] == GZIP_MAGIC:
+            return gzip.GzipFile(fileobj=whole)  # type: ignore[return-value]
+        return whole
+
+
+class _Chained(io.RawIOBase):
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest, self.position = head, rest, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:  # bytes handed out so far: the progress of a stream that cannot seek
+        return self.position
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        data = self.head[: len(buffer)] if self.head else self.rest.read(len(buffer))
+        self.head = self.head[len(data) :] if self.head else b""
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
+@functools.cache
+def standard_input() -> StreamLog:
+    """Standard input as a log: one per process, since it can be read only once."""
+    return StreamLog(sys.stdin.buffer)
+
+
 def open_log(path: str) -> BinaryIO:
     """Open a plain or gzip log for binary reading (gzip told by its magic bytes)."""
+    if path == STDIN:
+        return standard_input().open()
     handle = open(path, "rb")  # noqa: SIM115 - returned to the caller
     if handle.read(2) == GZIP_MAGIC:
         handle.seek(0)
@@ -47,18 +104,43 @@ def open_log(path: str) -> BinaryIO:
     return handle
 
 
-def check_log(path: str, fmt: str = "auto") -> str:
-    """The format of `path`, or InputError if it is missing, unreadable or not a log."""
+def check_log(path: str, fmt: str = "auto", log_format: str | None = None) -> str:
+    """The format of `path`, or InputError if it is missing, unreadable or not a log.
+
+    A format the user gave is tried on the first lines: when it reads fewer than half of
+    them, the file is another format, and nothing good would come of reading it all.
+    """
+    if path == STDIN:
+        try:
+            head = standard_input().open(head_only=True).read(HEAD_BYTES)
+        except (OSError, EOFError) as error:
+            raise InputError(f"standard input: cannot read: {error}") from None
+        return _checked_head(path, head, fmt, log_format)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     if os.path.isdir(path):
         raise InputError(f"{path}: is a directory, not a log file")
     try:
         with open_log(path) as handle:
-            head = handle.read(64 << 10)
+            head = handle.read(HEAD_BYTES)
     except (OSError, EOFError) as error:
         raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    return _checked_head(path, head, fmt, log_format)
+
+
+def _checked_head(path: str, head: bytes, fmt: str, log_format: str | None) -> str:
+    if fmt == "custom" and not log_format:
+        return fmt  # the caller checks the format string itself
     if fmt != "auto":
+        lines = head[: head.rfind(b"\n") + 1] or head  # complete lines only, unless it is one line
+        parsed = make_parser(fmt, log_format).parse(lines)
+        read = parsed.lines - parsed.directives
+        if read >= 2 and parsed.rejected * 2 > read:
+            given = "--log-format" if log_format else f"--format {fmt}"
+            raise NotALogError(
+                f"{path}: {parsed.rejected:,} of the first {read:,} lines do not read as {given}: "
+                "check the format (python -m analyzer check tells which one reads it)"
+            )
         return fmt
     detected = detect(head)
     if detected is None:
@@ -161,7 +243,7 @@ def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
     """The file cut into pieces of about chunk_bytes, each ending at a line's end."""
     try:
         with open_log(path) as handle:
-            if isinstance(handle, gzip.GzipFile):
+            if isinstance(handle, gzip.GzipFile) or path == STDIN:
                 for chunk in read_chunks(handle, path, chunk_bytes):
                     yield Piece(path, 0, chunk.consumed, chunk.data, chunk.dropped)
                 return
@@ -189,4 +271,4 @@ def _ranges(handle: BinaryIO, path: str, chunk_bytes: int) -> Iterator[Piece]:
 
 def total_size(paths: list[str]) -> int:
     """Bytes on disk of all inputs, for progress."""
-    return sum(os.path.getsize(path) for path in paths)
+    return sum(os.path.getsize(path) for path in paths if path != STDIN)

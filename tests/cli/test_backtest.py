@@ -222,3 +222,27 @@ def test_a_suggestion_over_more_than_a_week_says_how_often(tmp_path: Path) -> No
     line = next(x for x in env.stdout.getvalue().splitlines() if x.startswith("suggested"))  # type: ignore[attr-defined]
     assert line.endswith(" req/s (the lowest that fires at most twice a week over this input)")
     assert float(line.split()[2]) > 0
+
+
+def test_a_log_on_standard_input_gives_what_the_file_gives(tmp_path: Path) -> None:
+    """`zcat access.log.gz | python -m analyzer backtest -`: the same result as the file."""
+    log = b"".join(clf_line(T0 + i // 12, path=f"/p{i % 5}/x") for i in range(12 * 300))  # 12 req/s
+    path = tmp_path / "access.log"
+    path.write_bytes(log)
+
+    def backtest_of(argv: list[str], given: bytes | None, out: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "analyzer", "backtest", *argv, "--out", str(tmp_path / out)],
+            cwd=REPO, input=given, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    from_file = backtest_of([str(path)], None, "file")
+    piped = backtest_of(["-"], gzip.compress(log), "piped")
+    assert from_file.returncode == piped.returncode == 0, piped.stderr
+    assert piped.stdout.replace(b"piped", b"file") == from_file.stdout
+    assert b"3,600 lines: 3,600 requests" in piped.stdout
+    for name in ("alerts.csv", "stats.csv", "sections.csv"):
+        assert (tmp_path / "piped" / name).read_bytes() == (tmp_path / "file" / name).read_bytes()
+    twice = backtest_of(["-", "-"], log, "twice")
+    assert twice.returncode == 2 and twice.stderr.decode().count("\n") == 1
+    assert b"standard input can be read only once" in twice.stderr

@@ -47,12 +47,12 @@ def test_readme_mentions_every_subcommand_and_monitor_option() -> None:
 
 # ----- every bad input a person really types: one line, the documented status, no traceback -------
 
+import contextlib  # noqa: E402
 import gzip  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-import contextlib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -99,6 +99,9 @@ ROWS = [
     (["check", "{gz}"], 0, None, "to replay:    python -m analyzer replay"),
     (["check", "{empty}"], 0, None, "EMPTY: no lines yet"),
     (["backtest", "{empty}", "--out", "{out}"], 0, None, "suggested threshold: none (no requests"),
+    (["backtest", "{good}", "--format", "w3c", "--out", "{out}"], 2, "do not read as --format w3c", ""),
+    (["backtest", "-", "-", "--out", "{out}"], 2, "standard input can be read only once", ""),
+    (["check", "-"], 1, "check reads files, not standard input", ""),
     (["--version"], 0, None, "analyzer "),
     (["replay", "{gz}", "--speed", "1e9", "--out", "{out}"], 0, None, "replayed to its end"),
 ]

@@ -39,8 +39,8 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def transition_rows(result: BacktestResult, threshold: str | None = None) -> list[tuple[str, str, str]]:
-    """(time, kind, hits) of the result's transitions, for one threshold if given."""
-    frame = result.transitions
+    """(time, kind, hits) as alerts.csv writes them, for one threshold if given."""
+    frame = result.alert_rows
     if threshold is not None:
         frame = frame[frame["threshold"] == threshold]
     return list(zip(frame["time"], frame["kind"], frame["hits"], strict=True))
@@ -289,7 +289,7 @@ def test_live_engine_under_any_ticks_equals_backtest(
     result = backtest([path], [threshold], window)
     live_in_horizon = [t for t in live if t.second <= last]  # backtest's horizon: the last event second
     assert [tuple(alert_row(t)) for t in live_in_horizon] == list(
-        result.transitions.itertuples(index=False, name=None)
+        result.alert_rows.itertuples(index=False, name=None)
     )
     exact, _ = transitions(result.timeline, rule)
     assert [(t.second, t.kind, t.hits) for t in live_in_horizon] == [
@@ -397,9 +397,25 @@ def test_alerts_csv_has_one_row_per_transition_per_threshold(hand_log: Path, tmp
     assert text.splitlines()[0] == ",".join(ALERT_FIELDS) and text.count("time,kind") == 1
     written = rows(out / "alerts.csv")
     assert len(written) == len(result.transitions) == 3 + 2 + 2  # threshold 1.5 (limit 6): on at 4, off at 8
-    frame = result.transitions.astype(str)
-    assert sorted(tuple(r.values()) for r in written) == sorted(frame.itertuples(index=False, name=None))
+    frame = result.alert_rows.astype(str)
+    assert [tuple(r.values()) for r in written] == list(frame.itertuples(index=False, name=None))
     assert [r["time"] for r in written] == sorted(r["time"] for r in written)
+    # the library's frame: the same transitions in the same (time) order, typed
+    typed = result.transitions
+    assert typed["time"].dt.tz is not None and typed["time"].is_monotonic_increasing
+    assert typed["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist() == [r["time"] for r in written]
+    assert typed["threshold"].tolist() == [float(r["threshold"]) for r in written]
+    assert list(typed["message"]) == [r["message"] for r in written]
+
+
+def test_reports_are_indexed_by_utc_report_time_as_in_stats_csv(hand_log: Path, tmp_path: Path) -> None:
+    result = backtest([hand_log], [1], 4, out=tmp_path / "out")
+    index = result.reports.index
+    assert isinstance(index, pd.DatetimeIndex) and str(index.tz) == "UTC" and index.is_monotonic_increasing
+    written = rows(tmp_path / "out" / "stats.csv")
+    assert index.strftime("%Y-%m-%dT%H:%M:%SZ").tolist() == [r["time"] for r in written]
+    assert result.reports["requests"].tolist() == [int(r["requests"]) for r in written]
+    assert result.per_second.index.tz is not None  # one kind of time throughout
 
 
 def test_csvs_are_appended_to_never_rewritten(hand_log: Path, tmp_path: Path) -> None:

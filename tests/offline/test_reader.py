@@ -14,7 +14,9 @@ from analyzer.lines import clean
 from analyzer.offline.reader import (
     GZIP_MAGIC,
     InputError,
+    NotALogError,
     Piece,
+    StreamLog,
     _lines_fit,
     check_log,
     open_log,
@@ -195,3 +197,38 @@ def test_a_piece_drops_over_long_lines_and_counts_them(tmp_path: Path, long_line
     lines, dropped = Piece(str(path), 0, len(data)).read_lines()
     assert lines == clean(data)
     assert dropped == (1 if len(long_line) > 64 << 10 else 0)
+
+
+class Trickle:
+    """A pipe whose writer is slow: every read hands over at most `step` bytes."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step = data, step
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.step if size < 0 else min(size, self.step)
+        part, self.data = self.data[:size], self.data[size:]
+        return part
+
+
+@settings(max_examples=30, deadline=None)
+@given(step=st.integers(1, 70_000), packed=st.booleans())
+def test_a_stream_is_read_whole_once_its_head_given_back_in_front(step: int, packed: bool) -> None:
+    """Standard input: the head read ahead to tell the format is neither lost nor read twice."""
+    log = lines_at(range(T0, T0 + 900))  # over 64 KiB: the head is a part of it
+    stream = StreamLog(Trickle(gzip.compress(log) if packed else log, step))  # type: ignore[arg-type]
+    assert stream.open(head_only=True).read(1000) == log[:1000]
+    assert b"".join(chunk.data for chunk in read_chunks(stream.open(), "-", 1 << 14)) == log
+
+
+def test_a_format_given_that_reads_under_half_the_first_lines_is_refused(tmp_path: Path) -> None:
+    """`--format w3c` on a Combined log: one line saying so, before any work."""
+    path = tmp_path / "access.log"
+    path.write_bytes(LOG)
+    with pytest.raises(NotALogError) as caught:
+        check_log(str(path), "w3c")
+    assert "20 of the first 20 lines do not read as --format w3c" in str(caught.value)
+    with pytest.raises(NotALogError, match="do not read as --log-format"):
+        check_log(str(path), "custom", "$remote_addr [$time_local] $status")
+    assert check_log(str(path), "combined") == "combined"
+    assert check_log(str(path), "common") == "common"  # Combined lines read as Common: the extra fields left
