@@ -20,6 +20,7 @@ from analyzer.formats.columns import seconds_of
 from analyzer.formats.errorlog import error_log_of
 from analyzer.formats.parsers import LineParser, describe, detect, make_parser
 from analyzer.formats.rejects import TOO_LONG
+from analyzer.formats.timing import timing_format
 from analyzer.lines import MAX_LINE_BYTES
 from analyzer.offline.reader import GZIP_MAGIC, InputError, open_log, pieces
 from analyzer.ui.text import printable
@@ -52,6 +53,7 @@ class Diagnosis:
     compressed: bool = False  # backtest and replay read it; the monitor follows plain files
     problem: str | None = None  # what stopped the reading (a gzip cut short)
     error_log: str | None = None  # the server whose error log this is
+    timing: str | None = None  # the --log-format that reads nginx timing fields Combined leaves out
 
     @property
     def readable(self) -> bool:
@@ -83,15 +85,21 @@ class Diagnosis:
 
 def diagnose(path: str, fmt: str = "auto", log_format: str | None = None) -> Diagnosis:
     """Read the whole file once, in pieces, with the parser the monitor would use."""
-    if fmt == "auto" and not log_format:
-        with open_log(path) as handle:
-            fmt = detect(handle.read(64 << 10)) or "combined"
+    with open_log(path) as handle:
+        head = handle.read(64 << 10)
+    detecting = fmt == "auto" and not log_format
+    if detecting:
+        fmt = detect(head) or "combined"
     parser = make_parser(fmt, log_format)
+    timing = _timing(head) if detecting and fmt == "combined" else None  # a --format given is obeyed
+    if timing is not None:
+        parser, log_format = make_parser("custom", timing), timing
     options = f"--log-format {shlex.quote(log_format)}" if log_format else f"--format {fmt}"
     compressed = is_compressed(path)
     command = "replay " if compressed else ""
     found = Diagnosis(path, describe(parser), f"python -m analyzer {command}{shlex.quote(path)} {options}")
     found.compressed = compressed
+    found.timing = timing
     try:
         _read_all(path, parser, fmt, found)
     except InputError as error:  # found mid-way: a gzip cut short
@@ -99,6 +107,16 @@ def diagnose(path: str, fmt: str = "auto", log_format: str | None = None) -> Dia
     if found.requests == 0 and found.rejected:
         found.error_log = error_log_of([line.encode() for line in found.examples.values()])
     return found
+
+
+def _timing(head: bytes) -> str | None:
+    """The format reading the head's nginx timing fields, if it reads its lines as well as Combined."""
+    lines = head[: head.rfind(b"\n") + 1]
+    found = timing_format(lines.decode("utf-8", "replace").splitlines())
+    if found is None:
+        return None
+    combined, timed = make_parser("combined").parse(lines), make_parser("custom", found).parse(lines)
+    return found if len(timed.frame) >= 0.99 * len(combined.frame) else None
 
 
 def is_compressed(path: str) -> bool:
@@ -155,6 +173,11 @@ def render_diagnosis(found: Diagnosis) -> str:
         f"  out of order: {found.out_of_order:,} requests earlier than the one before ({share:.1%})",
         f"  time zones:   {zones}",
     ]
+    if found.timing:
+        lines.append(
+            "  timing:       nginx timing fields after the agent (rt= is the request time), which "
+            "Combined leaves out: read here, and by the command below, with --log-format"
+        )
     for reason, count in found.reasons.most_common():
         lines.append(f"  rejected, {reason}: {count:,}, e.g. {printable(found.examples[reason], 100)}")
     lines += [f"  verdict:      {found.verdict}"]

@@ -82,6 +82,7 @@ def inputs(folder: Path) -> dict[str, str]:
         "missing": str(folder / "missing.log"),
         "dir": str(folder),
         "out": str(folder / "out"),
+        "nginx_timing": str(REPO.parent / "shared" / "logs" / "nginx_combined_timing_dbadmins-ru_2019-08-14.log"),
     }
 
 
@@ -102,6 +103,7 @@ ROWS = [
     (["backtest", "{good}", "--format", "w3c", "--out", "{out}"], 2, "do not read as --format w3c", ""),
     (["backtest", "-", "-", "--out", "{out}"], 2, "standard input can be read only once", ""),
     (["check", "-"], 1, "check reads files, not standard input", ""),
+    (["check", "{nginx_timing}"], 0, None, "timing:       nginx timing fields after the agent"),
     (["--version"], 0, None, "analyzer "),
     (["replay", "{gz}", "--speed", "1e9", "--out", "{out}"], 0, None, "replayed to its end"),
 ]

@@ -93,7 +93,7 @@ def test_diagnose_each_real_log(
 ) -> None:
     """Each real log: its format, counts, zones, span, out-of-order share and an OK verdict, rendered."""
     path = str(shared_log(name))
-    found = diagnose(path)
+    found = diagnose(path, fmt)
     assert found.fmt == fmt
     assert (found.lines, found.requests, found.rejected, found.directives) == (
         lines,
@@ -150,6 +150,21 @@ def test_nginx_log_with_its_log_format() -> None:
     text = render_diagnosis(found)
     assert "  rejected, unclosed quote: 2, e.g. 66.249.64.204 - - [15/Aug/2019:00:25:46 +0300]" in text
     assert "2019-08-14T01:12:10Z to 2019-08-14T21:24:38Z" in text
+
+
+def test_nginx_timing_fields_are_found_and_the_format_that_reads_them_given() -> None:
+    """Detected as Combined, whose pattern leaves rt= out: check reads it with the format that keeps it."""
+    path = str(shared_log(NGINX))
+    found = diagnose(path)
+    assert found.timing == NGINX_TIMING and found.fmt == f"custom: {NGINX_TIMING}"
+    assert shlex.split(found.command)[-2:] == ["--log-format", NGINX_TIMING]
+    assert (found.requests, found.rejected) == (669, 2)  # the two lines cut short, counted
+    assert (
+        "  timing:       nginx timing fields after the agent (rt= is the request time)"
+        in render_diagnosis(found)
+    )
+    assert diagnose(path, "combined").timing is None  # a format given is obeyed
+    assert diagnose(str(shared_log(ELASTIC))).timing is None
 
 
 def test_a_non_log_file_is_not_readable(tmp_path: Path) -> None:
