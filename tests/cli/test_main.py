@@ -61,6 +61,8 @@ from hypothesis import strategies as st  # noqa: E402
 from tests.cli.conftest import T0, FakeTime  # noqa: E402
 from tests.conftest import clf_line, lines_at  # noqa: E402
 
+SHARED_LOGS = REPO.parent / "shared" / "logs"
+
 
 def inputs(folder: Path) -> dict[str, str]:
     """The files people point the commands at, good and bad."""
@@ -82,7 +84,9 @@ def inputs(folder: Path) -> dict[str, str]:
         "missing": str(folder / "missing.log"),
         "dir": str(folder),
         "out": str(folder / "out"),
-        "nginx_timing": str(REPO.parent / "shared" / "logs" / "nginx_combined_timing_dbadmins-ru_2019-08-14.log"),
+        "nginx_timing": str(
+            REPO.parent / "shared" / "logs" / "nginx_combined_timing_dbadmins-ru_2019-08-14.log"
+        ),
     }
 
 

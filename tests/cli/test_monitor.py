@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -333,3 +334,43 @@ def test_sigkill_then_rotation_while_down_then_restart(tmp_path: Path) -> None:
     assert counted_and_sections(out) == (server.lines, server.sections)
     assert kinds(out / "alerts.csv").count("alert") == 1
     assert "warning" not in (tmp_path / "stdout2").read_text()
+
+
+def test_monitor_and_backtest_in_one_folder_keep_apart_and_a_binary_is_refused(tmp_path: Path) -> None:
+    """Real processes in one working folder: each command its own default directory; the
+    backtest refuses the monitor's; a file that is not a log is refused at start, exit 2."""
+    now = int(time.time())
+    (tmp_path / "access.log").write_bytes(lines_at([now - 100 + i // 5 for i in range(500)]))  # 5 req/s
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "analyzer", *args],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    assert command("backtest", "access.log", "--threshold", "1").returncode == 0
+    backtest_out = tmp_path / "analyzer-backtest"
+    before = {name: (backtest_out / name).read_bytes() for name in ("alerts.csv", "stats.csv")}
+    assert kinds(backtest_out / "alerts.csv") == ["alert"]  # 5 req/s over 1 to the end
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    process = analyzer_process(["access.log", "--interval", "1", "--window", "10"], tmp_path, stdout, stderr)
+    try:
+        monitor_out = tmp_path / "analyzer-monitor"
+        wait_until(
+            (monitor_out / "checkpoint.json").exists, time.monotonic() + 30, "the monitor's checkpoint"
+        )
+        assert stop(process, signal.SIGINT) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert stderr.read_text() == ""
+    assert "threshold 1" not in stdout.read_text()  # the backtest's alerts are not the monitor's history
+    assert all(row[3] == "10" for row in csv_rows(monitor_out / "alerts.csv", ALERT_FIELDS))
+    assert {name: (backtest_out / name).read_bytes() for name in before} == before
+    refused = command("backtest", "access.log", "--out", "analyzer-monitor")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "holds a live monitor's checkpoint" in refused.stderr
+    binary = command(sys.executable)  # the interpreter itself: a binary, not a log
+    assert binary.returncode == 2 and binary.stderr.count("\n") == 1, binary.stderr
+    assert "not an access log the monitor can read" in binary.stderr and binary.stdout == ""
