@@ -166,7 +166,12 @@ def read_chunks(
     raw = getattr(handle, "fileobj", None) or handle
     last_byte = b"\n"
     while True:
-        data = handle.read(chunk_bytes)
+        data, damage = _read_up_to(handle, chunk_bytes)
+        if damage is not None:  # a gzip cut short: the lines before the damage count, then the error
+            lines = splitter.feed(data)
+            if lines:
+                yield Chunk(lines, name, raw.tell())
+            raise damage
         if not data:
             break
         last_byte = data[-1:]
@@ -177,6 +182,24 @@ def read_chunks(
     if last_byte not in (b"\n", b"\r"):  # the file's last line has no newline: end it
         before = splitter.dropped
         yield Chunk(splitter.feed(b"\n"), name, raw.tell(), splitter.dropped - before)
+
+
+def _read_up_to(handle: BinaryIO, size: int, block: int = 1 << 20) -> tuple[bytes, Exception | None]:
+    """Up to `size` bytes, in blocks, so that damage found mid-way keeps what came before it."""
+    if not isinstance(handle, gzip.GzipFile):
+        return handle.read(size), None
+    parts: list[bytes] = []
+    left = size
+    try:
+        while left > 0:
+            part = handle.read(min(block, left))
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+    except (OSError, EOFError) as error:
+        return b"".join(parts), error
+    return b"".join(parts), None
 
 
 @dataclass(frozen=True)

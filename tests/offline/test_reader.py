@@ -180,6 +180,19 @@ def test_a_truncated_gzip_is_one_clear_input_error(tmp_path: Path) -> None:
         list(pieces(str(path), 1 << 16))
 
 
+def test_the_lines_before_the_damage_of_a_gzip_are_read_then_the_error(tmp_path: Path) -> None:
+    """Cut short in its middle: every complete line before the cut comes out, then one error."""
+    log = lines_at(range(T0, T0 + 60_000))
+    whole = gzip.compress(log)
+    path = tmp_path / "access.log.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    read: list[bytes] = []
+    with pytest.raises(InputError, match=r"access\.log\.gz: cannot read"):
+        read.extend(piece.read() for piece in pieces(str(path), 16 << 20))  # one piece were it whole
+    got = b"".join(read)
+    assert len(log) // 3 < len(got) < len(log) and log.startswith(got) and got.endswith(b"\n")
+
+
 def test_lines_fit_tells_when_no_line_can_be_too_long() -> None:
     """Every half-limit window holding a newline: no line over the limit; else look closer."""
     assert _lines_fit(LOG, 1000)
