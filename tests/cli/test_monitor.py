@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import csv
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,10 +43,25 @@ def test_directory_is_a_usage_error(tmp_path: Path) -> None:
     assert_usage_error([str(tmp_path), "--out", str(tmp_path / "out")], str(tmp_path), "directory")
 
 
-def test_unreadable_file_is_a_usage_error(log: Path, tmp_path: Path) -> None:
+def test_unreadable_file_is_a_usage_error(log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A log without read permission: exit 2, one line naming it."""
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        pytest.skip("running as root: chmod 000 does not stop root from reading the file")
+    if os.geteuid() == 0:  # chmod 000 does not stop root (CI runs as root): give the OS's answer
+        real_open, real_os_open = builtins.open, os.open
+
+        def refuse(path: object) -> None:
+            if isinstance(path, (str, Path)) and os.fspath(path) == str(log):
+                raise PermissionError(13, "Permission denied", str(log))
+
+        def open_denied(path: Any, *args: Any, **kwargs: Any) -> Any:
+            refuse(path)
+            return real_open(path, *args, **kwargs)
+
+        def os_open_denied(path: Any, *args: Any, **kwargs: Any) -> int:
+            refuse(path)
+            return real_os_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", open_denied)
+        monkeypatch.setattr(os, "open", os_open_denied)
     log.chmod(0)
     try:
         assert_usage_error([str(log), "--out", str(tmp_path / "out")], str(log), "cannot read")
