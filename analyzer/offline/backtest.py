@@ -10,13 +10,14 @@ that add up exactly, so the result never depends on chunk boundaries or line ord
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,15 @@ from analyzer.formats.clf import Parsed
 from analyzer.formats.parsers import LineParser, make_parser
 from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
 from analyzer.offline.csvs import write_closed
-from analyzer.offline.reader import CHUNK_BYTES, Piece, check_log, pieces, total_size
+from analyzer.offline.reader import (
+    CHUNK_BYTES,
+    Piece,
+    check_log,
+    expand_paths,
+    file_size,
+    pieces,
+    total_size,
+)
 from analyzer.offline.timeline import (
     Timeline,
     average_distribution,
@@ -40,6 +49,8 @@ from analyzer.outputs.rows import ALERT_FIELDS, alert_row
 from analyzer.outputs.sinks import CsvSink
 
 Progress = Callable[[int, int, int, float], None]  # lines, bytes read, bytes in all, seconds
+Summed = tuple[ChunkBuckets, int, int]  # a piece's bucket sums, lines and rejected
+ENGINES = ("local", "dask")
 
 
 @dataclass
@@ -73,13 +84,28 @@ class BacktestResult:
         return pd.Series(self.timeline.totals()[real] / self.window, index=index, name="average")
 
 
-def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> tuple[ChunkBuckets, int, int]:
+def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> Summed:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
     data, dropped = piece.read_lines()
     return _summed(make_parser(fmt, log_format).parse(data, core=True), dropped)
 
 
-def _summed(parsed: Parsed, dropped: int) -> tuple[ChunkBuckets, int, int]:
+def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) -> list[tuple[int, Summed]]:
+    """A whole file, piece by piece in order, by one parser (runs on a Dask worker).
+
+    For a gzip file (read from its start) or a W3C log (layout carried from piece to piece).
+    The pieces' sums are kept apart, as the in-process engine merges them, so which report
+    a line over an hour out of order counts in as late is the same; each comes with its end.
+    """
+    parser = make_parser(fmt, log_format)
+    found = []
+    for piece in pieces(path, chunk_bytes):
+        data, dropped = piece.read_lines()
+        found.append((piece.end, _summed(parser.parse(data, core=True), dropped)))
+    return found
+
+
+def _summed(parsed: Parsed, dropped: int) -> Summed:
     """Bucket sums, lines and rejected of a piece; `dropped` over-long lines are rejected too.
 
     Directive lines (W3C) are neither requests nor rejected: they leave the line count.
@@ -95,10 +121,7 @@ def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
     for path in paths:
         for piece in pieces(path, chunk_bytes):
             yield piece, done + piece.end
-        done += os.path.getsize(path)
-
-
-Summed = tuple[ChunkBuckets, int, int]
+        done += file_size(path)
 
 
 def _parsed_in_order(
@@ -130,6 +153,22 @@ def _parsed_in_order(
         yield done, result.result() if isinstance(result, Future) else result
 
 
+@contextmanager
+def _in_process(
+    names: list[str], fmt: str, log_format: str | None, chunk_bytes: int, workers: int
+) -> Iterator[tuple[int, Iterator[tuple[int, Summed]]]]:
+    """The bytes in all inputs, and their pieces' sums in order, parsed here or in a process pool."""
+    formats = {name: check_log(name, "custom" if log_format else fmt) for name in names}  # before any work
+    size = total_size(names)
+    # Worker processes pay off only on inputs of several chunks.
+    executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
+    try:
+        yield size, _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers)
+    finally:
+        if executor:
+            executor.shutdown(cancel_futures=True)
+
+
 def backtest(
     paths: list[str] | list[Path],
     thresholds: Iterable[float] = (10.0,),
@@ -142,21 +181,32 @@ def backtest(
     section_limit: int = 100,
     fmt: str = "auto",
     log_format: str | None = None,
+    engine: str = "local",
+    client: Any = None,
 ) -> BacktestResult:
-    """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`."""
-    names = [str(path) for path in paths]
-    formats = {name: check_log(name, "custom" if log_format else fmt) for name in names}  # before any work
+    """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`.
+
+    `paths` may be glob patterns and fsspec URLs. `engine="dask"` parses on a Dask cluster:
+    `client` (a distributed.Client, left open) or a local cluster of one process per core.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    names = expand_paths([str(path) for path in paths])
+    run: AbstractContextManager[tuple[int, Iterator[tuple[int, Summed]]]]
+    if engine == "dask":
+        from analyzer.offline import cluster  # dask is optional: imported only when asked for
+
+        run = cluster.on_dask(names, fmt, log_format, chunk_bytes, client, parse_piece, parse_file)
+    else:
+        run = _in_process(names, fmt, log_format, chunk_bytes, workers)
     rules = [AlertRule(threshold, window) for threshold in thresholds]
     merger = BucketMerger(section_limit=section_limit)
     seconds: list[np.ndarray] = []
     hits: list[np.ndarray] = []
     reports: list[pd.DataFrame] = []
     lines = rejected = 0
-    size, started = total_size(names), time.perf_counter()
-    # Worker processes pay off only on inputs of several chunks.
-    executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
-    try:
-        parsed = _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers)
+    started = time.perf_counter()
+    with run as (size, parsed):
         for consumed, (buckets, chunk_lines, chunk_rejected) in parsed:
             lines += chunk_lines
             rejected += chunk_rejected
@@ -168,9 +218,6 @@ def backtest(
             _keep(merger.add(buckets), reports, out)
             if progress:
                 progress(lines, consumed, size, time.perf_counter() - started)
-    finally:
-        if executor:
-            executor.shutdown(cancel_futures=True)
     _keep(merger.finish(), reports, out)
     timeline = build_timeline(*merge_counts(seconds, hits), window)
     found_by_rule = [transitions(timeline, rule) for rule in rules]

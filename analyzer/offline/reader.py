@@ -6,17 +6,21 @@ so the parser never sees half a line, and memory is one chunk however large the 
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from analyzer.formats.parsers import detect
 from analyzer.lines import MAX_LINE_BYTES, LineSplitter
 
 CHUNK_BYTES = 16 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+_MAGIC = re.compile(r"[*?[]")
+NEEDS_FSSPEC = "reading URLs needs fsspec: pip install -e '.[dask]'"
 
 
 class InputError(Exception):
@@ -37,9 +41,77 @@ class Chunk:
     dropped: int = 0  # lines over the length limit, dropped as read: counted as rejected
 
 
+def is_url(path: str) -> bool:
+    """Whether `path` names a file through fsspec (s3://, gs://, file://...), not a local path."""
+    return "://" in path
+
+
+def _filesystem(path: str) -> tuple[Any, str]:
+    """The fsspec filesystem of a URL and the path within it; fsspec is imported only for URLs."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError:
+        raise InputError(f"{path}: {NEEDS_FSSPEC}") from None
+    try:
+        return url_to_fs(path)
+    except (ImportError, ValueError) as error:  # an unknown protocol, its plugin not installed
+        raise InputError(f"{path}: {error}") from None
+
+
+def open_file(path: str) -> BinaryIO:
+    """Open a local path or an fsspec URL for binary reading, as it is on disk."""
+    if not is_url(path):
+        return open(path, "rb")
+    fs, inner = _filesystem(path)
+    return fs.open(inner, "rb")
+
+
+def file_size(path: str) -> int:
+    if not is_url(path):
+        return os.path.getsize(path)
+    fs, inner = _filesystem(path)
+    return int(fs.size(inner))
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """The inputs with glob patterns expanded (sorted, directories left out), in the order given.
+
+    A pattern that matches nothing is an InputError. A path that exists as written is taken
+    as it is, even with `*` in its name. URLs are listed by their own filesystem (fsspec).
+    """
+    found: list[str] = []
+    for path in paths:
+        if not _MAGIC.search(path) or _exists(path):
+            found.append(path)
+            continue
+        if is_url(path):
+            fs, inner = _filesystem(path)
+            matches = [fs.unstrip_protocol(name) for name in sorted(fs.glob(inner)) if not fs.isdir(name)]
+        else:
+            matches = sorted(name for name in glob.glob(path) if not os.path.isdir(name))
+        if not matches:
+            raise InputError(f"{path}: no file matches this pattern")
+        found += matches
+    return found
+
+
+def _exists(path: str) -> bool:
+    if not is_url(path):
+        return os.path.exists(path)
+    fs, inner = _filesystem(path)
+    return bool(fs.exists(inner))
+
+
+def _is_directory(path: str) -> bool:
+    if not is_url(path):
+        return os.path.isdir(path)
+    fs, inner = _filesystem(path)
+    return bool(fs.isdir(inner))
+
+
 def open_log(path: str) -> BinaryIO:
     """Open a plain or gzip log for binary reading (gzip told by its magic bytes)."""
-    handle = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    handle = open_file(path)
     if handle.read(2) == GZIP_MAGIC:
         handle.seek(0)
         return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
@@ -49,15 +121,15 @@ def open_log(path: str) -> BinaryIO:
 
 def check_log(path: str, fmt: str = "auto") -> str:
     """The format of `path`, or InputError if it is missing, unreadable or not a log."""
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory, not a log file")
     try:
+        if not _exists(path):
+            raise InputError(f"{path}: no such file")
+        if _is_directory(path):
+            raise InputError(f"{path}: is a directory, not a log file")
         with open_log(path) as handle:
             head = handle.read(64 << 10)
     except (OSError, EOFError) as error:
-        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+        raise read_error(path, error) from None
     if fmt != "auto":
         return fmt
     detected = detect(head)
@@ -127,7 +199,7 @@ class Piece:
         parts: list[bytes] = []
         last_byte = b"\n"
         try:
-            with open(self.path, "rb") as handle:
+            with open_file(self.path) as handle:
                 handle.seek(self.start)
                 left = self.end - self.start
                 while left > 0:
@@ -140,7 +212,7 @@ class Piece:
                         splitter = LineSplitter(len(data) + 1)  # none can be too long: skip that check
                     parts.append(splitter.feed(data))
         except OSError as error:
-            raise InputError(f"{self.path}: cannot read: {error.strerror}") from None
+            raise read_error(self.path, error) from None
         if last_byte not in (b"\n", b"\r"):  # the file's last line, without its newline
             parts.append(splitter.feed(b"\n"))
         return b"".join(parts), splitter.dropped
@@ -167,7 +239,12 @@ def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
                 return
             yield from _ranges(handle, path, chunk_bytes)
     except (OSError, EOFError) as error:  # a truncated or corrupt gzip, a vanished file
-        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+        raise read_error(path, error) from None
+
+
+def read_error(path: str, error: OSError | EOFError) -> InputError:
+    """The one line for a file that failed mid-read, whichever process read it."""
+    return InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}")
 
 
 def _ranges(handle: BinaryIO, path: str, chunk_bytes: int) -> Iterator[Piece]:
@@ -189,4 +266,4 @@ def _ranges(handle: BinaryIO, path: str, chunk_bytes: int) -> Iterator[Piece]:
 
 def total_size(paths: list[str]) -> int:
     """Bytes on disk of all inputs, for progress."""
-    return sum(os.path.getsize(path) for path in paths)
+    return sum(file_size(path) for path in paths)
