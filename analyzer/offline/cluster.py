@@ -24,7 +24,16 @@ from typing import Any
 
 from analyzer.formats.parsers import make_parser
 from analyzer.offline.buckets import ChunkBuckets
-from analyzer.offline.reader import GZIP_MAGIC, Piece, check_log, file_size, open_file, pieces
+from analyzer.offline.reader import (
+    GZIP_MAGIC,
+    InputError,
+    Piece,
+    check_log,
+    file_size,
+    is_url,
+    open_file,
+    pieces,
+)
 
 Summed = tuple[ChunkBuckets, int, int]  # as offline.backtest: a piece's sums, lines and rejected
 ParsePiece = Callable[[Piece, str, "str | None"], Summed]
@@ -66,8 +75,9 @@ def local_cluster(workers: int | None = None) -> Any:
     """A cluster on this machine: one single-threaded worker process per core, loopback only.
 
     Processes, not threads: parsing holds the GIL for much of its time. No dashboard, and
-    the workers' logs silenced: a bad file comes back as the engine's one-line error, not
-    as a worker's "Compute Failed" warning with a traceback on stderr.
+    the scheduler's own HTTP endpoints on a free loopback port (not 8787, which another
+    cluster may hold: distributed would warn on stderr). The logs are silenced: a bad file
+    comes back as the engine's one-line error, not as a "Compute Failed" traceback.
     """
     distributed = require()
     return distributed.LocalCluster(
@@ -76,6 +86,7 @@ def local_cluster(workers: int | None = None) -> Any:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.CRITICAL,
     )
 
@@ -108,20 +119,34 @@ def on_dask(
     `client` is used and left open; without one a local cluster is started and closed after.
     The functions the workers run are given by offline.backtest (which imports this module).
     """
+    # Workers do not share the client's working directory: they are sent absolute paths, and
+    # errors naming those are given back naming the path as the user wrote it.
+    sent = [name if is_url(name) else os.path.abspath(name) for name in names]
     own = None
     if client is None:
         own = local_cluster()
         client = require().Client(own)
     try:
-        plans = _plans(client, names, fmt, log_format, chunk_bytes)
+        plans = _plans(client, sent, fmt, log_format, chunk_bytes)
         size = sum(size for _, size, _ in plans)
-        work = _tasks(names, plans, log_format, chunk_bytes, parse_piece, parse_file)
+        work = _tasks(sent, plans, log_format, chunk_bytes, parse_piece, parse_file)
         backlog = 2 * max(sum(client.nthreads().values()), 2)
         yield size, _in_order(client, work, backlog)
+    except InputError as error:
+        raise _as_given(error, dict(zip(sent, names, strict=True))) from None
     finally:
         if own is not None:
             client.close()
             own.close()
+
+
+def _as_given(error: InputError, given: dict[str, str]) -> InputError:
+    """The error with the path it starts with (`PATH: ...`) as the user gave it."""
+    text = str(error)
+    for path, name in given.items():
+        if text.startswith(f"{path}: "):
+            return type(error)(name + text[len(path) :])
+    return error
 
 
 def _plans(client: Any, names: list[str], fmt: str, log_format: str | None, chunk_bytes: int) -> list[Plan]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from analyzer.offline.reader import (
     Piece,
     _lines_fit,
     check_log,
+    expand_paths,
+    file_size,
     open_log,
     pieces,
     read_chunks,
@@ -195,3 +198,40 @@ def test_a_piece_drops_over_long_lines_and_counts_them(tmp_path: Path, long_line
     lines, dropped = Piece(str(path), 0, len(data)).read_lines()
     assert lines == clean(data)
     assert dropped == (1 if len(long_line) > 64 << 10 else 0)
+
+
+def test_globs_expand_sorted_in_the_order_given_and_an_empty_one_is_an_error(tmp_path: Path) -> None:
+    """Each pattern's files sorted, directories left out; a path that exists is taken as written."""
+    for name in ("b.log", "a.log", "c.log.gz", "star*.log"):
+        (tmp_path / name).write_bytes(LOG)
+    (tmp_path / "d.log").mkdir()
+    given = [str(tmp_path / "c.log*"), str(tmp_path / "?.log"), str(tmp_path / "star*.log")]
+    assert expand_paths(given) == [
+        str(tmp_path / name) for name in ("c.log.gz", "a.log", "b.log", "star*.log")
+    ]
+    with pytest.raises(InputError, match=r"x\*\.log: no file matches this pattern$"):
+        expand_paths([str(tmp_path / "a.log"), str(tmp_path / "x*.log")])
+
+
+def test_file_urls_are_read_through_fsspec_as_paths_are(tmp_path: Path) -> None:
+    """file:// URLs: globbed, checked, sized and cut like the paths they name."""
+    path = tmp_path / "access.log"
+    path.write_bytes(LOG)
+    (tmp_path / "older.log.gz").write_bytes(gzip.compress(LOG))
+    url = f"file://{path}"
+    assert expand_paths([f"file://{tmp_path}/*.log*"]) == [url, f"file://{tmp_path}/older.log.gz"]
+    assert check_log(url) == check_log(str(path)) and file_size(url) == len(LOG)
+    assert [piece.read() for piece in pieces(url, 500)] == [piece.read() for piece in pieces(str(path), 500)]
+    assert b"".join(p.read() for p in pieces(f"file://{tmp_path}/older.log.gz", 500)) == LOG
+    with pytest.raises(InputError, match=r"^file://.*/gone\.log: no such file$"):
+        check_log(f"file://{tmp_path}/gone.log")
+
+
+def test_a_url_without_its_filesystem_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unknown protocol, or no fsspec at all: one line naming the URL (and the extra)."""
+    with pytest.raises(InputError, match=r"^nope://bucket/a\.log: .*nope"):
+        check_log("nope://bucket/a.log")
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    monkeypatch.setitem(sys.modules, "fsspec.core", None)
+    with pytest.raises(InputError, match=r"^s3://bucket/\*\.log: reading URLs needs fsspec: pip install"):
+        expand_paths(["s3://bucket/*.log"])
