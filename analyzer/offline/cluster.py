@@ -42,6 +42,7 @@ Plan = tuple[str, int, list[tuple[int, int]] | None]  # format, size, byte range
 
 NO_DASK = "the dask engine needs dask and distributed: pip install -e '.[dask]'"
 CONNECT_TIMEOUT = 10  # seconds; distributed's own default is 30
+MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 class ClusterError(RuntimeError):
@@ -78,17 +79,24 @@ def local_cluster(workers: int | None = None) -> Any:
     the scheduler's own HTTP endpoints on a free loopback port (not 8787, which another
     cluster may hold: distributed would warn on stderr). The logs are silenced: a bad file
     comes back as the engine's one-line error, not as a "Compute Failed" traceback.
+
+    distributed starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which fixes glibc's
+    mmap threshold, so every array over 128 KiB is mapped and unmapped afresh: parsing ran
+    ~40% slower (0.12 s a 16 MB piece, against 0.085 s). Our workers keep glibc's default.
     """
     distributed = require()
-    return distributed.LocalCluster(
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        silence_logs=logging.CRITICAL,
-    )
+    import dask
+
+    with dask.config.set({MALLOC_TRIM: None}):  # read as the workers' nannies are made
+        return distributed.LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.CRITICAL,
+        )
 
 
 def plan(name: str, fmt: str, log_format: str | None, chunk_bytes: int) -> Plan:
