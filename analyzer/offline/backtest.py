@@ -212,9 +212,11 @@ def backtest(
             rejected += chunk_rejected
             seconds.append(buckets.seconds)
             hits.append(buckets.hits)
-            if len(seconds) > 64:  # keep the per-second series compact as it grows
-                merged = merge_counts(seconds, hits)
-                seconds, hits = [merged[0]], [merged[1]]
+            # Merged in tiers, each under half the one before: a second is merged about
+            # log2(pieces) times (merging all every 64 pieces was quadratic: 17 s of 16,000 pieces).
+            while len(seconds) > 1 and 2 * len(seconds[-1]) >= len(seconds[-2]):
+                merged = merge_counts(seconds[-2:], hits[-2:])
+                seconds[-2:], hits[-2:] = [merged[0]], [merged[1]]
             _keep(merger.add(buckets), reports, out)
             if progress:
                 progress(lines, consumed, size, time.perf_counter() - started)
