@@ -48,7 +48,7 @@ def backtest_parser() -> Parser:
         "--workers",
         type=positive(int),
         default=min(2, os.cpu_count() or 1),
-        help="parsing processes (default: up to 2)",
+        help="parsing processes of the local engine (default: up to 2)",
     )
     parser.add_argument(
         "--engine",

@@ -127,6 +127,8 @@ def on_dask(
     `client` is used and left open; without one a local cluster is started and closed after.
     The functions the workers run are given by offline.backtest (which imports this module).
     """
+    if "-" in names:
+        raise InputError("-: standard input is read by this process only: give files, or --engine local")
     # Workers do not share the client's working directory: they are sent absolute paths, and
     # errors naming those are given back naming the path as the user wrote it.
     sent = [name if is_url(name) else os.path.abspath(name) for name in names]

@@ -177,9 +177,11 @@ def test_bad_input_on_a_worker_is_the_in_process_error(client: Any, tmp_path: Pa
     assert str(on_dask.value).startswith(f"{path}: ") and "\n" not in str(on_dask.value)
 
 
-def test_an_empty_glob_raises_before_any_work() -> None:
+def test_an_empty_glob_or_standard_input_raises_before_any_work() -> None:
     with pytest.raises(InputError, match=r"nothing-\*\.log: no file matches this pattern"):
         backtest(["/nonexistent/nothing-*.log"], [1], engine="dask", client=object())
+    with pytest.raises(InputError, match=r"^-: standard input is read by this process only"):
+        backtest(["-"], [1], engine="dask", client=object())
 
 
 class FakeFuture:
