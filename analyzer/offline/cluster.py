@@ -199,22 +199,29 @@ def _in_order(client: Any, work: Iterator[Task], backlog: int) -> Iterator[tuple
     Results wait on the workers until their turn, so the client holds one at a time; the
     tasks still running when the merge stops (an error, or the caller gave up) are cancelled.
     """
-    pending: deque[tuple[int, Any]] = deque()
+    pending: deque[tuple[int, Any, Any]] = deque()
     try:
         for done, function, args in work:
-            pending.append((done, client.submit(function, *args, pure=False)))
+            pending.append((done, client.submit(function, *args, pure=False), args[:1]))
             while len(pending) > backlog:
                 yield from _results(*pending.popleft())
         while pending:
             yield from _results(*pending.popleft())
     finally:
         if pending:
-            client.cancel([future for _, future in pending])
+            client.cancel([future for _, future, _ in pending])
 
 
-def _results(done: int, future: Any) -> Iterator[tuple[int, Summed]]:
+def _results(done: int, future: Any, what: tuple[Any, ...]) -> Iterator[tuple[int, Summed]]:
     """A task's sums with the bytes of all inputs consumed up to each (a whole file: several)."""
-    found = future.result()
+    try:
+        found = future.result()
+    except require().KilledWorker as error:  # evaluated only when the task failed
+        name = next((getattr(first, "path", first) for first in what), "a task")  # a Piece or a path
+        raise ClusterError(
+            f"{name}: the workers parsing it died, {error.allowed_failures + 1} times "
+            "(out of memory?); see the workers' logs"
+        ) from None
     future.release()  # the worker may forget it now
     if isinstance(found, list):
         for end, summed in found:

@@ -17,7 +17,7 @@ import pytest
 
 from analyzer.offline import cluster
 from analyzer.offline.backtest import BacktestResult, backtest
-from analyzer.offline.reader import InputError
+from analyzer.offline.reader import InputError, Piece
 from tests.conftest import REPO, clf_line, shared_log
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -224,6 +224,17 @@ def test_results_come_in_order_with_a_bounded_backlog_and_the_rest_cancelled() -
         next(found)
     assert fake.most_ahead == 3  # the one merged next and 2 behind it
     assert (fake.submitted, fake.cancelled) == (8, 2)  # 6 and 7 were ahead, never merged; 8 never sent
+
+
+def test_a_task_whose_workers_died_is_one_line_naming_its_file() -> None:
+    """distributed gives up on a task after its workers died 3 times: one line, not a traceback."""
+    from distributed import KilledWorker
+
+    work = iter(
+        [(10, lambda piece: KilledWorker("parse_piece-1", "tcp://w", 3), (Piece("/logs/a.log", 0, 10),))]
+    )
+    with pytest.raises(cluster.ClusterError, match=r"^/logs/a\.log: the workers parsing it died, 4 times"):
+        list(cluster._in_order(FakeClient(), work, backlog=2))
 
 
 def test_a_whole_file_task_gives_each_piece_at_its_own_end() -> None:
