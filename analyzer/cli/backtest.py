@@ -17,8 +17,9 @@ from analyzer.cli.options import (
     writable_directory,
 )
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
-from analyzer.offline.backtest import BacktestResult, backtest
-from analyzer.offline.reader import STDIN, InputError, check_log
+from analyzer.offline import cluster
+from analyzer.offline.backtest import ENGINES, BacktestResult, backtest
+from analyzer.offline.reader import STDIN, InputError, check_log, expand_paths
 from analyzer.offline.timeline import SECONDS_PER_WEEK
 
 
@@ -27,7 +28,7 @@ def backtest_parser() -> Parser:
         prog="python -m analyzer backtest",
         description="Replay historical logs (plain or .gz, in the order given) through the alert check.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="paths, quoted globs or fsspec URLs")
     parser.add_argument(
         "--threshold",
         type=positive(float),
@@ -47,7 +48,20 @@ def backtest_parser() -> Parser:
         "--workers",
         type=positive(int),
         default=min(2, os.cpu_count() or 1),
-        help="parsing processes (default: up to 2)",
+        help="parsing processes of the local engine (default: up to 2)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="local: this process and --workers; dask: a Dask cluster (default local)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="a running Dask cluster's scheduler, tcp://HOST:8786 (implies --engine dask; "
+        "default: a cluster of one process per core on this machine)",
     )
     return parser
 
@@ -126,12 +140,19 @@ def suggestion(result: BacktestResult, max_per_week: float) -> str:
 def run_backtest(argv: list[str], env: Environment) -> int:
     args = backtest_parser().parse_args(argv)
     log_format = checked_log_format(args.log_format)
+    if args.scheduler and args.engine == "local":
+        raise UsageError("--scheduler runs on a Dask cluster: it cannot go with --engine local")
+    engine = "dask" if args.scheduler else args.engine or "local"
     if args.files.count(STDIN) > 1:
         raise UsageError("-: standard input can be read only once: give - once")
     try:
-        for path in args.files:
-            check_log(path, "custom" if log_format else args.format, log_format)
-    except InputError as error:
+        files = expand_paths(args.files)
+        if engine == "local":  # a cluster's workers check the files themselves: they read them
+            for path in files:
+                check_log(path, "custom" if log_format else args.format, log_format)
+        else:
+            cluster.require()
+    except (InputError, cluster.ClusterError) as error:
         raise UsageError(str(error)) from None
     if (args.out / CHECKPOINT_NAME).exists():  # its rows would land in the monitor's stats.csv
         raise UsageError(
@@ -139,9 +160,11 @@ def run_backtest(argv: list[str], env: Environment) -> int:
         )
     writable_directory(args.out)
     progress = progress_printer(env.stderr) if env.is_terminal(env.stderr) else None
+    client = None
     try:
+        client = cluster.connect(args.scheduler) if args.scheduler else None
         result = backtest(
-            args.files,
+            files,
             args.threshold,
             args.window,
             out=args.out,
@@ -150,9 +173,14 @@ def run_backtest(argv: list[str], env: Environment) -> int:
             progress=progress,  # type: ignore[arg-type]
             fmt=args.format,
             log_format=log_format,
+            engine=engine,
+            client=client,
         )
-    except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
+    except (InputError, cluster.ClusterError) as error:  # found mid-way: a truncated gzip, a lost file
         raise UsageError(str(error)) from None
+    finally:
+        if client is not None:
+            client.close()
     if progress:
         env.stderr.write("\n")
     env.stdout.write(render_result(result, args.max_alerts_per_week))

@@ -2,8 +2,7 @@
 
     result = analyzer.backtest(["access.log.1.gz", "access.log"], thresholds=[10, 20])
     result.episodes          # one row per threshold: alerts, time in alert, ...
-    result.transitions       # every alert and recovery in time order (time: UTC timestamps)
-    result.reports           # the 10 s reports (stats.csv's rows), indexed by UTC report time
+    result.transitions       # every alert and recovery, exactly as the monitor would print them
 
 Chunks are parsed (in worker processes when asked) into per-second hits and per-bucket sums
 that add up exactly, so the result never depends on chunk boundaries or line order.
@@ -11,13 +10,13 @@ that add up exactly, so the result never depends on chunk boundaries or line ord
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,11 +24,20 @@ import pandas as pd
 from analyzer.core.alerts import AlertRule, Transition
 from analyzer.formats.clf import Parsed
 from analyzer.formats.parsers import LineParser, make_parser
-from analyzer.offline.buckets import BUCKET_SECONDS, BucketMerger, ChunkBuckets, Closed, chunk_buckets
+from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
 from analyzer.offline.csvs import write_closed
-from analyzer.offline.reader import CHUNK_BYTES, STDIN, Piece, check_log, pieces, total_size
+from analyzer.offline.reader import (
+    CHUNK_BYTES,
+    STDIN,
+    Piece,
+    check_log,
+    expand_paths,
+    file_size,
+    pieces,
+    total_size,
+)
+from analyzer.offline.result import BacktestResult, alert_cells, by_report_time, transition_frame
 from analyzer.offline.timeline import (
-    Timeline,
     average_distribution,
     build_timeline,
     episodes,
@@ -41,53 +49,32 @@ from analyzer.outputs.rows import ALERT_FIELDS, alert_row
 from analyzer.outputs.sinks import CsvSink
 
 Progress = Callable[[int, int, int, float], None]  # lines, bytes read, bytes in all, seconds
+Summed = tuple[ChunkBuckets, int, int]  # a piece's bucket sums, lines and rejected
+ENGINES = ("local", "dask")
 
 
-@dataclass
-class BacktestResult:
-    """What a backtest found; the DataFrames are what the notebooks explore."""
-
-    lines: int  # every line: requests + rejected + directives
-    requests: int
-    rejected: int
-    late: int
-    window: int
-    timeline: Timeline = field(repr=False)
-    transitions: pd.DataFrame = field(repr=False)
-    episodes: pd.DataFrame = field(repr=False)
-    distribution: dict[str, float] = field(default_factory=dict)
-    suggested_threshold: float = 0.0
-    reports: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
-    directives: int = 0  # W3C `#` lines
-    alert_rows: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # alerts.csv's cells
-
-    @property
-    def messages(self) -> list[str]:
-        """The alert and recovery lines, oldest first, exactly as the monitor prints them."""
-        return list(self.transitions["message"])
-
-    @property
-    def per_second(self) -> pd.Series:
-        """Requests in each second that had any (index: UTC time)."""
-        real = (self.timeline.axis >= 0) & (self.timeline.counts > 0)
-        index = pd.to_datetime(self.timeline.axis[real], unit="s", utc=True)
-        return pd.Series(self.timeline.counts[real], index=index, name="hits")
-
-    @property
-    def average(self) -> pd.Series:
-        """The window's average req/s at every second of the active stretches (0 elsewhere)."""
-        real = self.timeline.axis >= 0
-        index = pd.to_datetime(self.timeline.axis[real], unit="s", utc=True)
-        return pd.Series(self.timeline.totals()[real] / self.window, index=index, name="average")
-
-
-def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> tuple[ChunkBuckets, int, int]:
+def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> Summed:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
     data, dropped = piece.read_lines()
     return _summed(make_parser(fmt, log_format).parse(data, core=True), dropped)
 
 
-def _summed(parsed: Parsed, dropped: int) -> tuple[ChunkBuckets, int, int]:
+def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) -> list[tuple[int, Summed]]:
+    """A whole file, piece by piece in order, by one parser (runs on a Dask worker).
+
+    For a gzip file (read from its start) or a W3C log (layout carried from piece to piece).
+    The pieces' sums are kept apart, as the in-process engine merges them, so which report
+    a line over an hour out of order counts in as late is the same; each comes with its end.
+    """
+    parser = make_parser(fmt, log_format)
+    found = []
+    for piece in pieces(path, chunk_bytes):
+        data, dropped = piece.read_lines()
+        found.append((piece.end, _summed(parser.parse(data, core=True), dropped)))
+    return found
+
+
+def _summed(parsed: Parsed, dropped: int) -> Summed:
     """Bucket sums, lines and rejected of a piece; `dropped` over-long lines are rejected too.
 
     Lines mean every line, as everywhere: requests + rejected + directives (W3C's `#` lines,
@@ -105,10 +92,7 @@ def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
     for path in paths:
         for piece in pieces(path, chunk_bytes):
             yield piece, done + piece.end
-        done += os.path.getsize(path) if path != STDIN else 0
-
-
-Summed = tuple[ChunkBuckets, int, int]
+        done += file_size(path) if path != STDIN else 0
 
 
 def _parsed_in_order(
@@ -140,6 +124,24 @@ def _parsed_in_order(
         yield done, result.result() if isinstance(result, Future) else result
 
 
+@contextmanager
+def _in_process(
+    names: list[str], fmt: str, log_format: str | None, chunk_bytes: int, workers: int
+) -> Iterator[tuple[int, Iterator[tuple[int, Summed]]]]:
+    """The bytes in all inputs, and their pieces' sums in order, parsed here or in a process pool."""
+    formats = {
+        name: check_log(name, "custom" if log_format else fmt, log_format) for name in names
+    }  # before work
+    size = total_size(names)
+    # Worker processes pay off only on inputs of several chunks.
+    executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
+    try:
+        yield size, _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers)
+    finally:
+        if executor:
+            executor.shutdown(cancel_futures=True)
+
+
 def backtest(
     paths: list[str] | list[Path],
     thresholds: Iterable[float] = (10.0,),
@@ -152,38 +154,46 @@ def backtest(
     section_limit: int = 100,
     fmt: str = "auto",
     log_format: str | None = None,
+    engine: str = "local",
+    client: Any = None,
 ) -> BacktestResult:
-    """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`."""
-    names = [str(path) for path in paths]
-    formats = {
-        name: check_log(name, "custom" if log_format else fmt, log_format) for name in names
-    }  # before any work
+    """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`.
+
+    `paths` may be glob patterns and fsspec URLs. `engine="dask"` parses on a Dask cluster:
+    `client` (a distributed.Client, left open) or a local cluster of one process per core.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    names = expand_paths([str(path) for path in paths])
+    run: AbstractContextManager[tuple[int, Iterator[tuple[int, Summed]]]]
+    if engine == "dask":
+        from analyzer.offline import cluster  # dask is optional: imported only when asked for
+
+        run = cluster.on_dask(names, fmt, log_format, chunk_bytes, client, parse_piece, parse_file)
+    else:
+        run = _in_process(names, fmt, log_format, chunk_bytes, workers)
     rules = [AlertRule(threshold, window) for threshold in thresholds]
     merger = BucketMerger(section_limit=section_limit)
     seconds: list[np.ndarray] = []
     hits: list[np.ndarray] = []
     reports: list[pd.DataFrame] = []
     lines = rejected = directives = 0
-    size, started = total_size(names), time.perf_counter()
-    # Worker processes pay off only on inputs of several chunks.
-    executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
-    try:
-        parsed = _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers)
+    started = time.perf_counter()
+    with run as (size, parsed):
         for consumed, (buckets, chunk_lines, chunk_rejected) in parsed:
             lines += chunk_lines
             rejected += chunk_rejected
             directives += buckets.directives
             seconds.append(buckets.seconds)
             hits.append(buckets.hits)
-            if len(seconds) > 64:  # keep the per-second series compact as it grows
-                merged = merge_counts(seconds, hits)
-                seconds, hits = [merged[0]], [merged[1]]
+            # Merged in tiers, each under half the one before: a second is merged about
+            # log2(pieces) times (merging all every 64 pieces was quadratic: 17 s of 16,000 pieces).
+            while len(seconds) > 1 and 2 * len(seconds[-1]) >= len(seconds[-2]):
+                merged = merge_counts(seconds[-2:], hits[-2:])
+                seconds[-2:], hits[-2:] = [merged[0]], [merged[1]]
             _keep(merger.add(buckets), reports, out)
             if progress:
                 progress(lines, consumed, size, time.perf_counter() - started)
-    finally:
-        if executor:
-            executor.shutdown(cancel_futures=True)
     _keep(merger.finish(), reports, out)
     timeline = build_timeline(*merge_counts(seconds, hits), window)
     found_by_rule = [transitions(timeline, rule) for rule in rules]
@@ -192,7 +202,7 @@ def backtest(
     )
     if out is not None:
         _write_alerts(out, in_order)
-    report_frame = _by_report_time(pd.concat(reports)) if reports else pd.DataFrame()
+    report_frame = by_report_time(pd.concat(reports)) if reports else pd.DataFrame()
     return BacktestResult(
         lines=lines,
         requests=lines - rejected - directives,
@@ -201,8 +211,8 @@ def backtest(
         late=int(report_frame["late"].sum()) if len(report_frame) else 0,
         window=window,
         timeline=timeline,
-        transitions=_transition_frame(in_order),
-        alert_rows=_alert_cells(in_order),
+        transitions=transition_frame(in_order),
+        alert_rows=alert_cells(in_order),
         episodes=pd.DataFrame(
             [
                 vars(episodes(found, on, timeline, rule))
@@ -230,28 +240,3 @@ def _write_alerts(out: Path, found: list[Transition]) -> None:
             sink.write(alert_row(transition))
     finally:
         sink.close()
-
-
-def _alert_cells(found: list[Transition]) -> pd.DataFrame:
-    rows = [dict(zip(ALERT_FIELDS, alert_row(t), strict=True)) for t in found]
-    return pd.DataFrame(rows, columns=list(ALERT_FIELDS))
-
-
-def _transition_frame(found: list[Transition]) -> pd.DataFrame:
-    """The transitions with typed columns: UTC times, hits and thresholds as numbers."""
-    return pd.DataFrame(
-        {
-            "time": pd.to_datetime(np.array([t.second for t in found], np.int64), unit="s", utc=True),
-            "kind": pd.Series([t.kind for t in found], dtype=object),
-            "hits": np.array([t.rate for t in found], np.float64),
-            "threshold": np.array([t.rule.threshold for t in found], np.float64),
-            "window_s": np.array([t.rule.window for t in found], np.int64),
-            "message": pd.Series([t.message for t in found], dtype=object),
-        }
-    )
-
-
-def _by_report_time(reports: pd.DataFrame) -> pd.DataFrame:
-    """Reports indexed by their time in UTC, the end of their 10 s as in stats.csv."""
-    times = pd.to_datetime(reports.index.to_numpy() + BUCKET_SECONDS, unit="s", utc=True)
-    return reports.set_axis(pd.DatetimeIndex(times, name="time"))

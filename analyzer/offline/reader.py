@@ -6,30 +6,32 @@ so the parser never sees half a line, and memory is one chunk however large the 
 
 from __future__ import annotations
 
-import functools
 import gzip
-import io
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from analyzer.formats.parsers import detect, make_parser
 from analyzer.lines import MAX_LINE_BYTES, LineSplitter
+from analyzer.offline.locations import (
+    InputError,
+    NotALogError,
+    exists,
+    expand_paths,
+    file_size,
+    is_directory,
+    open_file,
+    read_error,
+)
+from analyzer.offline.streams import GZIP_MAGIC, HEAD_BYTES, STDIN, standard_input
+
+__all__ = [
+    "CHUNK_BYTES", "GZIP_MAGIC", "STDIN", "Chunk", "InputError", "NotALogError", "Piece", "check_log",
+    "expand_paths", "file_size", "open_log", "pieces", "read_chunks", "read_error", "total_size",
+]  # fmt: skip
 
 CHUNK_BYTES = 16 << 20
-GZIP_MAGIC = b"\x1f\x8b"
-STDIN = "-"  # the path that means standard input: read once, in order, never split
-HEAD_BYTES = 64 << 10
-
-
-class InputError(Exception):
-    """A file that cannot be read as a log: one line saying what and where."""
-
-
-class NotALogError(InputError):
-    """A readable file whose first lines match no known format."""
 
 
 @dataclass(frozen=True)
@@ -42,61 +44,11 @@ class Chunk:
     dropped: int = 0  # lines over the length limit, dropped as read: counted as rejected
 
 
-class StreamLog:
-    """A log arriving on a stream (`zcat a.gz | backtest -`): its head is read ahead to tell
-    the format, then given back in front of the rest, so no byte is read twice or lost."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        parts, size = [], 0
-        while size < HEAD_BYTES:  # a pipe hands over what the writer wrote so far: read to 64 KiB
-            part = stream.read(HEAD_BYTES - size)
-            if not part:
-                break
-            parts.append(part)
-            size += len(part)
-        self.head = b"".join(parts)
-        self.stream = stream
-
-    def open(self, head_only: bool = False) -> BinaryIO:
-        """The whole stream, its head included (or the head alone: to look, taking nothing from
-        the rest); gzip-decompressed when it starts like gzip."""
-        whole: BinaryIO = (
-            io.BytesIO(self.head) if head_only else io.BufferedReader(_Chained(self.head, self.stream))  # type: ignore[type-var]
-        )
-        if self.head[:2] == GZIP_MAGIC:
-            return gzip.GzipFile(fileobj=whole)  # type: ignore[return-value]
-        return whole
-
-
-class _Chained(io.RawIOBase):
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self.head, self.rest, self.position = head, rest, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def tell(self) -> int:  # bytes handed out so far: the progress of a stream that cannot seek
-        return self.position
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        data = self.head[: len(buffer)] if self.head else self.rest.read(len(buffer))
-        self.head = self.head[len(data) :] if self.head else b""
-        buffer[: len(data)] = data
-        self.position += len(data)
-        return len(data)
-
-
-@functools.cache
-def standard_input() -> StreamLog:
-    """Standard input as a log: one per process, since it can be read only once."""
-    return StreamLog(sys.stdin.buffer)
-
-
 def open_log(path: str) -> BinaryIO:
     """Open a plain or gzip log for binary reading (gzip told by its magic bytes)."""
     if path == STDIN:
         return standard_input().open()
-    handle = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    handle = open_file(path)
     if handle.read(2) == GZIP_MAGIC:
         handle.seek(0)
         return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
@@ -116,15 +68,15 @@ def check_log(path: str, fmt: str = "auto", log_format: str | None = None) -> st
         except (OSError, EOFError) as error:
             raise InputError(f"standard input: cannot read: {error}") from None
         return _checked_head(path, head, fmt, log_format)
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory, not a log file")
     try:
+        if not exists(path):
+            raise InputError(f"{path}: no such file")
+        if is_directory(path):
+            raise InputError(f"{path}: is a directory, not a log file")
         with open_log(path) as handle:
             head = handle.read(HEAD_BYTES)
     except (OSError, EOFError) as error:
-        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+        raise read_error(path, error) from None
     return _checked_head(path, head, fmt, log_format)
 
 
@@ -232,7 +184,7 @@ class Piece:
         parts: list[bytes] = []
         last_byte = b"\n"
         try:
-            with open(self.path, "rb") as handle:
+            with open_file(self.path) as handle:
                 handle.seek(self.start)
                 left = self.end - self.start
                 while left > 0:
@@ -245,7 +197,7 @@ class Piece:
                         splitter = LineSplitter(len(data) + 1)  # none can be too long: skip that check
                     parts.append(splitter.feed(data))
         except OSError as error:
-            raise InputError(f"{self.path}: cannot read: {error.strerror}") from None
+            raise read_error(self.path, error) from None
         if last_byte not in (b"\n", b"\r"):  # the file's last line, without its newline
             parts.append(splitter.feed(b"\n"))
         return b"".join(parts), splitter.dropped
@@ -272,7 +224,7 @@ def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
                 return
             yield from _ranges(handle, path, chunk_bytes)
     except (OSError, EOFError) as error:  # a truncated or corrupt gzip, a vanished file
-        raise InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+        raise read_error(path, error) from None
 
 
 def _ranges(handle: BinaryIO, path: str, chunk_bytes: int) -> Iterator[Piece]:
@@ -294,4 +246,4 @@ def _ranges(handle: BinaryIO, path: str, chunk_bytes: int) -> Iterator[Piece]:
 
 def total_size(paths: list[str]) -> int:
     """Bytes on disk of all inputs, for progress."""
-    return sum(os.path.getsize(path) for path in paths if path != STDIN)
+    return sum(file_size(path) for path in paths if path != STDIN)

@@ -246,3 +246,31 @@ def test_a_log_on_standard_input_gives_what_the_file_gives(tmp_path: Path) -> No
     twice = backtest_of(["-", "-"], log, "twice")
     assert twice.returncode == 2 and twice.stderr.decode().count("\n") == 1
     assert b"standard input can be read only once" in twice.stderr
+
+
+def test_a_quoted_glob_is_expanded_sorted_and_one_matching_nothing_exits_2(tmp_path: Path) -> None:
+    """`'logs/*.log*'` reads every match in name order; a pattern that matches none: one line, exit 2."""
+    (tmp_path / "b.log").write_bytes(lines_at(range(T0 + 100, T0 + 150)))
+    (tmp_path / "a.log.gz").write_bytes(gzip.compress(lines_at(range(T0, T0 + 50))))
+    env = environment()
+    assert run([str(tmp_path / "*.log*"), "--out", str(tmp_path / "out")], env) == 0
+    assert text(env.stdout).startswith("100 lines: 100 requests")
+    for engine in ("local", "dask"):
+        pattern = str(tmp_path / "nothing-*.log")
+        assert_refused(
+            [pattern, "--engine", engine], tmp_path / "out2", pattern, "no file matches this pattern"
+        )
+
+
+def test_the_dask_engine_refused_without_dask_or_with_local(
+    hand_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--scheduler` with `--engine local` contradicts itself; no dask installed names the extra."""
+    assert_refused(
+        [str(hand_log), "--engine", "local", "--scheduler", "tcp://127.0.0.1:8786"],
+        tmp_path / "out",
+        "--scheduler runs on a Dask cluster",
+    )
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` fails
+    for dask in (["--engine", "dask"], ["--scheduler", "tcp://127.0.0.1:8786"]):
+        assert_refused([str(hand_log), *dask], tmp_path / "out", "pip install -e '.[dask]'")

@@ -16,9 +16,10 @@ from analyzer.offline.reader import (
     InputError,
     NotALogError,
     Piece,
-    StreamLog,
     _lines_fit,
     check_log,
+    expand_paths,
+    file_size,
     open_log,
     pieces,
     read_chunks,
@@ -212,28 +213,6 @@ def test_a_piece_drops_over_long_lines_and_counts_them(tmp_path: Path, long_line
     assert dropped == (1 if len(long_line) > 64 << 10 else 0)
 
 
-class Trickle:
-    """A pipe whose writer is slow: every read hands over at most `step` bytes."""
-
-    def __init__(self, data: bytes, step: int) -> None:
-        self.data, self.step = data, step
-
-    def read(self, size: int = -1) -> bytes:
-        size = self.step if size < 0 else min(size, self.step)
-        part, self.data = self.data[:size], self.data[size:]
-        return part
-
-
-@settings(max_examples=30, deadline=None)
-@given(step=st.integers(1, 70_000), packed=st.booleans())
-def test_a_stream_is_read_whole_once_its_head_given_back_in_front(step: int, packed: bool) -> None:
-    """Standard input: the head read ahead to tell the format is neither lost nor read twice."""
-    log = lines_at(range(T0, T0 + 900))  # over 64 KiB: the head is a part of it
-    stream = StreamLog(Trickle(gzip.compress(log) if packed else log, step))  # type: ignore[arg-type]
-    assert stream.open(head_only=True).read(1000) == log[:1000]
-    assert b"".join(chunk.data for chunk in read_chunks(stream.open(), "-", 1 << 14)) == log
-
-
 def test_a_format_given_that_reads_under_half_the_first_lines_is_refused(tmp_path: Path) -> None:
     """`--format w3c` on a Combined log: one line saying so, before any work."""
     path = tmp_path / "access.log"
@@ -245,3 +224,17 @@ def test_a_format_given_that_reads_under_half_the_first_lines_is_refused(tmp_pat
         check_log(str(path), "custom", "$remote_addr [$time_local] $status")
     assert check_log(str(path), "combined") == "combined"
     assert check_log(str(path), "common") == "common"  # Combined lines read as Common: the extra fields left
+
+
+def test_file_urls_are_read_through_fsspec_as_paths_are(tmp_path: Path) -> None:
+    """file:// URLs: globbed, checked, sized and cut like the paths they name."""
+    path = tmp_path / "access.log"
+    path.write_bytes(LOG)
+    (tmp_path / "older.log.gz").write_bytes(gzip.compress(LOG))
+    url = f"file://{path}"
+    assert expand_paths([f"file://{tmp_path}/*.log*"]) == [url, f"file://{tmp_path}/older.log.gz"]
+    assert check_log(url) == check_log(str(path)) and file_size(url) == len(LOG)
+    assert [piece.read() for piece in pieces(url, 500)] == [piece.read() for piece in pieces(str(path), 500)]
+    assert b"".join(p.read() for p in pieces(f"file://{tmp_path}/older.log.gz", 500)) == LOG
+    with pytest.raises(InputError, match=r"^file://.*/gone\.log: no such file$"):
+        check_log(f"file://{tmp_path}/gone.log")
