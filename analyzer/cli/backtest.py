@@ -71,6 +71,10 @@ def progress_printer(stream: TextIO) -> object:
 
     def show(lines: int, done: int, total: int, elapsed: float) -> None:
         rate = lines / elapsed if elapsed > 0 else 0.0
+        if done > total:  # standard input: its size is known only at its end
+            stream.write(f"\r{lines:,} lines, {done / 1e6:,.0f} MB read, {rate:,.0f} lines/s  ")
+            stream.flush()
+            return
         left = (total - done) / (done / elapsed) if done and elapsed > 0 else 0.0
         stream.write(
             f"\r{lines:,} lines, {done / 1e6:,.0f} of {total / 1e6:,.0f} MB, "

@@ -90,9 +90,11 @@ def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
     """Pieces of every file in order, each with the bytes of all inputs consumed up to it."""
     done = 0
     for path in paths:
+        end = 0
         for piece in pieces(path, chunk_bytes):
-            yield piece, done + piece.end
-        done += file_size(path) if path != STDIN else 0
+            end = piece.end
+            yield piece, done + end
+        done += file_size(path) if path != STDIN else end  # standard input: what it brought
 
 
 def _parsed_in_order(
@@ -133,8 +135,9 @@ def _in_process(
         name: check_log(name, "custom" if log_format else fmt, log_format) for name in names
     }  # before work
     size = total_size(names)
-    # Worker processes pay off only on inputs of several chunks.
-    executor = ProcessPoolExecutor(workers) if workers > 1 and size > 2 * chunk_bytes else None
+    # Worker processes pay off only on inputs of several chunks (standard input's size is unknown).
+    large = size > 2 * chunk_bytes or STDIN in names
+    executor = ProcessPoolExecutor(workers) if workers > 1 and large else None
     try:
         yield size, _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers)
     finally:

@@ -81,7 +81,7 @@ def local_cluster(workers: int | None = None) -> Any:
 
     with dask.config.set({MALLOC_TRIM: None}):  # read as the workers' nannies are made
         return distributed.LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
+            n_workers=workers or len(os.sched_getaffinity(0)) or 1,  # the cores this process may use
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
@@ -125,10 +125,10 @@ def on_dask(
     # errors naming those are given back naming the path as the user wrote it.
     sent = [name if is_url(name) else os.path.abspath(name) for name in names]
     own = None
-    if client is None:
-        own = local_cluster()
-        client = require().Client(own)
     try:
+        if client is None:
+            own = local_cluster()
+            client = require().Client(own)
         plans = _plans(client, sent, fmt, log_format, chunk_bytes)
         size = sum(size for _, size, _ in plans)
         work = _tasks(sent, plans, log_format, chunk_bytes, parse_piece, parse_file)
@@ -138,7 +138,8 @@ def on_dask(
         raise _as_given(error, dict(zip(sent, names, strict=True))) from None
     finally:
         if own is not None:
-            client.close()
+            if client is not None:
+                client.close()
             own.close()
 
 
@@ -159,6 +160,12 @@ def _plans(client: Any, names: list[str], fmt: str, log_format: str | None, chun
     futures = [client.submit(plan, name, fmt, log_format, chunk_bytes, pure=False) for name in names]
     try:
         return [future.result() for future in futures]
+    except InputError:
+        raise
+    except Exception as error:  # a worker died or the cluster went away while checking
+        raise ClusterError(
+            f"the cluster failed while checking the files: {type(error).__name__}: {error}"
+        ) from None
     finally:
         client.cancel(futures)
 
@@ -204,16 +211,23 @@ def _in_order(client: Any, work: Iterator[Task], backlog: int) -> Iterator[tuple
             client.cancel([future for _, future, _ in pending])
 
 
+def _named(what: tuple[Any, ...]) -> str:
+    return str(next((getattr(first, "path", first) for first in what), "a task"))  # a Piece or a path
+
+
 def _results(done: int, future: Any, what: tuple[Any, ...]) -> Iterator[tuple[int, Summed]]:
     """A task's sums with the bytes of all inputs consumed up to each (a whole file: several)."""
     try:
         found = future.result()
+    except InputError:
+        raise
     except require().KilledWorker as error:  # evaluated only when the task failed
-        name = next((getattr(first, "path", first) for first in what), "a task")  # a Piece or a path
         raise ClusterError(
-            f"{name}: the workers parsing it died, {error.allowed_failures + 1} times "
+            f"{_named(what)}: the workers parsing it died, {error.allowed_failures + 1} times "
             "(out of memory?); see the workers' logs"
         ) from None
+    except Exception as error:  # the scheduler lost, a task cancelled, a worker's own failure
+        raise ClusterError(f"{_named(what)}: the cluster failed: {type(error).__name__}: {error}") from None
     future.release()  # the worker may forget it now
     if isinstance(found, list):
         for end, summed in found:

@@ -22,6 +22,7 @@ from analyzer.formats.parsers import LineParser, describe, detect, make_parser
 from analyzer.formats.rejects import TOO_LONG
 from analyzer.formats.timing import timing_format
 from analyzer.lines import MAX_LINE_BYTES
+from analyzer.offline.locations import open_file
 from analyzer.offline.reader import GZIP_MAGIC, InputError, open_log, pieces
 from analyzer.ui.text import printable
 
@@ -120,7 +121,7 @@ def _timing(head: bytes) -> str | None:
 
 
 def is_compressed(path: str) -> bool:
-    with open(path, "rb") as handle:
+    with open_file(path) as handle:  # a path or a URL
         return handle.read(2) == GZIP_MAGIC
 
 

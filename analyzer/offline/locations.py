@@ -9,10 +9,15 @@ from __future__ import annotations
 import glob
 import os
 import re
+import zlib
 from typing import Any, BinaryIO
 
 _MAGIC = re.compile(r"[*?[]")
 NEEDS_FSSPEC = "reading URLs needs fsspec: pip install -e '.[dask]'"
+
+
+# What reading a log can raise: the OS's errors, a gzip cut short, a gzip's corrupt data.
+READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class InputError(Exception):
@@ -91,6 +96,6 @@ def is_directory(path: str) -> bool:
     return bool(fs.isdir(inner))
 
 
-def read_error(path: str, error: OSError | EOFError) -> InputError:
+def read_error(path: str, error: Exception) -> InputError:
     """The one line for a file that failed mid-read, whichever process read it."""
     return InputError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}")

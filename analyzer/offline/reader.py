@@ -15,6 +15,7 @@ from typing import BinaryIO
 from analyzer.formats.parsers import detect, make_parser
 from analyzer.lines import MAX_LINE_BYTES, LineSplitter
 from analyzer.offline.locations import (
+    READ_ERRORS,
     InputError,
     NotALogError,
     exists,
@@ -51,7 +52,9 @@ def open_log(path: str) -> BinaryIO:
     handle = open_file(path)
     if handle.read(2) == GZIP_MAGIC:
         handle.seek(0)
-        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
+        packed = gzip.GzipFile(fileobj=handle)
+        packed.myfileobj = handle  # type: ignore[assignment]  # closed with it (fsspec handles too)
+        return packed  # type: ignore[return-value]
     handle.seek(0)
     return handle
 
@@ -65,7 +68,7 @@ def check_log(path: str, fmt: str = "auto", log_format: str | None = None) -> st
     if path == STDIN:
         try:
             head = standard_input().open(head_only=True).read(HEAD_BYTES)
-        except (OSError, EOFError) as error:
+        except READ_ERRORS as error:
             raise InputError(f"standard input: cannot read: {error}") from None
         return _checked_head(path, head, fmt, log_format)
     try:
@@ -75,7 +78,7 @@ def check_log(path: str, fmt: str = "auto", log_format: str | None = None) -> st
             raise InputError(f"{path}: is a directory, not a log file")
         with open_log(path) as handle:
             head = handle.read(HEAD_BYTES)
-    except (OSError, EOFError) as error:
+    except READ_ERRORS as error:
         raise read_error(path, error) from None
     return _checked_head(path, head, fmt, log_format)
 
@@ -120,9 +123,10 @@ def read_chunks(
     while True:
         data, damage = _read_up_to(handle, chunk_bytes)
         if damage is not None:  # a gzip cut short: the lines before the damage count, then the error
+            before = splitter.dropped
             lines = splitter.feed(data)
-            if lines:
-                yield Chunk(lines, name, raw.tell())
+            if lines or splitter.dropped > before:
+                yield Chunk(lines, name, raw.tell(), splitter.dropped - before)
             raise damage
         if not data:
             break
@@ -144,12 +148,12 @@ def _read_up_to(handle: BinaryIO, size: int, block: int = 1 << 20) -> tuple[byte
     left = size
     try:
         while left > 0:
-            part = handle.read(min(block, left))
+            part = handle.read1(min(block, left))  # read() would drop what it got before failing
             if not part:
                 break
             parts.append(part)
             left -= len(part)
-    except (OSError, EOFError) as error:
+    except READ_ERRORS as error:
         return b"".join(parts), error
     return b"".join(parts), None
 
@@ -223,7 +227,7 @@ def pieces(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Piece]:
                     yield Piece(path, 0, chunk.consumed, chunk.data, chunk.dropped)
                 return
             yield from _ranges(handle, path, chunk_bytes)
-    except (OSError, EOFError) as error:  # a truncated or corrupt gzip, a vanished file
+    except READ_ERRORS as error:  # a truncated or corrupt gzip, a vanished file
         raise read_error(path, error) from None
 
 

@@ -12,6 +12,8 @@ import io
 import sys
 from typing import BinaryIO
 
+from analyzer.offline.locations import InputError
+
 GZIP_MAGIC = b"\x1f\x8b"
 STDIN = "-"  # the path that means standard input: read once, in order, never split
 HEAD_BYTES = 64 << 10
@@ -31,10 +33,15 @@ class StreamLog:
             size += len(part)
         self.head = b"".join(parts)
         self.stream = stream
+        self.taken = False  # the whole stream handed out once: a second reading would be its head alone
 
     def open(self, head_only: bool = False) -> BinaryIO:
         """The whole stream, its head included (or the head alone: to look, taking nothing from
         the rest); gzip-decompressed when it starts like gzip."""
+        if not head_only:
+            if self.taken:
+                raise InputError("-: standard input was read already: it can be read only once")
+            self.taken = True
         whole: BinaryIO = (
             io.BytesIO(self.head) if head_only else io.BufferedReader(_Chained(self.head, self.stream))  # type: ignore[type-var]
         )
@@ -64,4 +71,6 @@ class _Chained(io.RawIOBase):
 @functools.cache
 def standard_input() -> StreamLog:
     """Standard input as a log: one per process, since it can be read only once."""
+    if sys.stdin is None:  # started with its standard input closed
+        raise InputError("-: standard input is closed")
     return StreamLog(sys.stdin.buffer)

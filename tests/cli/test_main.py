@@ -73,6 +73,9 @@ def inputs(folder: Path) -> dict[str, str]:
     whole = gzip.compress(lines_at(range(T0 - 30, T0)) * 200)
     (folder / "access.log.2.gz").write_bytes(whole)
     (folder / "trunc.log.gz").write_bytes(whole[: len(whole) // 2])
+    garbled = bytearray(whole)
+    garbled[len(whole) // 2 : len(whole) // 2 + 8] = b"\xff" * 8  # corrupt deflate data: zlib.error
+    (folder / "corrupt.log.gz").write_bytes(bytes(garbled))
     (folder / "error.log").write_bytes(b"2026/11/28 03:10:05 [error] 1#0: *5 open() failed\n" * 3)
     return {
         "good": str(good),
@@ -80,6 +83,7 @@ def inputs(folder: Path) -> dict[str, str]:
         "binary": str(folder / "ls"),
         "gz": str(folder / "access.log.2.gz"),
         "trunc": str(folder / "trunc.log.gz"),
+        "corrupt": str(folder / "corrupt.log.gz"),
         "error": str(folder / "error.log"),
         "missing": str(folder / "missing.log"),
         "dir": str(folder),
@@ -108,6 +112,8 @@ ROWS = [
     (["backtest", "-", "-", "--out", "{out}"], 2, "standard input can be read only once", ""),
     (["check", "-"], 1, "check reads files, not standard input", ""),
     (["check", "{nginx_timing}"], 0, None, "timing:       nginx timing fields after the agent"),
+    (["backtest", "{corrupt}", "--out", "{out}"], 2, "corrupt.log.gz: cannot read", ""),
+    (["check", "{corrupt}"], 1, None, "NOT READABLE: cannot read"),
     (["--version"], 0, None, "analyzer "),
     (["replay", "{gz}", "--speed", "1e9", "--out", "{out}"], 0, None, "replayed to its end"),
 ]
@@ -149,7 +155,8 @@ COMMANDS = st.sampled_from([[], ["backtest"], ["check"], ["replay"], ["generate"
 ARGUMENTS = st.lists(
     st.sampled_from(
         [
-            "{good}", "{empty}", "{binary}", "{gz}", "{trunc}", "{error}", "{missing}", "{dir}", "-x",
+            "{good}", "{empty}", "{binary}", "{gz}", "{trunc}", "{corrupt}", "{error}", "{missing}", "{dir}",
+            "-x",
             "--threshold", "--window", "--interval", "--lateness", "--format", "--log-format", "--speed",
             "--rate", "--duration", "--top", "--recovery", "--max-alerts-per-week", "--workers",
             "0", "-1", "2.5", "inf", "nan", "1e400", "ten", "w3c", "common", "$status", "%h %t",

@@ -223,7 +223,7 @@ def test_results_come_in_order_with_a_bounded_backlog_and_the_rest_cancelled() -
     work = iter([(i, lambda n: ValueError("bad") if n == 5 else (n, 0, 0), (i,)) for i in range(9)])
     found = cluster._in_order(fake, work, backlog=2)
     assert [next(found) for _ in range(5)] == [(i, (i, 0, 0)) for i in range(5)]
-    with pytest.raises(ValueError, match="bad"):
+    with pytest.raises(cluster.ClusterError, match=r"^5: the cluster failed: ValueError: bad$"):  # one line
         next(found)
     assert fake.most_ahead == 3  # the one merged next and 2 behind it
     assert (fake.submitted, fake.cancelled) == (8, 2)  # 6 and 7 were ahead, never merged; 8 never sent

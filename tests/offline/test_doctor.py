@@ -94,6 +94,8 @@ def test_diagnose_each_real_log(
     """Each real log: its format, counts, zones, span, out-of-order share and an OK verdict, rendered."""
     path = str(shared_log(name))
     found = diagnose(path, fmt)
+    if name != NGINX:  # detected as check FILE detects it (the nginx log's timing fields: below)
+        assert diagnose(path) == found
     assert found.fmt == fmt
     assert (found.lines, found.requests, found.rejected, found.directives) == (
         lines,
@@ -165,6 +167,12 @@ def test_nginx_timing_fields_are_found_and_the_format_that_reads_them_given() ->
     )
     assert diagnose(path, "combined").timing is None  # a format given is obeyed
     assert diagnose(str(shared_log(ELASTIC))).timing is None
+
+
+def test_a_url_is_diagnosed_as_the_file_it_names() -> None:
+    path = shared_log(ELASTIC)
+    by_url = diagnose(f"file://{path}")
+    assert (by_url.lines, by_url.requests, by_url.fmt) == (10_000, 10_000, "combined")
 
 
 def test_a_non_log_file_is_not_readable(tmp_path: Path) -> None:
