@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.alerts import AlertRule, Transition
-from analyzer.formats.clf import Parsed
-from analyzer.formats.parsers import LineParser, make_parser
-from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
+from analyzer.formats.clf import Parsed, Requests, requests
+from analyzer.formats.parsers import ClfParser, LineParser, make_parser
+from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets, request_buckets
 from analyzer.offline.csvs import write_closed
 from analyzer.offline.reader import CHUNK_BYTES, Piece, check_log, pieces, total_size
 from analyzer.offline.timeline import (
@@ -76,17 +76,25 @@ class BacktestResult:
 def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> tuple[ChunkBuckets, int, int]:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
     data, dropped = piece.read_lines()
-    return _summed(make_parser(fmt, log_format).parse(data, core=True), dropped)
+    return _summed(_read_core(make_parser(fmt, log_format), data), dropped)
 
 
-def _summed(parsed: Parsed, dropped: int) -> tuple[ChunkBuckets, int, int]:
+def _read_core(parser: LineParser, data: bytes) -> Parsed | Requests:
+    """What the sums need: Common and Combined lines go straight to per-request arrays (no frame)."""
+    return requests(data, parser.name) if isinstance(parser, ClfParser) else parser.parse(data, core=True)
+
+
+def _summed(parsed: Parsed | Requests, dropped: int) -> tuple[ChunkBuckets, int, int]:
     """Bucket sums, lines and rejected of a piece; `dropped` over-long lines are rejected too.
 
     Directive lines (W3C) are neither requests nor rejected: they leave the line count.
     """
-    buckets = chunk_buckets(parsed)
+    if isinstance(parsed, Requests):
+        buckets, lines, rejected = request_buckets(parsed), parsed.lines, len(parsed.rejected_at)
+    else:
+        buckets, lines, rejected = chunk_buckets(parsed), parsed.lines - parsed.directives, parsed.rejected
     buckets.leading_rejected += dropped  # no position kept: filed like lines before the first good one
-    return buckets, parsed.lines - parsed.directives + dropped, parsed.rejected + dropped
+    return buckets, lines + dropped, rejected + dropped
 
 
 def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
@@ -120,7 +128,7 @@ def _parsed_in_order(
         if parser.stateful or executor is None:
             stateful[piece.path] = parser if parser.stateful else stateful.get(piece.path, parser)
             data, dropped = piece.read_lines()
-            backlog.append((consumed, _summed(parser.parse(data, core=True), dropped)))
+            backlog.append((consumed, _summed(_read_core(parser, data), dropped)))
         else:
             backlog.append((consumed, executor.submit(parse_piece, piece, formats[piece.path], log_format)))
         while backlog and (len(backlog) > backlog_size or not isinstance(backlog[0][1], Future)):

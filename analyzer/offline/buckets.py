@@ -10,13 +10,14 @@ as `late`, so every line is still counted exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analyzer.core.stats import STATUS_CLASSES
-from analyzer.formats.clf import Parsed, seconds_of
+from analyzer.formats.clf import Parsed, Requests, seconds_of
 from analyzer.offline.reports import (
     BINS_PER_OCTAVE,
     bin_value,
@@ -26,7 +27,15 @@ from analyzer.offline.reports import (
     top_sections,
 )
 
-__all__ = ["BucketMerger", "ChunkBuckets", "Closed", "bin_value", "chunk_buckets", "size_bins"]
+__all__ = [
+    "BucketMerger",
+    "ChunkBuckets",
+    "Closed",
+    "bin_value",
+    "chunk_buckets",
+    "request_buckets",
+    "size_bins",
+]
 
 BUCKET_SECONDS = 10
 HOLD_SECONDS = 3600
@@ -50,16 +59,53 @@ class ChunkBuckets:
 def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
     """Sum one parsed chunk per 10 s bucket; hash-based, no sort over the rows."""
     frame = parsed.frame
-    seconds = seconds_of(frame)
+    section = frame["section"].array
+    return _summed(
+        seconds_of(frame),
+        frame["status"].to_numpy(),
+        frame["bytes"].to_numpy(),
+        section.codes,
+        np.asarray(section.categories, object),
+        parsed.rejected_at,
+        parsed.request_at if parsed.rejected else None,
+    )
+
+
+def request_buckets(requests: Requests) -> ChunkBuckets:
+    """The same sums from a batch read without its frame (clf.requests): equal to
+    chunk_buckets(parse(data, fmt, core=True)) for the same lines."""
+    labels = np.asarray(requests.section.values.to_pylist(), object)
+    lines = requests.lines
+    return _summed(
+        requests.seconds,
+        requests.status,
+        requests.size,
+        requests.section.codes,
+        labels,
+        requests.rejected_at,
+        (lambda: np.delete(np.arange(lines), requests.rejected_at)) if len(requests.rejected_at) else None,
+    )
+
+
+def _summed(
+    seconds: np.ndarray,
+    status: np.ndarray,
+    sizes: np.ndarray,
+    section_codes: np.ndarray,
+    section_labels: np.ndarray,
+    rejected_at: np.ndarray,
+    request_at: Callable[[], np.ndarray] | None,
+) -> ChunkBuckets:
+    """Per-bucket sums of the requests (in line order); `request_at` gives their line numbers,
+    needed only when lines were rejected (None when none were)."""
     second_codes, distinct = pd.factorize(seconds)
     hits = np.bincount(second_codes, minlength=len(distinct))
     bucket_codes, buckets = pd.factorize(distinct // BUCKET_SECONDS * BUCKET_SECONDS)
     row_bucket = bucket_codes[second_codes]
     n = len(buckets)
-    classes = np.clip(frame["status"].to_numpy().astype(np.int64) // 100, 0, 9)
+    classes = np.clip(status.astype(np.int64) // 100, 0, 9)
     by_class = np.bincount(row_bucket * 10 + classes, minlength=n * 10).reshape(n, 10)
-    sizes = frame["bytes"].to_numpy()
-    rejected, leading = _rejected_per_bucket(parsed, row_bucket, n)
+    rejected, leading = _rejected_per_bucket(rejected_at, request_at, row_bucket, n)
     totals = pd.DataFrame(
         {
             "requests": np.bincount(row_bucket, minlength=n),
@@ -70,17 +116,16 @@ def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
         },
         index=pd.Index(np.asarray(buckets, np.int64), name="bucket"),
     )
-    section = frame["section"].array
     buckets = np.asarray(buckets, np.int64)
     return ChunkBuckets(
         seconds=np.asarray(distinct, np.int64),
         hits=hits,
         totals=totals,
-        sections=_pair_counts(buckets, row_bucket, section.codes, np.asarray(section.categories, object)),
+        sections=_pair_counts(buckets, row_bucket, section_codes, section_labels),
         sizes=_pair_counts(buckets, row_bucket, size_bins(sizes), np.arange(64 * BINS_PER_OCTAVE)),
         leading_rejected=leading,
-        last_bucket=int(buckets[row_bucket[-1]]) if len(frame) else None,
-        first_bucket=int(buckets[row_bucket[0]]) if len(frame) else None,
+        last_bucket=int(buckets[row_bucket[-1]]) if len(seconds) else None,
+        first_bucket=int(buckets[row_bucket[0]]) if len(seconds) else None,
     )
 
 
@@ -104,12 +149,13 @@ def _pair_counts(
     return pd.Series(counts.to_numpy()[kept], index=index, name="hits")
 
 
-def _rejected_per_bucket(parsed: Parsed, row_bucket: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+def _rejected_per_bucket(
+    rejected_at: np.ndarray, request_at: Callable[[], np.ndarray] | None, row_bucket: np.ndarray, n: int
+) -> tuple[np.ndarray, int]:
     """Each rejected line goes to the bucket of the good line before it in the file."""
-    if parsed.rejected == 0:
+    if request_at is None:
         return np.zeros(n, np.int64), 0
-    good_lines = parsed.request_at()
-    before = np.searchsorted(good_lines, parsed.rejected_at) - 1
+    before = np.searchsorted(request_at(), rejected_at) - 1
     placed = before[before >= 0]
     return np.bincount(row_bucket[placed], minlength=n), int((before < 0).sum())
 
@@ -211,7 +257,8 @@ class BucketMerger:
         if not totals:
             return None
         done = pd.concat(totals).groupby(level=0).sum().sort_index()
-        done = done.join(percentiles(*pair_sums(sizes)))
+        for name, column in percentiles(*pair_sums(sizes)).items():  # a join, without its index work
+            done[name] = column.reindex(done.index).to_numpy()
         return Closed(done, top_sections(*pair_sums(sections), self.section_limit))
 
 
