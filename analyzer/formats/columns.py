@@ -185,7 +185,8 @@ def build_frame(
     for name, array in whole.items():
         columns[name] = array[keep]
     extras = sorted(name for name in columns if name not in COLUMNS)
-    return pd.DataFrame(columns)[[name for name in COLUMNS if name in columns] + extras]
+    order = [name for name in COLUMNS if name in columns] + extras  # built in order: no copy to reorder
+    return pd.DataFrame({name: columns[name] for name in order}, copy=False)
 
 
 def seconds_of(frame: pd.DataFrame) -> np.ndarray:

@@ -249,11 +249,9 @@ class BucketMerger:
             self.totals, self.sections, self.sizes = [], [], []
         else:
             self.closed_before = max(self.closed_before or before, before)
-            totals, self.totals = _split([frame.index for frame in self.totals], self.totals, before)
-            sections, self.sections = _split(
-                [s.index.get_level_values(0) for s in self.sections], self.sections, before
-            )
-            sizes, self.sizes = _split([s.index.get_level_values(0) for s in self.sizes], self.sizes, before)
+            totals, self.totals = _split([part.index.to_numpy() for part in self.totals], self.totals, before)
+            sections, self.sections = _split([_buckets_of(s) for s in self.sections], self.sections, before)
+            sizes, self.sizes = _split([_buckets_of(s) for s in self.sizes], self.sizes, before)
         if not totals:
             return None
         done = pd.concat(totals).groupby(level=0).sum().sort_index()
@@ -262,11 +260,18 @@ class BucketMerger:
         return Closed(done, top_sections(*pair_sums(sections), self.section_limit))
 
 
-def _split(buckets: list[pd.Index], parts: list, before: int) -> tuple[list, list]:
+def _buckets_of(counts: pd.Series) -> np.ndarray:
+    """The bucket of each row of a (bucket, key) series, from the index's codes (no Index built)."""
+    index = counts.index
+    assert isinstance(index, pd.MultiIndex)
+    return np.asarray(index.levels[0])[index.codes[0]]
+
+
+def _split(buckets: list[np.ndarray], parts: list, before: int) -> tuple[list, list]:
     """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces."""
     done, held = [], []
     for bucket, part in zip(buckets, parts, strict=True):
-        early = bucket.to_numpy() < before
+        early = bucket < before
         if early.all():
             done.append(part)
         elif early.any():
