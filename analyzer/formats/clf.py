@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -275,7 +276,9 @@ def _prefix_parts(prefix: Encoded) -> dict[str, Encoded]:
 
 def empty_frame(fmt: str = "combined") -> pd.DataFrame:
     """A frame with the request columns of `fmt` and no rows."""
-    return _EMPTY[fmt].copy()
+    return _empty(fmt).copy()
 
 
-_EMPTY = {fmt: parse(b"", fmt).frame for fmt in FORMATS}
+@cache
+def _empty(fmt: str) -> pd.DataFrame:
+    return parse(b"", fmt).frame  # made when first asked for, not at import (a backtest never asks)
