@@ -220,6 +220,8 @@ def _read(data: bytes, fmt: str, core: bool, fast: bool) -> tuple[pa.Array, _Fie
     if vouched is not None:
         parts.append(_Fields(vouched.at, vouched.seconds, np.ones(len(vouched.at), bool),
                              vouched.status, vouched.size, vouched.text))  # fmt: skip
+        if len(vouched.at) == len(lines):  # the usual batch: every line vouched, nothing to merge
+            return lines, parts[0]
         rest = np.delete(rest, vouched.at)
     if len(rest) or not parts:
         parts.append(_matched(lines.take(pa.array(rest)) if vouched is not None else lines, rest, fmt, core))
