@@ -38,15 +38,33 @@ def _u64(value: int) -> np.uint64:
     return np.uint64(value)
 
 
+BITMAP_BLOCK = 1 << 18  # bytes compared at a time: the block and its booleans stay in the core's cache
+
+
 class Bits:
     """The positions of one byte value in a buffer, as a bitmap of 64-bit words."""
 
-    def __init__(self, buf: np.ndarray, byte: int) -> None:
-        packed = np.packbits(buf == byte, bitorder="little")
-        padded = np.zeros((len(packed) + 7) // 8 * 8 + 8 * SPARE_WORDS, np.uint8)
-        padded[: len(packed)] = packed
+    def __init__(self, buf: np.ndarray, byte: int, padded: np.ndarray | None = None) -> None:
+        if padded is None:
+            packed = np.packbits(buf == byte, bitorder="little")
+            padded = np.zeros((len(packed) + 7) // 8 * 8 + 8 * SPARE_WORDS, np.uint8)
+            padded[: len(packed)] = packed
         self.words = padded.view(np.uint64)
         self.size = len(buf)
+
+    @staticmethod
+    def of(buf: np.ndarray, values: tuple[int, ...]) -> list[Bits]:
+        """The bitmaps of several byte values, made in one pass over the buffer in blocks
+        (each block read once, its comparisons kept in cache, not one pass per value)."""
+        packed_size = (len(buf) + 7) // 8
+        padded = [np.zeros((packed_size + 7) // 8 * 8 + 8 * SPARE_WORDS, np.uint8) for _ in values]
+        same = np.empty(min(len(buf), BITMAP_BLOCK), bool)
+        for start in range(0, len(buf), BITMAP_BLOCK):  # a loop over blocks of bytes, not lines
+            block = buf[start : start + BITMAP_BLOCK]
+            for value, bitmap in zip(values, padded, strict=True):
+                found = np.packbits(np.equal(block, value, out=same[: len(block)]), bitorder="little")
+                bitmap[start // 8 : start // 8 + len(found)] = found
+        return [Bits(buf, value, bitmap) for value, bitmap in zip(values, padded, strict=True)]
 
     def positions(self) -> np.ndarray:
         """Every position holding the byte, ascending."""
@@ -157,8 +175,7 @@ class Head:
     tailed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     referer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # just after its quote
     referer_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # its closing quote
-    agent_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # the agent is
-    # referer_end + 3 .. agent_end
+    agent_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # from referer_end + 3
 
 
 BLOCK_LINES = 8192  # lines scanned together: their bytes stay in the core's cache between loads
@@ -170,20 +187,15 @@ def scan(data: bytes, max_line_bytes: int, tail: bool = False) -> Head:
     """Find the fields of every line of `data` (complete lines, each ending in `\\n`);
     with `tail`, the Combined tail's quoted fields too."""
     buf = np.frombuffer(data, np.uint8)
-    ends = line_ends(data)
+    newlines, quotes = Bits.of(buf, (NEWLINE, QUOTE))
+    ends = newlines.positions()
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    quotes = Bits(buf, QUOTE)
     names = _FIELDS + (_TAIL_FIELDS if tail else ())
     blocks = [
         _scan_block(
-            data,
-            quotes,
-            starts[first : first + BLOCK_LINES],
-            ends[first : first + BLOCK_LINES],
-            max_line_bytes,
-            tail,
+            data, quotes, starts[at : at + BLOCK_LINES], ends[at : at + BLOCK_LINES], max_line_bytes, tail
         )
-        for first in range(0, len(ends), BLOCK_LINES)
+        for at in range(0, len(ends), BLOCK_LINES)
     ]  # a loop over blocks of lines, each done in numpy
     joined = {
         name: np.concatenate([np.zeros(0, np.int64)] + [block[name] for block in blocks]) for name in names
