@@ -3,11 +3,11 @@
     python benchmarks/bench_parse.py [LOG] [--lines 1000000] [--chunk-mb 16] [--repeat 3] [--core]
 
 LOG defaults to benchmarks/data/combined-<lines>.log, made by make_log.py (in a child process,
-so its memory does not count) when missing. The file is read in chunks of complete lines and
-each chunk parsed and dropped. Prints lines/s, MB/s and peak RSS (median of --repeat runs,
-page cache warm), `wc -l` on the same file, then where the time goes: one more pass with timers
-wrapped around the parser's stages (the byte scan, the per-distinct checks, the RE2 path for
-the lines the scan left, the merge, the frame).
+so its memory does not count) when missing. The file is read in pieces of complete lines (as a
+backtest's workers read it) and each piece parsed and dropped. Prints lines/s, MB/s and peak
+RSS (median of --repeat runs, page cache warm), `wc -l` on the same file, then where the time
+goes: one more pass with timers wrapped around the parser's stages (the byte scan, the
+per-distinct checks, the RE2 path for the lines the scan left, the merge, the frame).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.formats.clf import detect_format, parse
+from analyzer.offline.reader import pieces
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_log import default_path
@@ -33,17 +34,10 @@ parse_module = sys.modules["analyzer.formats.clf"]
 
 
 def chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
-    """The file's complete lines, about chunk_bytes at a time (a fragment waits for its end)."""
-    partial = b""
-    with open(path, "rb") as handle:
-        while data := handle.read(chunk_bytes):
-            data = partial + data
-            end = data.rfind(b"\n") + 1
-            partial = data[end:]
-            if end:
-                yield data[:end]
-    if partial:
-        yield partial
+    """The file's complete lines, about chunk_bytes at a time, read as a backtest's worker reads
+    its pieces (analyzer.offline.reader: one read of a byte range ending at a line's end)."""
+    for piece in pieces(str(path), chunk_bytes):
+        yield piece.read()
 
 
 def parse_file(
@@ -77,7 +71,6 @@ STAGES = [
     ("fast", "_seconds", "  times, once per run (_seconds)"),
     ("fast", "slices", "  fields cut from the buffer (slices)"),
     ("fast", "dictionary_of", "  dictionary encoding"),
-    ("fast", "_tail", "  Combined tail per distinct (_tail)"),
     ("clf", "_matched", "RE2 path on the lines left (_matched)"),
     ("clf", "interleave", "merge in line order (interleave)"),
     ("clf", "request_parts", "method/path/protocol per distinct"),

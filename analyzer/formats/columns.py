@@ -7,6 +7,7 @@ distinct value and taken back by codes, so string work does not grow with the ro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,9 +186,33 @@ def build_frame(
     for name, array in whole.items():
         columns[name] = array[keep]
     extras = sorted(name for name in columns if name not in COLUMNS)
-    return pd.DataFrame(columns)[[name for name in COLUMNS if name in columns] + extras]
+    order = [name for name in COLUMNS if name in columns] + extras  # built in order: no copy to reorder
+    return pd.DataFrame({name: columns[name] for name in order}, copy=False)
 
 
 def seconds_of(frame: pd.DataFrame) -> np.ndarray:
     """The UTC epoch second of each request."""
     return np.asarray(frame["time"].array.asi8, np.int64)
+
+
+_GROUP = re.compile(r"\(\?P<(\w+)>")
+# RE2 extracts with its one-pass matcher (2-3x faster than BitState) only when the pattern has
+# at most 4 capture groups (Prog::kMaxOnePassCapture = 5 counts the whole match as $0).
+_ONE_PASS_GROUPS = 4
+
+
+def extract(lines: pa.Array, pattern: str) -> pa.StructArray:
+    """`pc.extract_regex` in passes of at most 4 named groups each; every pass matches the
+    whole pattern (the other groups made non-capturing), so all passes accept the same lines."""
+    names = _GROUP.findall(pattern)
+    if len(names) <= _ONE_PASS_GROUPS:
+        return pc.extract_regex(lines, pattern)
+    fields: dict[str, pa.Array] = {}
+    matched = None
+    for start in range(0, len(names), _ONE_PASS_GROUPS):
+        keep = set(names[start : start + _ONE_PASS_GROUPS])
+        only_keep = _GROUP.sub(lambda m, keep=keep: m[0] if m[1] in keep else "(?:", pattern)  # type: ignore[misc]
+        part = pc.extract_regex(lines, only_keep)
+        matched = part.is_valid()
+        fields.update((name, part.field(name)) for name in keep)
+    return pa.StructArray.from_arrays([fields[n] for n in names], names=names, mask=pc.invert(matched))

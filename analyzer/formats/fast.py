@@ -8,9 +8,10 @@ capture:
 - the prefix (`host ident user`, up to the first `[`) must be three words with no `[`;
 - the time, equal on long runs of lines, is parsed once per run, by the very function the
   RE2 path uses, and must hold no `]` (so it is the whole bracketed field);
-- the Combined tail (everything after the size) is matched by the tail of the line pattern,
-  once per distinct tail: escaped quotes, a missing or unclosed tail, extra nginx fields
-  come out as the line pattern would have them.
+- the Combined tail: the scan finds ` "referer" "agent"` by its quotes (extra nginx fields
+  after it are left, as the line pattern leaves them); a field holding a backslash (an
+  escape can hide a quote) is checked once per distinct value, and its line left to RE2, as
+  is a line whose tail has another shape.
 
 Text fields are cut from the buffer as byte ranges (one Arrow `take`) and dictionary
 encoded. A line that fails any check is left out of `at`: the caller parses it the RE2 way.
@@ -24,8 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.columns import Encoded, dictionary_of, epoch_seconds, field, usable_time
-from analyzer.formats.patterns import TAIL_ALONE, TIME_FORMAT, WHOLE_PREFIX
+from analyzer.formats.columns import Encoded, dictionary_of, epoch_seconds, usable_time
+from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from analyzer.formats.scan import TIME_WIDTH, Head, scan
 
@@ -44,20 +45,28 @@ class Vouched:
 
 def vouch(data: bytes, fmt: str, core: bool) -> Vouched:
     """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for."""
-    head = scan(data, MAX_LINE_CHARS)
+    tailed = fmt == "combined" and not core
+    head = scan(data, MAX_LINE_CHARS, tail=tailed)
     buffer = pa.py_buffer(data)
-    at = np.flatnonzero(head.shaped)
-    seconds, timely = _seconds(buffer, head, at)
-    prefix = dictionary_of(slices(buffer, head.starts[at], head.bracket[at]))
-    three_words = pc.match_substring_regex(prefix.values, WHOLE_PREFIX).to_numpy(zero_copy_only=False)
-    keep = timely & three_words[prefix.codes]
+    at = np.flatnonzero(head.shaped & head.tailed if tailed else head.shaped)
+    seconds, keep = _seconds(buffer, head, at)
+    fields = {"prefix": dictionary_of(slices(buffer, head.starts[at], head.bracket[at]))}
+    keep &= pc.match_substring_regex(fields["prefix"].values, WHOLE_PREFIX).to_numpy(zero_copy_only=False)[
+        fields["prefix"].codes
+    ]
+    if tailed:  # referer and agent between their quotes: exact when neither holds a backslash
+        fields["referer"] = dictionary_of(slices(buffer, head.referer[at], head.referer_end[at]))
+        fields["user_agent"] = dictionary_of(slices(buffer, head.referer_end[at] + 3, head.agent_end[at]))
+        for name in ("referer", "user_agent"):
+            keep &= ~pc.match_substring(fields[name].values, "\\").to_numpy(zero_copy_only=False)[
+                fields[name].codes
+            ]
     if not keep.all():
-        at, seconds, prefix = at[keep], seconds[keep], prefix.subset(keep)
+        at, seconds = at[keep], seconds[keep]
+        fields = {name: values.subset(keep) for name, values in fields.items()}
     text = {"request": dictionary_of(slices(buffer, head.request[at], head.request_end[at]))}
     if not core:
-        text["prefix"] = prefix
-        if fmt == "combined":
-            text |= _tail(buffer, head, at)
+        text |= fields
     return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text)
 
 
@@ -91,11 +100,3 @@ def _seconds(buffer: pa.Buffer, head: Head, at: np.ndarray) -> tuple[np.ndarray,
     per_run = epoch_seconds(stamps, TIME_FORMAT)
     whole = ~pc.match_substring(stamps, "]").to_numpy(zero_copy_only=False)
     return per_run[run], (usable_time(per_run) & whole)[run]
-
-
-def _tail(buffer: pa.Buffer, head: Head, at: np.ndarray) -> dict[str, Encoded]:
-    """Referer and user agent from what follows the size, matched once per distinct tail."""
-    tail = dictionary_of(slices(buffer, head.size_end[at], head.ends[at]))
-    parts = pc.extract_regex(tail.values, TAIL_ALONE)
-    # The line pattern's tail is optional: where it does not match, RE2 gives "" for both.
-    return {name: tail.derive(pc.fill_null(field(parts, name), "")) for name in ("referer", "user_agent")}

@@ -22,7 +22,7 @@ TAIL = (
 )
 LINE_PATTERNS = {"common": HEAD, "combined": HEAD + TAIL}
 # What a backtest needs (time, request, status, bytes): the same lines match, and with at
-# most 4 groups RE2 uses its one-pass matcher (see clf.extract): keep it at 4.
+# most 4 groups RE2 uses its one-pass matcher (see columns.extract): keep it at 4.
 CORE_PATTERN = HEAD.replace("(?P<prefix>", "(?:")
 STRICT_COMBINED = HEAD + TAIL.removesuffix("?")
 # The Combined tail on its own, for what follows the size (` "referer" "agent"` and anything

@@ -13,7 +13,7 @@ A line it does not vouch for is left to the RE2 path, so a rare odd line costs n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,15 +38,33 @@ def _u64(value: int) -> np.uint64:
     return np.uint64(value)
 
 
+BITMAP_BLOCK = 1 << 18  # bytes compared at a time: the block and its booleans stay in the core's cache
+
+
 class Bits:
     """The positions of one byte value in a buffer, as a bitmap of 64-bit words."""
 
-    def __init__(self, buf: np.ndarray, byte: int) -> None:
-        packed = np.packbits(buf == byte, bitorder="little")
-        padded = np.zeros((len(packed) + 7) // 8 * 8 + 8 * SPARE_WORDS, np.uint8)
-        padded[: len(packed)] = packed
+    def __init__(self, buf: np.ndarray, byte: int, padded: np.ndarray | None = None) -> None:
+        if padded is None:
+            packed = np.packbits(buf == byte, bitorder="little")
+            padded = np.zeros((len(packed) + 7) // 8 * 8 + 8 * SPARE_WORDS, np.uint8)
+            padded[: len(packed)] = packed
         self.words = padded.view(np.uint64)
         self.size = len(buf)
+
+    @staticmethod
+    def of(buf: np.ndarray, values: tuple[int, ...]) -> list[Bits]:
+        """The bitmaps of several byte values, made in one pass over the buffer in blocks
+        (each block read once, its comparisons kept in cache, not one pass per value)."""
+        packed_size = (len(buf) + 7) // 8
+        padded = [np.zeros((packed_size + 7) // 8 * 8 + 8 * SPARE_WORDS, np.uint8) for _ in values]
+        same = np.empty(min(len(buf), BITMAP_BLOCK), bool)
+        for start in range(0, len(buf), BITMAP_BLOCK):  # a loop over blocks of bytes, not lines
+            block = buf[start : start + BITMAP_BLOCK]
+            for value, bitmap in zip(values, padded, strict=True):
+                found = np.packbits(np.equal(block, value, out=same[: len(block)]), bitorder="little")
+                bitmap[start // 8 : start // 8 + len(found)] = found
+        return [Bits(buf, value, bitmap) for value, bitmap in zip(values, padded, strict=True)]
 
     def positions(self) -> np.ndarray:
         """Every position holding the byte, ascending."""
@@ -66,38 +84,37 @@ class Bits:
             nth += 1
         return found
 
-    def next_from(
-        self, start: np.ndarray, limit: np.ndarray, words_ahead: int = SPARE_WORDS - 1
-    ) -> np.ndarray:
+    def next_from(self, start: np.ndarray, limit: np.ndarray) -> np.ndarray:
         """For each start, the first position >= start and < limit holding the byte, else limit.
 
-        The first `words_ahead` words (192 bytes) are looked at for every start at once;
-        the few starts not answered there go on word by word.
+        The word holding each start is looked at for every start at once; only the starts not
+        answered there go on, word by word, as ever fewer.
         """
         start = np.minimum(start, self.size)
         word = start // WORD_BITS
-        first = self.words[word] & (_ALL << (start % WORD_BITS).astype(np.uint64))
-        result = np.full(len(start), -1, np.int64)
-        pending = np.ones(len(start), bool)
-        for ahead in range(words_ahead):
-            bits = first if ahead == 0 else self.words[word + ahead]
-            hit = pending & (bits != 0)
-            result = np.where(hit, (word + ahead) * WORD_BITS + _lowest_bit(bits), result)
-            pending &= ~hit
-        rest = np.flatnonzero(pending & ((word + words_ahead) * WORD_BITS < limit))
-        word = word[rest] + words_ahead
+        bits = self.words[word] & (_ALL << (start % WORD_BITS).astype(np.uint64))
+        result = word * WORD_BITS + _lowest_bit(bits)
+        rest = np.flatnonzero(bits == 0)
+        result[rest] = limit[rest]
+        word = word[rest] + 1
+        rest, word = _going_on(rest, word, limit)
         while len(rest):
-            bits = self.words[np.minimum(word, len(self.words) - 1)]
+            bits = self.words[word]
             hit = bits != 0
             result[rest[hit]] = word[hit] * WORD_BITS + _lowest_bit(bits[hit])
-            go = ~hit & ((word + 1) * WORD_BITS < limit[rest])
-            rest, word = rest[go], word[go] + 1
-        return np.where((result >= 0) & (result < limit), result, limit)
+            rest, word = _going_on(rest[~hit], word[~hit] + 1, limit)
+        return np.minimum(result, limit)
+
+
+def _going_on(rest: np.ndarray, word: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The searches whose next word still starts before their limit."""
+    go = word * WORD_BITS < limit[rest]
+    return rest[go], word[go]
 
 
 def _lowest_bit(words: np.ndarray) -> np.ndarray:
-    """Index of the lowest set bit of each word (64 for a word of zeros)."""
-    return np.bitwise_count((words & (~words + _ONE)) - _ONE).astype(np.int64)
+    """Index of the lowest set bit of each word (63 for a word of zeros: callers tell those apart)."""
+    return np.bitwise_count(words ^ (words - _ONE)).astype(np.int64) - 1
 
 
 def load8(data: bytes, at: np.ndarray) -> np.ndarray:
@@ -152,84 +169,125 @@ class Head:
     status: np.ndarray  # int16
     size: np.ndarray  # int64 (`-` is 0)
     size_end: np.ndarray  # just after the size: where the Combined tail (` "referer" "agent"`) starts
+    # With `tail`: the Combined tail's two quoted fields, found by their quotes (empty otherwise).
+    # `tailed`: the tail starts ` "referer" "` and the agent's quote closes; a backslash inside
+    # either field can move a quote, so the caller checks that neither holds one.
+    tailed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    referer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # just after its quote
+    referer_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # its closing quote
+    agent_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # from referer_end + 3
 
 
 BLOCK_LINES = 8192  # lines scanned together: their bytes stay in the core's cache between loads
+_FIELDS = ("shaped", "bracket", "new_time", "request", "request_end", "status", "size", "size_end")
+_TAIL_FIELDS = ("tailed", "referer", "referer_end", "agent_end")
 
 
-def scan(data: bytes, max_line_bytes: int) -> Head:
-    """Find the fields of every line of `data` (complete lines, each ending in `\\n`)."""
+def scan(data: bytes, max_line_bytes: int, tail: bool = False) -> Head:
+    """Find the fields of every line of `data` (complete lines, each ending in `\\n`);
+    with `tail`, the Combined tail's quoted fields too."""
     buf = np.frombuffer(data, np.uint8)
-    ends = line_ends(data)
+    newlines, quotes = Bits.of(buf, (NEWLINE, QUOTE))
+    ends = newlines.positions()
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    quotes = Bits(buf, QUOTE)
+    names = _FIELDS + (_TAIL_FIELDS if tail else ())
     blocks = [
         _scan_block(
-            data,
-            quotes,
-            starts[first : first + BLOCK_LINES],
-            ends[first : first + BLOCK_LINES],
-            max_line_bytes,
+            data, quotes, starts[at : at + BLOCK_LINES], ends[at : at + BLOCK_LINES], max_line_bytes, tail
         )
-        for first in range(0, len(ends), BLOCK_LINES)
+        for at in range(0, len(ends), BLOCK_LINES)
     ]  # a loop over blocks of lines, each done in numpy
-    joined = [np.concatenate([np.zeros(0, np.int64)] + [block[k] for block in blocks]) for k in range(8)]
+    joined = {
+        name: np.concatenate([np.zeros(0, np.int64)] + [block[name] for block in blocks]) for name in names
+    }
     if blocks:  # a block's first line was compared with nothing: compare it with the line before
         firsts = np.arange(BLOCK_LINES, len(ends), BLOCK_LINES)
-        joined[2][firsts] |= _time_key(data, joined[1][firsts]) != _time_key(data, joined[1][firsts - 1])
-    shaped, bracket, new_time, request, request_end, status, size, size_end = joined
-    return Head(starts, ends, shaped.astype(bool), bracket, new_time.astype(bool), request, request_end,
-                status.astype(np.int16), size, size_end)  # fmt: skip
+        bracket = joined["bracket"]
+        joined["new_time"][firsts] |= _time_key(data, bracket[firsts]) != _time_key(data, bracket[firsts - 1])
+    for name in ("shaped", "new_time", "tailed"):
+        if name in joined:
+            joined[name] = joined[name].astype(bool)
+    joined["status"] = joined["status"].astype(np.int16)
+    return Head(starts, ends, **joined)
 
 
 def _time_key(data: bytes, bracket: np.ndarray) -> np.ndarray:
     """The 26 bytes after each `[` as one comparable value (a structured view of 4 words)."""
-    words = np.stack([load8(data, bracket + 8 * k) for k in range(4)], axis=1) & _TIME_BYTES
+    words = np.ascontiguousarray(load_words(data, bracket, 4) & _TIME_BYTES)
     return words.view([("w", np.uint64, 4)]).ravel()
 
 
+def load_words(data: bytes, at: np.ndarray, count: int) -> np.ndarray:
+    """The 8 * count bytes at each position as `count` little-endian uint64 per row (as load8:
+    bytes past the end read as 0). One gather of 8 * count-byte items, not one per word."""
+    span = 8 * count
+    words = np.zeros((len(at), count), np.uint64)
+    if len(data) >= span:
+        items = np.ndarray((len(data) - span + 1,), np.dtype((np.void, span)), buffer=data, strides=(1,))
+        last = len(data) - span
+        words = items[np.clip(at, 0, last)].view(np.uint64).reshape(len(at), count)
+        odd = np.flatnonzero((at < 0) | (at > last))
+    else:
+        odd = np.arange(len(at))
+    if len(odd):
+        words[odd] = np.stack([load8(data, at[odd] + 8 * k) for k in range(count)], axis=1)
+    return words
+
+
 def _scan_block(
-    data: bytes, quotes: Bits, starts: np.ndarray, ends: np.ndarray, max_line_bytes: int
-) -> list[np.ndarray]:
+    data: bytes, quotes: Bits, starts: np.ndarray, ends: np.ndarray, max_line_bytes: int, tail: bool
+) -> dict[str, np.ndarray]:
     opening = quotes.next_from(starts, ends)
     bracket = opening - (TIME_WIDTH + 3)
     closing = quotes.next_from(opening + 1, ends)
     shaped = (bracket >= starts) & (closing < ends) & (ends - starts <= max_line_bytes)
-    time_words = [load8(data, bracket + 8 * k) for k in range(4)]
-    shaped &= (byte_at(time_words[0], 0) == BRACKET) & (
-        (time_words[3] >> _u64(24)) & _u64(0xFFFFFF) == _CLOSE
-    )
-    new_time = np.zeros(len(starts), bool)
-    for word, mask in zip(time_words, _TIME_BYTES, strict=True):
-        masked = word & mask
-        new_time[1:] |= masked[1:] != masked[:-1]
+    words = load_words(data, bracket, 4)
+    shaped &= (byte_at(words[:, 0], 0) == BRACKET) & ((words[:, 3] >> _u64(24)) & _u64(0xFFFFFF) == _CLOSE)
+    time = words & _TIME_BYTES
     # the first line is compared with the line before the block by the caller
-    around = load8(data, closing - 1)  # `x" ddd s`: x is no backslash, then the status
-    shaped &= (
-        (byte_at(around, 0) != BACKSLASH) & (byte_at(around, 2) == SPACE) & (byte_at(around, 6) == SPACE)
-    )
-    status_digits = (around >> _u64(24)) & _u64(0xFFFFFF)
+    new_time = np.zeros(len(starts), bool)
+    if len(starts) > 1:
+        differ = (time[1:] != time[:-1]).view(np.uint32)  # 4 bools a row, as one number
+        new_time[1:] = differ.ravel() != 0
+    around = load_words(data, closing - 1, 3)  # `x" ddd s`: x is no backslash, then the status
+    first = around[:, 0]
+    shaped &= (byte_at(first, 0) != BACKSLASH) & (byte_at(first, 2) == SPACE) & (byte_at(first, 6) == SPACE)
+    status_digits = (first >> _u64(24)) & _u64(0xFFFFFF)
     shaped &= leading_digits(status_digits) == 3  # the zero lanes after them are no digits
     status = digits_value(status_digits, np.full(len(starts), 3))
-    digits, size, dash = _size(data, closing + 6)
+    # the size starts at lane 7 of the first word: two words from there, by shifts
+    size_words = (around[:, :2] >> _u64(56)) | (around[:, 1:] << _u64(8))
+    digits, size, dash = _size(size_words[:, 0], size_words[:, 1])
     shaped &= ((digits > 0) & (digits <= MAX_SIZE_DIGITS)) | dash
     size_end = closing + 6 + np.where(dash, 1, digits)
-    return [shaped, bracket, new_time, opening + 1, closing, status, size, size_end]
+    found = dict(zip(_FIELDS, [shaped, bracket, new_time, opening + 1, closing, status, size, size_end],
+                     strict=True))  # fmt: skip
+    if tail:
+        found |= _tail(data, quotes, size_end, ends)
+    return found
 
 
-def _size(data: bytes, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """How many digits start at each position (at most 16), the number they write, and
-    whether there is a `-` instead."""
-    first = load8(data, at)
+def _tail(data: bytes, quotes: Bits, size_end: np.ndarray, ends: np.ndarray) -> dict[str, np.ndarray]:
+    """The quotes of ` "referer" "agent"` after the size (see Head.tailed)."""
+    opened = (load8(data, size_end) & _u64(0xFFFF)) == _u64(0x22_20)  # ` "`
+    referer_end = quotes.next_from(size_end + 2, ends)
+    between = (load8(data, referer_end) & _u64(0xFFFFFF)) == _u64(0x22_20_22)  # `" "`
+    agent_end = quotes.next_from(referer_end + 3, ends)
+    tailed = opened & between & (referer_end < ends) & (agent_end < ends)
+    return dict(zip(_TAIL_FIELDS, [tailed, size_end + 2, referer_end, agent_end], strict=True))
+
+
+def _size(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How many digits the 16 bytes of two words start with (at most 16), the number they
+    write, and whether there is a `-` instead."""
     digits = leading_digits(first)
     dash = (digits == 0) & (byte_at(first, 0) == DASH)
     size = digits_value(first, digits)
     long = np.flatnonzero(digits == 8)  # 8 digits or more: the next 8 bytes too
     if len(long):
-        more = load8(data, at[long] + 8)
-        extra = leading_digits(more)
+        extra = leading_digits(second[long])
         digits[long] += extra
-        size[long] = size[long] * 10**extra + digits_value(more, extra)
+        size[long] = size[long] * 10**extra + digits_value(second[long], extra)
     return digits, np.where(dash, 0, size), dash
 
 

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.alerts import AlertRule, Transition
-from analyzer.formats.clf import Parsed
-from analyzer.formats.parsers import LineParser, make_parser
-from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets
+from analyzer.formats.clf import Parsed, Requests, requests
+from analyzer.formats.parsers import ClfParser, LineParser, make_parser
+from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets, request_buckets
 from analyzer.offline.csvs import write_closed
 from analyzer.offline.reader import (
     CHUNK_BYTES,
@@ -56,7 +56,7 @@ ENGINES = ("local", "dask")
 def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> Summed:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
     data, dropped = piece.read_lines()
-    return _summed(make_parser(fmt, log_format).parse(data, core=True), dropped)
+    return _summed(_read_core(make_parser(fmt, log_format), data), dropped)
 
 
 def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) -> list[tuple[int, Summed]]:
@@ -70,20 +70,28 @@ def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) ->
     found = []
     for piece in pieces(path, chunk_bytes):
         data, dropped = piece.read_lines()
-        found.append((piece.end, _summed(parser.parse(data, core=True), dropped)))
+        found.append((piece.end, _summed(_read_core(parser, data), dropped)))
     return found
 
 
-def _summed(parsed: Parsed, dropped: int) -> Summed:
+def _read_core(parser: LineParser, data: bytes) -> Parsed | Requests:
+    """What the sums need: Common and Combined lines go straight to per-request arrays (no frame)."""
+    return requests(data, parser.name) if isinstance(parser, ClfParser) else parser.parse(data, core=True)
+
+
+def _summed(parsed: Parsed | Requests, dropped: int) -> Summed:
     """Bucket sums, lines and rejected of a piece; `dropped` over-long lines are rejected too.
 
     Lines mean every line, as everywhere: requests + rejected + directives (W3C's `#` lines,
     neither requests nor rejected, counted in the buckets' `directives`).
     """
-    buckets = chunk_buckets(parsed)
+    if isinstance(parsed, Requests):
+        buckets, lines, rejected = request_buckets(parsed), parsed.lines, len(parsed.rejected_at)
+    else:
+        buckets, lines, rejected = chunk_buckets(parsed), parsed.lines, parsed.rejected
+        buckets.directives = parsed.directives
     buckets.leading_rejected += dropped  # no position kept: filed like lines before the first good one
-    buckets.directives = parsed.directives
-    return buckets, parsed.lines + dropped, parsed.rejected + dropped
+    return buckets, lines + dropped, rejected + dropped
 
 
 def stream(paths: list[str], chunk_bytes: int) -> Iterator[tuple[Piece, int]]:
@@ -116,7 +124,7 @@ def _parsed_in_order(
         if parser.stateful or executor is None:
             stateful[piece.path] = parser if parser.stateful else stateful.get(piece.path, parser)
             data, dropped = piece.read_lines()
-            backlog.append((consumed, _summed(parser.parse(data, core=True), dropped)))
+            backlog.append((consumed, _summed(_read_core(parser, data), dropped)))
         else:
             backlog.append((consumed, executor.submit(parse_piece, piece, formats[piece.path], log_format)))
         while backlog and (len(backlog) > backlog_size or not isinstance(backlog[0][1], Future)):

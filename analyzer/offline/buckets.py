@@ -10,13 +10,14 @@ as `late`, so every line is still counted exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analyzer.core.stats import STATUS_CLASSES
-from analyzer.formats.clf import Parsed, seconds_of
+from analyzer.formats.clf import Parsed, Requests, seconds_of
 from analyzer.offline.reports import (
     BINS_PER_OCTAVE,
     bin_value,
@@ -26,10 +27,19 @@ from analyzer.offline.reports import (
     top_sections,
 )
 
-__all__ = ["BucketMerger", "ChunkBuckets", "Closed", "bin_value", "chunk_buckets", "size_bins"]
+__all__ = [
+    "BucketMerger",
+    "ChunkBuckets",
+    "Closed",
+    "bin_value",
+    "chunk_buckets",
+    "request_buckets",
+    "size_bins",
+]
 
 BUCKET_SECONDS = 10
 HOLD_SECONDS = 3600
+SIZE_BINS = np.arange(64 * BINS_PER_OCTAVE)
 TOTAL_COLUMNS = ("requests", "rejected", "late", "bytes", *STATUS_CLASSES)
 
 
@@ -51,16 +61,58 @@ class ChunkBuckets:
 def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
     """Sum one parsed chunk per 10 s bucket; hash-based, no sort over the rows."""
     frame = parsed.frame
-    seconds = seconds_of(frame)
+    # A W3C layout without cs-uri-stem has no sections: its requests count, in no section.
+    section = (
+        frame["section"].array
+        if "section" in frame
+        else pd.Categorical.from_codes(np.full(len(frame), -1), pd.Index([], dtype=object))
+    )
+    return _summed(
+        seconds_of(frame),
+        frame["status"].to_numpy(),
+        frame["bytes"].to_numpy(),
+        section.codes,
+        np.asarray(section.categories, object),
+        parsed.rejected_at,
+        parsed.request_at if parsed.rejected else None,
+    )
+
+
+def request_buckets(requests: Requests) -> ChunkBuckets:
+    """The same sums from a batch read without its frame (clf.requests): equal to
+    chunk_buckets(parse(data, fmt, core=True)) for the same lines."""
+    labels = np.asarray(requests.section.values.to_pylist(), object)
+    lines = requests.lines
+    return _summed(
+        requests.seconds,
+        requests.status,
+        requests.size,
+        requests.section.codes,
+        labels,
+        requests.rejected_at,
+        (lambda: np.delete(np.arange(lines), requests.rejected_at)) if len(requests.rejected_at) else None,
+    )
+
+
+def _summed(
+    seconds: np.ndarray,
+    status: np.ndarray,
+    sizes: np.ndarray,
+    section_codes: np.ndarray,
+    section_labels: np.ndarray,
+    rejected_at: np.ndarray,
+    request_at: Callable[[], np.ndarray] | None,
+) -> ChunkBuckets:
+    """Per-bucket sums of the requests (in line order); `request_at` gives their line numbers,
+    needed only when lines were rejected (None when none were)."""
     second_codes, distinct = pd.factorize(seconds)
     hits = np.bincount(second_codes, minlength=len(distinct))
     bucket_codes, buckets = pd.factorize(distinct // BUCKET_SECONDS * BUCKET_SECONDS)
     row_bucket = bucket_codes[second_codes]
     n = len(buckets)
-    classes = np.clip(frame["status"].to_numpy().astype(np.int64) // 100, 0, 9)
+    classes = np.clip(status.astype(np.int64) // 100, 0, 9)
     by_class = np.bincount(row_bucket * 10 + classes, minlength=n * 10).reshape(n, 10)
-    sizes = frame["bytes"].to_numpy()
-    rejected, leading = _rejected_per_bucket(parsed, row_bucket, n)
+    rejected, leading = _rejected_per_bucket(rejected_at, request_at, row_bucket, n)
     totals = pd.DataFrame(
         {
             "requests": np.bincount(row_bucket, minlength=n),
@@ -71,28 +123,18 @@ def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
         },
         index=pd.Index(np.asarray(buckets, np.int64), name="bucket"),
     )
-    # A W3C layout without cs-uri-stem has no sections: its requests count, in no section.
-    section = (
-        frame["section"].array
-        if "section" in frame
-        else pd.Categorical.from_codes(np.full(len(frame), -1), pd.Index([], dtype=object))
-    )
     buckets = np.asarray(buckets, np.int64)
+    # no size (NO_SIZE) is code -1: out of the histogram, so its percentiles are n/a, not 0 B
+    size_codes = np.where(sizes >= 0, size_bins(np.maximum(sizes, 0)), -1)
     return ChunkBuckets(
         seconds=np.asarray(distinct, np.int64),
         hits=hits,
         totals=totals,
-        sections=_pair_counts(buckets, row_bucket, section.codes, np.asarray(section.categories, object)),
-        # no size (NO_SIZE, code -1) leaves the histogram: its percentiles are n/a, not 0 B
-        sizes=_pair_counts(
-            buckets,
-            row_bucket,
-            np.where(sizes >= 0, size_bins(np.maximum(sizes, 0)), -1),
-            np.arange(64 * BINS_PER_OCTAVE),
-        ),
+        sections=_pair_counts(buckets, row_bucket, section_codes, section_labels),
+        sizes=_pair_counts(buckets, row_bucket, size_codes, SIZE_BINS),
         leading_rejected=leading,
-        last_bucket=int(buckets[row_bucket[-1]]) if len(frame) else None,
-        first_bucket=int(buckets[row_bucket[0]]) if len(frame) else None,
+        last_bucket=int(buckets[row_bucket[-1]]) if len(seconds) else None,
+        first_bucket=int(buckets[row_bucket[0]]) if len(seconds) else None,
     )
 
 
@@ -116,12 +158,13 @@ def _pair_counts(
     return pd.Series(counts.to_numpy()[kept], index=index, name="hits")
 
 
-def _rejected_per_bucket(parsed: Parsed, row_bucket: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+def _rejected_per_bucket(
+    rejected_at: np.ndarray, request_at: Callable[[], np.ndarray] | None, row_bucket: np.ndarray, n: int
+) -> tuple[np.ndarray, int]:
     """Each rejected line goes to the bucket of the good line before it in the file."""
-    if parsed.rejected == 0:
+    if request_at is None:
         return np.zeros(n, np.int64), 0
-    good_lines = parsed.request_at()
-    before = np.searchsorted(good_lines, parsed.rejected_at) - 1
+    before = np.searchsorted(request_at(), rejected_at) - 1
     placed = before[before >= 0]
     return np.bincount(row_bucket[placed], minlength=n), int((before < 0).sum())
 
@@ -215,23 +258,29 @@ class BucketMerger:
             self.totals, self.sections, self.sizes = [], [], []
         else:
             self.closed_before = max(self.closed_before or before, before)
-            totals, self.totals = _split([frame.index for frame in self.totals], self.totals, before)
-            sections, self.sections = _split(
-                [s.index.get_level_values(0) for s in self.sections], self.sections, before
-            )
-            sizes, self.sizes = _split([s.index.get_level_values(0) for s in self.sizes], self.sizes, before)
+            totals, self.totals = _split([part.index.to_numpy() for part in self.totals], self.totals, before)
+            sections, self.sections = _split([_buckets_of(s) for s in self.sections], self.sections, before)
+            sizes, self.sizes = _split([_buckets_of(s) for s in self.sizes], self.sizes, before)
         if not totals:
             return None
         done = pd.concat(totals).groupby(level=0).sum().sort_index()
-        done = done.join(percentiles(*pair_sums(sizes)))
+        for name, column in percentiles(*pair_sums(sizes)).items():  # a join, without its index work
+            done[name] = column.reindex(done.index).to_numpy()
         return Closed(done, top_sections(*pair_sums(sections), self.section_limit))
 
 
-def _split(buckets: list[pd.Index], parts: list, before: int) -> tuple[list, list]:
+def _buckets_of(counts: pd.Series) -> np.ndarray:
+    """The bucket of each row of a (bucket, key) series, from the index's codes (no Index built)."""
+    index = counts.index
+    assert isinstance(index, pd.MultiIndex)
+    return np.asarray(index.levels[0])[index.codes[0]]
+
+
+def _split(buckets: list[np.ndarray], parts: list, before: int) -> tuple[list, list]:
     """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces."""
     done, held = [], []
     for bucket, part in zip(buckets, parts, strict=True):
-        early = bucket.to_numpy() < before
+        early = bucket < before
         if early.all():
             done.append(part)
         elif early.any():

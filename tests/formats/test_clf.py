@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.clf import COLUMNS, detect_format, parse, seconds_of, split_lines
+from analyzer.formats.clf import COLUMNS, detect_format, parse, requests, seconds_of, split_lines
 from tests.conftest import clf_line, mutate, shared_log
 
 ELASTIC = "apache_combined_elastic-examples_2015-05-17_2015-05-20.log"
@@ -408,3 +408,25 @@ def test_streaming_equals_batch(pieces: list[bytes], data: st.DataObject) -> Non
     assert sum(p.lines for p in parts) == batch.lines
     assert sum(p.rejected for p in parts) == batch.rejected
     assert sum((rows(p.frame) for p in parts), Counter()) == rows(batch.frame)
+
+
+def test_requests_hold_what_the_core_frame_holds() -> None:
+    """clf.requests (the backtest's reading, no frame) gives the core frame's time, status,
+    bytes and sections, and the same rejected lines."""
+    data = (
+        clf_line(1_000_000_000, path="/a/b", size="-")
+        + b"garbage\n"
+        + clf_line(1_000_000_005, path="/c", status=404, size=77)
+        + b'1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /x\\"y HTTP/1.1" 500 5 "-" "UA"\n'  # RE2's
+        + clf_line(999_999_990, path="/a/z")
+    )
+    for fmt in ("common", "combined"):
+        found, parsed = requests(data, fmt), parse(data, fmt, core=True)
+        frame = parsed.frame
+        assert found.seconds.tolist() == seconds_of(frame).tolist()
+        assert found.status.tolist() == frame["status"].tolist()
+        assert found.size.tolist() == frame["bytes"].tolist()
+        sections = [None if code < 0 else found.section.values[code].as_py() for code in found.section.codes]
+        assert sections == [None if pd.isna(s) else s for s in frame["section"]]
+        assert found.section.values.to_pylist() == list(frame["section"].cat.categories)
+        assert (found.lines, found.rejected_at.tolist()) == (parsed.lines, parsed.rejected_at.tolist())

@@ -136,3 +136,17 @@ def test_scan_marks_where_the_time_changes_across_blocks(monkeypatch: pytest.Mon
     head = scan(b"".join(clf_line(1_000_000_000 + s) for s in seconds), 1000)
     assert head.new_time.tolist()[1:] == [a != b for a, b in zip(seconds[1:], seconds[:-1], strict=True)]
     assert head.shaped.all()
+
+
+@SETTINGS
+@given(st.binary(max_size=700), st.sampled_from([8, 64, 1 << 18]))
+def test_bitmaps_made_together_in_blocks_equal_those_made_alone(data: bytes, block: int) -> None:
+    """Bits.of (one pass in blocks of bytes, here as small as 8) gives each value's own bitmap."""
+    buf = np.frombuffer(data, np.uint8)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("analyzer.formats.scan.BITMAP_BLOCK", block)
+        together = Bits.of(buf, (ord("\n"), ord('"')))
+    for bits, byte in zip(together, (ord("\n"), ord('"')), strict=True):
+        alone = Bits(buf, byte)
+        assert bits.words.tolist() == alone.words.tolist()
+        assert bits.positions().tolist() == np.flatnonzero(buf == byte).tolist()

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.stats import OTHER
-from analyzer.formats.clf import parse
-from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, bin_value, chunk_buckets, size_bins
-from tests.conftest import clf_line
+from analyzer.formats.clf import parse, requests
+from analyzer.offline.buckets import (
+    BucketMerger,
+    ChunkBuckets,
+    Closed,
+    bin_value,
+    chunk_buckets,
+    request_buckets,
+    size_bins,
+)
+from tests.conftest import SHARED_LOGS, clf_line
+from tests.formats.test_fast import batches
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z, a multiple of 10
 GARBAGE = b"this is not a log line\n"
@@ -221,3 +231,49 @@ def test_any_chunking_gives_the_same_reports(
     assert totals["late"].sum() == 0
     got_sections = {(r["bucket"], r["section"]): r["hits"] for r in sections.to_dict("records")}
     assert got_sections == expected_sections
+
+
+# --- the backtest's way: sums straight from clf.requests, no frame ------------------------------
+
+
+def assert_same_buckets(one: ChunkBuckets, other: ChunkBuckets) -> None:
+    assert one.seconds.tolist() == other.seconds.tolist()
+    assert one.hits.tolist() == other.hits.tolist()
+    pd.testing.assert_frame_equal(one.totals, other.totals, check_exact=True)
+    pd.testing.assert_series_equal(one.sections, other.sections, check_exact=True)
+    pd.testing.assert_series_equal(one.sizes, other.sizes, check_exact=True)
+    assert (one.leading_rejected, one.first_bucket, one.last_bucket) == (
+        other.leading_rejected,
+        other.first_bucket,
+        other.last_bucket,
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches(), st.sampled_from(["common", "combined"]))
+def test_request_buckets_equal_the_sums_of_the_frame(data: bytes, fmt: str) -> None:
+    """Good, hostile and rejected lines: the frame-free sums equal those of parse(core=True)."""
+    assert_same_buckets(request_buckets(requests(data, fmt)), chunk_buckets(parse(data, fmt, core=True)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        GARBAGE * 3,
+        GARBAGE + b"".join(clf_line(T0 + i) for i in range(5)) + GARBAGE + no_request(T0 + 30) + GARBAGE,
+    ],
+    ids=["empty", "only-rejected", "mixed"],
+)
+def test_request_buckets_on_edge_batches(data: bytes) -> None:
+    for fmt in ("common", "combined"):
+        assert_same_buckets(request_buckets(requests(data, fmt)), chunk_buckets(parse(data, fmt, core=True)))
+
+
+@pytest.mark.skipif(not SHARED_LOGS.exists(), reason=f"{SHARED_LOGS} is absent")
+def test_request_buckets_on_the_real_logs() -> None:
+    for path in sorted(SHARED_LOGS.glob("*.log*")):
+        data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+        for fmt in ("common", "combined"):
+            expected = chunk_buckets(parse(data, fmt, core=True))
+            assert_same_buckets(request_buckets(requests(data, fmt)), expected)
