@@ -63,8 +63,6 @@ def write_closed(directory: Path, closed: Closed) -> None:
     _append_frame(directory / "stats.csv", stats, STATS_FIELDS)
     # Times formatted once per bucket, not once per section row (50,000 rows: ~0.1 s saved).
     codes, buckets = pd.factorize(closed.sections["bucket"].to_numpy())
-    stamps = pd.to_datetime(np.asarray(buckets) + BUCKET_SECONDS, unit="s", utc=True).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
-    sections = closed.sections.assign(time=np.asarray(stamps, object)[codes])
+    ends = pd.to_datetime(np.asarray(buckets) + BUCKET_SECONDS, unit="s", utc=True)
+    sections = closed.sections.assign(time=np.asarray(ends.strftime("%Y-%m-%dT%H:%M:%SZ"), object)[codes])
     _append_frame(directory / "sections.csv", sections, SECTION_FIELDS)
