@@ -160,20 +160,28 @@ class _Fields:
     text: dict[str, Encoded]
 
 
-def parse(data: bytes, fmt: str = "combined", core: bool = False, *, fast: bool = True) -> Parsed:
+def parse(
+    data: bytes,
+    fmt: str = "combined",
+    core: bool = False,
+    *,
+    fast: bool = True,
+    only: frozenset[str] | None = None,
+) -> Parsed:
     """Parse complete lines of a Common or Combined log; never raises on any bytes.
 
-    With `core`, only time, method, path, section, protocol, status and bytes are read.
+    With `core`, only time, method, path, section, protocol, status and bytes are read; with
+    `only`, the frame has just those text columns (the live monitor counts three of them).
     `fast=False` matches every line with RE2: the reference the fast path is tested against.
     """
     lines, read = _read(data, fmt, core, fast)
     columns = request_parts(read.text["request"])
     if not core:
         columns |= _prefix_parts(read.text["prefix"])
-    if fmt == "combined" and not core:
+    if fmt == "combined" and not core and (only is None or {"referer", "user_agent"} & only):
         columns["referer"] = read.text["referer"].without(("-", ""))
         columns["user_agent"] = read.text["user_agent"].without(("-", ""))
-    frame = build_frame(read.seconds, read.ok, columns, {"status": read.status, "bytes": read.size})
+    frame = build_frame(read.seconds, read.ok, columns, {"status": read.status, "bytes": read.size}, only)
     at, rejects, samples = rejected_lines(lines, read.ok)
     return Parsed(frame, len(lines), len(at), samples, at, rejects)
 

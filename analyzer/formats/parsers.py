@@ -27,11 +27,12 @@ class ClfParser:
 
     stateful = False
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, only: frozenset[str] | None = None) -> None:
         self.name = name
+        self.only = only  # the text columns wanted (None: all)
 
     def parse(self, data: bytes, core: bool = False) -> Parsed:
-        return parse(data, self.name, core)
+        return parse(data, self.name, core, only=self.only)
 
 
 def detect(head: bytes) -> str | None:

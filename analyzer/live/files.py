@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from analyzer.core.compact import TEXT
 from analyzer.core.engine import FileStatus
 from analyzer.follow import tail
 from analyzer.follow.fileid import Position
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed, empty_frame
 from analyzer.formats.errorlog import error_log_of
-from analyzer.formats.parsers import LineParser, describe, detect, make_parser
+from analyzer.formats.parsers import ClfParser, LineParser, describe, detect, make_parser
 from analyzer.formats.rejects import TOO_LONG
 from analyzer.formats.w3c import is_w3c
 from analyzer.lines import clean
@@ -31,8 +32,15 @@ def choose_format(path: str, fmt: str) -> str:
 
 
 def parser_for(path: str, settings: Settings) -> LineParser:
-    """A parser of its own for each followed file (a W3C layout is per file)."""
-    return make_parser(choose_format(path, settings.fmt), settings.log_format)
+    """A parser of its own for each followed file (a W3C layout is per file).
+
+    Common and Combined lines give only the text columns the window counts: the referer,
+    agent, user, path and protocol of every small batch were built and thrown away.
+    """
+    parser = make_parser(choose_format(path, settings.fmt), settings.log_format)
+    if isinstance(parser, ClfParser):
+        parser.only = frozenset(TEXT)
+    return parser
 
 
 COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.formats.columns import (
     COLUMNS,
+    FEW_TIMES,
     LAST_SECOND,
     NO_TIME,
     Encoded,
@@ -226,3 +230,42 @@ def test_build_frame_with_no_rows() -> None:
     )
     assert frame.empty
     assert list(frame.columns) == ["time", "path", "section", "status", "bytes"]
+
+
+STAMP_FORMATS = ["%d/%b/%Y:%H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"]
+
+
+def _pandas_seconds(texts: list[str], time_format: str) -> list[int]:
+    parsed = pd.to_datetime(pd.Series(texts, dtype=object), format=time_format, utc=True, errors="coerce")
+    return [NO_TIME if pd.isna(value) else int(value.timestamp()) for value in parsed]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(STAMP_FORMATS),
+    st.lists(
+        st.one_of(
+            st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)).map(str),
+            st.text(alphabet="0123456789:/-+ TZJanFebDec", max_size=28),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.data(),
+)
+def test_a_few_times_read_by_strptime_are_what_pandas_reads(
+    fmt: str, seeds: list[str], data: st.DataObject
+) -> None:
+    """Live batches hold one or two distinct times, read without pandas: always pandas's answer."""
+    stamps = []
+    for seed in seeds:  # real stamps of the format, then mutated, and raw garbage
+        when = data.draw(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+        good = when.strftime(fmt.replace("%z", "+0000")) if "%z" in fmt else when.strftime(fmt)
+        stamps.append(
+            data.draw(st.sampled_from([good, good.replace("0", seed[:1] or "0", 1), seed, good + seed[:2]]))
+        )
+    many = stamps * (FEW_TIMES // len(stamps) + 1) + [
+        f"x{i}" for i in range(FEW_TIMES)
+    ]  # past FEW_TIMES: pandas
+    assert epoch_seconds(pa.array(stamps), fmt).tolist() == _pandas_seconds(stamps, fmt)
+    assert epoch_seconds(pa.array(many), fmt).tolist() == _pandas_seconds(many, fmt)
