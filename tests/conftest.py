@@ -109,3 +109,10 @@ def mutate(draw: st.DrawFn, data: bytes, edits: int = 6) -> bytes:
         else:
             mutable[at : at + len(chunk)] = chunk
     return bytes(mutable)
+
+
+# An IIS log whose layout has no sc-bytes: its requests have no size (n/a), not 0 B.
+NO_BYTES_LOG = (
+    b"#Fields: date time cs-method cs-uri-stem sc-status\n"
+    b"2025-11-28 03:10:01 GET /a/x 200\n2025-11-28 03:10:02 GET /a/y 404\n"
+)

@@ -7,7 +7,7 @@ from analyzer.core.engine import Engine
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
 from analyzer.outputs.rows import ALERT_FIELDS, STATS_FIELDS, alert_row, section_rows, stats_row
-from tests.conftest import clf_line
+from tests.conftest import NO_BYTES_LOG, clf_line
 
 T0 = 1_764_299_400  # 2025-11-28T03:10:00Z
 
@@ -45,13 +45,6 @@ def test_a_stats_row_has_every_column_and_empty_latency_without_durations() -> N
     assert row["top_section"] == "/s0"
     assert (row["latency_p50"], row["latency_p90"], row["latency_p99"]) == ("", "", "")
     assert section_rows(report) == [("2025-11-28T03:10:10Z", "/s0", 3), ("2025-11-28T03:10:10Z", "/s1", 3)]
-
-
-# An IIS log whose layout has no sc-bytes: its requests have no size (n/a), not 0 B.
-NO_BYTES_LOG = (
-    b"#Fields: date time cs-method cs-uri-stem sc-status\n"
-    b"2025-11-28 03:10:01 GET /a/x 200\n2025-11-28 03:10:02 GET /a/y 404\n"
-)
 
 
 def test_a_log_without_sizes_leaves_the_size_cells_empty_not_zero() -> None:

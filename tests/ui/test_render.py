@@ -11,7 +11,7 @@ from analyzer.core.engine import Engine, Report
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
 from analyzer.ui.render import human_bytes, render_report
-from tests.conftest import clf_line
+from tests.conftest import NO_BYTES_LOG, clf_line
 
 T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
 EVIL_PATH = "/\x1b]0;pwned\x07"
@@ -119,13 +119,6 @@ def test_top_sets_the_hosts_shown_and_the_rest_is_not_a_host() -> None:
     hosts = next(line for line in text.splitlines() if line.startswith("top hosts"))
     assert hosts == "top hosts (60 s): 10.0.0.0 10, 10.0.0.1 9; 21 from other hosts"
     assert "(other)" not in hosts
-
-
-# An IIS log whose layout has no sc-bytes: its requests have no size (n/a), not 0 B.
-NO_BYTES_LOG = (
-    b"#Fields: date time cs-method cs-uri-stem sc-status\n"
-    b"2025-11-28 03:10:01 GET /a/x 200\n2025-11-28 03:10:02 GET /a/y 404\n"
-)
 
 
 def test_a_log_without_sizes_shows_n_a_not_0_b() -> None:
