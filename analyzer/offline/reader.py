@@ -66,10 +66,10 @@ def check_log(path: str, fmt: str = "auto", log_format: str | None = None) -> st
     them, the file is another format, and nothing good would come of reading it all.
     """
     if path == STDIN:
-        try:
-            head = standard_input().open(head_only=True).read(HEAD_BYTES)
-        except READ_ERRORS as error:
-            raise InputError(f"standard input: cannot read: {error}") from None
+        stream = standard_input()
+        head, damage = _read_up_to(stream.open(head_only=True), HEAD_BYTES)
+        if damage is not None and len(stream.head) < HEAD_BYTES:  # not a gzip cut at the head's end
+            raise InputError(f"standard input: cannot read: {damage}") from None
         return _checked_head(path, head, fmt, log_format)
     try:
         if not exists(path):
