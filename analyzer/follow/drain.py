@@ -116,23 +116,41 @@ class OldFiles:
         """Drain again, from where it was left, a released file that grew since.
 
         A server that went quiet for longer than the wait, then wrote to the rotated file
-        again: its lines are neither read twice nor lost. One stat per released file a poll.
+        again: its lines are neither read twice nor lost. One stat per released file a poll;
+        a name gone stale (renamed by a rotation the live file took no part in, such as a
+        copytruncate shifting `.1` to `.2`) costs one look at the folder.
         """
+        rescanned = False
         for identity, position in list(self.known.items()):
-            name = self.names.get(identity)
-            if name is None or identity in self.abandoned:
+            if identity not in self.known or identity in self.abandoned:
                 continue
-            try:
-                stat = os.stat(name)
-            except OSError:
+            stat = self._stat(identity)
+            if stat is None and not rescanned:
+                self._rescan()
+                rescanned = True
+                stat = self._stat(identity) if identity in self.known else None
+            if stat is None or stat.st_size <= position.offset:
                 continue
-            if Identity.of(stat) != identity or stat.st_size <= position.offset:
-                continue
-            source = self._grown(name, position)
+            source = self._grown(self.names[identity], position)
             if source is not None:
                 del self.known[identity]
                 self.add(source, now)
                 self.say(f"reading the rest of {self.name(source)}: it was written after it was let go")
+
+    def _stat(self, identity: Identity) -> os.stat_result | None:
+        """The released file's state at its last known name (None: not there any more)."""
+        name = self.names.get(identity)
+        try:
+            stat = os.stat(name) if name is not None else None
+        except OSError:
+            return None
+        return stat if stat is not None and Identity.of(stat) == identity else None
+
+    def _rescan(self) -> None:
+        """Find the released files where they are now; forget those no longer beside the log."""
+        here = names_by_identity(self.path)
+        self.names.update({identity: here[identity] for identity in self.known if identity in here})
+        self.known = {identity: p for identity, p in self.known.items() if identity in here}
 
     def _grown(self, name: str, position: Position) -> Source | None:
         """The released file at `name` opened at its offset, if it is the same file and grew since."""

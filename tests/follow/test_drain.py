@@ -144,6 +144,34 @@ def test_a_released_file_that_grows_again_is_read_from_where_it_was_left(tmp_pat
         assert drain(follower) == b"a3 later\n"
 
 
+def test_a_released_file_renamed_by_a_copytruncate_and_written_again_is_read(tmp_path: Path) -> None:
+    """The server kept the rotated file; a copytruncate of the live file then shifts it .1 -> .2
+    (the live file is not replaced, so no rotation is seen). Written again after it was let go,
+    it is found under its new name and read from where it was left."""
+    log = tmp_path / "access.log"
+    log.write_bytes(b"a1\n")
+    clock = Ticker()
+    follower = follower_of(log, clock, rotate_wait=1)
+    with open(log, "ab") as server:
+        assert drain(follower) == b"a1\n"
+        rotate(log, 1)  # access.log -> .1 (the server's file), a new empty access.log
+        assert drain(follower) == b""
+        os.rename(tmp_path / "access.log.1", tmp_path / "access.log.2")  # copytruncate's shift
+        (tmp_path / "access.log.1").write_bytes(log.read_bytes())  # its copy of the live file
+        os.truncate(log, 0)
+        clock.time += 2
+        assert drain(follower) == b"" and follower.draining == []
+        server.write(b"a2 late\n")
+        server.flush()
+        assert drain(follower) == b"a2 late\n"
+        assert follower.draining[0].name == str(tmp_path / "access.log.2")
+        clock.time += 2
+        assert drain(follower) == b"" and follower.draining == []
+        (tmp_path / "access.log.2").unlink()  # logrotate's `rotate N` deletes it: forgotten
+        assert drain(follower) == b""
+        assert not [p for p in follower.positions() if p.released]
+
+
 def test_an_old_file_written_past_rotate_max_is_let_go_saying_so(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_bytes(b"")

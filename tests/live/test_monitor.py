@@ -725,6 +725,24 @@ TestFollowMachine.settings = hypothesis_settings(
 )
 
 
+def test_follow_machine_found_a_released_file_written_after_a_copytruncate() -> None:
+    """A sequence the state machine found losing a line: the server keeps the rotated file, a
+    copytruncate shifts it .1 -> .2 while it is released, then the server writes it again."""
+    machine = FollowMachine()
+    try:
+        machine.rotate_without_reopen()
+        machine.tick()
+        machine.copytruncate()
+        machine.tick()
+        machine.tick()
+        machine.append_lines(count=1, garbage=False)
+        machine.tick()
+        machine.conserved()
+        assert machine.monitor is not None and machine.monitor.engine.pending.requests == 1
+    finally:
+        machine.teardown()
+
+
 W3C_FIELDS = "date time c-ip cs-method cs-uri-stem sc-status sc-bytes cs(User-Agent) time-taken"
 
 
