@@ -78,11 +78,11 @@ def top_of(counts: np.ndarray, values: pd.Index, limit: int | None = None) -> pd
         rest = 0
     names = np.asarray(values.to_numpy()[at], dtype=str) if len(at) else np.zeros(0, str)
     order = np.lexsort((names, -hits))
-    ordered = pd.Series(hits[order], index=pd.Index(names[order], dtype=object), copy=False)
-    if limit is None or (len(ordered) <= limit and not rest):
-        return ordered
-    rest += int(ordered.iloc[limit:].sum())
-    return pd.concat([ordered.iloc[:limit], pd.Series([rest], index=[OTHER])])
+    hits, names = hits[order], names[order]
+    if limit is not None and (len(hits) > limit or rest):  # one Series built: a concat costs 0.2 ms
+        rest += int(hits[limit:].sum())
+        hits, names = np.append(hits[:limit], rest), np.append(names[:limit].astype(object), OTHER)
+    return pd.Series(hits, index=pd.Index(names, dtype=object), copy=False)
 
 
 def status_class_counts(status: np.ndarray) -> dict[str, int]:
