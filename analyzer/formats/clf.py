@@ -174,11 +174,13 @@ def parse(
     `only`, the frame has just those text columns (the live monitor counts three of them).
     `fast=False` matches every line with RE2: the reference the fast path is tested against.
     """
+    if fmt == "combined" and only is not None and not {"referer", "user_agent"} & only:
+        fmt = "common"  # the Combined tail is optional and adds just those: the same requests
     lines, read = _read(data, fmt, core, fast)
-    columns = request_parts(read.text["request"])
+    columns = request_parts(read.text["request"], only)
     if not core:
-        columns |= _prefix_parts(read.text["prefix"])
-    if fmt == "combined" and not core and (only is None or {"referer", "user_agent"} & only):
+        columns |= _prefix_parts(read.text["prefix"], only)
+    if fmt == "combined" and not core:
         columns["referer"] = read.text["referer"].without(("-", ""))
         columns["user_agent"] = read.text["user_agent"].without(("-", ""))
     frame = build_frame(read.seconds, read.ok, columns, {"status": read.status, "bytes": read.size}, only)
@@ -274,16 +276,16 @@ def _placed(parts: list[_Fields], rows: int) -> tuple[np.ndarray, np.ndarray, np
     return seconds, ok, status, size
 
 
-def _prefix_parts(prefix: Encoded) -> dict[str, Encoded]:
+def _prefix_parts(prefix: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
     """Host, user and (Apache vhost_combined) vhost of each distinct `host ident user` prefix."""
     vhost = pc.extract_regex(prefix.values, VHOST_PREFIX)
     plain = pc.extract_regex(prefix.values, PLAIN_PREFIX)
     has_vhost = vhost.is_valid()
-    parts = {
-        "host": prefix.derive(pc.if_else(has_vhost, field(vhost, "host"), field(plain, "host"))),
-        "user": prefix.derive(pc.if_else(has_vhost, field(vhost, "user"), field(plain, "user")), ("-",)),
-    }
-    if pc.any(has_vhost).as_py():
+    parts = {"host": prefix.derive(pc.if_else(has_vhost, field(vhost, "host"), field(plain, "host")))}
+    user = pc.if_else(has_vhost, field(vhost, "user"), field(plain, "user"))
+    if only is None or "user" in only:
+        parts["user"] = prefix.derive(user, ("-",))
+    if (only is None or "vhost" in only) and pc.any(has_vhost).as_py():
         parts["vhost"] = prefix.derive(field(vhost, "vhost"))
     return parts
 

@@ -66,8 +66,9 @@ class Encoded:
         return Encoded(codes, self.values.take(pa.array(distinct, pa.int64())))
 
     def categorical(self, keep: np.ndarray) -> pd.Categorical:
-        categories = pd.Index(self.values.to_pandas(), dtype=object)
-        return pd.Categorical.from_codes(self.codes[keep], categories=categories)
+        # The codes are in range by construction: checking them again costs most of a small batch.
+        categories = pd.Index(self.values.to_numpy(zero_copy_only=False), dtype=object)
+        return pd.Categorical.from_codes(self.codes[keep], categories=categories, validate=False)
 
 
 def encode(values: pa.Array, null_if: tuple[str, ...] = ()) -> Encoded:
@@ -110,14 +111,14 @@ def interleave(parts: list[tuple[np.ndarray, Encoded]], rows: int) -> Encoded:
     return Encoded(codes, unified.dictionary.take(pa.array(distinct, pa.int64())))
 
 
-def request_parts(request: Encoded) -> dict[str, Encoded]:
-    """Method, path (no query) and protocol of each request line; garbage gives missing."""
+def request_parts(request: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
+    """Method, path (no query) and protocol of each request line; garbage gives missing.
+    The path is always there (the section is cut from it); the protocol only if in `only`."""
     split = pc.extract_regex(request.values, REQUEST)
-    return {
-        "method": request.derive(field(split, "method")),
-        "path": request.derive(field(split, "path")),
-        "protocol": request.derive(field(split, "protocol"), ("",)),
-    }
+    parts = {"method": request.derive(field(split, "method")), "path": request.derive(field(split, "path"))}
+    if only is None or "protocol" in only:
+        parts["protocol"] = request.derive(field(split, "protocol"), ("",))
+    return parts
 
 
 def target_path(target: Encoded) -> Encoded:
