@@ -135,19 +135,6 @@ def test_every_row_of_the_table_of_bad_inputs(tmp_path: Path) -> None:
         assert "Traceback" not in err + out
 
 
-def wait_for_handler(pid: int, signal_number: int) -> None:
-    """Until the process catches the signal (Linux: SigCgt in /proc). analyzer/__main__ catches
-    SIGTERM on its first line; before it, the interpreter is still starting (a SIGINT there,
-    inside `site`, is the interpreter's fatal error, not ours)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        status = Path(f"/proc/{pid}/status").read_text()
-        caught = int(status.split("SigCgt:")[1].split()[0], 16)
-        if caught & (1 << (signal_number - 1)):
-            return
-        time.sleep(0.002)
-
-
 def test_ctrl_c_while_starting_is_a_quiet_clean_stop(tmp_path: Path) -> None:
     """Interrupted during its imports (the first half second), a command exits 0, no traceback."""
     log = tmp_path / "access.log"
@@ -159,7 +146,7 @@ def test_ctrl_c_while_starting_is_a_quiet_clean_stop(tmp_path: Path) -> None:
             stdout=subprocess.DEVNULL,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
         )
-        wait_for_handler(process.pid, signal.SIGTERM)  # analyzer's first line ran; its imports take >= 0.3 s
+        time.sleep(0.3)  # past the interpreter's own start, within the imports (pandas takes ~0.6 s)
         process.send_signal(signal_number)
         _, err = process.communicate(timeout=30)
         assert process.returncode == 0, err.decode()
