@@ -278,13 +278,13 @@ def _placed(parts: list[_Fields], rows: int) -> tuple[np.ndarray, np.ndarray, np
 
 def _prefix_parts(prefix: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
     """Host, user and (Apache vhost_combined) vhost of each distinct `host ident user` prefix."""
-    vhost = pc.extract_regex(prefix.values, VHOST_PREFIX)
-    plain = pc.extract_regex(prefix.values, PLAIN_PREFIX)
+    vhost, plain = (pc.extract_regex(prefix.values, pattern) for pattern in (VHOST_PREFIX, PLAIN_PREFIX))
     has_vhost = vhost.is_valid()
     parts = {"host": prefix.derive(pc.if_else(has_vhost, field(vhost, "host"), field(plain, "host")))}
-    user = pc.if_else(has_vhost, field(vhost, "user"), field(plain, "user"))
-    if only is None or "user" in only:
-        parts["user"] = prefix.derive(user, ("-",))
+    if only is None or "user" in only:  # the live monitor's polls skip this (not counted)
+        parts["user"] = prefix.derive(
+            pc.if_else(has_vhost, field(vhost, "user"), field(plain, "user")), ("-",)
+        )
     if (only is None or "vhost" in only) and pc.any(has_vhost).as_py():
         parts["vhost"] = prefix.derive(field(vhost, "vhost"))
     return parts
