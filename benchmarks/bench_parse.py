@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.formats.clf import detect_format, parse
+from analyzer.formats.compiled import KERNEL
 from analyzer.offline.reader import pieces
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -67,10 +68,9 @@ def timed(run: Callable[[], object]) -> float:
 STAGES = [
     ("clf", "utf8_lines", "UTF-8 check (utf8_lines)"),
     ("clf", "vouch", "fast path (fast.vouch)"),
-    ("fast", "scan", "  byte scan (scan.scan)"),
+    ("fast", "scan", "  byte scan (kernel.scan)"),
     ("fast", "_seconds", "  times, once per run (_seconds)"),
-    ("fast", "slices", "  fields cut from the buffer (slices)"),
-    ("fast", "dictionary_of", "  dictionary encoding"),
+    ("fast", "encoded_ranges", "  fields dictionary-encoded (encoded_ranges)"),
     ("clf", "_matched", "RE2 path on the lines left (_matched)"),
     ("clf", "interleave", "merge in line order (interleave)"),
     ("clf", "request_parts", "method/path/protocol per distinct"),
@@ -137,7 +137,8 @@ def main() -> None:
         fmt = detect_format(handle.read(1 << 16)) or "combined"
     rss_before = peak_rss_mb()
     print(
-        f"file {path}: {size_mb:.1f} MB, format {fmt}{' (core columns)' if args.core else ''}"
+        f"file {path}: {size_mb:.1f} MB, format {fmt}, {'compiled kernel' if KERNEL else 'numpy scan'}"
+        f"{' (core columns)' if args.core else ''}"
         f"{', RE2 only' if args.re2 else ''},"
         f" chunks of {args.chunk_mb:g} MB"
     )

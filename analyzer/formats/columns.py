@@ -16,14 +16,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analyzer.formats.compiled import split_requests
 from analyzer.formats.sections import section_values
 
 COLUMNS = (
     "time", "host", "user", "method", "path", "section", "protocol",
     "status", "bytes", "referer", "user_agent", "duration",
 )  # fmt: skip
-# METHOD TARGET [PROTOCOL]; the path stops at the query string or fragment. One-pass for RE2.
-REQUEST = r"^(?P<method>[A-Za-z][A-Za-z_-]*) (?P<path>[^?# ]+)(?:[?#][^ ]*)?(?: (?P<protocol>[^ ]+))?$"
 TARGET = r"^(?P<path>[^?# ]+)"
 NO_TIME = np.iinfo(np.int64).min
 NO_SIZE = -1  # `bytes` of a log whose lines carry no size (IIS without sc-bytes): shown n/a, not 0 B
@@ -114,10 +113,10 @@ def interleave(parts: list[tuple[np.ndarray, Encoded]], rows: int) -> Encoded:
 def request_parts(request: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
     """Method, path (no query) and protocol of each request line; garbage gives missing.
     The path is always there (the section is cut from it); the protocol only if in `only`."""
-    split = pc.extract_regex(request.values, REQUEST)
-    parts = {"method": request.derive(field(split, "method")), "path": request.derive(field(split, "path"))}
+    split = split_requests(request.values)
+    parts = {"method": request.derive(split["method"]), "path": request.derive(split["path"])}
     if only is None or "protocol" in only:
-        parts["protocol"] = request.derive(field(split, "protocol"), ("",))
+        parts["protocol"] = request.derive(split["protocol"], ("",))
     return parts
 
 

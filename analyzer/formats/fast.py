@@ -25,10 +25,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.columns import Encoded, dictionary_of, epoch_seconds, usable_time
+from analyzer.formats.columns import Encoded, epoch_seconds, usable_time
+from analyzer.formats.kernel import UNREAD_TIME, encoded_ranges, scan, slices
 from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
-from analyzer.formats.scan import TIME_WIDTH, Head, scan
+from analyzer.formats.scan import TIME_WIDTH, Head
 
 
 @dataclass(frozen=True)
@@ -50,44 +51,47 @@ def vouch(data: bytes, fmt: str, core: bool) -> Vouched:
     buffer = pa.py_buffer(data)
     at = np.flatnonzero(head.shaped & head.tailed if tailed else head.shaped)
     seconds, keep = _seconds(buffer, head, at)
-    fields = {"prefix": dictionary_of(slices(buffer, head.starts[at], head.bracket[at]))}
-    keep &= pc.match_substring_regex(fields["prefix"].values, WHOLE_PREFIX).to_numpy(zero_copy_only=False)[
-        fields["prefix"].codes
-    ]
+    fields = {} if core else {"prefix": encoded_ranges(buffer, head.starts[at], head.bracket[at])}
+    if len(head.whole_prefix):  # the kernel checked the prefix (and the tail) of every line
+        keep &= head.whole_prefix[at] & (head.plain_tail[at] if tailed else True)
+    else:
+        prefix = fields.get("prefix") or encoded_ranges(buffer, head.starts[at], head.bracket[at])
+        keep &= _per_value(prefix, pc.match_substring_regex(prefix.values, WHOLE_PREFIX))
     if tailed:  # referer and agent between their quotes: exact when neither holds a backslash
-        fields["referer"] = dictionary_of(slices(buffer, head.referer[at], head.referer_end[at]))
-        fields["user_agent"] = dictionary_of(slices(buffer, head.referer_end[at] + 3, head.agent_end[at]))
-        for name in ("referer", "user_agent"):
-            keep &= ~pc.match_substring(fields[name].values, "\\").to_numpy(zero_copy_only=False)[
-                fields[name].codes
-            ]
+        fields["referer"] = encoded_ranges(buffer, head.referer[at], head.referer_end[at])
+        fields["user_agent"] = encoded_ranges(buffer, head.referer_end[at] + 3, head.agent_end[at])
+        if not len(head.plain_tail):
+            for name in ("referer", "user_agent"):
+                keep &= ~_per_value(fields[name], pc.match_substring(fields[name].values, "\\"))
     if not keep.all():
         at, seconds = at[keep], seconds[keep]
         fields = {name: values.subset(keep) for name, values in fields.items()}
-    text = {"request": dictionary_of(slices(buffer, head.request[at], head.request_end[at]))}
-    if not core:
-        text |= fields
+    text = {"request": encoded_ranges(buffer, head.request[at], head.request_end[at])} | fields
     return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text)
 
 
-def slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
-    """The strings buffer[starts[i]:stops[i]], given ranges in buffer order that do not overlap.
-
-    One zero-copy array alternates the ranges and the gaps between them; `take` keeps the ranges.
-    """
-    if len(starts) == 0:
-        return pa.array([], pa.large_string())
-    bounds = np.empty(2 * len(starts), np.int64)
-    bounds[0::2], bounds[1::2] = starts, stops
-    spans = pa.Array.from_buffers(pa.large_string(), len(bounds) - 1, [None, pa.py_buffer(bounds), buffer])
-    return spans.take(pa.array(np.arange(0, len(bounds), 2)))
+def _per_value(encoded: Encoded, of_values: pa.Array) -> np.ndarray:
+    """A boolean computed once per distinct value, taken to every row."""
+    return of_values.to_numpy(zero_copy_only=False)[encoded.codes]
 
 
 def _seconds(buffer: pa.Buffer, head: Head, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Epoch seconds of the lines at `at`, and which have a usable time (readable, no `]`).
 
-    Neighbouring lines mostly share their time: each run of byte-equal times is parsed once.
+    The kernel reads plain valid times itself; the rest (and all, without the kernel) go to
+    pandas, each run of byte-equal neighbouring times once.
     """
+    if not len(head.seconds):
+        return _parsed_seconds(buffer, head, at)
+    seconds = head.seconds[at]
+    usable = usable_time(seconds)
+    unread = np.flatnonzero(seconds == UNREAD_TIME)
+    if len(unread):
+        seconds[unread], usable[unread] = _parsed_seconds(buffer, head, at[unread])
+    return seconds, usable
+
+
+def _parsed_seconds(buffer: pa.Buffer, head: Head, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(at) == 0:
         return np.zeros(0, np.int64), np.zeros(0, bool)
     changed = head.new_time[at]

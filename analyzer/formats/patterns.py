@@ -32,3 +32,8 @@ WHOLE_PREFIX = rf"^(?:{PREFIX})$"
 VHOST_PREFIX = r"^(?P<vhost>[^ :]+:[0-9]+) (?P<host>[^ ]+) [^ ]+ (?P<user>.+?) ?$"
 PLAIN_PREFIX = r"^(?P<host>[^ ]+) [^ ]+ (?P<user>.+?) ?$"
 TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
+# METHOD TARGET [PROTOCOL]; the path stops at the query string or fragment. One-pass for RE2.
+REQUEST = r"^(?P<method>[A-Za-z][A-Za-z_-]*) (?P<path>[^?# ]+)(?:[?#][^ ]*)?(?: (?P<protocol>[^ ]+))?$"
+# A section: optional scheme://host, then `/` and everything up to the next `/` (query
+# strings were already cut from the path by the parser, but cut them here too).
+SECTION = r"^(?P<section>[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?:/[^/?#]*)?|/[^/?#]*)"

@@ -169,13 +169,17 @@ class Head:
     status: np.ndarray  # int16
     size: np.ndarray  # int64 (`-` is 0)
     size_end: np.ndarray  # just after the size: where the Combined tail (` "referer" "agent"`) starts
-    # With `tail`: the Combined tail's two quoted fields, found by their quotes (empty otherwise).
-    # `tailed`: the tail starts ` "referer" "` and the agent's quote closes; a backslash inside
-    # either field can move a quote, so the caller checks that neither holds one.
+    # With `tail`, the tail's quoted fields by their quotes (else empty); `tailed`: it starts ` "referer" "`
+    # and the agent's quote closes (a backslash in either field can move a quote: the caller checks).
     tailed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     referer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # just after its quote
     referer_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # its closing quote
     agent_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # from referer_end + 3
+    # By the C kernel only (empty here: the caller checks per distinct value): the prefix reads as
+    # WHOLE_PREFIX; no tail field holds a backslash; epoch seconds (or kernel.UNREAD_TIME).
+    whole_prefix: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    plain_tail: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    seconds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 BLOCK_LINES = 8192  # lines scanned together: their bytes stay in the core's cache between loads

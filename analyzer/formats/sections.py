@@ -9,11 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-# Optional scheme://host, then `/` and everything up to the next `/` (query strings were
-# already cut from the path by the parser, but cut them here too for direct callers).
-_SECTION = r"^(?P<section>[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?:/[^/?#]*)?|/[^/?#]*)"
+from analyzer.formats.compiled import sections
 
 
 def section_of(path: str | None) -> str | None:
@@ -32,5 +29,5 @@ def sections_of(paths: pd.Categorical) -> pd.Categorical:
 
 
 def section_values(paths: pa.Array) -> pa.Array:
-    """The section of each path (null where it has none), one regex pass over the array."""
-    return pc.struct_field(pc.extract_regex(paths, _SECTION), "section")
+    """The section of each path (null where it has none), one pass over the array."""
+    return sections(paths)

@@ -1,9 +1,12 @@
 """The fast path equals the RE2 path: same frame (columns, dtypes, categories in order, rows)
-and the same rejects, on generated lines good and hostile and on every real log."""
+and the same rejects, on generated lines good and hostile and on every real log; with the C
+kernel and without it (numpy's scan, RE2's cuts of requests, sections and prefixes)."""
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -11,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.clf import parse
+from analyzer.formats import compiled
+from analyzer.formats.clf import Parsed, parse
 from analyzer.formats.fast import slices, vouch
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from tests.conftest import SHARED_LOGS, clf_line, mutate
@@ -20,31 +24,48 @@ MODES = [("combined", False), ("combined", True), ("common", False), ("common", 
 LEAN = frozenset({"section", "host", "method"})  # what the live monitor asks for
 
 
+@contextmanager
+def kernel_off() -> Iterator[None]:
+    """Parse as a machine without the C kernel does: numpy's scan, RE2's cuts."""
+    saved = compiled.KERNEL
+    compiled.KERNEL = None
+    try:
+        yield
+    finally:
+        compiled.KERNEL = saved
+
+
 def assert_same(data: bytes) -> None:
-    """parse(fast) and parse(fast=False) agree in every mode on `data`."""
+    """In every mode, on `data`: the reference (RE2 for every line and every cut, no kernel)
+    and each faster way (the kernel's fast path, numpy's fast path, RE2 lines cut by the
+    kernel) give the same frame and rejects."""
     for fmt, core in MODES:
-        fast, slow = parse(data, fmt, core), parse(data, fmt, core, fast=False)
-        pd.testing.assert_frame_equal(fast.frame, slow.frame, check_exact=True)
-        for name in fast.frame.columns:
-            if isinstance(slow.frame[name].dtype, pd.CategoricalDtype):  # unordered dtypes compare as sets
-                assert fast.frame[name].cat.categories.tolist() == slow.frame[name].cat.categories.tolist(), (
-                    name
-                )
-                assert fast.frame[name].cat.categories.dtype == slow.frame[name].cat.categories.dtype, name
-        assert (fast.lines, fast.rejected, fast.reject_samples) == (
-            slow.lines,
-            slow.rejected,
-            slow.reject_samples,
-        )
-        assert fast.rejected_at.tolist() == slow.rejected_at.tolist()
-        assert fast.rejects == slow.rejects
+        with kernel_off():
+            slow = parse(data, fmt, core, fast=False)
+            numpy_fast = parse(data, fmt, core)
+        for fast in (parse(data, fmt, core), numpy_fast, parse(data, fmt, core, fast=False)):
+            assert_parsed_equal(fast, slow)
         if not core:  # asked for fewer columns, both ways: those columns, the same lines kept
             wanted = [
                 name for name in slow.frame.columns if name in LEAN or name in ("time", "status", "bytes")
             ]
-            for lean in (parse(data, fmt, only=LEAN), parse(data, fmt, only=LEAN, fast=False)):
+            with kernel_off():
+                numpy_lean = parse(data, fmt, only=LEAN)
+            for lean in (parse(data, fmt, only=LEAN), parse(data, fmt, only=LEAN, fast=False), numpy_lean):
                 pd.testing.assert_frame_equal(lean.frame, slow.frame[wanted], check_exact=True)
                 assert (lean.rejected_at.tolist(), lean.rejects) == (slow.rejected_at.tolist(), slow.rejects)
+
+
+def assert_parsed_equal(fast: Parsed, slow: Parsed) -> None:
+    pd.testing.assert_frame_equal(fast.frame, slow.frame, check_exact=True)
+    for name in fast.frame.columns:
+        if isinstance(slow.frame[name].dtype, pd.CategoricalDtype):  # unordered dtypes compare as sets
+            assert fast.frame[name].cat.categories.tolist() == slow.frame[name].cat.categories.tolist(), name
+            assert fast.frame[name].cat.categories.dtype == slow.frame[name].cat.categories.dtype, name
+    assert (fast.lines, fast.rejected) == (slow.lines, slow.rejected)
+    assert fast.reject_samples == slow.reject_samples
+    assert fast.rejected_at.tolist() == slow.rejected_at.tolist()
+    assert fast.rejects == slow.rejects
 
 
 # --- real logs -------------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""Cutting distinct values into fields: requests into method, path and protocol, paths into
+sections, `host ident user` prefixes into host and user.
+
+Each cut is the capture of its pattern in analyzer.formats.patterns. The C kernel
+(analyzer/formats/_kernel.c) computes it by a byte walk, 5-20x faster than RE2 over the same
+values; where the kernel was not built (`KERNEL` is None, no C compiler at install time)
+RE2 runs the pattern itself. Tests set `KERNEL` to None to hold the two equal on generated
+and hostile values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.formats.patterns import PLAIN_PREFIX, REQUEST, SECTION, VHOST_PREFIX
+
+try:
+    from analyzer.formats import _kernel as KERNEL  # type: ignore[attr-defined]
+except ImportError:  # no C compiler at install time: the regex paths do the same work
+    KERNEL = None
+
+_REQUESTS, _SECTIONS, _PREFIXES = 0, 1, 2
+
+
+def slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
+    """The strings buffer[starts[i]:stops[i]], given ranges in buffer order that do not overlap.
+
+    One zero-copy array alternates the ranges and the gaps between them; `take` keeps the ranges.
+    """
+    if len(starts) == 0:
+        return pa.array([], pa.large_string())
+    bounds = np.empty(2 * len(starts), np.int64)
+    bounds[0::2], bounds[1::2] = starts, stops
+    spans = pa.Array.from_buffers(pa.large_string(), len(bounds) - 1, [None, pa.py_buffer(bounds), buffer])
+    return spans.take(pa.array(np.arange(0, len(bounds), 2)))
+
+
+def split_requests(values: pa.Array) -> dict[str, pa.Array]:
+    """Method, path and protocol of each request, as REQUEST captures them (missing where it
+    does not match; "" for no protocol)."""
+    if KERNEL is None:
+        found = pc.extract_regex(values, REQUEST)
+        return {name: pc.struct_field(found, name) for name in ("method", "path", "protocol")}
+    data, offsets, ok = _spans(values)
+    cut = _split(_REQUESTS, data, offsets, 3)
+    method_stop, path_stop, protocol = cut
+    ok &= method_stop >= 0
+    starts, stops = offsets[:-1], offsets[1:]
+    protocol = np.where(protocol >= 0, protocol, stops)
+    cuts = {
+        "method": (starts, method_stop),
+        "path": (method_stop + 1, path_stop),
+        "protocol": (protocol, stops),
+    }
+    return {name: _cut(data, starts, ok, begin, end) for name, (begin, end) in cuts.items()}
+
+
+def sections(paths: pa.Array) -> pa.Array:
+    """The section of each path, as SECTION captures it (missing where none)."""
+    if KERNEL is None:
+        return pc.struct_field(pc.extract_regex(paths, SECTION), "section")
+    data, offsets, ok = _spans(paths)
+    (stop,) = _split(_SECTIONS, data, offsets, 1)
+    ok &= stop >= 0
+    starts = offsets[:-1]
+    return _cut(data, starts, ok, starts, stop)
+
+
+def split_prefixes(prefixes: pa.Array) -> dict[str, pa.Array]:
+    """Host, user and vhost of each `[vhost:port] host ident user` prefix, as VHOST_PREFIX
+    (where it matches) or else PLAIN_PREFIX capture them (missing where neither does)."""
+    if KERNEL is None:
+        vhost, plain = (pc.extract_regex(prefixes, pattern) for pattern in (VHOST_PREFIX, PLAIN_PREFIX))
+        has_vhost = vhost.is_valid()
+        return {
+            "host": pc.if_else(has_vhost, pc.struct_field(vhost, "host"), pc.struct_field(plain, "host")),
+            "user": pc.if_else(has_vhost, pc.struct_field(vhost, "user"), pc.struct_field(plain, "user")),
+            "vhost": pc.struct_field(vhost, "vhost"),
+        }
+    data, offsets, ok = _spans(prefixes)
+    host, host_stop, user, user_stop, vhost_stop = _split(_PREFIXES, data, offsets, 5)
+    ok &= host >= 0
+    starts = offsets[:-1]
+    has_vhost = ok & (vhost_stop >= 0)
+    return {
+        "host": _cut(data, starts, ok, host, host_stop),
+        "user": _cut(data, starts, ok, user, user_stop),
+        "vhost": _cut(data, starts, has_vhost, starts, vhost_stop),
+    }
+
+
+def _spans(values: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
+    """The bytes and offsets of a string array (value i is data[offsets[i]:offsets[i + 1]]),
+    and which values are there (not null)."""
+    values = values.cast(pa.large_string())
+    _, offset_buffer, data = values.buffers()
+    count = len(values)
+    if offset_buffer is None:  # an empty array may come without buffers
+        return pa.py_buffer(b""), np.zeros(count + 1, np.int64), np.ones(count, bool)
+    offsets = np.frombuffer(offset_buffer, np.int64)[values.offset : values.offset + count + 1]
+    present = values.is_valid().to_numpy(zero_copy_only=False)
+    return data if data is not None else pa.py_buffer(b""), np.ascontiguousarray(offsets), present
+
+
+def _split(kind: int, data: pa.Buffer, offsets: np.ndarray, rows: int) -> np.ndarray:
+    out = np.empty((rows, len(offsets) - 1), np.int64)
+    KERNEL.split(kind, data, offsets, out)
+    return out
+
+
+def _cut(
+    data: pa.Buffer, starts: np.ndarray, present: np.ndarray, begin: np.ndarray, end: np.ndarray
+) -> pa.Array:
+    """The strings data[begin:end] of each value, missing where not `present` (there the
+    range is left empty at the value's start, so the ranges stay in order)."""
+    strings = slices(data, np.where(present, begin, starts), np.where(present, end, starts))
+    if present.all():
+        return strings
+    return pc.if_else(pa.array(present), strings, pa.scalar(None, pa.large_string()))

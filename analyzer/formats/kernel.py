@@ -1,0 +1,57 @@
+"""The fast path's scan and dictionary encoding: compiled where the C kernel was built, numpy
+otherwise (the same results; the differential tests hold both to the RE2 path).
+
+The kernel (analyzer/formats/_kernel.c, built by `pip install`) walks each line once; numpy
+needs dozens of whole-array passes for the same fields, 3-4x the time. A machine without
+a C compiler installs the package all the same and parses with numpy
+(analyzer.formats.compiled.KERNEL is None there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from analyzer.formats import compiled
+from analyzer.formats import scan as numpy_scan
+from analyzer.formats.columns import Encoded, dictionary_of
+from analyzer.formats.compiled import slices
+from analyzer.formats.scan import Head
+
+UNREAD_TIME = np.iinfo(np.int64).min + 1  # Head.seconds of a time the kernel leaves to pandas
+_INT_ROWS = ("starts", "ends", "bracket", "request", "request_end", "status", "size", "size_end",
+             "referer", "referer_end", "agent_end", "seconds")  # fmt: skip
+_FLAG_ROWS = ("shaped", "new_time", "tailed", "whole_prefix", "plain_tail")
+_TAIL = ("tailed", "referer", "referer_end", "agent_end", "plain_tail")
+
+
+def scan(data: bytes, max_line_bytes: int, tail: bool = False) -> Head:
+    """analyzer.formats.scan.scan, by the kernel where it was built."""
+    _kernel = compiled.KERNEL
+    if _kernel is None:
+        return numpy_scan.scan(data, max_line_bytes, tail)
+    lines = _kernel.line_count(data)
+    ints = np.empty((len(_INT_ROWS), lines), np.int64)
+    flags = np.empty((len(_FLAG_ROWS), lines), np.uint8)
+    _kernel.scan(data, lines, max_line_bytes, tail, ints, flags)
+    fields: dict[str, np.ndarray] = dict(zip(_INT_ROWS, ints, strict=True))
+    fields |= {name: row.view(bool) for name, row in zip(_FLAG_ROWS, flags, strict=True)}
+    fields["status"] = fields["status"].astype(np.int16)
+    if not tail:
+        fields |= {name: np.zeros(0, fields[name].dtype) for name in _TAIL}
+    return Head(**fields)
+
+
+def encoded_ranges(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> Encoded:
+    """The strings buffer[starts[i]:stops[i]] dictionary-encoded (as columns.dictionary_of of
+    them: codes by first appearance). The kernel hashes the ranges in place and only the
+    distinct values are cut out."""
+    if compiled.KERNEL is None:
+        return dictionary_of(slices(buffer, starts, stops))
+    starts = np.ascontiguousarray(starts, np.int64)
+    stops = np.ascontiguousarray(stops, np.int64)
+    codes = np.empty(len(starts), np.int64)
+    firsts = np.empty(len(starts), np.int64)
+    distinct = compiled.KERNEL.encode_ranges(buffer, starts, stops, codes, firsts)
+    firsts = firsts[:distinct]  # ascending rows: their ranges are in buffer order, as slices needs
+    return Encoded(codes, slices(buffer, starts[firsts], stops[firsts]))

@@ -1,0 +1,103 @@
+/* Cuts of distinct values by their patterns (analyzer.formats.compiled): requests, sections,
+   `host ident user` prefixes; each the capture of its RE2 pattern, by a byte walk. */
+#include "kernel.h"
+
+static inline int is_method_byte(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
+}
+
+/* columns.REQUEST on value [from, to), `METHOD PATH[?query] [PROTOCOL]`:
+   ^([A-Za-z][A-Za-z_-]*) ([^?# ]+)(?:[?#][^ ]*)?(?: ([^ ]+))?$
+   Writes where the method stops (-1: no match), where the path stops, where the protocol
+   starts (-1: none). Byte-wise is exact on UTF-8 (every byte the pattern names is ASCII). */
+static void split_request(const unsigned char *bytes, int64_t from, int64_t to, int64_t *method_stop,
+                          int64_t *path_stop, int64_t *protocol_start) {
+    *method_stop = *path_stop = *protocol_start = -1;
+    int64_t at = from;
+    if (at >= to || !is_letter(bytes[at])) return;
+    while (at < to && is_method_byte(bytes[at])) at++;
+    if (at >= to || bytes[at] != ' ') return;
+    int64_t method = at++, path = at;
+    while (at < to && bytes[at] != '?' && bytes[at] != '#' && bytes[at] != ' ') at++;
+    if (at == path) return; /* a path of one byte or more */
+    int64_t path_end = at;
+    if (at < to && bytes[at] != ' ') /* the query or fragment, up to a space */
+        while (at < to && bytes[at] != ' ') at++;
+    int64_t protocol = -1;
+    if (at < to) { /* a space: then the protocol, one byte or more, no space, to the end */
+        protocol = ++at;
+        while (at < to && bytes[at] != ' ') at++;
+        if (at == protocol || at < to) return;
+    }
+    *method_stop = method;
+    *path_stop = path_end;
+    *protocol_start = protocol;
+}
+
+/* sections._SECTION on value [from, to), where the section stops (-1: none); it starts at `from`:
+   ^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?:/[^/?#]*)?|/[^/?#]*) */
+static int64_t section_stop(const unsigned char *bytes, int64_t from, int64_t to) {
+    int64_t at = from;
+    if (at < to && is_letter(bytes[at])) {
+        at++;
+        while (at < to && (is_letter(bytes[at]) || (bytes[at] >= '0' && bytes[at] <= '9') || bytes[at] == '+'
+                           || bytes[at] == '.' || bytes[at] == '-'))
+            at++;
+        if (to - at < 3 || memcmp(bytes + at, "://", 3) != 0) return -1;
+        at += 3;
+        while (at < to && bytes[at] != '/' && bytes[at] != '?' && bytes[at] != '#') at++;
+        if (at == to || bytes[at] != '/') return at;
+    } else if (at >= to || bytes[at] != '/') {
+        return -1;
+    }
+    at++; /* the `/`, then its segment */
+    while (at < to && bytes[at] != '/' && bytes[at] != '?' && bytes[at] != '#') at++;
+    return at;
+}
+
+/* Up to the next space from `at` (to if none). */
+static inline int64_t word_end(const unsigned char *bytes, int64_t at, int64_t to) {
+    while (at < to && bytes[at] != ' ') at++;
+    return at;
+}
+
+/* patterns.VHOST_PREFIX and PLAIN_PREFIX on value [from, to): host (-1: neither matches),
+   user, and the vhost's end (-1: plain).
+   ^(?P<vhost>[^ :]+:[0-9]+) (?P<host>[^ ]+) [^ ]+ (?P<user>.+?) ?$  (else without the vhost) */
+static void split_prefix(const unsigned char *bytes, int64_t from, int64_t to, int64_t *out) {
+    int64_t first = word_end(bytes, from, to);
+    int64_t colon = from;
+    while (colon < first && bytes[colon] != ':') colon++;
+    int vhost = colon > from && colon + 1 < first;
+    for (int64_t at = colon + 1; vhost && at < first; at++) vhost = bytes[at] >= '0' && bytes[at] <= '9';
+    for (int tries = vhost ? 2 : 1; tries > 0; tries--) {
+        int64_t host = vhost && tries == 2 ? first + 1 : from; /* the vhost's reading first */
+        int64_t host_end = word_end(bytes, host, to);
+        int64_t ident_end = host_end < to ? word_end(bytes, host_end + 1, to) : to;
+        int64_t user = ident_end + 1;
+        if (host_end > host && host_end < to && ident_end > host_end + 1 && ident_end < to && user < to) {
+            int64_t user_end = (to - user >= 2 && bytes[to - 1] == ' ') ? to - 1 : to; /* `.+?` then ` ?` */
+            out[0] = host, out[1] = host_end, out[2] = user, out[3] = user_end;
+            out[4] = tries == 2 ? first : -1;
+            return;
+        }
+    }
+    out[0] = out[1] = out[2] = out[3] = out[4] = -1;
+}
+
+/* The cuts of `kind` of value i = bytes[at[i]:at[i + 1]], into rows of `found` (see split_request,
+   section_stop, split_prefix). */
+void split_values(int kind, const unsigned char *bytes, const int64_t *at, Py_ssize_t count, int64_t *found) {
+    for (Py_ssize_t value = 0; value < count; value++) {
+        if (kind == SPLIT_REQUESTS) {
+            split_request(bytes, at[value], at[value + 1], found + value, found + count + value,
+                          found + 2 * count + value);
+        } else if (kind == SECTIONS) {
+            found[value] = section_stop(bytes, at[value], at[value + 1]);
+        } else {
+            int64_t parts[5];
+            split_prefix(bytes, at[value], at[value + 1], parts);
+            for (int part = 0; part < 5; part++) found[part * count + value] = parts[part];
+        }
+    }
+}

@@ -1,0 +1,157 @@
+/* The compiled kernel of the Common/Combined fast path (analyzer.formats.kernel wraps it).
+
+   numpy finds the fields of a line in dozens of whole-array passes (bitmaps, gathers, SWAR
+   digit tests: analyzer/formats/scan.py); the same walk is one sequential loop here, each line's
+   bytes touched once while they are in cache. It computes exactly what scan.py computes (the
+   differential tests hold the two equal), and it only vouches for shape: the caller checks
+   what bytes cannot show, as before.
+
+   encode_ranges dictionary-encodes byte ranges of the buffer (one hash table, values in order
+   of first appearance, as pyarrow's dictionary_encode gives), so a text field is hashed where
+   it lies instead of first being copied out into a string array.
+
+   Outputs go into buffers the caller allocates (numpy arrays), so no numpy headers are needed;
+   the GIL is released while the loops run. */
+#include "kernel.h"
+
+static int writable(PyObject *object, Py_buffer *view, Py_ssize_t needed, const char *what) {
+    if (PyObject_GetBuffer(object, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return 0;
+    if (view->len < needed) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes given, %zd needed", what, view->len, needed);
+        PyBuffer_Release(view);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *line_count(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    Text text = {data.buf, data.len};
+    Py_ssize_t count;
+    Py_BEGIN_ALLOW_THREADS
+    count = count_newlines(&text);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(count);
+}
+
+/* scan(data, lines, max_line_bytes, tail, ints, flags): the fields of the first `lines` lines. */
+static PyObject *scan(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer data, ints, flags;
+    Py_ssize_t lines, max_line_bytes;
+    int tail;
+    PyObject *ints_object, *flags_object;
+    if (!PyArg_ParseTuple(args, "y*nnpOO", &data, &lines, &max_line_bytes, &tail, &ints_object,
+                          &flags_object))
+        return NULL;
+    if (lines < 0) lines = 0;
+    if (!writable(ints_object, &ints, (Py_ssize_t)sizeof(int64_t) * INT_ROWS * lines, "ints")) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    if (!writable(flags_object, &flags, FLAG_ROWS * lines, "flags")) {
+        PyBuffer_Release(&ints);
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    Text text = {data.buf, data.len};
+    Py_ssize_t found;
+    Py_BEGIN_ALLOW_THREADS
+    found = scan_lines(&text, lines, max_line_bytes, tail, ints.buf, flags.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&flags);
+    PyBuffer_Release(&ints);
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(found);
+}
+
+/* encode_ranges(data, starts, stops, codes, firsts) -> distinct values: codes[i] numbers the
+   value data[starts[i]:stops[i]] by first appearance; firsts[k] is the row where value k first
+   appears. */
+static PyObject *encode_ranges(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer data, starts, stops, codes, firsts;
+    PyObject *codes_object, *firsts_object;
+    if (!PyArg_ParseTuple(args, "y*y*y*OO", &data, &starts, &stops, &codes_object, &firsts_object))
+        return NULL;
+    Py_ssize_t rows = starts.len / (Py_ssize_t)sizeof(int64_t);
+    PyObject *result = NULL;
+    int have_codes = 0, have_firsts = 0, encoded;
+    if (stops.len != starts.len) {
+        PyErr_SetString(PyExc_ValueError, "starts and stops differ in length");
+        goto done;
+    }
+    if (!(have_codes = writable(codes_object, &codes, starts.len, "codes"))) goto done;
+    if (!(have_firsts = writable(firsts_object, &firsts, starts.len, "firsts"))) goto done;
+    const int64_t *from = starts.buf, *to = stops.buf;
+    for (Py_ssize_t row = 0; row < rows; row++)
+        if (from[row] < 0 || to[row] < from[row] || to[row] > data.len) {
+            PyErr_Format(PyExc_ValueError, "row %zd: range %lld..%lld outside the buffer", row,
+                         (long long)from[row], (long long)to[row]);
+            goto done;
+        }
+    Py_ssize_t distinct = 0;
+    Py_BEGIN_ALLOW_THREADS
+    encoded = encode(data.buf, from, to, rows, codes.buf, firsts.buf, &distinct);
+    Py_END_ALLOW_THREADS
+    result = encoded ? PyLong_FromSsize_t(distinct) : PyErr_NoMemory();
+done:
+    if (have_firsts) PyBuffer_Release(&firsts);
+    if (have_codes) PyBuffer_Release(&codes);
+    PyBuffer_Release(&stops);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* split(kind, data, offsets, out): per value, the rows of `kind` (see cuts.c). */
+static PyObject *split(PyObject *module, PyObject *args) {
+    (void)module;
+    int kind;
+    Py_buffer data, offsets, out;
+    PyObject *out_object;
+    if (!PyArg_ParseTuple(args, "iy*y*O", &kind, &data, &offsets, &out_object)) return NULL;
+    Py_ssize_t count = offsets.len / (Py_ssize_t)sizeof(int64_t) - 1;
+    Py_ssize_t rows = SPLIT_ROWS(kind);
+    PyObject *result = NULL;
+    int have_out = 0;
+    if (count < 0 || kind < SPLIT_REQUESTS || kind > SPLIT_PREFIXES) {
+        PyErr_SetString(PyExc_ValueError, "offsets: one more than the values, please; kind: 0, 1 or 2");
+        goto done;
+    }
+    if (!(have_out = writable(out_object, &out, (Py_ssize_t)sizeof(int64_t) * rows * count, "out"))) goto done;
+    const int64_t *at = offsets.buf;
+    for (Py_ssize_t value = 0; value < count; value++)
+        if (at[value] < 0 || at[value + 1] < at[value] || at[value + 1] > data.len) {
+            PyErr_Format(PyExc_ValueError, "value %zd lies outside the data", value);
+            goto done;
+        }
+    int64_t *found = out.buf;
+    const unsigned char *bytes = data.buf;
+    Py_BEGIN_ALLOW_THREADS
+    split_values(kind, bytes, at, count, found);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (have_out) PyBuffer_Release(&out);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"line_count", line_count, METH_VARARGS, "line_count(data) -> the number of newlines in data"},
+    {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags) -> lines scanned"},
+    {"encode_ranges", encode_ranges, METH_VARARGS,
+     "encode_ranges(data, starts, stops, codes, firsts) -> the number of distinct values"},
+    {"split", split, METH_VARARGS, "split(kind, data, offsets, out): requests, sections or prefixes cut"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", NULL, -1, methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__kernel(void) { return PyModule_Create(&module); }

@@ -1,0 +1,152 @@
+"""The C kernel's scan and dictionary encoding equal numpy's (analyzer.formats.scan) and
+pyarrow's, field by field, on the generated lines of the fast path's differential tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzer.formats import compiled, kernel
+from analyzer.formats import scan as numpy_scan
+from analyzer.formats.clf import utf8_lines
+from analyzer.formats.columns import dictionary_of, epoch_seconds
+from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
+from analyzer.formats.rejects import MAX_LINE_CHARS
+from tests.conftest import clf_line
+from tests.formats.test_fast import batches
+
+KERNEL = compiled.KERNEL
+
+
+def test_the_kernel_is_built() -> None:
+    """`pip install` compiles analyzer/formats/_kernel.c (setup.py): without it every parse
+    takes the numpy path, 3-4x slower (a C compiler and the Python headers are needed)."""
+    assert KERNEL is not None
+
+
+def lines_of(data: bytes) -> bytes:
+    text = utf8_lines(data)
+    return text if not text or text.endswith(b"\n") else text + b"\n"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches(), st.booleans(), st.sampled_from([MAX_LINE_CHARS, 60]))
+def test_the_kernel_scans_every_field_as_numpy_does(data: bytes, tail: bool, limit: int) -> None:
+    text = lines_of(data)
+    fast = kernel.scan(text, limit, tail)
+    slow = numpy_scan.scan(text, limit, tail)
+    # (numpy gives no-data one start and no end; the parser never scans empty data)
+    assert fast.starts.tolist() == slow.starts[: len(slow.ends)].tolist()
+    assert fast.ends.tolist() == slow.ends.tolist()
+    assert fast.shaped.tolist() == slow.shaped.tolist()
+    shaped = slow.shaped
+    for name in ("bracket", "request", "request_end", "status", "size", "size_end"):
+        assert getattr(fast, name)[shaped].tolist() == getattr(slow, name)[shaped].tolist(), name
+    both = np.flatnonzero(shaped[1:] & shaped[:-1]) + 1  # where the caller compares with the line before
+    assert fast.new_time[both].tolist() == slow.new_time[both].tolist()
+    if tail:
+        assert fast.tailed[shaped].tolist() == slow.tailed[shaped].tolist()
+        tailed = shaped & slow.tailed
+        for name in ("referer", "referer_end", "agent_end"):
+            assert getattr(fast, name)[tailed].tolist() == getattr(slow, name)[tailed].tolist(), name
+    assert_checks_of_the_kernel(text, fast, tail)
+
+
+def assert_checks_of_the_kernel(text: bytes, head: numpy_scan.Head, tail: bool) -> None:
+    """What only the kernel checks per line (the prefix, backslashes in the tail, the time)
+    equals what the numpy path's caller computes per value."""
+    buffer = pa.py_buffer(text)
+    at = np.flatnonzero(head.shaped)
+    prefixes = compiled.slices(buffer, head.starts[at], head.bracket[at])
+    whole = pc.match_substring_regex(prefixes, WHOLE_PREFIX).to_numpy(zero_copy_only=False)
+    assert head.whole_prefix[at].tolist() == whole.tolist()
+    if tail:
+        tailed = np.flatnonzero(head.shaped & head.tailed)
+        fields = [
+            (head.referer[tailed], head.referer_end[tailed]),
+            (head.referer_end[tailed] + 3, head.agent_end[tailed]),
+        ]
+        plain = np.ones(len(tailed), bool)
+        for starts, stops in fields:
+            plain &= ~pc.match_substring(compiled.slices(buffer, starts, stops), "\\").to_numpy(
+                zero_copy_only=False
+            )
+        assert head.plain_tail[tailed].tolist() == plain.tolist()
+    read = np.flatnonzero(head.shaped & (head.seconds != kernel.UNREAD_TIME))
+    stamps = compiled.slices(buffer, head.bracket[read] + 1, head.bracket[read] + 27)
+    assert head.seconds[read].tolist() == epoch_seconds(stamps, TIME_FORMAT).tolist()
+
+
+STAMPS = st.builds(
+    lambda day, month, year, clock, sign, offset: f"{day}/{month}/{year}:{clock} {sign}{offset}",
+    st.sampled_from(["01", "09", "28", "29", "30", "31", "00", "32", "1 ", "x1"]),
+    st.sampled_from(["Jan", "Feb", "Apr", "Dec", "jan", "FEB", "Foo"]),
+    st.sampled_from(["1970", "2000", "1900", "2024", "2023", "2100", "0001", "0000", "9999", "1969"]),
+    st.sampled_from(["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "1:00:00", "00:00:0x"]),
+    st.sampled_from(["+", "-", " ", "Z"]),
+    st.sampled_from(["0000", "2359", "2400", "0060", "0530", "9999", "00:0"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(STAMPS, min_size=1, max_size=8))
+def test_the_kernel_reads_times_as_pandas_does_or_leaves_them(stamps: list[str]) -> None:
+    """A time the kernel reads has pandas's value; any other it leaves (UNREAD_TIME)."""
+    data = b"".join(clf_line(0).replace(b"01/Jan/1970:00:00:00 +0000", s.encode()) for s in stamps)
+    head = kernel.scan(data, MAX_LINE_CHARS)
+    expected = epoch_seconds(pa.array(stamps), TIME_FORMAT)
+    read = (head.seconds != kernel.UNREAD_TIME) & head.shaped
+    assert head.seconds[read].tolist() == expected[read].tolist()
+
+
+def test_a_plain_time_is_read_by_the_kernel() -> None:
+    data = clf_line(951_782_400, offset="+0530") + clf_line(951_782_401, offset="-2359")
+    head = kernel.scan(data, MAX_LINE_CHARS)
+    assert head.seconds.tolist() == [951_782_400, 951_782_401]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "ab", "a" * 40, "é", "abc" * 30, "b", "\0", "ba"]), max_size=60))
+def test_encoded_ranges_equal_pyarrow_dictionary_encoding(values: list[str]) -> None:
+    """Codes by first appearance and the distinct values in that order, as dictionary_of."""
+    data = "|".join(values).encode()
+    lengths = np.array([len(v.encode()) for v in values], np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1])).astype(np.int64)[: len(values)]
+    fast = kernel.encoded_ranges(pa.py_buffer(data), starts, starts + lengths)
+    slow = dictionary_of(pa.array(values, pa.large_string()))
+    assert fast.codes.tolist() == slow.codes.tolist()
+    assert fast.values.to_pylist() == slow.values.to_pylist()
+
+
+def test_encoding_many_distinct_values_grows_the_table() -> None:
+    values = [f"/item/{i % 5000}" for i in range(20_000)]
+    data = "".join(values).encode()
+    lengths = np.array([len(v) for v in values], np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    found = kernel.encoded_ranges(pa.py_buffer(data), starts, starts + lengths)
+    assert found.values.to_pylist() == values[:5000]
+    assert found.codes.tolist() == [i % 5000 for i in range(20_000)]
+
+
+def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> None:
+    assert KERNEL is not None
+    data = clf_line(0) * 3
+    with pytest.raises(ValueError, match="ints"):
+        KERNEL.scan(data, 3, MAX_LINE_CHARS, False, np.empty(3, np.int64), np.empty(30, np.uint8))
+    codes, firsts, start = np.empty(1, np.int64), np.empty(1, np.int64), np.array([0], np.int64)
+    with pytest.raises(ValueError, match="outside the buffer"):
+        KERNEL.encode_ranges(data, start, np.array([len(data) + 1], np.int64), codes, firsts)
+    with pytest.raises(ValueError, match="differ in length"):
+        KERNEL.encode_ranges(data, start, np.zeros(0, np.int64), codes, firsts)
+    with pytest.raises(ValueError, match="outside the data"):
+        KERNEL.split(0, data, np.array([0, len(data) + 5], np.int64), np.empty(3, np.int64))
+
+
+@given(st.binary(max_size=400))
+def test_line_count_counts_newlines(data: bytes) -> None:
+    assert KERNEL is not None
+    assert KERNEL.line_count(data) == data.count(b"\n")
