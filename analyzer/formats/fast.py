@@ -51,23 +51,41 @@ def vouch(data: bytes, fmt: str, core: bool) -> Vouched:
     buffer = pa.py_buffer(data)
     at = np.flatnonzero(head.shaped & head.tailed if tailed else head.shaped)
     seconds, keep = _seconds(buffer, head, at)
-    fields = {} if core else {"prefix": encoded_ranges(buffer, head.starts[at], head.bracket[at])}
     if len(head.whole_prefix):  # the kernel checked the prefix (and the tail) of every line
         keep &= head.whole_prefix[at] & (head.plain_tail[at] if tailed else True)
+        fields: dict[str, Encoded] = {}
     else:
-        prefix = fields.get("prefix") or encoded_ranges(buffer, head.starts[at], head.bracket[at])
-        keep &= _per_value(prefix, pc.match_substring_regex(prefix.values, WHOLE_PREFIX))
-    if tailed:  # referer and agent between their quotes: exact when neither holds a backslash
-        fields["referer"] = encoded_ranges(buffer, head.referer[at], head.referer_end[at])
-        fields["user_agent"] = encoded_ranges(buffer, head.referer_end[at] + 3, head.agent_end[at])
-        if not len(head.plain_tail):
-            for name in ("referer", "user_agent"):
-                keep &= ~_per_value(fields[name], pc.match_substring(fields[name].values, "\\"))
+        fields, keep = _checked_per_value(buffer, head, at, keep, core, tailed)
     if not keep.all():
         at, seconds = at[keep], seconds[keep]
         fields = {name: values.subset(keep) for name, values in fields.items()}
-    text = {"request": encoded_ranges(buffer, head.request[at], head.request_end[at])} | fields
-    return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text)
+    ranges = {"request": (head.request[at], head.request_end[at])}
+    if not core:
+        ranges |= {"prefix": (head.starts[at], head.bracket[at])}
+    if tailed:
+        ranges |= {"referer": (head.referer[at], head.referer_end[at])}
+        ranges |= {"user_agent": (head.referer_end[at] + 3, head.agent_end[at])}
+    text = encoded_ranges(buffer, {name: bounds for name, bounds in ranges.items() if name not in fields})
+    return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text | fields)
+
+
+def _checked_per_value(
+    buffer: pa.Buffer, head: Head, at: np.ndarray, keep: np.ndarray, core: bool, tailed: bool
+) -> tuple[dict[str, Encoded], np.ndarray]:
+    """Without the kernel: the prefix (and the Combined tail) of the lines at `at` encoded, and
+    checked once per distinct value: the prefix reads as WHOLE_PREFIX, the referer and agent
+    hold no backslash (an escape can hide a quote)."""
+    ranges = {"prefix": (head.starts[at], head.bracket[at])}
+    if tailed:
+        ranges |= {"referer": (head.referer[at], head.referer_end[at])}
+        ranges |= {"user_agent": (head.referer_end[at] + 3, head.agent_end[at])}
+    fields = encoded_ranges(buffer, ranges)
+    keep &= _per_value(fields["prefix"], pc.match_substring_regex(fields["prefix"].values, WHOLE_PREFIX))
+    for name in ("referer", "user_agent") if tailed else ():
+        keep &= ~_per_value(fields[name], pc.match_substring(fields[name].values, "\\"))
+    if core:
+        del fields["prefix"]
+    return fields, keep
 
 
 def _per_value(encoded: Encoded, of_values: pa.Array) -> np.ndarray:

@@ -42,16 +42,18 @@ def scan(data: bytes, max_line_bytes: int, tail: bool = False) -> Head:
     return Head(**fields)
 
 
-def encoded_ranges(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> Encoded:
-    """The strings buffer[starts[i]:stops[i]] dictionary-encoded (as columns.dictionary_of of
-    them: codes by first appearance). The kernel hashes the ranges in place and only the
-    distinct values are cut out."""
+def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Encoded]:
+    """Each field's strings buffer[starts[i]:stops[i]] dictionary-encoded (as columns.dictionary_of
+    of them: codes by first appearance). The kernel hashes the ranges in place, all fields of
+    a line together, and only the distinct values are cut out."""
     if compiled.KERNEL is None:
-        return dictionary_of(slices(buffer, starts, stops))
-    starts = np.ascontiguousarray(starts, np.int64)
-    stops = np.ascontiguousarray(stops, np.int64)
-    codes = np.empty(len(starts), np.int64)
-    firsts = np.empty(len(starts), np.int64)
-    distinct = compiled.KERNEL.encode_ranges(buffer, starts, stops, codes, firsts)
-    firsts = firsts[:distinct]  # ascending rows: their ranges are in buffer order, as slices needs
-    return Encoded(codes, slices(buffer, starts[firsts], stops[firsts]))
+        return {name: dictionary_of(slices(buffer, *bounds)) for name, bounds in ranges.items()}
+    starts = np.stack([bounds[0] for bounds in ranges.values()]).astype(np.int64)
+    stops = np.stack([bounds[1] for bounds in ranges.values()]).astype(np.int64)
+    codes, firsts = np.empty_like(starts), np.empty_like(starts)
+    distinct = compiled.KERNEL.encode_ranges(buffer, len(ranges), starts, stops, codes, firsts)
+    found = {}
+    for field, name in enumerate(ranges):
+        first = firsts[field, : distinct[field]]  # ascending rows: ranges in buffer order, as slices needs
+        found[name] = Encoded(codes[field], slices(buffer, starts[field, first], stops[field, first]))
+    return found

@@ -187,7 +187,7 @@ def batches(draw: st.DrawFn) -> bytes:
     return b"".join(parts)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches())
 def test_generated_lines_parse_the_same_both_ways(data: bytes) -> None:
     """Good, hostile, mutated, binary and truncated lines: the same frame and rejects both ways."""

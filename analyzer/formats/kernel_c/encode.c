@@ -89,41 +89,57 @@ static int memo_keep(Memo *memo, int32_t code, const unsigned char *bytes, Py_ss
     return 1;
 }
 
-/* The codes of every row by first appearance; 0 where memory ran out. The distinct values are
-   copied to an arena as they appear: a row is compared with that copy, which stays in the
-   core's cache, not with a row far back in the buffer (a cache miss a row). */
-int encode(const unsigned char *bytes, const int64_t *from, const int64_t *to, Py_ssize_t rows,
-                  int64_t *code, int64_t *first, Py_ssize_t *distinct) {
-    Memo memo = {empty_slots(1024), 1024, PyMem_RawMalloc(1 << 16), 0, 1 << 16,
-                 PyMem_RawMalloc(512 * sizeof(int64_t)), 512};
-    int ok = memo.slots != NULL && memo.arena != NULL && memo.arena_at != NULL;
-    *distinct = 0;
-    for (Py_ssize_t row = 0; ok && row < rows; row++) {
-        const unsigned char *value = bytes + from[row];
-        Py_ssize_t length = to[row] - from[row];
-        uint64_t hash = hash_range(value, length);
-        uint64_t slot = hash & (uint64_t)(memo.size - 1);
-        for (;;) {
-            Slot *held = &memo.slots[slot];
-            if (held->code < 0) {
-                int32_t new_code = (int32_t)*distinct;
-                ok = memo_keep(&memo, new_code, value, length);
-                held->hash = hash, held->code = new_code, held->length = (uint32_t)length;
-                first[new_code] = row;
-                code[row] = new_code;
-                (*distinct)++;
-                break;
-            }
-            if (held->hash == hash && held->length == (uint32_t)length
-                && memcmp(memo.arena + memo.arena_at[held->code], value, (size_t)length) == 0) {
-                code[row] = held->code;
-                break;
-            }
-            slot = (slot + 1) & (uint64_t)(memo.size - 1);
+#define PREFETCH_ROWS 16
+
+/* The code of one value (a new one numbered next, its row kept in `first`); -1 where memory ran out. */
+static inline int64_t code_of(Memo *memo, const unsigned char *value, Py_ssize_t length, Py_ssize_t row,
+                              int64_t *first, Py_ssize_t *distinct) {
+    uint64_t hash = hash_range(value, length);
+    uint64_t slot = hash & (uint64_t)(memo->size - 1);
+    for (;;) {
+        Slot *held = &memo->slots[slot];
+        if (held->code < 0) {
+            int32_t code = (int32_t)*distinct;
+            if (!memo_keep(memo, code, value, length)) return -1;
+            held->hash = hash, held->code = code, held->length = (uint32_t)length;
+            first[code] = row;
+            (*distinct)++;
+            if (*distinct * 2 > memo->size && !memo_grow(memo)) return -1;
+            return code;
         }
-        if (ok && *distinct * 2 > memo.size) ok = memo_grow(&memo);
+        if (held->hash == hash && held->length == (uint32_t)length
+            && memcmp(memo->arena + memo->arena_at[held->code], value, (size_t)length) == 0)
+            return held->code;
+        slot = (slot + 1) & (uint64_t)(memo->size - 1);
     }
-    memo_free(&memo);
-    return ok;
 }
 
+/* The codes of every row of every field by first appearance; 0 where memory ran out. Field f's
+   row r is at f * rows + r of from, to, code and first. One field at a time: encoding the
+   fields of a row together (its line in cache once) measured 25% slower, the four tables
+   competing for the cache. The distinct values are copied to an arena as they appear: a row is compared with that copy,
+   which stays in cache, not with a row far back in the buffer (a cache miss a row). */
+int encode(const unsigned char *bytes, int fields, const int64_t *from, const int64_t *to, Py_ssize_t rows,
+           int64_t *code, int64_t *first, Py_ssize_t *distinct) {
+    Memo memos[MAX_FIELDS];
+    int ok = fields <= MAX_FIELDS;
+    for (int field = 0; field < fields && field < MAX_FIELDS; field++) {
+        memos[field] = (Memo){empty_slots(1024), 1024, PyMem_RawMalloc(1 << 16), 0, 1 << 16,
+                              PyMem_RawMalloc(512 * sizeof(int64_t)), 512};
+        ok = ok && memos[field].slots != NULL && memos[field].arena != NULL && memos[field].arena_at != NULL;
+        distinct[field] = 0;
+    }
+    for (int field = 0; ok && field < fields; field++)
+        for (Py_ssize_t row = 0; ok && row < rows; row++) {
+            Py_ssize_t at = field * rows + row;
+            /* the values lie a line apart in a buffer larger than the cache: ask for one
+               ahead, or each row waits for memory */
+            if (row + PREFETCH_ROWS < rows) __builtin_prefetch(bytes + from[at + PREFETCH_ROWS]);
+            int64_t found = code_of(&memos[field], bytes + from[at], to[at] - from[at], row, first + field * rows,
+                                    distinct + field);
+            code[at] = found;
+            ok = found >= 0;
+        }
+    for (int field = 0; field < fields && field < MAX_FIELDS; field++) memo_free(&memos[field]);
+    return ok;
+}

@@ -52,8 +52,9 @@ Py_ssize_t scan_lines(const Text *text, Py_ssize_t lines, Py_ssize_t max_line_by
 /* times.c */
 int64_t epoch_seconds(const unsigned char *at);
 /* encode.c */
-int encode(const unsigned char *bytes, const int64_t *from, const int64_t *to, Py_ssize_t rows, int64_t *code,
-           int64_t *first, Py_ssize_t *distinct);
+#define MAX_FIELDS 8 /* fields encoded together */
+int encode(const unsigned char *bytes, int fields, const int64_t *from, const int64_t *to, Py_ssize_t rows,
+           int64_t *code, int64_t *first, Py_ssize_t *distinct);
 /* cuts.c */
 void split_values(int kind, const unsigned char *bytes, const int64_t *offsets, Py_ssize_t count, int64_t *out);
 

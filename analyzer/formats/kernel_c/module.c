@@ -68,36 +68,44 @@ static PyObject *scan(PyObject *module, PyObject *args) {
     return PyLong_FromSsize_t(found);
 }
 
-/* encode_ranges(data, starts, stops, codes, firsts) -> distinct values: codes[i] numbers the
-   value data[starts[i]:stops[i]] by first appearance; firsts[k] is the row where value k first
-   appears. */
+/* encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field:
+   codes[f, i] numbers the value data[starts[f, i]:stops[f, i]] of field f by first appearance
+   there; firsts[f, k] is the row where value k of field f first appears. */
 static PyObject *encode_ranges(PyObject *module, PyObject *args) {
     (void)module;
     Py_buffer data, starts, stops, codes, firsts;
+    int fields;
     PyObject *codes_object, *firsts_object;
-    if (!PyArg_ParseTuple(args, "y*y*y*OO", &data, &starts, &stops, &codes_object, &firsts_object))
+    if (!PyArg_ParseTuple(args, "y*iy*y*OO", &data, &fields, &starts, &stops, &codes_object, &firsts_object))
         return NULL;
-    Py_ssize_t rows = starts.len / (Py_ssize_t)sizeof(int64_t);
     PyObject *result = NULL;
     int have_codes = 0, have_firsts = 0, encoded;
-    if (stops.len != starts.len) {
-        PyErr_SetString(PyExc_ValueError, "starts and stops differ in length");
+    if (fields < 1 || fields > MAX_FIELDS || stops.len != starts.len
+        || starts.len % ((Py_ssize_t)sizeof(int64_t) * fields) != 0) {
+        PyErr_Format(PyExc_ValueError, "1 to %d fields, and starts and stops of the same rows", MAX_FIELDS);
         goto done;
     }
+    Py_ssize_t rows = starts.len / (Py_ssize_t)sizeof(int64_t) / fields;
     if (!(have_codes = writable(codes_object, &codes, starts.len, "codes"))) goto done;
     if (!(have_firsts = writable(firsts_object, &firsts, starts.len, "firsts"))) goto done;
     const int64_t *from = starts.buf, *to = stops.buf;
-    for (Py_ssize_t row = 0; row < rows; row++)
-        if (from[row] < 0 || to[row] < from[row] || to[row] > data.len) {
-            PyErr_Format(PyExc_ValueError, "row %zd: range %lld..%lld outside the buffer", row,
-                         (long long)from[row], (long long)to[row]);
+    for (Py_ssize_t at = 0; at < rows * fields; at++)
+        if (from[at] < 0 || to[at] < from[at] || to[at] > data.len) {
+            PyErr_Format(PyExc_ValueError, "row %zd: range %lld..%lld outside the buffer", at % rows,
+                         (long long)from[at], (long long)to[at]);
             goto done;
         }
-    Py_ssize_t distinct = 0;
+    Py_ssize_t distinct[MAX_FIELDS];
     Py_BEGIN_ALLOW_THREADS
-    encoded = encode(data.buf, from, to, rows, codes.buf, firsts.buf, &distinct);
+    encoded = encode(data.buf, fields, from, to, rows, codes.buf, firsts.buf, distinct);
     Py_END_ALLOW_THREADS
-    result = encoded ? PyLong_FromSsize_t(distinct) : PyErr_NoMemory();
+    if (!encoded) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyTuple_New(fields);
+    for (int field = 0; result != NULL && field < fields; field++)
+        PyTuple_SET_ITEM(result, field, PyLong_FromSsize_t(distinct[field]));
 done:
     if (have_firsts) PyBuffer_Release(&firsts);
     if (have_codes) PyBuffer_Release(&codes);
@@ -147,7 +155,7 @@ static PyMethodDef methods[] = {
     {"line_count", line_count, METH_VARARGS, "line_count(data) -> the number of newlines in data"},
     {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags) -> lines scanned"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
-     "encode_ranges(data, starts, stops, codes, firsts) -> the number of distinct values"},
+     "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},
     {"split", split, METH_VARARGS, "split(kind, data, offsets, out): requests, sections or prefixes cut"},
     {NULL, NULL, 0, NULL},
 };
