@@ -45,7 +45,7 @@ def plain(found: object) -> object:
 
 
 @pytest.mark.skipif(compiled.KERNEL is None, reason="no kernel to compare (test_kernel fails for it)")
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(st.lists(VALUES | st.text(max_size=12), max_size=12))
 def test_every_cut_equals_the_pattern(values: list[str]) -> None:
     for cut in (compiled.split_requests, compiled.sections, compiled.split_prefixes):

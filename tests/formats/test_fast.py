@@ -194,7 +194,7 @@ def test_generated_lines_parse_the_same_both_ways(data: bytes) -> None:
     assert_same(data)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_parse_the_same_both_ways(data: bytes) -> None:
     """Any bytes at all: the same result both ways."""

@@ -33,7 +33,7 @@ def lines_of(data: bytes) -> bytes:
     return text if not text or text.endswith(b"\n") else text + b"\n"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches(), st.booleans(), st.sampled_from([MAX_LINE_CHARS, 60]))
 def test_the_kernel_scans_every_field_as_numpy_does(data: bytes, tail: bool, limit: int) -> None:
     text = lines_of(data)
@@ -92,7 +92,7 @@ STAMPS = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(STAMPS, min_size=1, max_size=8))
 def test_the_kernel_reads_times_as_pandas_does_or_leaves_them(stamps: list[str]) -> None:
     """A time the kernel reads has pandas's value; any other it leaves (UNREAD_TIME)."""
