@@ -25,7 +25,7 @@ from analyzer.core.alerts import AlertRule, Transition
 from analyzer.formats.clf import Parsed, Requests, requests
 from analyzer.formats.parsers import ClfParser, LineParser, make_parser
 from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets, request_buckets
-from analyzer.offline.csvs import write_closed
+from analyzer.offline.csvs import ClosedWriter
 from analyzer.offline.reader import (
     CHUNK_BYTES,
     STDIN,
@@ -190,7 +190,8 @@ def backtest(
     reports: list[pd.DataFrame] = []
     lines = rejected = directives = 0
     started = time.perf_counter()
-    with run as (size, parsed):
+    writer = ClosedWriter(out) if out is not None else None
+    with run as (size, parsed), _flushed(writer):
         for consumed, (buckets, chunk_lines, chunk_rejected) in parsed:
             lines += chunk_lines
             rejected += chunk_rejected
@@ -202,10 +203,10 @@ def backtest(
             while len(seconds) > 1 and 2 * len(seconds[-1]) >= len(seconds[-2]):
                 merged = merge_counts(seconds[-2:], hits[-2:])
                 seconds[-2:], hits[-2:] = [merged[0]], [merged[1]]
-            _keep(merger.add(buckets), reports, out)
+            _keep(merger.add(buckets), reports, writer)
             if progress:
                 progress(lines, consumed, size, time.perf_counter() - started)
-    _keep(merger.finish(), reports, out)
+        _keep(merger.finish(), reports, writer)
     timeline = build_timeline(*merge_counts(seconds, hits), window)
     found_by_rule = [transitions(timeline, rule) for rule in rules]
     in_order = sorted(
@@ -236,12 +237,22 @@ def backtest(
     )
 
 
-def _keep(closed: Closed | None, reports: list[pd.DataFrame], out: Path | None) -> None:
+def _keep(closed: Closed | None, reports: list[pd.DataFrame], writer: ClosedWriter | None) -> None:
     if closed is None:
         return
     reports.append(closed.totals)
-    if out is not None:
-        write_closed(out, closed)
+    if writer is not None:
+        writer.add(closed)
+
+
+@contextmanager
+def _flushed(writer: ClosedWriter | None) -> Iterator[None]:
+    """The reports closed so far reach the CSVs however the run ends (a stopped backtest too)."""
+    try:
+        yield
+    finally:
+        if writer is not None:
+            writer.flush()
 
 
 def _write_alerts(out: Path, found: list[Transition]) -> None:

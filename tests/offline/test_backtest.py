@@ -455,6 +455,23 @@ def test_progress_reaches_every_byte_of_every_input(hand_log: Path, tmp_path: Pa
     assert result.lines == 100 + 23
 
 
+def test_a_stopped_backtest_leaves_the_reports_it_had_closed_in_the_csvs(tmp_path: Path) -> None:
+    """Reports are held and written in batches; Ctrl-C (here raised from the progress hook)
+    still writes the ones closed so far."""
+    log = tmp_path / "access.log"
+    log.write_bytes(lines_at(range(T0, T0 + 4 * 3600, 4)))  # 4 h: reports close an hour behind
+
+    def stop_late(lines: int, done: int, total: int, _: float) -> None:
+        if done > total // 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        backtest([log], [1], 4, out=tmp_path / "out", chunk_bytes=4096, progress=stop_late)
+    with open(tmp_path / "out" / "stats.csv", newline="") as handle:
+        written = list(csv.DictReader(handle))
+    assert 0 < len(written) < 4 * 360 and sum(int(row["requests"]) for row in written) >= 900
+
+
 def test_an_input_with_no_good_line_gives_an_empty_result(tmp_path: Path) -> None:
     """Blank lines only: counted as rejected, no transitions, no crash."""
     path = tmp_path / "blank.log"

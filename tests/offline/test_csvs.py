@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
+from analyzer.offline import csvs
 from analyzer.offline.buckets import BucketMerger, Closed, chunk_buckets
-from analyzer.offline.csvs import write_closed
+from analyzer.offline.csvs import ClosedWriter, write_closed
 from analyzer.outputs.rows import SECTION_FIELDS, STATS_FIELDS
 from tests.conftest import clf_line
 
@@ -70,3 +73,29 @@ def test_a_log_without_sizes_leaves_its_size_cells_empty(tmp_path: Path) -> None
     first, second = read(tmp_path / "stats.csv")
     assert (first["requests"], first["bytes"], first["size_p50"], first["size_p99"]) == ("1", "", "", "")
     assert second["bytes"] != "" and second["size_p50"] != ""
+
+
+def test_reports_held_and_written_in_one_batch_are_the_rows_written_one_by_one(tmp_path: Path) -> None:
+    """ClosedWriter holds reports until FLUSH_ROWS rows, then writes them in one go: the same
+    bytes as one write_closed a report; nothing held is left unwritten by flush()."""
+    one_by_one, batched = tmp_path / "one", tmp_path / "batched"
+    reports = [closed_reports() for _ in range(3)]
+    for closed in reports:
+        write_closed(one_by_one, closed)
+    writer = ClosedWriter(batched)
+    for closed in reports:
+        writer.add(closed)
+    assert not (batched / "stats.csv").exists()  # held: fewer rows than FLUSH_ROWS
+    writer.flush()
+    writer.flush()  # nothing held: nothing more written
+    for name in ("stats.csv", "sections.csv"):
+        assert (batched / name).read_bytes() == (one_by_one / name).read_bytes(), name
+
+
+def test_the_writer_writes_when_it_holds_enough_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csvs, "FLUSH_ROWS", 5)
+    writer = ClosedWriter(tmp_path)
+    writer.add(closed_reports())  # 2 stats rows + 2 section rows
+    assert not (tmp_path / "stats.csv").exists()
+    writer.add(closed_reports())
+    assert len(read(tmp_path / "stats.csv")) == 4 and writer.held == []
