@@ -21,9 +21,12 @@ from analyzer.formats.clf import Parsed, Requests, seconds_of
 from analyzer.offline.reports import (
     BINS_PER_OCTAVE,
     bin_value,
+    buckets_of,
     pair_sums,
     percentiles,
+    rebucket,
     size_bins,
+    split_at,
     top_sections,
 )
 
@@ -39,6 +42,7 @@ __all__ = [
 
 BUCKET_SECONDS = 10
 HOLD_SECONDS = 3600
+CLOSE_EVERY = 8
 SIZE_BINS = np.arange(64 * BINS_PER_OCTAVE)
 TOTAL_COLUMNS = ("requests", "rejected", "late", "bytes", *STATUS_CLASSES)
 
@@ -180,8 +184,11 @@ class Closed:
 class BucketMerger:
     """Merges chunks' buckets and hands out reports once they can no longer change."""
 
-    def __init__(self, hold: int = HOLD_SECONDS, section_limit: int = 100) -> None:
+    def __init__(
+        self, hold: int = HOLD_SECONDS, section_limit: int = 100, close_every: int = CLOSE_EVERY
+    ) -> None:
         self.hold = hold
+        self.close_every = close_every
         self.section_limit = section_limit
         self.totals: list[pd.DataFrame] = []
         self.sections: list[pd.Series] = []
@@ -190,6 +197,7 @@ class BucketMerger:
         self.newest: int | None = None
         self.last_bucket: int | None = None  # of the last good line so far, in file order
         self.orphans = 0  # rejected lines with no good line before them, waiting for the first one
+        self.unclosed = 0  # chunks added since the last close
 
     def add(self, chunk: ChunkBuckets) -> Closed | None:
         """Take a chunk; return the reports that are now final (None if none are)."""
@@ -206,7 +214,12 @@ class BucketMerger:
         self.sizes.append(sizes)
         if self.newest is None:
             return None
-        return self._close(self.newest - self.hold)
+        # Lines before `closed_before` are late from now on; what is final is summed every
+        # `close_every` chunks (~10 ms a close, whatever it holds), to the same sums.
+        before = self.newest - self.hold
+        self.closed_before = max(self.closed_before or before, before)
+        self.unclosed += 1
+        return self._close(self.closed_before) if self.unclosed >= self.close_every else None
 
     def finish(self) -> Closed | None:
         """All remaining reports, at the end of the input."""
@@ -243,7 +256,7 @@ class BucketMerger:
         moved = totals[late].sum()
         moved["late"] = moved["requests"]
         totals = pd.concat([totals[~late], moved.to_frame(newest).T.rename_axis("bucket")])
-        return totals, _rebucket(sections, closed, newest), _rebucket(sizes, closed, newest)
+        return totals, rebucket(sections, closed, newest), rebucket(sizes, closed, newest)
 
     def _close(self, before: int | None) -> Closed | None:
         """Sum what is final (every bucket before `before`; all at the end) into reports.
@@ -251,48 +264,21 @@ class BucketMerger:
         Pieces are split, not merged: what is held is summed only when it is final, so each
         row of every chunk is summed once, however long it was held.
         """
+        self.unclosed = 0
         if not self.totals:
             return None
         if before is None:
             totals, sections, sizes = self.totals, self.sections, self.sizes
             self.totals, self.sections, self.sizes = [], [], []
         else:
-            self.closed_before = max(self.closed_before or before, before)
-            totals, self.totals = _split([part.index.to_numpy() for part in self.totals], self.totals, before)
-            sections, self.sections = _split([_buckets_of(s) for s in self.sections], self.sections, before)
-            sizes, self.sizes = _split([_buckets_of(s) for s in self.sizes], self.sizes, before)
+            totals, self.totals = split_at(
+                [part.index.to_numpy() for part in self.totals], self.totals, before
+            )
+            sections, self.sections = split_at([buckets_of(s) for s in self.sections], self.sections, before)
+            sizes, self.sizes = split_at([buckets_of(s) for s in self.sizes], self.sizes, before)
         if not totals:
             return None
         done = pd.concat(totals).groupby(level=0).sum().sort_index()
         for name, column in percentiles(*pair_sums(sizes)).items():  # a join, without its index work
             done[name] = column.reindex(done.index).to_numpy()
         return Closed(done, top_sections(*pair_sums(sections), self.section_limit))
-
-
-def _buckets_of(counts: pd.Series) -> np.ndarray:
-    """The bucket of each row of a (bucket, key) series, from the index's codes (no Index built)."""
-    index = counts.index
-    assert isinstance(index, pd.MultiIndex)
-    return np.asarray(index.levels[0])[index.codes[0]]
-
-
-def _split(buckets: list[np.ndarray], parts: list, before: int) -> tuple[list, list]:
-    """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces."""
-    done, held = [], []
-    for bucket, part in zip(buckets, parts, strict=True):
-        early = bucket < before
-        if early.all():
-            done.append(part)
-        elif early.any():
-            done.append(part[early])
-            held.append(part[~early])
-        elif len(part):
-            held.append(part)
-    return done, held
-
-
-def _rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
-    buckets = counts.index.get_level_values(0).to_numpy()
-    moved = np.where(buckets < closed, newest, buckets)
-    index = pd.MultiIndex.from_arrays([moved, counts.index.get_level_values(1)], names=counts.index.names)
-    return pd.Series(counts.to_numpy(), index=index, name=counts.name).groupby(level=[0, 1]).sum()

@@ -95,3 +95,33 @@ def percentiles(buckets: np.ndarray, bins: np.ndarray, counts: np.ndarray) -> pd
         )
         columns[f"size_p{p}"] = pd.Series(bin_value(bins[earliest].astype(np.int64)), index=index)
     return pd.DataFrame(columns)
+
+
+def buckets_of(counts: pd.Series) -> np.ndarray:
+    """The bucket of each row of a (bucket, key) series, from the index's codes (no Index built)."""
+    index = counts.index
+    assert isinstance(index, pd.MultiIndex)
+    return np.asarray(index.levels[0])[index.codes[0]]
+
+
+def split_at(buckets: list[np.ndarray], parts: list, before: int) -> tuple[list, list]:
+    """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces."""
+    done, held = [], []
+    for bucket, part in zip(buckets, parts, strict=True):
+        early = bucket < before
+        if early.all():
+            done.append(part)
+        elif early.any():
+            done.append(part[early])
+            held.append(part[~early])
+        elif len(part):
+            held.append(part)
+    return done, held
+
+
+def rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
+    """The counts of buckets before `closed` moved to the bucket `newest` (late lines)."""
+    buckets = counts.index.get_level_values(0).to_numpy()
+    moved = np.where(buckets < closed, newest, buckets)
+    index = pd.MultiIndex.from_arrays([moved, counts.index.get_level_values(1)], names=counts.index.names)
+    return pd.Series(counts.to_numpy(), index=index, name=counts.name).groupby(level=[0, 1]).sum()

@@ -40,10 +40,10 @@ def buckets_of(data: bytes) -> ChunkBuckets:
 
 
 def merge(
-    chunks: list[bytes], hold: int = 3600, section_limit: int = 100
+    chunks: list[bytes], hold: int = 3600, section_limit: int = 100, close_every: int = 8
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every report the merger hands out for these chunks, in order: totals and sections."""
-    merger = BucketMerger(hold=hold, section_limit=section_limit)
+    merger = BucketMerger(hold=hold, section_limit=section_limit, close_every=close_every)
     closed = [merger.add(buckets_of(chunk)) for chunk in chunks] + [merger.finish()]
     done = [c for c in closed if c is not None]
     totals = pd.concat([c.totals for c in done]) if done else pd.DataFrame()
@@ -134,7 +134,7 @@ def test_rejected_lines_before_any_good_line_go_to_the_first_good_line() -> None
 
 def test_lines_older_than_the_hold_become_late_in_the_newest_report() -> None:
     """A line more than `hold` behind the newest is counted once, as late, in the newest report."""
-    merger = BucketMerger(hold=30)
+    merger = BucketMerger(hold=30, close_every=1)
     assert merger.add(buckets_of(b"".join(clf_line(T0 + i, path="/early") for i in range(6)))) is None
     closed = merger.add(buckets_of(clf_line(T0 + 100, path="/new") * 2))
     # The newest bucket is T0 + 100: buckets before T0 + 70 are final and written out ...
@@ -231,6 +231,25 @@ def test_any_chunking_gives_the_same_reports(
     assert totals["late"].sum() == 0
     got_sections = {(r["bucket"], r["section"]): r["hits"] for r in sections.to_dict("records")}
     assert got_sections == expected_sections
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lines=st.lists(line_strategy, min_size=1, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=12),
+    close_every=st.integers(2, 5),
+)
+def test_closing_every_few_chunks_gives_the_reports_of_closing_after_each(
+    lines: list[tuple[str, int, int, int, int]], cuts: list[int], close_every: int
+) -> None:
+    """Out of order with a short hold (so lines turn late): the reports, late counts
+    included, do not depend on how often the merger sums what is final."""
+    rendered = [render(line) for line in lines]
+    bounds = sorted({0, len(lines), *(min(c, len(lines)) for c in cuts)})
+    chunks = [b"".join(rendered[a:b]) for a, b in itertools.pairwise(bounds)]
+    each, every_few = merge(chunks, hold=20, close_every=1), merge(chunks, hold=20, close_every=close_every)
+    pd.testing.assert_frame_equal(each[0], every_few[0], check_exact=True)
+    pd.testing.assert_frame_equal(each[1], every_few[1], check_exact=True)
 
 
 # --- the backtest's way: sums straight from clf.requests, no frame ------------------------------
