@@ -74,7 +74,7 @@ STAGES = [
     ("clf", "_matched", "RE2 path on the lines left (_matched)"),
     ("clf", "interleave", "merge in line order (interleave)"),
     ("clf", "request_parts", "method/path/protocol per distinct"),
-    ("clf", "_prefix_parts", "host/user per distinct prefix"),
+    ("clf", "prefix_parts", "host/user per distinct prefix"),
     ("clf", "build_frame", "build frame (build_frame)"),
     ("clf", "rejected_lines", "reject reasons (rejected_lines)"),
 ]

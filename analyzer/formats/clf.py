@@ -11,7 +11,7 @@ then is taken back by dictionary codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from functools import cache
 
@@ -31,11 +31,12 @@ from analyzer.formats.columns import (
     field,
     integers,
     interleave,
+    prefix_parts,
     request_parts,
     seconds_of,
     usable_time,
 )
-from analyzer.formats.compiled import split_prefixes, split_requests
+from analyzer.formats.compiled import split_requests
 from analyzer.formats.fast import vouch
 from analyzer.formats.patterns import (
     CORE_PATTERN,
@@ -177,7 +178,7 @@ def parse(
     lines, read = _read(data, fmt, core, fast)
     columns = request_parts(read.text["request"], only)
     if not core:
-        columns |= _prefix_parts(read.text["prefix"], only)
+        columns |= prefix_parts(read.text["prefix"], only)
     if fmt == "combined" and not core:
         columns["referer"] = read.text["referer"].without(("-", ""))
         columns["user_agent"] = read.text["user_agent"].without(("-", ""))
@@ -200,25 +201,23 @@ class Requests:
     rejected_at: np.ndarray
 
 
-
 def requests(data: bytes, fmt: str = "combined") -> Requests:
     """The requests of complete Common or Combined lines, as parse(data, fmt, core=True) reads
     them; the section straight from each distinct request (method and protocol not kept)."""
-    lines, read = _read(data, fmt, True, True)
-    request = read.text["request"]
-    section = request.derive(section_values(split_requests(request.values)["path"]))
+    lines, read = _read(data, fmt, True, True, sections=True)
+    section = read.text["section"]
     ok = read.ok
     kept = Encoded(section.codes[ok], section.values)
     return Requests(read.seconds[ok], read.status[ok], read.size[ok], kept, len(lines), np.flatnonzero(~ok))
 
 
-def _read(data: bytes, fmt: str, core: bool, fast: bool) -> tuple[pa.Array, _Fields]:
+def _read(data: bytes, fmt: str, core: bool, fast: bool, sections: bool = False) -> tuple[pa.Array, _Fields]:
     """The lines, and the fields of every line: by the fast path where it vouches, by RE2 for
-    the rest, merged in line order."""
+    the rest, merged in line order. `sections`: each request's section, not the request."""
     if fmt not in LINE_PATTERNS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     text = utf8_lines(data)
-    vouched = vouch(text, fmt, core) if fast and text else None
+    vouched = vouch(text, fmt, core, sections) if fast and text else None
     lines = _line_array(text, line_ends(text) if vouched is None else vouched.ends)
     parts = []
     rest = np.arange(len(lines))
@@ -226,15 +225,26 @@ def _read(data: bytes, fmt: str, core: bool, fast: bool) -> tuple[pa.Array, _Fie
         parts.append(_Fields(vouched.at, vouched.seconds, np.ones(len(vouched.at), bool),
                              vouched.status, vouched.size, vouched.text))  # fmt: skip
         if len(vouched.at) == len(lines):  # the usual batch: every line vouched, nothing to merge
-            return lines, parts[0]
+            return lines, _with_section(parts[0]) if sections else parts[0]
         rest = np.delete(rest, vouched.at)
     if len(rest) or not parts:
         parts.append(_matched(lines.take(pa.array(rest)) if vouched is not None else lines, rest, fmt, core))
+    if sections:
+        parts = [_with_section(part) for part in parts]
     seconds, ok, status, size = _placed(parts, len(lines))
     raw = {
         name: interleave([(part.at, part.text[name]) for part in parts], len(lines)) for name in parts[0].text
     }
     return lines, _Fields(rest, seconds, ok, status, size, raw)
+
+
+def _with_section(part: _Fields) -> _Fields:
+    """The part with each request's section in place of the request."""
+    if "section" in part.text:
+        return part
+    request = part.text["request"]
+    section = request.derive(section_values(split_requests(request.values)["path"]))
+    return replace(part, text={"section": section})
 
 
 def _matched(lines: pa.Array, at: np.ndarray, fmt: str, core: bool) -> _Fields:
@@ -269,17 +279,6 @@ def _placed(parts: list[_Fields], rows: int) -> tuple[np.ndarray, np.ndarray, np
             part.size,
         )
     return seconds, ok, status, size
-
-
-def _prefix_parts(prefix: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
-    """Host, user and (Apache vhost_combined) vhost of each distinct `host ident user` prefix."""
-    split = split_prefixes(prefix.values)
-    parts = {"host": prefix.derive(split["host"])}
-    if only is None or "user" in only:  # the live monitor's polls skip this (not counted)
-        parts["user"] = prefix.derive(split["user"], ("-",))
-    if (only is None or "vhost" in only) and split["vhost"].null_count < len(split["vhost"]):
-        parts["vhost"] = prefix.derive(split["vhost"])
-    return parts
 
 
 def empty_frame(fmt: str = "combined") -> pd.DataFrame:

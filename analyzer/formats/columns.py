@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.compiled import split_requests
+from analyzer.formats.compiled import split_prefixes, split_requests
 from analyzer.formats.sections import section_values
 
 COLUMNS = (
@@ -117,6 +117,17 @@ def request_parts(request: Encoded, only: frozenset[str] | None = None) -> dict[
     parts = {"method": request.derive(split["method"]), "path": request.derive(split["path"])}
     if only is None or "protocol" in only:
         parts["protocol"] = request.derive(split["protocol"], ("",))
+    return parts
+
+
+def prefix_parts(prefix: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
+    """Host, user and (Apache vhost_combined) vhost of each distinct `host ident user` prefix."""
+    split = split_prefixes(prefix.values)
+    parts = {"host": prefix.derive(split["host"])}
+    if only is None or "user" in only:  # the live monitor's polls skip this (not counted)
+        parts["user"] = prefix.derive(split["user"], ("-",))
+    if (only is None or "vhost" in only) and split["vhost"].null_count < len(split["vhost"]):
+        parts["vhost"] = prefix.derive(split["vhost"])
     return parts
 
 

@@ -25,8 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analyzer.formats import compiled
 from analyzer.formats.columns import Encoded, epoch_seconds, usable_time
-from analyzer.formats.kernel import UNREAD_TIME, encoded_ranges, scan, slices
+from analyzer.formats.kernel import UNREAD_TIME, encoded_ranges, request_sections, scan, slices
 from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from analyzer.formats.scan import TIME_WIDTH, Head
@@ -41,11 +42,14 @@ class Vouched:
     seconds: np.ndarray
     status: np.ndarray
     size: np.ndarray
-    text: dict[str, Encoded]  # request; prefix unless core; referer and user_agent for combined
+    text: dict[str, Encoded]  # request (or section); prefix unless core; referer and user_agent for combined
 
 
-def vouch(data: bytes, fmt: str, core: bool) -> Vouched:
-    """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for."""
+def vouch(data: bytes, fmt: str, core: bool, sections: bool = False) -> Vouched:
+    """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for.
+
+    `sections` (with `core`): where the kernel was built, each request's section instead of the
+    request (the backtest sums sections only)."""
     tailed = fmt == "combined" and not core
     head = scan(data, MAX_LINE_CHARS, tail=tailed)
     buffer = pa.py_buffer(data)
@@ -60,6 +64,9 @@ def vouch(data: bytes, fmt: str, core: bool) -> Vouched:
         at, seconds = at[keep], seconds[keep]
         fields = {name: values.subset(keep) for name, values in fields.items()}
     ranges = {"request": (head.request[at], head.request_end[at])}
+    if sections and core and compiled.KERNEL is not None:
+        section = request_sections(buffer, *ranges["request"])
+        return Vouched(head.ends, at, seconds, head.status[at], head.size[at], {"section": section})
     if not core:
         ranges |= {"prefix": (head.starts[at], head.bracket[at])}
     if tailed:

@@ -57,3 +57,18 @@ def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.nda
         first = firsts[field, : distinct[field]]  # ascending rows: ranges in buffer order, as slices needs
         found[name] = Encoded(codes[field], slices(buffer, starts[field, first], stops[field, first]))
     return found
+
+
+def request_sections(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> Encoded:
+    """The section of each request buffer[starts[i]:stops[i]] (missing where none), codes by
+    first appearance: what the path of columns.REQUEST gives through sections.section_values,
+    read per line by the kernel, so that no request is encoded (the backtest's question)."""
+    assert compiled.KERNEL is not None
+    starts, stops = np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64)
+    cut = np.empty((2, len(starts)), np.int64)
+    compiled.KERNEL.sections(buffer, starts, stops, cut)
+    present = np.flatnonzero(cut[1] >= 0)
+    found = encoded_ranges(buffer, {"section": (cut[0][present], cut[1][present])})["section"]
+    codes = np.full(len(starts), -1, np.int64)
+    codes[present] = found.codes
+    return Encoded(codes, found.values)

@@ -10,7 +10,7 @@ from __future__ import annotations
 # A quoted field: anything but a quote or backslash, or a backslash escape (Apache `\"`).
 QUOTED = r'"((?:[^"\\]|\\.)*)"'
 # `host ident user` (user may hold spaces), or `vhost:port host ident user`: at least three
-# words before the `[` of the time; split once per distinct prefix (see clf._prefix_parts).
+# words before the `[` of the time; split once per distinct prefix (see columns.prefix_parts).
 PREFIX = r"[^ \[]+ [^ \[]+ [^ \[][^\[]*"
 HEAD = (
     rf"^(?P<prefix>{PREFIX})\[(?P<ts>[^\]]*)\] "

@@ -17,6 +17,7 @@ from analyzer.formats.columns import dictionary_of, epoch_seconds
 from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from tests.conftest import clf_line
+from tests.formats.test_compiled import VALUES
 from tests.formats.test_fast import batches
 
 KERNEL = compiled.KERNEL
@@ -159,3 +160,22 @@ def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> N
 def test_line_count_counts_newlines(data: bytes) -> None:
     assert KERNEL is not None
     assert KERNEL.line_count(data) == data.count(b"\n")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(VALUES, max_size=30))
+def test_request_sections_equal_the_path_of_the_pattern_taken_to_its_section(requests: list[str]) -> None:
+    """The section the kernel reads per line equals REQUEST's path through SECTION (RE2)."""
+    data = "\x01".join(requests).encode()
+    lengths = np.array([len(r.encode()) for r in requests], np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1])).astype(np.int64)[: len(requests)]
+    fast = kernel.request_sections(pa.py_buffer(data), starts, starts + lengths)
+    saved = compiled.KERNEL
+    compiled.KERNEL = None
+    try:
+        paths = compiled.split_requests(pa.array(requests, pa.large_string()))["path"]
+        slow = dictionary_of(compiled.sections(paths))
+    finally:
+        compiled.KERNEL = saved
+    assert fast.codes.tolist() == slow.codes.tolist()
+    assert fast.values.to_pylist() == slow.values.to_pylist()

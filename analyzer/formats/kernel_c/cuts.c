@@ -101,3 +101,17 @@ void split_values(int kind, const unsigned char *bytes, const int64_t *at, Py_ss
         }
     }
 }
+
+/* Per row, the section of the request bytes[from[i]:to[i]]: out[i] where it starts (its path's
+   start), out[rows + i] where it stops (-1 where the request does not read as REQUEST or its
+   path has no section): the backtest's question asked of each line, no request encoded. */
+void request_sections(const unsigned char *bytes, const int64_t *from, const int64_t *to, Py_ssize_t rows,
+                      int64_t *out) {
+    for (Py_ssize_t row = 0; row < rows; row++) {
+        int64_t method_stop, path_stop, protocol_start;
+        if (row + 16 < rows) __builtin_prefetch(bytes + from[row + 16]); /* a line apart: fetch ahead */
+        split_request(bytes, from[row], to[row], &method_stop, &path_stop, &protocol_start);
+        out[row] = method_stop + 1;
+        out[rows + row] = method_stop < 0 ? -1 : section_stop(bytes, method_stop + 1, path_stop);
+    }
+}

@@ -57,5 +57,7 @@ int encode(const unsigned char *bytes, int fields, const int64_t *from, const in
            int64_t *code, int64_t *first, Py_ssize_t *distinct);
 /* cuts.c */
 void split_values(int kind, const unsigned char *bytes, const int64_t *offsets, Py_ssize_t count, int64_t *out);
+void request_sections(const unsigned char *bytes, const int64_t *from, const int64_t *to, Py_ssize_t rows,
+                      int64_t *out);
 
 #endif

@@ -151,12 +151,46 @@ done:
     return result;
 }
 
+/* sections(data, starts, stops, out): per row, where the section of the request
+   data[starts[i]:stops[i]] starts and stops (see cuts.c). */
+static PyObject *sections(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer data, starts, stops, out;
+    PyObject *out_object, *result = NULL;
+    int have_out = 0;
+    if (!PyArg_ParseTuple(args, "y*y*y*O", &data, &starts, &stops, &out_object)) return NULL;
+    Py_ssize_t rows = starts.len / (Py_ssize_t)sizeof(int64_t);
+    if (stops.len != starts.len) {
+        PyErr_SetString(PyExc_ValueError, "starts and stops differ in length");
+        goto done;
+    }
+    if (!(have_out = writable(out_object, &out, 2 * starts.len, "out"))) goto done;
+    const int64_t *from = starts.buf, *to = stops.buf;
+    for (Py_ssize_t row = 0; row < rows; row++)
+        if (from[row] < 0 || to[row] < from[row] || to[row] > data.len) {
+            PyErr_Format(PyExc_ValueError, "row %zd lies outside the data", row);
+            goto done;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    request_sections(data.buf, from, to, rows, out.buf);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (have_out) PyBuffer_Release(&out);
+    PyBuffer_Release(&stops);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"line_count", line_count, METH_VARARGS, "line_count(data) -> the number of newlines in data"},
     {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags) -> lines scanned"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
      "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},
     {"split", split, METH_VARARGS, "split(kind, data, offsets, out): requests, sections or prefixes cut"},
+    {"sections", sections, METH_VARARGS, "sections(data, starts, stops, out): the section of each request"},
     {NULL, NULL, 0, NULL},
 };
 
