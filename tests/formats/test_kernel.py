@@ -146,7 +146,7 @@ def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> N
     with pytest.raises(ValueError, match="ints"):
         KERNEL.scan(data, 3, MAX_LINE_CHARS, False, np.empty(3, np.int64), np.empty(30, np.uint8))
     codes, firsts, start = np.empty(1, np.int64), np.empty(1, np.int64), np.array([0], np.int64)
-    with pytest.raises(ValueError, match="outside the buffer"):
+    with pytest.raises(ValueError, match="outside the data"):
         KERNEL.encode_ranges(data, 1, start, np.array([len(data) + 1], np.int64), codes, firsts)
     with pytest.raises(ValueError, match="the same rows"):
         KERNEL.encode_ranges(data, 1, start, np.zeros(0, np.int64), codes, firsts)

@@ -8,7 +8,9 @@
 
    encode_ranges dictionary-encodes byte ranges of the buffer (one hash table, values in order
    of first appearance, as pyarrow's dictionary_encode gives), so a text field is hashed where
-   it lies instead of first being copied out into a string array.
+   it lies instead of first being copied out into a string array. split and sections cut
+   values by the RE2 patterns' captures (cuts.c, wrapped by analyzer.formats.compiled); the
+   time is read in times.c.
 
    Outputs go into buffers the caller allocates (numpy arrays), so no numpy headers are needed;
    the GIL is released while the loops run. */
@@ -21,6 +23,17 @@ static int writable(PyObject *object, Py_buffer *view, Py_ssize_t needed, const 
         PyBuffer_Release(view);
         return 0;
     }
+    return 1;
+}
+
+/* Whether every range from[i]..to[i] lies in data of `size` bytes; else a ValueError. */
+static int inside(const int64_t *from, const int64_t *to, Py_ssize_t count, Py_ssize_t size) {
+    for (Py_ssize_t at = 0; at < count; at++)
+        if (from[at] < 0 || to[at] < from[at] || to[at] > size) {
+            PyErr_Format(PyExc_ValueError, "range %zd (%lld..%lld) lies outside the data", at, (long long)from[at],
+                         (long long)to[at]);
+            return 0;
+        }
     return 1;
 }
 
@@ -89,12 +102,7 @@ static PyObject *encode_ranges(PyObject *module, PyObject *args) {
     if (!(have_codes = writable(codes_object, &codes, starts.len, "codes"))) goto done;
     if (!(have_firsts = writable(firsts_object, &firsts, starts.len, "firsts"))) goto done;
     const int64_t *from = starts.buf, *to = stops.buf;
-    for (Py_ssize_t at = 0; at < rows * fields; at++)
-        if (from[at] < 0 || to[at] < from[at] || to[at] > data.len) {
-            PyErr_Format(PyExc_ValueError, "row %zd: range %lld..%lld outside the buffer", at % rows,
-                         (long long)from[at], (long long)to[at]);
-            goto done;
-        }
+    if (!inside(from, to, rows * fields, data.len)) goto done;
     Py_ssize_t distinct[MAX_FIELDS];
     Py_BEGIN_ALLOW_THREADS
     encoded = encode(data.buf, fields, from, to, rows, codes.buf, firsts.buf, distinct);
@@ -132,11 +140,7 @@ static PyObject *split(PyObject *module, PyObject *args) {
     }
     if (!(have_out = writable(out_object, &out, (Py_ssize_t)sizeof(int64_t) * rows * count, "out"))) goto done;
     const int64_t *at = offsets.buf;
-    for (Py_ssize_t value = 0; value < count; value++)
-        if (at[value] < 0 || at[value + 1] < at[value] || at[value + 1] > data.len) {
-            PyErr_Format(PyExc_ValueError, "value %zd lies outside the data", value);
-            goto done;
-        }
+    if (!inside(at, at + 1, count, data.len)) goto done; /* value i is at[i]..at[i + 1] */
     int64_t *found = out.buf;
     const unsigned char *bytes = data.buf;
     Py_BEGIN_ALLOW_THREADS
@@ -166,11 +170,7 @@ static PyObject *sections(PyObject *module, PyObject *args) {
     }
     if (!(have_out = writable(out_object, &out, 2 * starts.len, "out"))) goto done;
     const int64_t *from = starts.buf, *to = stops.buf;
-    for (Py_ssize_t row = 0; row < rows; row++)
-        if (from[row] < 0 || to[row] < from[row] || to[row] > data.len) {
-            PyErr_Format(PyExc_ValueError, "row %zd lies outside the data", row);
-            goto done;
-        }
+    if (!inside(from, to, rows, data.len)) goto done;
     Py_BEGIN_ALLOW_THREADS
     request_sections(data.buf, from, to, rows, out.buf);
     Py_END_ALLOW_THREADS
