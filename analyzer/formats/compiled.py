@@ -2,7 +2,7 @@
 sections, `host ident user` prefixes into host and user.
 
 Each cut is the capture of its pattern in analyzer.formats.patterns. The C kernel
-(analyzer/formats/_kernel.c) computes it by a byte walk, 5-20x faster than RE2 over the same
+(analyzer/formats/kernel_c/cuts.c) computes it by a byte walk, 5-20x faster than RE2 over the same
 values; where the kernel was not built (`KERNEL` is None, no C compiler at install time)
 RE2 runs the pattern itself. Tests set `KERNEL` to None to hold the two equal on generated
 and hostile values.

@@ -1,9 +1,10 @@
 """The fast path of the Common/Combined parser: the lines a byte scan can vouch for.
 
-analyzer.formats.scan finds where each line's fields are and checks their shape; here the
-checks a scan cannot make are made once per distinct value, with the RE2 pattern's own
-pieces (analyzer.formats.patterns), so the fields are exactly what the line pattern would
-capture:
+analyzer.formats.kernel's scan (the C kernel, or numpy's analyzer.formats.scan) finds where
+each line's fields are and checks their shape. The checks a numpy scan cannot make are made
+here once per distinct value, with the RE2 pattern's own pieces (analyzer.formats.patterns);
+the C kernel makes the first two per line itself. So the fields are exactly what the line
+pattern would capture:
 
 - the prefix (`host ident user`, up to the first `[`) must be three words with no `[`;
 - the time, equal on long runs of lines, is parsed once per run, by the very function the
@@ -13,8 +14,8 @@ capture:
   escape can hide a quote) is checked once per distinct value, and its line left to RE2, as
   is a line whose tail has another shape.
 
-Text fields are cut from the buffer as byte ranges (one Arrow `take`) and dictionary
-encoded. A line that fails any check is left out of `at`: the caller parses it the RE2 way.
+Text fields are dictionary-encoded where they lie in the buffer (kernel.encoded_ranges). A
+line that fails any check is left out of `at`: the caller parses it the RE2 way.
 """
 
 from __future__ import annotations
@@ -63,17 +64,23 @@ def vouch(data: bytes, fmt: str, core: bool, sections: bool = False) -> Vouched:
     if not keep.all():
         at, seconds = at[keep], seconds[keep]
         fields = {name: values.subset(keep) for name, values in fields.items()}
-    ranges = {"request": (head.request[at], head.request_end[at])}
     if sections and core and compiled.KERNEL is not None:
-        section = request_sections(buffer, *ranges["request"])
+        section = request_sections(buffer, head.request[at], head.request_end[at])
         return Vouched(head.ends, at, seconds, head.status[at], head.size[at], {"section": section})
-    if not core:
-        ranges |= {"prefix": (head.starts[at], head.bracket[at])}
-    if tailed:
-        ranges |= {"referer": (head.referer[at], head.referer_end[at])}
-        ranges |= {"user_agent": (head.referer_end[at] + 3, head.agent_end[at])}
-    text = encoded_ranges(buffer, {name: bounds for name, bounds in ranges.items() if name not in fields})
+    names = ["request"] + ([] if core else ["prefix"]) + (["referer", "user_agent"] if tailed else [])
+    text = encoded_ranges(buffer, _ranges(head, at, [name for name in names if name not in fields]))
     return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text | fields)
+
+
+def _ranges(head: Head, at: np.ndarray, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Where each named text field of the lines at `at` lies in the buffer."""
+    bounds = {
+        "request": lambda: (head.request[at], head.request_end[at]),
+        "prefix": lambda: (head.starts[at], head.bracket[at]),
+        "referer": lambda: (head.referer[at], head.referer_end[at]),
+        "user_agent": lambda: (head.referer_end[at] + 3, head.agent_end[at]),
+    }
+    return {name: bounds[name]() for name in names}
 
 
 def _checked_per_value(
@@ -82,13 +89,10 @@ def _checked_per_value(
     """Without the kernel: the prefix (and the Combined tail) of the lines at `at` encoded, and
     checked once per distinct value: the prefix reads as WHOLE_PREFIX, the referer and agent
     hold no backslash (an escape can hide a quote)."""
-    ranges = {"prefix": (head.starts[at], head.bracket[at])}
-    if tailed:
-        ranges |= {"referer": (head.referer[at], head.referer_end[at])}
-        ranges |= {"user_agent": (head.referer_end[at] + 3, head.agent_end[at])}
-    fields = encoded_ranges(buffer, ranges)
+    tail = ["referer", "user_agent"] if tailed else []
+    fields = encoded_ranges(buffer, _ranges(head, at, ["prefix", *tail]))
     keep &= _per_value(fields["prefix"], pc.match_substring_regex(fields["prefix"].values, WHOLE_PREFIX))
-    for name in ("referer", "user_agent") if tailed else ():
+    for name in tail:
         keep &= ~_per_value(fields[name], pc.match_substring(fields[name].values, "\\"))
     if core:
         del fields["prefix"]

@@ -1,7 +1,7 @@
 """The fast path's scan and dictionary encoding: compiled where the C kernel was built, numpy
 otherwise (the same results; the differential tests hold both to the RE2 path).
 
-The kernel (analyzer/formats/_kernel.c, built by `pip install`) walks each line once; numpy
+The kernel (analyzer/formats/kernel_c/, built by `pip install`) walks each line once; numpy
 needs dozens of whole-array passes for the same fields, 3-4x the time. A machine without
 a C compiler installs the package all the same and parses with numpy
 (analyzer.formats.compiled.KERNEL is None there).
@@ -44,8 +44,8 @@ def scan(data: bytes, max_line_bytes: int, tail: bool = False) -> Head:
 
 def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Encoded]:
     """Each field's strings buffer[starts[i]:stops[i]] dictionary-encoded (as columns.dictionary_of
-    of them: codes by first appearance). The kernel hashes the ranges in place, all fields of
-    a line together, and only the distinct values are cut out."""
+    of them: codes by first appearance). The kernel hashes the ranges in place, in one call for
+    all the fields, and only the distinct values are cut out."""
     if compiled.KERNEL is None:
         return {name: dictionary_of(slices(buffer, *bounds)) for name, bounds in ranges.items()}
     starts = np.stack([bounds[0] for bounds in ranges.values()]).astype(np.int64)
