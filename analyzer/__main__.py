@@ -4,8 +4,12 @@ Ctrl-C or SIGTERM while the program is still starting (its imports take a second
 stop too, not a traceback: nothing was read yet, so there is nothing to flush.
 """
 
+import atexit
+import contextlib
+import os
 import signal
 import sys
+import threading
 from types import FrameType
 
 
@@ -13,11 +17,30 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-signal.signal(signal.SIGTERM, _stop)  # until a command installs its own clean stop
-try:
-    from analyzer.cli.main import main
+def leave(status: int) -> None:
+    """Exit with `status` once the command is done, without unloading every module.
 
-    status = main()
-except KeyboardInterrupt:
-    status = 0
-sys.exit(status)
+    Unloading pandas and pyarrow at exit takes 0.15 s (measured here), paid by every command,
+    a tenth of a 2M-line backtest. Everything the command wrote is already flushed (each sink
+    flushes what it writes), exit handlers (coverage's, multiprocessing's) still run and the
+    standard streams are flushed; a thread still running gets the usual exit, which waits.
+    """
+    others = [thread for thread in threading.enumerate() if thread is not threading.main_thread()]
+    if any(thread.is_alive() and not thread.daemon for thread in others):
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # the reader went away, or it was closed
+            stream.flush()
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)  # until a command installs its own clean stop
+    try:
+        from analyzer.cli.main import main
+
+        status = main()
+    except KeyboardInterrupt:
+        status = 0
+    leave(status)

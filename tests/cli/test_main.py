@@ -146,11 +146,28 @@ def test_ctrl_c_while_starting_is_a_quiet_clean_stop(tmp_path: Path) -> None:
             stdout=subprocess.DEVNULL,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
         )
-        time.sleep(0.3)  # past the interpreter's own start, within the imports (pandas takes ~0.6 s)
+        assert importing_pandas(process.pid), "the command never reached its imports"
         process.send_signal(signal_number)
         _, err = process.communicate(timeout=30)
         assert process.returncode == 0, err.decode()
         assert b"Traceback" not in err
+
+
+def importing_pandas(pid: int, within: float = 30.0) -> bool:
+    """Whether the process got to loading pandas (polled, bounded by `within` s).
+
+    By then `python -m analyzer` runs our code, its SIGTERM handler installed, and its imports
+    have most of their time still to go: a sleep instead raced the interpreter's own start.
+    """
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if "pandas/_libs" in Path(f"/proc/{pid}/maps").read_text():
+                return True
+        except OSError:  # gone already
+            return False
+        time.sleep(0.005)
+    return False
 
 
 COMMANDS = st.sampled_from([[], ["backtest"], ["check"], ["replay"], ["generate"]])
