@@ -15,6 +15,7 @@ queries of /work/shared/perf-notes.md:
 - analyzer: `python -m analyzer backtest LOG --threshold 5 10 20 50 --out TMP` (every CSV written,
   the 10 s reports and sections included: more work than the peers do).
 
+The analyzer's modules are compiled to bytecode first, as an installed package's are.
 A peer that is not installed (`pip install -e '.[bench]'`) is left out. Prints wall time,
 peak RSS of the largest process of each run (parent or worker) and the ratios to polars.
 The log is made by make_log.py when missing (benchmarks/data/, git-ignored).
@@ -148,6 +149,10 @@ def main() -> None:
         lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
     size_mb = log.stat().st_size / 1e6
     print(f"file {log}: {lines:,} lines, {size_mb:.0f} MB ({size_mb * 1e6 / max(lines, 1):.0f} B/line)")
+    # Bytecode as an installed package has it (pip compiles at install; a checkout writes its
+    # own on first import, unless PYTHONDONTWRITEBYTECODE is set, as in some sandboxes, when
+    # each run would compile every module again: 0.17 s measured here). The peers have theirs.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "analyzer")], check=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
     runs: dict[str, list[Run]] = {}
