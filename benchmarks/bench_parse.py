@@ -66,7 +66,7 @@ def timed(run: Callable[[], object]) -> float:
 
 # Where parse's time goes: (module, function, label); nested labels are indented.
 STAGES = [
-    ("clf", "utf8_lines", "UTF-8 check (utf8_lines)"),
+    ("clf", "utf8_text", "UTF-8 check and line count (utf8_text)"),
     ("clf", "vouch", "fast path (fast.vouch)"),
     ("fast", "scan", "  byte scan (kernel.scan)"),
     ("fast", "_seconds", "  times, once per run (_seconds)"),

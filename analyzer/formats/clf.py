@@ -38,6 +38,7 @@ from analyzer.formats.columns import (
 )
 from analyzer.formats.compiled import split_requests
 from analyzer.formats.fast import vouch
+from analyzer.formats.kernel import newlines_and_ascii
 from analyzer.formats.patterns import (
     CORE_PATTERN,
     LINE_PATTERNS,
@@ -111,14 +112,22 @@ def split_lines(data: bytes) -> pa.Array:
 
 def utf8_lines(data: bytes) -> bytes:
     """`data` as valid UTF-8 (other bytes as `\\xNN` escapes), ending in a newline unless empty."""
-    if not data.isascii():
+    return utf8_text(data)[0]
+
+
+def utf8_text(data: bytes) -> tuple[bytes, int | None]:
+    """utf8_lines(data), and its newlines where they were counted on the way (the kernel counts
+    them in the pass that finds whether the bytes are ASCII; None without the kernel)."""
+    lines, ascii = newlines_and_ascii(data)
+    if not ascii:
         try:
             data.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError:  # the escapes hold no newline: the count stands
             data = data.decode("utf-8", "backslashreplace").encode("utf-8")
     if data and not data.endswith(b"\n"):
         data += b"\n"
-    return data
+        lines = None if lines is None else lines + 1
+    return data, lines
 
 
 def _line_array(text: bytes, ends: np.ndarray) -> pa.Array:
@@ -216,8 +225,8 @@ def _read(data: bytes, fmt: str, core: bool, fast: bool, sections: bool = False)
     the rest, merged in line order. `sections`: each request's section, not the request."""
     if fmt not in LINE_PATTERNS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    text = utf8_lines(data)
-    vouched = vouch(text, fmt, core, sections) if fast and text else None
+    text, newlines = utf8_text(data)
+    vouched = vouch(text, fmt, core, sections, newlines) if fast and text else None
     lines = _line_array(text, line_ends(text) if vouched is None else vouched.ends)
     parts = []
     rest = np.arange(len(lines))

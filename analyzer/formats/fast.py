@@ -46,13 +46,13 @@ class Vouched:
     text: dict[str, Encoded]  # request (or section); prefix unless core; referer and user_agent for combined
 
 
-def vouch(data: bytes, fmt: str, core: bool, sections: bool = False) -> Vouched:
+def vouch(data: bytes, fmt: str, core: bool, sections: bool = False, lines: int | None = None) -> Vouched:
     """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for.
 
     `sections` (with `core`): where the kernel was built, each request's section instead of the
-    request (the backtest sums sections only)."""
+    request (the backtest sums sections only). `lines`: its newlines, if already counted."""
     tailed = fmt == "combined" and not core
-    head = scan(data, MAX_LINE_CHARS, tail=tailed)
+    head = scan(data, MAX_LINE_CHARS, tail=tailed, lines=lines)
     buffer = pa.py_buffer(data)
     at = np.flatnonzero(head.shaped & head.tailed if tailed else head.shaped)
     seconds, keep = _seconds(buffer, head, at)

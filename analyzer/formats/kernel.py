@@ -25,12 +25,23 @@ _FLAG_ROWS = ("shaped", "new_time", "tailed", "whole_prefix", "plain_tail")
 _TAIL = ("tailed", "referer", "referer_end", "agent_end", "plain_tail")
 
 
-def scan(data: bytes, max_line_bytes: int, tail: bool = False) -> Head:
-    """analyzer.formats.scan.scan, by the kernel where it was built."""
+def newlines_and_ascii(data: bytes) -> tuple[int | None, bool]:
+    """The newlines in `data` (None without the kernel: numpy's scan does not need them) and
+    whether its bytes are all ASCII: one pass over the bytes for both where the kernel was built."""
+    if compiled.KERNEL is None:
+        return None, data.isascii()
+    lines, ascii = compiled.KERNEL.line_count(data)
+    return lines, ascii
+
+
+def scan(data: bytes, max_line_bytes: int, tail: bool = False, lines: int | None = None) -> Head:
+    """analyzer.formats.scan.scan, by the kernel where it was built; `lines`: the newlines in
+    `data`, if already counted."""
     _kernel = compiled.KERNEL
     if _kernel is None:
         return numpy_scan.scan(data, max_line_bytes, tail)
-    lines = _kernel.line_count(data)
+    if lines is None:
+        lines = _kernel.line_count(data)[0]
     ints = np.empty((len(_INT_ROWS), lines), np.int64)
     flags = np.empty((len(_FLAG_ROWS), lines), np.uint8)
     _kernel.scan(data, lines, max_line_bytes, tail, ints, flags)

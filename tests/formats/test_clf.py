@@ -6,6 +6,7 @@ import gzip
 import itertools
 import re
 from collections import Counter
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -14,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.clf import COLUMNS, detect_format, parse, requests, seconds_of, split_lines
+from analyzer.formats.clf import COLUMNS, detect_format, parse, requests, seconds_of, split_lines, utf8_text
 from tests.conftest import clf_line, mutate, shared_log
+from tests.formats.test_fast import kernel_off
 
 ELASTIC = "apache_combined_elastic-examples_2015-05-17_2015-05-20.log"
 PHPMYADMIN = "apache_combined_phpmyadmin-bruteforce_2019-02-25_2019-03-20.log.gz"
@@ -430,3 +432,18 @@ def test_requests_hold_what_the_core_frame_holds() -> None:
         assert sections == [None if pd.isna(s) else s for s in frame["section"]]
         assert found.section.values.to_pylist() == list(frame["section"].cat.categories)
         assert (found.lines, found.rejected_at.tolist()) == (parsed.lines, parsed.rejected_at.tolist())
+
+
+@given(st.binary(max_size=300), st.sampled_from([b"", b"\n", "\u00e9\n".encode(), b"\xff\n"]))
+def test_utf8_text_is_valid_utf8_ending_in_a_newline_and_its_count_is_true(data: bytes, end: bytes) -> None:
+    """With the kernel the newlines come counted (from the pass that tells ASCII), and the count
+    is the text's, a newline added or bytes escaped; without it, none is counted."""
+    for off in (False, True):
+        with kernel_off() if off else nullcontext():
+            text, lines = utf8_text(data + end)
+        text.decode("utf-8")  # never raises
+        assert text == b"" or text.endswith(b"\n")
+        assert text == (data + end).decode("utf-8", "backslashreplace").encode() + (
+            b"" if not data + end or (data + end).endswith(b"\n") else b"\n"
+        )
+        assert lines == (None if off else text.count(b"\n"))

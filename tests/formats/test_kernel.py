@@ -156,10 +156,23 @@ def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> N
         KERNEL.split(0, data, np.array([0, len(data) + 5], np.int64), np.empty(3, np.int64))
 
 
-@given(st.binary(max_size=400))
-def test_line_count_counts_newlines(data: bytes) -> None:
+@given(st.binary(max_size=400), st.integers(0, 9000), st.sampled_from([b"\n", b"a", b"\n\n\x7f"]))
+def test_line_count_counts_newlines_and_tells_ascii(data: bytes, repeat: int, filler: bytes) -> None:
+    """Any bytes, any alignment, runs of newlines long enough to overflow a byte-wide counter
+    that is not summed in time (over 255 blocks of 16)."""
     assert KERNEL is not None
-    assert KERNEL.line_count(data) == data.count(b"\n")
+    for text in (data, filler * repeat + data, data + filler * repeat):
+        assert KERNEL.line_count(text) == (text.count(b"\n"), text.isascii())
+
+
+@pytest.mark.parametrize("built", [True, False])
+def test_newlines_and_ascii_with_or_without_the_kernel(built: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the kernel the newlines are not counted (numpy's scan finds them itself)."""
+    if not built:
+        monkeypatch.setattr(compiled, "KERNEL", None)
+    data = b"a\n" * 5000 + "caf\u00e9\n".encode()
+    assert kernel.newlines_and_ascii(data) == ((5001 if built else None), False)
+    assert kernel.newlines_and_ascii(data[:-6]) == ((5000 if built else None), True)
 
 
 @settings(max_examples=150, deadline=None)

@@ -46,7 +46,7 @@ enum { SPLIT_REQUESTS, SECTIONS, SPLIT_PREFIXES };
 #define SPLIT_ROWS(kind) ((kind) == SPLIT_REQUESTS ? 3 : (kind) == SECTIONS ? 1 : 5)
 
 /* scan.c */
-Py_ssize_t count_newlines(const Text *text);
+Py_ssize_t count_newlines(const Text *text, int *ascii);
 Py_ssize_t scan_lines(const Text *text, Py_ssize_t lines, Py_ssize_t max_line_bytes, int tail, int64_t *ints,
                       uint8_t *flags);
 /* times.c */

@@ -43,11 +43,12 @@ static PyObject *line_count(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
     Text text = {data.buf, data.len};
     Py_ssize_t count;
+    int ascii;
     Py_BEGIN_ALLOW_THREADS
-    count = count_newlines(&text);
+    count = count_newlines(&text, &ascii);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    return PyLong_FromSsize_t(count);
+    return Py_BuildValue("(nO)", count, ascii ? Py_True : Py_False);
 }
 
 /* scan(data, lines, max_line_bytes, tail, ints, flags): the fields of the first `lines` lines. */
@@ -185,7 +186,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"line_count", line_count, METH_VARARGS, "line_count(data) -> the number of newlines in data"},
+    {"line_count", line_count, METH_VARARGS, "line_count(data) -> (the newlines in data, whether its bytes are all ASCII)"},
     {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags) -> lines scanned"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
      "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},

@@ -31,14 +31,33 @@ static inline void masks64(const Text *text, Py_ssize_t base, const unsigned cha
         for (int kind = 0; kind < 4; kind++) found[kind] |= (uint64_t)(text->bytes[at] == wanted[kind]) << (at - base);
 }
 
-Py_ssize_t count_newlines(const Text *text) {
-    static const unsigned char newline[4] = {'\n', '\n', '\n', '\n'};
-    Py_ssize_t count = 0;
-    for (Py_ssize_t base = 0; base < text->size; base += 64) {
-        uint64_t found[4];
-        masks64(text, base, newline, found);
-        count += __builtin_popcountll(found[0]);
+/* The newlines of the text, and whether its bytes are all ASCII (*ascii): one pass for both,
+   as the parser needs both (its arrays sized by the lines; UTF-8 checked only if a byte is
+   not ASCII). Newlines are counted in 16 byte-wide counters, summed every 255 blocks before
+   one can overflow. */
+Py_ssize_t count_newlines(const Text *text, int *ascii) {
+    Py_ssize_t count = 0, at = 0;
+    unsigned char high = 0;
+#if defined(__SSE2__)
+    const __m128i newline = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    __m128i any = zero;
+    while (at + 16 <= text->size) {
+        __m128i counters = zero;
+        for (int block = 0; block < 255 && at + 16 <= text->size; block++, at += 16) {
+            __m128i bytes = _mm_loadu_si128((const __m128i *)(text->bytes + at));
+            counters = _mm_sub_epi8(counters, _mm_cmpeq_epi8(bytes, newline)); /* equal: -1 */
+            any = _mm_or_si128(any, bytes);
+        }
+        __m128i sums = _mm_sad_epu8(counters, zero);
+        count += _mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4);
     }
+    high = _mm_movemask_epi8(any) != 0;
+#endif
+    for (; at < text->size; at++) {
+        count += text->bytes[at] == '\n';
+        high |= text->bytes[at] & 0x80;
+    }
+    *ascii = !high;
     return count;
 }
 
