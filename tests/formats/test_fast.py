@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats import compiled
+from analyzer.formats import compiled, kernel
 from analyzer.formats.clf import Parsed, parse
 from analyzer.formats.fast import slices, vouch
 from analyzer.formats.rejects import MAX_LINE_CHARS
@@ -35,15 +35,29 @@ def kernel_off() -> Iterator[None]:
         compiled.KERNEL = saved
 
 
+@contextmanager
+def encoded_in_threads(threaded: bool) -> Iterator[None]:
+    """Every batch split between two threads (however small, however many cores), or none."""
+    saved = kernel.PARALLEL_ROWS, kernel.CORES
+    kernel.PARALLEL_ROWS, kernel.CORES = (0, 2) if threaded else (1 << 62, saved[1])
+    try:
+        yield
+    finally:
+        kernel.PARALLEL_ROWS, kernel.CORES = saved
+
+
 def assert_same(data: bytes) -> None:
     """In every mode, on `data`: the reference (RE2 for every line and every cut, no kernel)
-    and each faster way (the kernel's fast path, numpy's fast path, RE2 lines cut by the
-    kernel) give the same frame and rejects."""
+    and each faster way (the kernel's fast path, with its fields encoded in two threads as in a
+    large batch or not, numpy's fast path, RE2 lines cut by the kernel) give the same frame and
+    rejects."""
     for fmt, core in MODES:
         with kernel_off():
             slow = parse(data, fmt, core, fast=False)
             numpy_fast = parse(data, fmt, core)
-        for fast in (parse(data, fmt, core), numpy_fast, parse(data, fmt, core, fast=False)):
+        with encoded_in_threads(True):
+            threaded = parse(data, fmt, core)
+        for fast in (parse(data, fmt, core), threaded, numpy_fast, parse(data, fmt, core, fast=False)):
             assert_parsed_equal(fast, slow)
         if not core:  # asked for fewer columns, both ways: those columns, the same lines kept
             wanted = [

@@ -18,7 +18,7 @@ from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from tests.conftest import clf_line
 from tests.formats.test_compiled import VALUES
-from tests.formats.test_fast import batches
+from tests.formats.test_fast import batches, encoded_in_threads
 
 KERNEL = compiled.KERNEL
 
@@ -117,17 +117,43 @@ def test_encoded_ranges_equal_pyarrow_dictionary_encoding(values: list[str]) -> 
     data = "|".join(values).encode()
     lengths = np.array([len(v.encode()) for v in values], np.int64)
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1])).astype(np.int64)[: len(values)]
-    ranges = {"whole": (starts, starts + lengths), "first byte": (starts, starts + np.minimum(lengths, 1))}
-    fast = kernel.encoded_ranges(pa.py_buffer(data), ranges)  # two fields encoded together
-    for name, texts in (
-        ("whole", values),
-        ("first byte", [v.encode()[:1].decode("utf-8", "replace") for v in values]),
-    ):
-        slow = dictionary_of(pa.array(texts, pa.large_string()))
-        if name == "first byte" and any(len(v.encode()) > 1 and not v.isascii() for v in values):
-            continue  # a cut inside a character is no string to compare with
-        assert fast[name].codes.tolist() == slow.codes.tolist(), name
-        assert fast[name].values.to_pylist() == slow.values.to_pylist(), name
+    ranges = {
+        "whole": (starts, starts + lengths),
+        "first byte": (starts, starts + np.minimum(lengths, 1)),
+        "last byte": (starts + np.maximum(lengths - 1, 0), starts + lengths),
+    }
+    cut_inside = any(len(v.encode()) > 1 and not v.isascii() for v in values)
+    for threaded in (False, True):  # fields split between two threads, as in a large batch
+        with encoded_in_threads(threaded):
+            fast = kernel.encoded_ranges(pa.py_buffer(data), ranges)
+        for name, texts in (
+            ("whole", values),
+            ("first byte", [v.encode()[:1].decode("utf-8", "replace") for v in values]),
+            ("last byte", [v.encode()[-1:].decode("utf-8", "replace") for v in values]),
+        ):
+            if name != "whole" and cut_inside:
+                continue  # a cut inside a character is no string to compare with
+            slow = dictionary_of(pa.array(texts, pa.large_string()))
+            assert fast[name].codes.tolist() == slow.codes.tolist(), (name, threaded)
+            assert fast[name].values.to_pylist() == slow.values.to_pylist(), (name, threaded)
+
+
+def test_fields_are_split_into_two_groups_of_about_equal_work() -> None:
+    """Heaviest first to the lighter group; one field, or one core: no split."""
+    lengths = np.array([[30] * 100, [90] * 100, [20] * 100, [30] * 100])  # request, agent, prefix, referer
+    assert kernel._halves(lengths) == ([1, 2], [0, 3])
+    assert kernel._halves(lengths[:1]) is None
+    with encoded_in_threads(False):
+        kernel.CORES = 1
+        assert kernel._halves(lengths) is None
+
+
+def test_a_failure_in_the_other_thread_is_raised_in_the_caller() -> None:
+    data = b"abcdef"
+    inside, outside = (np.array([0]), np.array([3])), (np.array([0]), np.array([99]))
+    for ranges in ({"a": inside, "b": outside}, {"a": outside, "b": inside}):
+        with encoded_in_threads(True), pytest.raises(ValueError, match="outside the data"):
+            kernel.encoded_ranges(pa.py_buffer(data), ranges)
 
 
 def test_encoding_many_distinct_values_grows_the_table() -> None:
