@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -20,12 +21,29 @@ from analyzer.formats import compiled
 from analyzer.formats import scan as numpy_scan
 from analyzer.formats.columns import Encoded, dictionary_of
 from analyzer.formats.compiled import slices
-from analyzer.formats.scan import Head
+from analyzer.formats.scan import TIME_WIDTH, Head
 
-# Encoding is a third of a full-column parse and its fields are independent: a batch of this
-# many rows or more is encoded in two threads where the process may run on two cores.
+# The scan and the encoding are two thirds of a full-column parse, and both split: lines by
+# halves, fields by groups. A batch of this many lines or more is done by two threads where the
+# process may run on two cores (a backtest's worker processes are its parallelism: one each).
 PARALLEL_ROWS = 50_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass
+class Threads:
+    count: int  # 1 or 2
+
+
+THREADS = Threads(min(CORES, 2))
+
+
+def single_threaded() -> None:
+    """This process's parses use one thread: for an engine whose worker processes (one per
+    core) are already the parallelism."""
+    THREADS.count = 1
+
+
 UNREAD_TIME = np.iinfo(np.int64).min + 1  # Head.seconds of a time the kernel leaves to pandas
 _INT_ROWS = ("starts", "ends", "bracket", "request", "request_end", "status", "size", "size_end",
              "referer", "referer_end", "agent_end", "seconds")  # fmt: skip
@@ -52,13 +70,32 @@ def scan(data: bytes, max_line_bytes: int, tail: bool = False, lines: int | None
         lines = _kernel.line_count(data)[0]
     ints = np.empty((len(_INT_ROWS), lines), np.int64)
     flags = np.empty((len(_FLAG_ROWS), lines), np.uint8)
-    _kernel.scan(data, lines, max_line_bytes, tail, ints, flags)
+    middle = data.find(b"\n", len(data) // 2) + 1  # the start of a line near the middle
+    if lines < PARALLEL_ROWS or THREADS.count < 2 or not 0 < middle < len(data):
+        _kernel.scan(data, lines, max_line_bytes, tail, ints, flags)
+    else:  # each half of the lines by a thread, into the same outputs
+        half = _kernel.line_count(memoryview(data)[:middle])[0]
+        _both(
+            lambda: _kernel.scan(data, lines, max_line_bytes, tail, ints, flags, 0, 0, half),
+            lambda: _kernel.scan(data, lines, max_line_bytes, tail, ints, flags, middle, half, lines),
+        )
+        flags[_FLAG_ROWS.index("new_time"), half] = _new_time(data, ints, flags, half)
     fields: dict[str, np.ndarray] = dict(zip(_INT_ROWS, ints, strict=True))
     fields |= {name: row.view(bool) for name, row in zip(_FLAG_ROWS, flags, strict=True)}
     fields["status"] = fields["status"].astype(np.int16)
     if not tail:
         fields |= {name: np.zeros(0, fields[name].dtype) for name in _TAIL}
     return Head(**fields)
+
+
+def _new_time(data: bytes, ints: np.ndarray, flags: np.ndarray, line: int) -> bool:
+    """Whether the time of `line` differs from the line before's (as the kernel tells it: both
+    shaped, the 26 bytes after the `[`), for the first line of the second half."""
+    shaped = flags[_FLAG_ROWS.index("shaped")]
+    if not (shaped[line] and shaped[line - 1]):
+        return True
+    now, before = (int(at) + 1 for at in ints[_INT_ROWS.index("bracket"), [line, line - 1]])
+    return data[now : now + TIME_WIDTH] != data[before : before + TIME_WIDTH]
 
 
 def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Encoded]:
@@ -83,7 +120,7 @@ def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.nda
     if groups is None:
         encode(list(range(len(ranges))))
     else:
-        _in_two_threads(encode, groups)
+        _both(lambda: encode(groups[0]), lambda: encode(groups[1]))
     found = {}
     for field, name in enumerate(ranges):
         first = firsts[field, : distinct[field]]  # ascending rows: ranges in buffer order, as slices needs
@@ -93,8 +130,8 @@ def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.nda
 
 def _halves(lengths: np.ndarray) -> tuple[list[int], list[int]] | None:
     """The fields in two groups of about equal work, heaviest first to the lighter group (None:
-    one field, or one core). A row costs about as much as hashing 64 of its bytes (measured)."""
-    if len(lengths) < 2 or CORES < 2:
+    one field, or one thread). A row costs about as much as hashing 64 of its bytes (measured)."""
+    if len(lengths) < 2 or THREADS.count < 2:
         return None
     work = lengths.shape[1] + lengths.sum(axis=1) / 64
     groups: tuple[list[int], list[int]] = ([], [])
@@ -106,22 +143,22 @@ def _halves(lengths: np.ndarray) -> tuple[list[int], list[int]] | None:
     return groups
 
 
-def _in_two_threads(run: Callable[[list[int]], None], groups: tuple[list[int], list[int]]) -> None:
-    """run(group) for both groups at once (the kernel releases the GIL). A thread of its own
-    each time, not a pool: a pool forked into a backtest's worker keeps a dead thread and would
-    hang; starting one costs ~0.1 ms, a large batch's encoding ~20."""
+def _both(here: Callable[[], object], there: Callable[[], object]) -> None:
+    """Run `here` in this thread and `there` in another, at once (the kernel releases the GIL).
+    A thread of its own each time, not a pool: a pool forked into a backtest's worker keeps a
+    dead thread and would hang; starting one costs ~0.1 ms, a large batch's kernel calls ~20."""
     failed: list[BaseException] = []
 
     def other() -> None:
         try:
-            run(groups[1])
+            there()
         except BaseException as error:  # re-raised in the caller's thread
             failed.append(error)
 
-    thread = threading.Thread(target=other, name="analyzer-encode")
+    thread = threading.Thread(target=other, name="analyzer-kernel")
     thread.start()
     try:
-        run(groups[0])
+        here()
     finally:
         thread.join()
     if failed:

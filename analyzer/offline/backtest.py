@@ -23,6 +23,7 @@ import pandas as pd
 
 from analyzer.core.alerts import AlertRule, Transition
 from analyzer.formats.clf import Parsed, Requests, requests
+from analyzer.formats.kernel import single_threaded
 from analyzer.formats.parsers import ClfParser, LineParser, make_parser
 from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets, request_buckets
 from analyzer.offline.csvs import ClosedWriter
@@ -55,6 +56,7 @@ ENGINES = ("local", "dask")
 
 def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> Summed:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
+    single_threaded()  # the workers, one per core, are the parallelism
     data, dropped = piece.read_lines()
     return _summed(_read_core(make_parser(fmt, log_format), data), dropped)
 
@@ -66,6 +68,7 @@ def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) ->
     The pieces' sums are kept apart, as the in-process engine merges them, so which report
     a line over an hour out of order counts in as late is the same; each comes with its end.
     """
+    single_threaded()
     parser = make_parser(fmt, log_format)
     found = []
     for piece in pieces(path, chunk_bytes):

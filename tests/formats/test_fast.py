@@ -36,14 +36,15 @@ def kernel_off() -> Iterator[None]:
 
 
 @contextmanager
-def encoded_in_threads(threaded: bool) -> Iterator[None]:
-    """Every batch split between two threads (however small, however many cores), or none."""
-    saved = kernel.PARALLEL_ROWS, kernel.CORES
-    kernel.PARALLEL_ROWS, kernel.CORES = (0, 2) if threaded else (1 << 62, saved[1])
+def in_two_threads(threaded: bool) -> Iterator[None]:
+    """Every batch scanned and encoded by two threads (however small, however many cores), or
+    by one."""
+    saved = kernel.PARALLEL_ROWS, kernel.THREADS.count
+    kernel.PARALLEL_ROWS, kernel.THREADS.count = (0, 2) if threaded else (1 << 62, saved[1])
     try:
         yield
     finally:
-        kernel.PARALLEL_ROWS, kernel.CORES = saved
+        kernel.PARALLEL_ROWS, kernel.THREADS.count = saved
 
 
 def assert_same(data: bytes) -> None:
@@ -55,7 +56,7 @@ def assert_same(data: bytes) -> None:
         with kernel_off():
             slow = parse(data, fmt, core, fast=False)
             numpy_fast = parse(data, fmt, core)
-        with encoded_in_threads(True):
+        with in_two_threads(True):
             threaded = parse(data, fmt, core)
         for fast in (parse(data, fmt, core), threaded, numpy_fast, parse(data, fmt, core, fast=False)):
             assert_parsed_equal(fast, slow)

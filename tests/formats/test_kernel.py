@@ -18,7 +18,7 @@ from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from tests.conftest import clf_line
 from tests.formats.test_compiled import VALUES
-from tests.formats.test_fast import batches, encoded_in_threads
+from tests.formats.test_fast import batches, in_two_threads
 
 KERNEL = compiled.KERNEL
 
@@ -55,6 +55,10 @@ def test_the_kernel_scans_every_field_as_numpy_does(data: bytes, tail: bool, lim
         for name in ("referer", "referer_end", "agent_end"):
             assert getattr(fast, name)[tailed].tolist() == getattr(slow, name)[tailed].tolist(), name
     assert_checks_of_the_kernel(text, fast, tail)
+    with in_two_threads(True):  # the lines in two halves, each scanned by a thread
+        halves = kernel.scan(text, limit, tail)
+    for name, whole in vars(fast).items():
+        assert getattr(halves, name).tolist() == whole.tolist(), name
 
 
 def assert_checks_of_the_kernel(text: bytes, head: numpy_scan.Head, tail: bool) -> None:
@@ -124,7 +128,7 @@ def test_encoded_ranges_equal_pyarrow_dictionary_encoding(values: list[str]) -> 
     }
     cut_inside = any(len(v.encode()) > 1 and not v.isascii() for v in values)
     for threaded in (False, True):  # fields split between two threads, as in a large batch
-        with encoded_in_threads(threaded):
+        with in_two_threads(threaded):
             fast = kernel.encoded_ranges(pa.py_buffer(data), ranges)
         for name, texts in (
             ("whole", values),
@@ -139,12 +143,12 @@ def test_encoded_ranges_equal_pyarrow_dictionary_encoding(values: list[str]) -> 
 
 
 def test_fields_are_split_into_two_groups_of_about_equal_work() -> None:
-    """Heaviest first to the lighter group; one field, or one core: no split."""
+    """Heaviest first to the lighter group; one field, or one thread: no split."""
     lengths = np.array([[30] * 100, [90] * 100, [20] * 100, [30] * 100])  # request, agent, prefix, referer
     assert kernel._halves(lengths) == ([1, 2], [0, 3])
     assert kernel._halves(lengths[:1]) is None
-    with encoded_in_threads(False):
-        kernel.CORES = 1
+    with in_two_threads(True):
+        kernel.single_threaded()
         assert kernel._halves(lengths) is None
 
 
@@ -152,7 +156,7 @@ def test_a_failure_in_the_other_thread_is_raised_in_the_caller() -> None:
     data = b"abcdef"
     inside, outside = (np.array([0]), np.array([3])), (np.array([0]), np.array([99]))
     for ranges in ({"a": inside, "b": outside}, {"a": outside, "b": inside}):
-        with encoded_in_threads(True), pytest.raises(ValueError, match="outside the data"):
+        with in_two_threads(True), pytest.raises(ValueError, match="outside the data"):
             kernel.encoded_ranges(pa.py_buffer(data), ranges)
 
 
@@ -180,6 +184,10 @@ def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> N
         KERNEL.encode_ranges(data, 9, start, start, codes, firsts)
     with pytest.raises(ValueError, match="outside the data"):
         KERNEL.split(0, data, np.array([0, len(data) + 5], np.int64), np.empty(3, np.int64))
+    ints, flags = np.empty((12, 3), np.int64), np.empty((5, 3), np.uint8)
+    for first_byte, first_line in ((len(data) + 1, 0), (-1, 0), (0, 4), (0, -1)):
+        with pytest.raises(ValueError, match="first_byte inside the data"):
+            KERNEL.scan(data, 3, MAX_LINE_CHARS, False, ints, flags, first_byte, first_line, 3)
 
 
 @given(st.binary(max_size=400), st.integers(0, 9000), st.sampled_from([b"\n", b"a", b"\n\n\x7f"]))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule
 from analyzer.core.stats import OTHER
+from analyzer.formats import kernel
 from analyzer.offline.backtest import BacktestResult, backtest, parse_file, parse_piece
 from analyzer.offline.reader import pieces
 from analyzer.offline.timeline import transitions
@@ -512,3 +513,16 @@ def test_a_whole_file_is_its_pieces_in_order_each_at_its_end(tmp_path: Path) -> 
 def test_an_unknown_engine_is_a_value_error(hand_log: Path) -> None:
     with pytest.raises(ValueError, match="engine must be one of local, dask, not 'spark'"):
         backtest([hand_log], [1], engine="spark")
+
+
+def test_a_worker_parses_in_one_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker processes (one per core) are the parallelism: their parses start no threads."""
+    path = tmp_path / "access.log"
+    path.write_bytes(lines_at(range(T0, T0 + 300)))
+    for task in (
+        lambda: parse_piece(next(iter(pieces(str(path), 4096))), "combined", None),
+        lambda: parse_file(str(path), "combined", None, 4096),
+    ):
+        monkeypatch.setattr(kernel.THREADS, "count", 2)
+        task()
+        assert kernel.THREADS.count == 1

@@ -51,17 +51,25 @@ static PyObject *line_count(PyObject *module, PyObject *args) {
     return Py_BuildValue("(nO)", count, ascii ? Py_True : Py_False);
 }
 
-/* scan(data, lines, max_line_bytes, tail, ints, flags): the fields of the first `lines` lines. */
+/* scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]): the
+   fields of the first `lines` lines, or of lines first_line..last_line, the first of them
+   starting at byte first_byte (a part of the data, for one of two threads). */
 static PyObject *scan(PyObject *module, PyObject *args) {
     (void)module;
     Py_buffer data, ints, flags;
-    Py_ssize_t lines, max_line_bytes;
+    Py_ssize_t lines, max_line_bytes, first_byte = 0, first_line = 0, last_line = -1;
     int tail;
     PyObject *ints_object, *flags_object;
-    if (!PyArg_ParseTuple(args, "y*nnpOO", &data, &lines, &max_line_bytes, &tail, &ints_object,
-                          &flags_object))
+    if (!PyArg_ParseTuple(args, "y*nnpOO|nnn", &data, &lines, &max_line_bytes, &tail, &ints_object,
+                          &flags_object, &first_byte, &first_line, &last_line))
         return NULL;
     if (lines < 0) lines = 0;
+    if (last_line < 0 || last_line > lines) last_line = lines;
+    if (first_byte < 0 || first_byte > data.len || first_line < 0 || first_line > last_line) {
+        PyErr_SetString(PyExc_ValueError, "first_byte inside the data, and first_line..last_line inside the lines");
+        PyBuffer_Release(&data);
+        return NULL;
+    }
     if (!writable(ints_object, &ints, (Py_ssize_t)sizeof(int64_t) * INT_ROWS * lines, "ints")) {
         PyBuffer_Release(&data);
         return NULL;
@@ -74,7 +82,7 @@ static PyObject *scan(PyObject *module, PyObject *args) {
     Text text = {data.buf, data.len};
     Py_ssize_t found;
     Py_BEGIN_ALLOW_THREADS
-    found = scan_lines(&text, lines, max_line_bytes, tail, ints.buf, flags.buf);
+    found = scan_lines(&text, lines, max_line_bytes, tail, ints.buf, flags.buf, first_byte, first_line, last_line);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&flags);
     PyBuffer_Release(&ints);
@@ -187,7 +195,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"line_count", line_count, METH_VARARGS, "line_count(data) -> (the newlines in data, whether its bytes are all ASCII)"},
-    {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags) -> lines scanned"},
+    {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]) -> the line reached"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
      "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},
     {"split", split, METH_VARARGS, "split(kind, data, offsets, out): requests, sections or prefixes cut"},

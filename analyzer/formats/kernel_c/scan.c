@@ -165,19 +165,22 @@ static uint8_t new_time(const Text *text, const int64_t *bracket, const uint8_t 
            | (load8(now + 16) != load8(before + 16)) | (now[24] != before[24]) | (now[25] != before[25]);
 }
 
-/* Every line up to `lines` of them: one pass over the bytes in blocks of 64, the quotes,
-   newlines, brackets and backslashes of each block as bitmasks, taken in order. */
-Py_ssize_t scan_lines(const Text *text, Py_ssize_t lines, Py_ssize_t max_line_bytes, int tail,
-                             int64_t *ints, uint8_t *flags) {
+/* Lines first_line..last_line (of `lines`, the outputs' row length), the first starting at byte
+   first_byte: one pass over the bytes in blocks of 64, the quotes, newlines, brackets and
+   backslashes of each block as bitmasks, taken in order. Positions are the buffer's, so two
+   threads can each scan a part into the same outputs; a part's first line has NEW_TIME set
+   (the line before is the other thread's), which the caller mends. */
+Py_ssize_t scan_lines(const Text *text, Py_ssize_t lines, Py_ssize_t max_line_bytes, int tail, int64_t *ints,
+                      uint8_t *flags, Py_ssize_t first_byte, Py_ssize_t first_line, Py_ssize_t last_line) {
     enum { QUOTE, NEWLINE, BRACKET_BYTE, BACKSLASH };
     static const unsigned char wanted[4] = {'"', '\n', '[', '\\'};
     Quotes quotes = {.count = 0, .more = 0, .cursor = 0, .backslash = 0, .first_bracket = PY_SSIZE_T_MAX};
-    Py_ssize_t line = 0, start = 0;
-    for (Py_ssize_t base = 0; base < text->size && line < lines; base += 64) {
+    Py_ssize_t line = first_line, start = first_byte;
+    for (Py_ssize_t base = first_byte; base < text->size && line < last_line; base += 64) {
         uint64_t found[4];
         masks64(text, base, wanted, found);
         uint64_t events = found[QUOTE] | found[NEWLINE] | found[BRACKET_BYTE] | found[BACKSLASH];
-        while (events && line < lines) {
+        while (events && line < last_line) {
             int bit = __builtin_ctzll(events);
             uint64_t this = events & -events;
             events ^= this;
@@ -189,7 +192,7 @@ Py_ssize_t scan_lines(const Text *text, Py_ssize_t lines, Py_ssize_t max_line_by
                     quotes.more = 1;
             } else if (found[NEWLINE] & this) {
                 scan_line(text, &quotes, start, at, max_line_bytes, tail, line, lines, ints, flags);
-                uint8_t changed = new_time(text, ints + BRACKET * lines, flags + SHAPED * lines, line);
+                uint8_t changed = line == first_line || new_time(text, ints + BRACKET * lines, flags + SHAPED * lines, line);
                 flags[NEW_TIME * lines + line] = changed;
                 int64_t *seconds = ints + SECONDS * lines + line;
                 if (!flags[SHAPED * lines + line])
