@@ -73,12 +73,18 @@ def vouch(data: bytes, fmt: str, core: bool, sections: bool = False, lines: int 
 
 
 def _ranges(head: Head, at: np.ndarray, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Where each named text field of the lines at `at` lies in the buffer."""
+    """Where each named text field of the lines at `at` lies in the buffer (of every line, as
+    mostly: the scan's own rows, not copies of them)."""
+    every = len(at) == len(head.ends)  # `at` ascends: all of them is every line in order
+
+    def of(row: np.ndarray) -> np.ndarray:
+        return row if every else row[at]
+
     bounds = {
-        "request": lambda: (head.request[at], head.request_end[at]),
-        "prefix": lambda: (head.starts[at], head.bracket[at]),
-        "referer": lambda: (head.referer[at], head.referer_end[at]),
-        "user_agent": lambda: (head.referer_end[at] + 3, head.agent_end[at]),
+        "request": lambda: (of(head.request), of(head.request_end)),
+        "prefix": lambda: (of(head.starts), of(head.bracket)),
+        "referer": lambda: (of(head.referer), of(head.referer_end)),
+        "user_agent": lambda: (of(head.referer_end) + 3, of(head.agent_end)),
     }
     return {name: bounds[name]() for name in names}
 

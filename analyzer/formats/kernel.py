@@ -100,46 +100,48 @@ def _new_time(data: bytes, ints: np.ndarray, flags: np.ndarray, line: int) -> bo
 
 def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Encoded]:
     """Each field's strings buffer[starts[i]:stops[i]] dictionary-encoded (as columns.dictionary_of
-    of them: codes by first appearance). The kernel hashes the ranges in place, in one call for
-    all the fields (two threads for a large batch), and only the distinct values are cut out."""
+    of them: codes by first appearance). The kernel hashes the ranges in place, a field a call
+    (the fields of a large batch shared by two threads), and only the distinct values are cut out."""
     if compiled.KERNEL is None:
         return {name: dictionary_of(slices(buffer, *bounds)) for name, bounds in ranges.items()}
-    starts = np.stack([bounds[0] for bounds in ranges.values()]).astype(np.int64)
-    stops = np.stack([bounds[1] for bounds in ranges.values()]).astype(np.int64)
-    codes, firsts = np.empty_like(starts), np.empty_like(starts)
-    distinct = np.zeros(len(ranges), np.int64)
+    _kernel = compiled.KERNEL
+    bounds = [(np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64))
+              for starts, stops in ranges.values()]  # fmt: skip
+    codes = [np.empty(len(starts), np.int64) for starts, _ in bounds]
+    firsts = [np.empty(len(starts), np.int64) for starts, _ in bounds]
+    distinct = [0] * len(bounds)
 
     def encode(fields: list[int]) -> None:
-        for field in fields:  # one row of each array: contiguous, so no copy
-            rows = slice(field, field + 1)
-            (distinct[field],) = compiled.KERNEL.encode_ranges(
-                buffer, 1, starts[rows], stops[rows], codes[rows], firsts[rows]
-            )
+        for field in fields:
+            starts, stops = bounds[field]
+            (distinct[field],) = _kernel.encode_ranges(buffer, 1, starts, stops, codes[field], firsts[field])
 
-    groups = _halves(stops - starts) if starts.shape[1] >= PARALLEL_ROWS else None
+    rows = len(bounds[0][0]) if bounds else 0
+    groups = _halves(bounds) if rows >= PARALLEL_ROWS else None
     if groups is None:
-        encode(list(range(len(ranges))))
+        encode(list(range(len(bounds))))
     else:
         _both(lambda: encode(groups[0]), lambda: encode(groups[1]))
     found = {}
     for field, name in enumerate(ranges):
-        first = firsts[field, : distinct[field]]  # ascending rows: ranges in buffer order, as slices needs
-        found[name] = Encoded(codes[field], slices(buffer, starts[field, first], stops[field, first]))
+        first = firsts[field][: distinct[field]]  # ascending rows: ranges in buffer order, as slices needs
+        starts, stops = bounds[field]
+        found[name] = Encoded(codes[field], slices(buffer, starts[first], stops[first]))
     return found
 
 
-def _halves(lengths: np.ndarray) -> tuple[list[int], list[int]] | None:
+def _halves(bounds: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[int], list[int]] | None:
     """The fields in two groups of about equal work, heaviest first to the lighter group (None:
     one field, or one thread). A row costs about as much as hashing 64 of its bytes (measured)."""
-    if len(lengths) < 2 or THREADS.count < 2:
+    if len(bounds) < 2 or THREADS.count < 2:
         return None
-    work = lengths.shape[1] + lengths.sum(axis=1) / 64
+    work = [len(starts) + float((stops - starts).sum()) / 64 for starts, stops in bounds]
     groups: tuple[list[int], list[int]] = ([], [])
     loads = [0.0, 0.0]
-    for field in np.argsort(-work, kind="stable"):
+    for field in sorted(range(len(work)), key=lambda field: -work[field]):  # stable: ties in order
         lighter = int(loads[1] < loads[0])
-        groups[lighter].append(int(field))
-        loads[lighter] += float(work[field])
+        groups[lighter].append(field)
+        loads[lighter] += work[field]
     return groups
 
 

@@ -144,12 +144,13 @@ def test_encoded_ranges_equal_pyarrow_dictionary_encoding(values: list[str]) -> 
 
 def test_fields_are_split_into_two_groups_of_about_equal_work() -> None:
     """Heaviest first to the lighter group; one field, or one thread: no split."""
-    lengths = np.array([[30] * 100, [90] * 100, [20] * 100, [30] * 100])  # request, agent, prefix, referer
-    assert kernel._halves(lengths) == ([1, 2], [0, 3])
-    assert kernel._halves(lengths[:1]) is None
+    starts = np.zeros(100, np.int64)
+    bounds = [(starts, starts + length) for length in (30, 90, 20, 30)]  # request, agent, prefix, referer
     with in_two_threads(True):
+        assert kernel._halves(bounds) == ([1, 2], [0, 3])
+        assert kernel._halves(bounds[:1]) is None
         kernel.single_threaded()
-        assert kernel._halves(lengths) is None
+        assert kernel._halves(bounds) is None
 
 
 def test_a_failure_in_the_other_thread_is_raised_in_the_caller() -> None:
