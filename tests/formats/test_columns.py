@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analyzer.formats import columns
 from analyzer.formats.columns import (
     COLUMNS,
     FEW_TIMES,
@@ -27,6 +28,7 @@ from analyzer.formats.columns import (
     request_parts,
     seconds_of,
     target_path,
+    trusted_categorical,
     usable_time,
 )
 
@@ -269,3 +271,26 @@ def test_a_few_times_read_by_strptime_are_what_pandas_reads(
     ]  # past FEW_TIMES: pandas
     assert epoch_seconds(pa.array(stamps), fmt).tolist() == _pandas_seconds(stamps, fmt)
     assert epoch_seconds(pa.array(many), fmt).tolist() == _pandas_seconds(many, fmt)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=5), unique=True, max_size=300), st.data())
+def test_a_trusted_categorical_is_what_from_codes_builds(values: list[str], data: st.DataObject) -> None:
+    """Distinct categories (any number: int8 and int16 codes), codes in range or -1 (missing)."""
+    codes = np.array(data.draw(st.lists(st.integers(-1, len(values) - 1), max_size=50)), np.int64)
+    categories = pd.Index(values, dtype=object)
+    checked = pd.Categorical.from_codes(codes, categories=categories)
+    trusted = trusted_categorical(codes, categories)
+    pd.testing.assert_extension_array_equal(trusted, checked)
+    assert trusted.dtype == checked.dtype and trusted.codes.dtype == checked.codes.dtype
+    assert trusted.categories.dtype == checked.categories.dtype and not trusted.ordered
+
+
+def test_a_pandas_without_the_private_constructor_gets_from_codes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As if this pandas had no `_from_fastpath` (the module's lookups of it find nothing)."""
+    monkeypatch.setattr(columns, "getattr", lambda owner, name, default: default, raising=False)
+    found = trusted_categorical(np.array([1, -1, 0]), pd.Index(["a", "b"], dtype=object))
+    expected = pd.Categorical(["b", None, "a"], categories=pd.Index(["a", "b"], dtype=object))
+    pd.testing.assert_extension_array_equal(found, expected)
