@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import metadata
 
 from analyzer.cli.options import Environment, UsageError
 from analyzer.outputs.sinks import OutputError
@@ -38,6 +37,8 @@ def run_command(command: str, argv: list[str], env: Environment) -> int:
 
 
 def version() -> str:
+    from importlib import metadata  # 30 ms of imports, for --version only
+
     try:
         return metadata.version("analyzer")
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
