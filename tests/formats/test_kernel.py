@@ -61,6 +61,15 @@ def test_the_kernel_scans_every_field_as_numpy_does(data: bytes, tail: bool, lim
         assert getattr(halves, name).tolist() == whole.tolist(), name
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab [-\u00e9\t"), max_size=21), min_size=1, max_size=6))
+def test_the_prefix_check_equals_the_pattern_on_words_of_any_length(words: list[str]) -> None:
+    """Spaces at every offset of the 8-byte steps, words longer and shorter than a step."""
+    rest = ' [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1\n'
+    text = "".join(" ".join(words[:n]) + rest for n in range(1, 7)).encode()
+    assert_checks_of_the_kernel(text, kernel.scan(text, MAX_LINE_CHARS), False)
+
+
 def assert_checks_of_the_kernel(text: bytes, head: numpy_scan.Head, tail: bool) -> None:
     """What only the kernel checks per line (the prefix, backslashes in the tail, the time)
     equals what the numpy path's caller computes per value."""

@@ -6,6 +6,20 @@ static inline int is_method_byte(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
 }
 
+/* Bytes that end a run, as bits of one table lookup a byte (the walks below read every byte of
+   every request of a backtest: a lookup is cheaper than three compares). */
+enum { ENDS_WORD = 1, ENDS_PATH = 2, ENDS_SEGMENT = 4 };
+static const unsigned char STOPS[256] = {
+    [' '] = ENDS_WORD | ENDS_PATH, ['?'] = ENDS_PATH | ENDS_SEGMENT, ['#'] = ENDS_PATH | ENDS_SEGMENT,
+    ['/'] = ENDS_SEGMENT,
+};
+
+/* The first byte from `at` (before `to`) in the class `stops`, else to. */
+static inline int64_t run_end(const unsigned char *bytes, int64_t at, int64_t to, unsigned char stops) {
+    while (at < to && !(STOPS[bytes[at]] & stops)) at++;
+    return at;
+}
+
 /* columns.REQUEST on value [from, to), `METHOD PATH[?query] [PROTOCOL]`:
    ^([A-Za-z][A-Za-z_-]*) ([^?# ]+)(?:[?#][^ ]*)?(?: ([^ ]+))?$
    Writes where the method stops (-1: no match), where the path stops, where the protocol
@@ -18,15 +32,14 @@ static void split_request(const unsigned char *bytes, int64_t from, int64_t to, 
     while (at < to && is_method_byte(bytes[at])) at++;
     if (at >= to || bytes[at] != ' ') return;
     int64_t method = at++, path = at;
-    while (at < to && bytes[at] != '?' && bytes[at] != '#' && bytes[at] != ' ') at++;
+    at = run_end(bytes, at, to, ENDS_PATH);
     if (at == path) return; /* a path of one byte or more */
     int64_t path_end = at;
-    if (at < to && bytes[at] != ' ') /* the query or fragment, up to a space */
-        while (at < to && bytes[at] != ' ') at++;
+    if (at < to && bytes[at] != ' ') at = run_end(bytes, at, to, ENDS_WORD); /* the query or fragment */
     int64_t protocol = -1;
     if (at < to) { /* a space: then the protocol, one byte or more, no space, to the end */
         protocol = ++at;
-        while (at < to && bytes[at] != ' ') at++;
+        at = run_end(bytes, at, to, ENDS_WORD);
         if (at == protocol || at < to) return;
     }
     *method_stop = method;
@@ -44,21 +57,17 @@ static int64_t section_stop(const unsigned char *bytes, int64_t from, int64_t to
                            || bytes[at] == '.' || bytes[at] == '-'))
             at++;
         if (to - at < 3 || memcmp(bytes + at, "://", 3) != 0) return -1;
-        at += 3;
-        while (at < to && bytes[at] != '/' && bytes[at] != '?' && bytes[at] != '#') at++;
+        at = run_end(bytes, at + 3, to, ENDS_SEGMENT);
         if (at == to || bytes[at] != '/') return at;
     } else if (at >= to || bytes[at] != '/') {
         return -1;
     }
-    at++; /* the `/`, then its segment */
-    while (at < to && bytes[at] != '/' && bytes[at] != '?' && bytes[at] != '#') at++;
-    return at;
+    return run_end(bytes, at + 1, to, ENDS_SEGMENT); /* the `/`, then its segment */
 }
 
 /* Up to the next space from `at` (to if none). */
 static inline int64_t word_end(const unsigned char *bytes, int64_t at, int64_t to) {
-    while (at < to && bytes[at] != ' ') at++;
-    return at;
+    return run_end(bytes, at, to, ENDS_WORD);
 }
 
 /* patterns.VHOST_PREFIX and PLAIN_PREFIX on value [from, to): host (-1: neither matches),
