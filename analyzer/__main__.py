@@ -6,15 +6,34 @@ stop too, not a traceback: nothing was read yet, so there is nothing to flush.
 
 import atexit
 import contextlib
+import gc
 import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def load_main() -> Callable[[], int]:
+    """analyzer.cli.main.main, imported with the garbage collector off, then the objects the
+    imports made frozen out of its way.
+
+    Imports allocate hundreds of thousands of objects and no garbage: the collector ran about
+    150 times over them, 0.07-0.09 s of every command's start (measured here). Frozen, they
+    are not traversed again by the collections of a monitor left open all day.
+    """
+    gc.disable()
+    try:
+        from analyzer.cli.main import main
+    finally:
+        gc.enable()
+    gc.freeze()
+    return main
 
 
 def leave(status: int) -> None:
@@ -38,9 +57,7 @@ def leave(status: int) -> None:
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stop)  # until a command installs its own clean stop
     try:
-        from analyzer.cli.main import main
-
-        status = main()
+        status = load_main()()
     except KeyboardInterrupt:
         status = 0
     leave(status)

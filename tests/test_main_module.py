@@ -69,3 +69,15 @@ def test_a_reader_that_went_away_is_no_traceback(tmp_path: Path, status: int) ->
     _, err = process.communicate(timeout=60)
     assert process.returncode == status
     assert b"Traceback" not in err
+
+
+def test_the_command_line_is_loaded_with_the_collector_back_on_and_its_imports_frozen(tmp_path: Path) -> None:
+    done = run(
+        "import gc\n"
+        "from analyzer.__main__ import load_main\n"
+        "main = load_main()\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 10_000, main.__module__)\n"
+        "leave(0)\n",
+        tmp_path,
+    )
+    assert done.stdout.split() == ["True", "True", "analyzer.cli.main"], done.stderr
