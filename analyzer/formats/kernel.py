@@ -4,7 +4,8 @@ otherwise (the same results; the differential tests hold both to the RE2 path).
 The kernel (analyzer/formats/kernel_c/, built by `pip install`) walks each line once; numpy
 needs dozens of whole-array passes for the same fields, 3-4x the time. A machine without
 a C compiler installs the package all the same and parses with numpy
-(analyzer.formats.compiled.KERNEL is None there).
+(analyzer.formats.compiled.KERNEL is None there). The kernel releases the GIL, so a large
+batch is scanned and encoded by two threads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from analyzer.formats.columns import Encoded, dictionary_of
 from analyzer.formats.compiled import slices
 from analyzer.formats.scan import TIME_WIDTH, Head
 
-# The scan and the encoding are two thirds of a full-column parse, and both split: lines by
+# The scan and the encoding are 40-60% of a full-column parse, and both split: lines by
 # halves, fields by groups. A batch of this many lines or more is done by two threads where the
 # process may run on two cores (a backtest's worker processes are its parallelism: one each).
 PARALLEL_ROWS = 50_000
@@ -32,6 +33,8 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 
 @dataclass
 class Threads:
+    """The threads a large batch is parsed by in this process (a mutable setting, not a global)."""
+
     count: int  # 1 or 2
 
 
