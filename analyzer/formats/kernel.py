@@ -73,8 +73,9 @@ def scan(data: bytes, max_line_bytes: int, tail: bool = False, lines: int | None
         lines = _kernel.line_count(data)[0]
     ints = np.empty((len(_INT_ROWS), lines), np.int64)
     flags = np.empty((len(_FLAG_ROWS), lines), np.uint8)
-    middle = data.find(b"\n", len(data) // 2) + 1  # the start of a line near the middle
-    if lines < PARALLEL_ROWS or THREADS.count < 2 or not 0 < middle < len(data):
+    parallel = lines >= PARALLEL_ROWS and THREADS.count >= 2
+    middle = data.find(b"\n", len(data) // 2) + 1 if parallel else 0  # a line's start near the middle
+    if not 0 < middle < len(data):
         _kernel.scan(data, lines, max_line_bytes, tail, ints, flags)
     else:  # each half of the lines by a thread, into the same outputs
         half = _kernel.line_count(memoryview(data)[:middle])[0]
