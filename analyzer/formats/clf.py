@@ -38,7 +38,7 @@ from analyzer.formats.columns import (
 )
 from analyzer.formats.compiled import split_requests
 from analyzer.formats.fast import vouch
-from analyzer.formats.kernel import newlines_and_ascii
+from analyzer.formats.kernel import Newlines, newlines_and_ascii
 from analyzer.formats.patterns import (
     CORE_PATTERN,
     LINE_PATTERNS,
@@ -115,18 +115,19 @@ def utf8_lines(data: bytes) -> bytes:
     return utf8_text(data)[0]
 
 
-def utf8_text(data: bytes) -> tuple[bytes, int | None]:
+def utf8_text(data: bytes) -> tuple[bytes, Newlines | None]:
     """utf8_lines(data), and its newlines where they were counted on the way (the kernel counts
     them in the pass that finds whether the bytes are ASCII; None without the kernel)."""
     lines, ascii = newlines_and_ascii(data)
     if not ascii:
         try:
             data.decode("utf-8")
-        except UnicodeDecodeError:  # the escapes hold no newline: the count stands
+        except UnicodeDecodeError:  # the escapes hold no newline, but they move the middle
             data = data.decode("utf-8", "backslashreplace").encode("utf-8")
+            lines = None if lines is None else newlines_and_ascii(data)[0]
     if data and not data.endswith(b"\n"):
-        data += b"\n"
-        lines = None if lines is None else lines + 1
+        data += b"\n"  # a line start before it stays one: only the count grows
+        lines = None if lines is None else lines._replace(total=lines.total + 1)
     return data, lines
 
 

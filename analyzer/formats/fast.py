@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from analyzer.formats import compiled
 from analyzer.formats.columns import Encoded, epoch_seconds, usable_time
-from analyzer.formats.kernel import UNREAD_TIME, encoded_ranges, request_sections, scan, slices
+from analyzer.formats.kernel import UNREAD_TIME, Newlines, encoded_ranges, request_sections, scan, slices
 from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from analyzer.formats.scan import TIME_WIDTH, Head
@@ -46,7 +46,9 @@ class Vouched:
     text: dict[str, Encoded]  # request (or section); prefix unless core; referer and user_agent for combined
 
 
-def vouch(data: bytes, fmt: str, core: bool, sections: bool = False, lines: int | None = None) -> Vouched:
+def vouch(
+    data: bytes, fmt: str, core: bool, sections: bool = False, lines: Newlines | None = None
+) -> Vouched:
     """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for.
 
     `sections` (with `core`): where the kernel was built, each request's section instead of the

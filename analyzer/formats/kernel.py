@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -54,34 +55,43 @@ _FLAG_ROWS = ("shaped", "new_time", "tailed", "whole_prefix", "plain_tail")
 _TAIL = ("tailed", "referer", "referer_end", "agent_end", "plain_tail")
 
 
-def newlines_and_ascii(data: bytes) -> tuple[int | None, bool]:
+class Newlines(NamedTuple):
+    """The newlines of a batch, counted by the kernel in the pass that tells whether it is ASCII:
+    all of them, and those before `middle`, the start of the first line at or after the middle
+    byte (0: none), where the scan's second thread starts."""
+
+    total: int
+    middle: int
+    before_middle: int
+
+
+def newlines_and_ascii(data: bytes) -> tuple[Newlines | None, bool]:
     """The newlines in `data` (None without the kernel: numpy's scan does not need them) and
     whether its bytes are all ASCII: one pass over the bytes for both where the kernel was built."""
     if compiled.KERNEL is None:
         return None, data.isascii()
-    lines, ascii = compiled.KERNEL.line_count(data)
-    return lines, ascii
+    count, ascii, middle, before_middle = compiled.KERNEL.line_count(data)
+    return Newlines(count, middle, before_middle), ascii
 
 
-def scan(data: bytes, max_line_bytes: int, tail: bool = False, lines: int | None = None) -> Head:
-    """analyzer.formats.scan.scan, by the kernel where it was built; `lines`: the newlines in
+def scan(data: bytes, max_line_bytes: int, tail: bool = False, lines: Newlines | None = None) -> Head:
+    """analyzer.formats.scan.scan, by the kernel where it was built; `lines`: the newlines of
     `data`, if already counted."""
     _kernel = compiled.KERNEL
     if _kernel is None:
         return numpy_scan.scan(data, max_line_bytes, tail)
     if lines is None:
-        lines = _kernel.line_count(data)[0]
-    ints = np.empty((len(_INT_ROWS), lines), np.int64)
-    flags = np.empty((len(_FLAG_ROWS), lines), np.uint8)
-    parallel = lines >= PARALLEL_ROWS and THREADS.count >= 2
-    middle = data.find(b"\n", len(data) // 2) + 1 if parallel else 0  # a line's start near the middle
-    if not 0 < middle < len(data):
-        _kernel.scan(data, lines, max_line_bytes, tail, ints, flags)
+        lines, _ = newlines_and_ascii(data)
+        assert lines is not None
+    count, middle, half = lines
+    ints = np.empty((len(_INT_ROWS), count), np.int64)
+    flags = np.empty((len(_FLAG_ROWS), count), np.uint8)
+    if count < PARALLEL_ROWS or THREADS.count < 2 or not 0 < middle < len(data):
+        _kernel.scan(data, count, max_line_bytes, tail, ints, flags)
     else:  # each half of the lines by a thread, into the same outputs
-        half = _kernel.line_count(memoryview(data)[:middle])[0]
         _both(
-            lambda: _kernel.scan(data, lines, max_line_bytes, tail, ints, flags, 0, 0, half),
-            lambda: _kernel.scan(data, lines, max_line_bytes, tail, ints, flags, middle, half, lines),
+            lambda: _kernel.scan(data, count, max_line_bytes, tail, ints, flags, 0, 0, half),
+            lambda: _kernel.scan(data, count, max_line_bytes, tail, ints, flags, middle, half, count),
         )
         flags[_FLAG_ROWS.index("new_time"), half] = _new_time(data, ints, flags, half)
     fields: dict[str, np.ndarray] = dict(zip(_INT_ROWS, ints, strict=True))

@@ -446,4 +446,9 @@ def test_utf8_text_is_valid_utf8_ending_in_a_newline_and_its_count_is_true(data:
         assert text == (data + end).decode("utf-8", "backslashreplace").encode() + (
             b"" if not data + end or (data + end).endswith(b"\n") else b"\n"
         )
-        assert lines == (None if off else text.count(b"\n"))
+        if off:
+            assert lines is None
+        else:  # the count, and a line start near the middle with the newlines before it
+            assert lines is not None and lines.total == text.count(b"\n")
+            assert lines.middle == 0 or text[lines.middle - 1 : lines.middle] == b"\n"
+            assert lines.before_middle == text[: lines.middle].count(b"\n")

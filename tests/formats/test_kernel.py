@@ -203,10 +203,13 @@ def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> N
 @given(st.binary(max_size=400), st.integers(0, 9000), st.sampled_from([b"\n", b"a", b"\n\n\x7f"]))
 def test_line_count_counts_newlines_and_tells_ascii(data: bytes, repeat: int, filler: bytes) -> None:
     """Any bytes, any alignment, runs of newlines long enough to overflow a byte-wide counter
-    that is not summed in time (over 255 blocks of 16)."""
+    that is not summed in time (over 255 blocks of 16); and the newlines before the first line
+    start at or after the middle byte."""
     assert KERNEL is not None
     for text in (data, filler * repeat + data, data + filler * repeat):
-        assert KERNEL.line_count(text) == (text.count(b"\n"), text.isascii())
+        middle = text.find(b"\n", len(text) // 2) + 1
+        before = text[:middle].count(b"\n")
+        assert KERNEL.line_count(text) == (text.count(b"\n"), text.isascii(), middle, before)
 
 
 @pytest.mark.parametrize("built", [True, False])
@@ -215,8 +218,10 @@ def test_newlines_and_ascii_with_or_without_the_kernel(built: bool, monkeypatch:
     if not built:
         monkeypatch.setattr(compiled, "KERNEL", None)
     data = b"a\n" * 5000 + "caf\u00e9\n".encode()
-    assert kernel.newlines_and_ascii(data) == ((5001 if built else None), False)
-    assert kernel.newlines_and_ascii(data[:-6]) == ((5000 if built else None), True)
+    counted = kernel.Newlines(5001, 5004, 2502) if built else None
+    assert kernel.newlines_and_ascii(data) == (counted, False)
+    counted = kernel.Newlines(5000, 5002, 2501) if built else None
+    assert kernel.newlines_and_ascii(data[:-6]) == (counted, True)
 
 
 @settings(max_examples=150, deadline=None)

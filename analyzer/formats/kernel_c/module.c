@@ -37,18 +37,25 @@ static int inside(const int64_t *from, const int64_t *to, Py_ssize_t count, Py_s
     return 1;
 }
 
+/* line_count(data) -> (newlines, all ASCII, middle, newlines before middle): `middle` is where
+   the first line at or after the middle byte starts (0: no newline there), where a second
+   thread can start scanning; both halves counted in the one pass. */
 static PyObject *line_count(PyObject *module, PyObject *args) {
     (void)module;
     Py_buffer data;
     if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
-    Text text = {data.buf, data.len};
-    Py_ssize_t count;
-    int ascii;
+    const unsigned char *bytes = data.buf;
+    Py_ssize_t before, after, middle;
+    int ascii_before, ascii_after;
     Py_BEGIN_ALLOW_THREADS
-    count = count_newlines(&text, &ascii);
+    const unsigned char *newline = memchr(bytes + data.len / 2, '\n', (size_t)(data.len - data.len / 2));
+    middle = newline == NULL ? 0 : newline - bytes + 1;
+    Text first = {bytes, middle}, second = {bytes + middle, data.len - middle};
+    before = count_newlines(&first, &ascii_before);
+    after = count_newlines(&second, &ascii_after);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    return Py_BuildValue("(nO)", count, ascii ? Py_True : Py_False);
+    return Py_BuildValue("(nOnn)", before + after, ascii_before && ascii_after ? Py_True : Py_False, middle, before);
 }
 
 /* scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]): the
@@ -194,7 +201,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"line_count", line_count, METH_VARARGS, "line_count(data) -> (the newlines in data, whether its bytes are all ASCII)"},
+    {"line_count", line_count, METH_VARARGS, "line_count(data) -> (newlines, whether all bytes are ASCII, middle, newlines before middle)"},
     {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]) -> the line reached"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
      "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},
