@@ -23,9 +23,7 @@ import pyarrow.compute as pc
 from analyzer.formats.columns import (
     COLUMNS,
     NO_TIME,
-    Encoded,
     build_frame,
-    dictionary_of,
     epoch_seconds,
     extract,
     field,
@@ -37,6 +35,7 @@ from analyzer.formats.columns import (
     usable_time,
 )
 from analyzer.formats.compiled import split_requests
+from analyzer.formats.encoded import Encoded, dictionary_of
 from analyzer.formats.fast import vouch
 from analyzer.formats.kernel import Newlines, newlines_and_ascii
 from analyzer.formats.patterns import (

@@ -8,7 +8,6 @@ distinct value and taken back by codes, so string work does not grow with the ro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -16,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.compiled import split_prefixes, split_requests
-from analyzer.formats.sections import section_values
+from analyzer.formats.compiled import encoded_sections, prefix_fields, request_fields
+from analyzer.formats.encoded import Encoded
 
 COLUMNS = (
     "time", "host", "user", "method", "path", "section", "protocol",
@@ -32,72 +31,6 @@ LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z: later times have no ISO f
 def field(parts: pa.Array, name: str) -> pa.Array:
     """A struct's child with the struct's own nulls (no match) carried into it."""
     return pc.struct_field(parts, name)
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """A column as dictionary codes per row (-1: missing) and its distinct values."""
-
-    codes: np.ndarray
-    values: pa.Array
-
-    def derive(self, per_value: pa.Array, null_if: tuple[str, ...] = ()) -> Encoded:
-        """A column computed once per distinct value (e.g. the method of each request)."""
-        inner = encode(per_value, null_if)
-        return Encoded(np.append(inner.codes, -1)[self.codes], inner.values)
-
-    def without(self, null_if: tuple[str, ...]) -> Encoded:
-        """The same column with the values in `null_if` missing (they stay in `values`)."""
-        if not null_if:
-            return self
-        dropped = pc.is_in(self.values, value_set=pa.array(null_if, pa.large_string()))
-        drop = dropped.to_numpy(zero_copy_only=False)
-        if not drop.any():
-            return self
-        return Encoded(np.append(np.where(drop, -1, np.arange(len(drop))), -1)[self.codes], self.values)
-
-    def subset(self, keep: np.ndarray) -> Encoded:
-        """Only the rows at `keep`, the distinct values renumbered by first appearance among them."""
-        codes = self.codes[keep]
-        used = np.flatnonzero(codes >= 0)
-        ordered, distinct = pd.factorize(codes[used])
-        codes[used] = ordered
-        return Encoded(codes, self.values.take(pa.array(distinct, pa.int64())))
-
-    def categorical(self, keep: np.ndarray) -> pd.Categorical:
-        categories = pd.Index(self.values.to_numpy(zero_copy_only=False), dtype=object)
-        return trusted_categorical(self.codes[keep], categories)
-
-
-def trusted_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
-    """pd.Categorical.from_codes(codes, categories) for codes in range and distinct categories,
-    as dictionary encoding gives them, without checking either again: from_codes hashes every
-    category to prove them unique (2 ms a column of a 16 MB batch, most of a small one).
-
-    By the constructor pandas itself uses for checked values (private; where this pandas has
-    none, the public way). tests/formats/test_columns.py holds the two equal."""
-    trusted_dtype = getattr(pd.CategoricalDtype, "_from_fastpath", None)
-    simple_new = getattr(pd.Categorical, "_simple_new", None)
-    if trusted_dtype is None or simple_new is None:
-        return pd.Categorical.from_codes(codes, categories=categories, validate=False)
-    found: pd.Categorical = simple_new(codes, trusted_dtype(categories, ordered=False))
-    return found
-
-
-def encode(values: pa.Array, null_if: tuple[str, ...] = ()) -> Encoded:
-    """Dictionary-encode; values in `null_if` become missing.
-
-    RE2 yields "" for an optional group that did not take part (no protocol, no referer),
-    so "" is listed wherever a field is optional.
-    """
-    return dictionary_of(values).without(null_if)
-
-
-def dictionary_of(values: pa.Array) -> Encoded:
-    """Codes per row (-1 for null) and the distinct values in order of first appearance."""
-    encoded = pc.dictionary_encode(pc.cast(values, pa.large_string()))
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return Encoded(codes, encoded.dictionary)
 
 
 def interleave(parts: list[tuple[np.ndarray, Encoded]], rows: int) -> Encoded:
@@ -127,7 +60,7 @@ def interleave(parts: list[tuple[np.ndarray, Encoded]], rows: int) -> Encoded:
 def request_parts(request: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
     """Method, path (no query) and protocol of each request line; garbage gives missing.
     The path is always there (the section is cut from it); the protocol only if in `only`."""
-    split = split_requests(request.values)
+    split = request_fields(request.values)
     parts = {"method": request.derive(split["method"]), "path": request.derive(split["path"])}
     if only is None or "protocol" in only:
         parts["protocol"] = request.derive(split["protocol"], ("",))
@@ -136,11 +69,11 @@ def request_parts(request: Encoded, only: frozenset[str] | None = None) -> dict[
 
 def prefix_parts(prefix: Encoded, only: frozenset[str] | None = None) -> dict[str, Encoded]:
     """Host, user and (Apache vhost_combined) vhost of each distinct `host ident user` prefix."""
-    split = split_prefixes(prefix.values)
+    split = prefix_fields(prefix.values)
     parts = {"host": prefix.derive(split["host"])}
     if only is None or "user" in only:  # the live monitor's polls skip this (not counted)
         parts["user"] = prefix.derive(split["user"], ("-",))
-    if (only is None or "vhost" in only) and split["vhost"].null_count < len(split["vhost"]):
+    if (only is None or "vhost" in only) and (split["vhost"].codes >= 0).any():
         parts["vhost"] = prefix.derive(split["vhost"])
     return parts
 
@@ -233,7 +166,7 @@ def build_frame(
         "time": pd.DatetimeIndex(seconds[keep].astype("datetime64[s]")).tz_localize("UTC")
     }
     if "path" in text:  # once per distinct path, straight from the Arrow values
-        text = {**text, "section": text["path"].derive(section_values(text["path"].values))}
+        text = {**text, "section": text["path"].derive(encoded_sections(text["path"].values))}
     for name, values in text.items():
         if only is None or name in only:
             columns[name] = values.categorical(keep)

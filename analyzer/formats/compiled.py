@@ -10,10 +10,13 @@ and hostile values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analyzer.formats.encoded import Encoded, dictionary_of
 from analyzer.formats.patterns import PLAIN_PREFIX, REQUEST, SECTION, VHOST_PREFIX
 
 try:
@@ -43,29 +46,14 @@ def split_requests(values: pa.Array) -> dict[str, pa.Array]:
     if KERNEL is None:
         found = pc.extract_regex(values, REQUEST)
         return {name: pc.struct_field(found, name) for name in ("method", "path", "protocol")}
-    data, offsets, ok = _spans(values)
-    cut = _split(_REQUESTS, data, offsets, 3)
-    method_stop, path_stop, protocol = cut
-    ok &= method_stop >= 0
-    starts, stops = offsets[:-1], offsets[1:]
-    protocol = np.where(protocol >= 0, protocol, stops)
-    cuts = {
-        "method": (starts, method_stop),
-        "path": (method_stop + 1, path_stop),
-        "protocol": (protocol, stops),
-    }
-    return {name: _cut(data, starts, ok, begin, end) for name, (begin, end) in cuts.items()}
+    return _strings(_request_cuts(values))
 
 
 def sections(paths: pa.Array) -> pa.Array:
     """The section of each path, as SECTION captures it (missing where none)."""
     if KERNEL is None:
         return pc.struct_field(pc.extract_regex(paths, SECTION), "section")
-    data, offsets, ok = _spans(paths)
-    (stop,) = _split(_SECTIONS, data, offsets, 1)
-    ok &= stop >= 0
-    starts = offsets[:-1]
-    return _cut(data, starts, ok, starts, stop)
+    return _strings(_section_cuts(paths))["section"]
 
 
 def split_prefixes(prefixes: pa.Array) -> dict[str, pa.Array]:
@@ -79,16 +67,104 @@ def split_prefixes(prefixes: pa.Array) -> dict[str, pa.Array]:
             "user": pc.if_else(has_vhost, pc.struct_field(vhost, "user"), pc.struct_field(plain, "user")),
             "vhost": pc.struct_field(vhost, "vhost"),
         }
+    return _strings(_prefix_cuts(prefixes))
+
+
+# The same cuts dictionary-encoded: by the kernel where the values lie (only the distinct
+# pieces are cut out), which is what dictionary_of gives for the strings above.
+
+
+def request_fields(values: pa.Array) -> dict[str, Encoded]:
+    """split_requests(values), each field dictionary-encoded (codes per value)."""
+    if KERNEL is None:
+        return {name: dictionary_of(found) for name, found in split_requests(values).items()}
+    return _encoded(_request_cuts(values))
+
+
+def encoded_sections(paths: pa.Array) -> Encoded:
+    """sections(paths), dictionary-encoded (codes per path)."""
+    if KERNEL is None:
+        return dictionary_of(sections(paths))
+    return _encoded(_section_cuts(paths))["section"]
+
+
+def prefix_fields(prefixes: pa.Array) -> dict[str, Encoded]:
+    """split_prefixes(prefixes), each field dictionary-encoded (codes per prefix)."""
+    if KERNEL is None:
+        return {name: dictionary_of(found) for name, found in split_prefixes(prefixes).items()}
+    return _encoded(_prefix_cuts(prefixes))
+
+
+@dataclass(frozen=True)
+class _Cuts:
+    """Where each field of each value lies in `data` (begin..end), and which values have it."""
+
+    data: pa.Buffer
+    starts: np.ndarray  # of the values: a missing field is left empty there, to keep the order
+    fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # name: present, begin, end
+
+
+def _request_cuts(values: pa.Array) -> _Cuts:
+    data, offsets, ok = _spans(values)
+    method_stop, path_stop, protocol = _split(_REQUESTS, data, offsets, 3)
+    ok &= method_stop >= 0
+    starts, stops = offsets[:-1], offsets[1:]
+    protocol = np.where(protocol >= 0, protocol, stops)
+    fields = {
+        "method": (ok, starts, method_stop),
+        "path": (ok, method_stop + 1, path_stop),
+        "protocol": (ok, protocol, stops),
+    }
+    return _Cuts(data, starts, fields)
+
+
+def _section_cuts(paths: pa.Array) -> _Cuts:
+    data, offsets, ok = _spans(paths)
+    (stop,) = _split(_SECTIONS, data, offsets, 1)
+    starts = offsets[:-1]
+    return _Cuts(data, starts, {"section": (ok & (stop >= 0), starts, stop)})
+
+
+def _prefix_cuts(prefixes: pa.Array) -> _Cuts:
     data, offsets, ok = _spans(prefixes)
     host, host_stop, user, user_stop, vhost_stop = _split(_PREFIXES, data, offsets, 5)
     ok &= host >= 0
     starts = offsets[:-1]
-    has_vhost = ok & (vhost_stop >= 0)
-    return {
-        "host": _cut(data, starts, ok, host, host_stop),
-        "user": _cut(data, starts, ok, user, user_stop),
-        "vhost": _cut(data, starts, has_vhost, starts, vhost_stop),
+    fields = {
+        "host": (ok, host, host_stop),
+        "user": (ok, user, user_stop),
+        "vhost": (ok & (vhost_stop >= 0), starts, vhost_stop),
     }
+    return _Cuts(data, starts, fields)
+
+
+def _strings(cuts: _Cuts) -> dict[str, pa.Array]:
+    """Each field as strings, missing where a value does not have it."""
+    found = {}
+    for name, (present, begin, end) in cuts.fields.items():
+        left = cuts.starts  # a missing field: empty at the value's start, so the ranges stay in order
+        strings = slices(cuts.data, np.where(present, begin, left), np.where(present, end, left))
+        if not present.all():
+            strings = pc.if_else(pa.array(present), strings, pa.scalar(None, pa.large_string()))
+        found[name] = strings
+    return found
+
+
+def _encoded(cuts: _Cuts) -> dict[str, Encoded]:
+    """Each field hashed where it lies (codes by first appearance, -1 where missing); only the
+    distinct values are cut out."""
+    assert KERNEL is not None
+    found = {}
+    for name, (present, field_begin, field_end) in cuts.fields.items():
+        rows = np.flatnonzero(present)
+        begin, end = np.ascontiguousarray(field_begin[rows]), np.ascontiguousarray(field_end[rows])
+        codes, firsts = np.empty(len(rows), np.int64), np.empty(len(rows), np.int64)
+        (distinct,) = KERNEL.encode_ranges(cuts.data, 1, begin, end, codes, firsts)
+        every = np.full(len(present), -1, np.int64)
+        every[rows] = codes
+        first = firsts[:distinct]  # ascending: the ranges in buffer order, as slices needs
+        found[name] = Encoded(every, slices(cuts.data, begin[first], end[first]))
+    return found
 
 
 def _spans(values: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
@@ -108,14 +184,3 @@ def _split(kind: int, data: pa.Buffer, offsets: np.ndarray, rows: int) -> np.nda
     out = np.empty((rows, len(offsets) - 1), np.int64)
     KERNEL.split(kind, data, offsets, out)
     return out
-
-
-def _cut(
-    data: pa.Buffer, starts: np.ndarray, present: np.ndarray, begin: np.ndarray, end: np.ndarray
-) -> pa.Array:
-    """The strings data[begin:end] of each value, missing where not `present` (there the
-    range is left empty at the value's start, so the ranges stay in order)."""
-    strings = slices(data, np.where(present, begin, starts), np.where(present, end, starts))
-    if present.all():
-        return strings
-    return pc.if_else(pa.array(present), strings, pa.scalar(None, pa.large_string()))

@@ -27,7 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.formats import compiled
-from analyzer.formats.columns import Encoded, epoch_seconds, usable_time
+from analyzer.formats.columns import epoch_seconds, usable_time
+from analyzer.formats.encoded import Encoded
 from analyzer.formats.kernel import UNREAD_TIME, Newlines, encoded_ranges, request_sections, scan, slices
 from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS

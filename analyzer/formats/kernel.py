@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from analyzer.formats import compiled
 from analyzer.formats import scan as numpy_scan
-from analyzer.formats.columns import Encoded, dictionary_of
 from analyzer.formats.compiled import slices
+from analyzer.formats.encoded import Encoded, dictionary_of
 from analyzer.formats.scan import TIME_WIDTH, Head
 
 # The scan and the encoding are 40-60% of a full-column parse, and both split: lines by

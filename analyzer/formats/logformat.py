@@ -19,9 +19,7 @@ import pyarrow.compute as pc
 from analyzer.formats.clf import Parsed, extract, rejected_lines, split_lines
 from analyzer.formats.columns import (
     NO_SIZE,
-    Encoded,
     build_frame,
-    encode,
     epoch_seconds,
     field,
     integers,
@@ -30,6 +28,7 @@ from analyzer.formats.columns import (
     target_path,
     usable_time,
 )
+from analyzer.formats.encoded import Encoded, encode
 from analyzer.formats.rejects import too_long
 
 QUOTED_TEXT = r'(?:[^"\\]|\\.)*'

@@ -18,15 +18,14 @@ import pyarrow.compute as pc
 from analyzer.formats.clf import Parsed, rejected_lines, split_lines
 from analyzer.formats.columns import (
     NO_SIZE,
-    Encoded,
     build_frame,
-    encode,
     epoch_seconds,
     integers,
     numbers,
     target_path,
     usable_time,
 )
+from analyzer.formats.encoded import Encoded, encode
 from analyzer.formats.frames import concat_frames
 from analyzer.formats.rejects import too_long
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.formats import compiled
+from analyzer.formats.encoded import Encoded, dictionary_of
 
 # Pieces that meet every branch of the patterns: methods, targets with queries and fragments,
 # schemes, ports, spaces in odd places, non-ASCII, controls.
@@ -51,6 +52,37 @@ def test_every_cut_equals_the_pattern(values: list[str]) -> None:
     for cut in (compiled.split_requests, compiled.sections, compiled.split_prefixes):
         fast, slow = both_ways(cut, values)
         assert plain(fast) == plain(slow), cut.__name__
+
+
+ENCODED_CUTS = [
+    (compiled.request_fields, compiled.split_requests),
+    (compiled.encoded_sections, compiled.sections),
+    (compiled.prefix_fields, compiled.split_prefixes),
+]
+
+
+def decoded(found: dict[str, Encoded] | Encoded) -> object:
+    """Codes and distinct values as lists, per field."""
+    if isinstance(found, Encoded):
+        return found.codes.tolist(), found.values.to_pylist()
+    return {name: decoded(encoded) for name, encoded in found.items()}
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.lists(VALUES | st.text(max_size=12) | st.none(), max_size=12))
+def test_every_encoded_cut_is_the_cut_dictionary_encoded(values: list[str | None]) -> None:
+    """Hashed where they lie by the kernel (only the distinct pieces cut out), or the RE2
+    capture encoded without it: what dictionary_of gives for the strings, codes and values."""
+    array = pa.array(values, pa.large_string())
+    for encoded_cut, cut in ENCODED_CUTS:
+        strings = cut(array)
+        expected = (
+            {name: dictionary_of(found) for name, found in strings.items()}
+            if isinstance(strings, dict)
+            else dictionary_of(strings)
+        )
+        fast, slow = both_ways(encoded_cut, values)
+        assert decoded(fast) == decoded(slow) == decoded(expected), encoded_cut.__name__
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,29 @@
    dictionary_encode gives, without first copying the ranges out into strings. */
 #include "kernel.h"
 
+static inline uint64_t load4(const unsigned char *at) {
+    uint32_t word;
+    memcpy(&word, at, 4);
+    return word;
+}
+
+/* The 0..7 bytes as one word, by loads of fixed size (overlapping where needed), not a call to
+   memcpy of `length` bytes: for a given length, equal words are equal bytes. */
+static inline uint64_t short_word(const unsigned char *at, Py_ssize_t length) {
+    if (length >= 4) return load4(at) | (load4(at + length - 4) << 32);
+    if (length == 0) return 0;
+    return (uint64_t)at[0] | ((uint64_t)at[length >> 1] << 8) | ((uint64_t)at[length - 1] << 16);
+}
+
+/* Whether two values of `length` bytes are equal: most values are short, and an inline word
+   compare beats a call to memcmp per row. */
+static inline int same_bytes(const unsigned char *one, const unsigned char *other, Py_ssize_t length) {
+    if (length < 8) return short_word(one, length) == short_word(other, length);
+    for (Py_ssize_t at = 0; at + 8 < length; at += 8)
+        if (load8(one + at) != load8(other + at)) return 0;
+    return load8(one + length - 8) == load8(other + length - 8);
+}
+
 /* A 64-bit hash of the bytes: four independent multiply chains over 32-byte stripes (a
    long value costs a quarter of one chain's latency), then one chain over the rest, then a
    final mix so the low bits (the table's index) depend on every byte. Equal values are still
@@ -16,7 +39,7 @@ static inline uint64_t hash_range(const unsigned char *at, Py_ssize_t length) {
         d = (d ^ load8(at + 24)) * k2;
     }
     for (; length >= 8; at += 8, length -= 8) a = (a ^ load8(at)) * k3;
-    if (length) b = (b ^ load_tail(at, length)) * k1;
+    if (length) b = (b ^ short_word(at, length)) * k1;
     uint64_t hash = a ^ ((b << 21) | (b >> 43)) ^ ((c << 37) | (c >> 27)) ^ ((d << 49) | (d >> 15));
     hash = (hash ^ (hash >> 32)) * k2;
     return hash ^ (hash >> 29);
@@ -108,7 +131,7 @@ static inline int64_t code_of(Memo *memo, const unsigned char *value, Py_ssize_t
             return code;
         }
         if (held->hash == hash && held->length == (uint32_t)length
-            && memcmp(memo->arena + memo->arena_at[held->code], value, (size_t)length) == 0)
+            && same_bytes(memo->arena + memo->arena_at[held->code], value, length))
             return held->code;
         slot = (slot + 1) & (uint64_t)(memo->size - 1);
     }
