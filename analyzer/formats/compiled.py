@@ -30,10 +30,18 @@ _REQUESTS, _SECTIONS, _PREFIXES = 0, 1, 2
 def slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
     """The strings buffer[starts[i]:stops[i]], given ranges in buffer order that do not overlap.
 
-    One zero-copy array alternates the ranges and the gaps between them; `take` keeps the ranges.
+    The kernel copies the ranges into a new array's buffers; without it one zero-copy array
+    alternates the ranges and the gaps between them, and `take` keeps the ranges (4x slower).
     """
     if len(starts) == 0:
         return pa.array([], pa.large_string())
+    if KERNEL is not None:
+        offsets = np.empty(len(starts) + 1, np.int64)
+        starts, stops = np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64)
+        joined = KERNEL.gather(buffer, starts, stops, offsets)
+        return pa.Array.from_buffers(
+            pa.large_string(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(joined)]
+        )
     bounds = np.empty(2 * len(starts), np.int64)
     bounds[0::2], bounds[1::2] = starts, stops
     spans = pa.Array.from_buffers(pa.large_string(), len(bounds) - 1, [None, pa.py_buffer(bounds), buffer])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import pandas as pd
@@ -257,10 +257,14 @@ def test_odd_lines_are_left_to_re2() -> None:
     assert vouched.at.tolist() == [0, 5]
 
 
-def test_slices_cut_ranges_of_a_buffer() -> None:
+@pytest.mark.parametrize("off", [False, True])
+def test_slices_cut_ranges_of_a_buffer(off: bool) -> None:
+    """Copied by the kernel, or taken from a zero-copy array of ranges and gaps without it."""
     import pyarrow as pa
 
-    buffer = pa.py_buffer(b"hello world, fast path")
-    found = slices(buffer, np.array([0, 6, 13]), np.array([5, 11, 22]))
-    assert found.to_pylist() == ["hello", "world", "fast path"]
-    assert slices(buffer, np.zeros(0, np.int64), np.zeros(0, np.int64)).to_pylist() == []
+    buffer = pa.py_buffer("hello w\u00f6rld, , fast path".encode())
+    with kernel_off() if off else nullcontext():
+        found = slices(buffer, np.array([0, 6, 14, 15, 16]), np.array([5, 12, 14, 15, 25]))
+        assert found.to_pylist() == ["hello", "w\u00f6rld", "", "", "fast path"]
+        assert found.type == pa.large_string() and found.null_count == 0
+        assert slices(buffer, np.zeros(0, np.int64), np.zeros(0, np.int64)).to_pylist() == []

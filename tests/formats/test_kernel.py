@@ -194,6 +194,12 @@ def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> N
     with pytest.raises(ValueError, match="fields"):
         KERNEL.encode_ranges(data, 9, start, start, codes, firsts)
     with pytest.raises(ValueError, match="outside the data"):
+        KERNEL.gather(data, start, np.array([len(data) + 1], np.int64), np.empty(2, np.int64))
+    with pytest.raises(ValueError, match="offsets"):
+        KERNEL.gather(data, start, start, np.empty(1, np.int64))
+    with pytest.raises(ValueError, match="the same rows"):
+        KERNEL.gather(data, start, np.zeros(0, np.int64), np.empty(2, np.int64))
+    with pytest.raises(ValueError, match="outside the data"):
         KERNEL.split(0, data, np.array([0, len(data) + 5], np.int64), np.empty(3, np.int64))
     ints, flags = np.empty((12, 3), np.int64), np.empty((5, 3), np.uint8)
     for first_byte, first_line in ((len(data) + 1, 0), (-1, 0), (0, 4), (0, -1)):
@@ -211,6 +217,20 @@ def test_line_count_counts_newlines_and_tells_ascii(data: bytes, repeat: int, fi
         middle = text.find(b"\n", len(text) // 2) + 1
         before = text[:middle].count(b"\n")
         assert KERNEL.line_count(text) == (text.count(b"\n"), text.isascii(), middle, before)
+
+
+@given(st.binary(max_size=300), st.data())
+def test_gather_joins_any_ranges_and_tells_where_each_begins(data: bytes, draw: st.DataObject) -> None:
+    """Any ranges inside the data (in order, overlapping or not), empty ones included."""
+    assert KERNEL is not None
+    bounds = draw.draw(st.lists(st.tuples(st.integers(0, len(data)), st.integers(0, len(data))), max_size=20))
+    starts = np.array([min(pair) for pair in bounds], np.int64)
+    stops = np.array([max(pair) for pair in bounds], np.int64)
+    offsets = np.empty(len(bounds) + 1, np.int64)
+    joined = KERNEL.gather(data, starts, stops, offsets)
+    pieces = [data[start:stop] for start, stop in zip(starts.tolist(), stops.tolist(), strict=True)]
+    assert joined == b"".join(pieces)
+    assert offsets.tolist() == np.cumsum([0] + [len(piece) for piece in pieces]).tolist()
 
 
 @pytest.mark.parametrize("built", [True, False])

@@ -200,11 +200,50 @@ done:
     return result;
 }
 
+/* gather(data, starts, stops, offsets) -> bytes: the ranges data[starts[i]:stops[i]] one after
+   another, and in offsets (rows + 1) where each begins: an Arrow string array's two buffers. */
+static PyObject *gather(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer data, starts, stops, offsets;
+    PyObject *offsets_object, *joined = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*O", &data, &starts, &stops, &offsets_object)) return NULL;
+    int have_offsets = 0;
+    Py_ssize_t rows = starts.len / (Py_ssize_t)sizeof(int64_t);
+    if (stops.len != starts.len || starts.len % (Py_ssize_t)sizeof(int64_t) != 0) {
+        PyErr_SetString(PyExc_ValueError, "starts and stops of the same rows");
+        goto done;
+    }
+    if (!(have_offsets = writable(offsets_object, &offsets, (rows + 1) * (Py_ssize_t)sizeof(int64_t), "offsets")))
+        goto done;
+    const int64_t *from = starts.buf, *to = stops.buf;
+    if (!inside(from, to, rows, data.len)) goto done;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t row = 0; row < rows; row++) total += to[row] - from[row];
+    if ((joined = PyBytes_FromStringAndSize(NULL, total)) == NULL) goto done;
+    char *into = PyBytes_AS_STRING(joined);
+    const char *bytes = data.buf;
+    int64_t *at = offsets.buf;
+    Py_BEGIN_ALLOW_THREADS
+    at[0] = 0;
+    for (Py_ssize_t row = 0; row < rows; row++) {
+        memcpy(into + at[row], bytes + from[row], (size_t)(to[row] - from[row]));
+        at[row + 1] = at[row] + (to[row] - from[row]);
+    }
+    Py_END_ALLOW_THREADS
+done:
+    if (have_offsets) PyBuffer_Release(&offsets);
+    PyBuffer_Release(&stops);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&data);
+    return joined;
+}
+
 static PyMethodDef methods[] = {
     {"line_count", line_count, METH_VARARGS, "line_count(data) -> (newlines, whether all bytes are ASCII, middle, newlines before middle)"},
     {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]) -> the line reached"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
      "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},
+    {"gather", gather, METH_VARARGS, "gather(data, starts, stops, offsets) -> the ranges' bytes joined"},
     {"split", split, METH_VARARGS, "split(kind, data, offsets, out): requests, sections or prefixes cut"},
     {"sections", sections, METH_VARARGS, "sections(data, starts, stops, out): the section of each request"},
     {NULL, NULL, 0, NULL},
