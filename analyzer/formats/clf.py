@@ -37,7 +37,6 @@ from analyzer.formats.columns import (
 from analyzer.formats.compiled import split_requests
 from analyzer.formats.encoded import Encoded, dictionary_of
 from analyzer.formats.fast import vouch
-from analyzer.formats.kernel import Newlines, newlines_and_ascii
 from analyzer.formats.patterns import (
     CORE_PATTERN,
     LINE_PATTERNS,
@@ -47,10 +46,11 @@ from analyzer.formats.patterns import (
 from analyzer.formats.rejects import reasons, too_long
 from analyzer.formats.scan import line_ends
 from analyzer.formats.sections import section_values
+from analyzer.formats.text import line_array, split_lines, utf8_text
 
 __all__ = [
-    "COLUMNS", "FORMATS", "Parsed", "Requests", "detect_format", "empty_frame", "parse", "requests",
-    "seconds_of", "split_lines",
+    "COLUMNS", "FORMATS", "Parsed", "Prepared", "Requests", "detect_format", "empty_frame", "finish",
+    "parse", "prepare", "requests", "seconds_of", "split_lines",
 ]  # fmt: skip
 
 FORMATS = ("common", "combined")
@@ -100,44 +100,6 @@ def rejected_lines(lines: pa.Array, ok: np.ndarray) -> tuple[np.ndarray, list[tu
     return at, found, texts[:MAX_REJECT_SAMPLES]
 
 
-def split_lines(data: bytes) -> pa.Array:
-    """Zero-copy Arrow string array of the lines in `data` (each keeps its newline).
-
-    Bytes that are not UTF-8 are kept visible as `\\xNN` escapes, as nginx writes them.
-    """
-    text = utf8_lines(data)
-    return _line_array(text, line_ends(text))
-
-
-def utf8_lines(data: bytes) -> bytes:
-    """`data` as valid UTF-8 (other bytes as `\\xNN` escapes), ending in a newline unless empty."""
-    return utf8_text(data)[0]
-
-
-def utf8_text(data: bytes) -> tuple[bytes, Newlines | None]:
-    """utf8_lines(data), and its newlines where they were counted on the way (the kernel counts
-    them in the pass that finds whether the bytes are ASCII; None without the kernel)."""
-    lines, ascii = newlines_and_ascii(data)
-    if not ascii:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:  # the escapes hold no newline, but they move the middle
-            data = data.decode("utf-8", "backslashreplace").encode("utf-8")
-            lines = None if lines is None else newlines_and_ascii(data)[0]
-    if data and not data.endswith(b"\n"):
-        data += b"\n"  # a line start before it stays one: only the count grows
-        lines = None if lines is None else lines._replace(total=lines.total + 1)
-    return data, lines
-
-
-def _line_array(text: bytes, ends: np.ndarray) -> pa.Array:
-    offsets = np.zeros(len(ends) + 1, np.int64)
-    offsets[1:] = ends + 1
-    return pa.Array.from_buffers(
-        pa.large_string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
-    )
-
-
 def detect_format(data: bytes, sample_lines: int = 50) -> str | None:
     """The format most of the first lines match, or None when neither matches most."""
     head = b"\n".join(data.split(b"\n", sample_lines)[:sample_lines])
@@ -182,18 +144,43 @@ def parse(
     `only`, the frame has just those text columns (the live monitor counts three of them).
     `fast=False` matches every line with RE2: the reference the fast path is tested against.
     """
+    return finish(prepare(data, fmt, core, fast=fast, only=only))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch halfway through parse: its lines, and the fields of every line."""
+
+    lines: pa.Array
+    fields: _Fields
+    fmt: str
+    core: bool
+    only: frozenset[str] | None
+
+
+def prepare(
+    data: bytes, fmt: str, core: bool, *, fast: bool = True, only: frozenset[str] | None = None
+) -> Prepared:
+    """The first half of parse: the byte scan and the encoding, mostly in the kernel with the
+    GIL released (so another thread can finish the batch before meanwhile)."""
     if fmt == "combined" and only is not None and not {"referer", "user_agent"} & only:
         fmt = "common"  # the Combined tail is optional and adds just those: the same requests
     lines, read = _read(data, fmt, core, fast)
+    return Prepared(lines, read, fmt, core, only)
+
+
+def finish(prepared: Prepared) -> Parsed:
+    """The second half of parse: fields cut per distinct value, the frame, the rejects."""
+    read, only = prepared.fields, prepared.only
     columns = request_parts(read.text["request"], only)
-    if not core:
+    if not prepared.core:
         columns |= prefix_parts(read.text["prefix"], only)
-    if fmt == "combined" and not core:
+    if prepared.fmt == "combined" and not prepared.core:
         columns["referer"] = read.text["referer"].without(("-", ""))
         columns["user_agent"] = read.text["user_agent"].without(("-", ""))
     frame = build_frame(read.seconds, read.ok, columns, {"status": read.status, "bytes": read.size}, only)
-    at, rejects, samples = rejected_lines(lines, read.ok)
-    return Parsed(frame, len(lines), len(at), samples, at, rejects)
+    at, rejects, samples = rejected_lines(prepared.lines, read.ok)
+    return Parsed(frame, len(prepared.lines), len(at), samples, at, rejects)
 
 
 @dataclass(frozen=True)
@@ -227,7 +214,7 @@ def _read(data: bytes, fmt: str, core: bool, fast: bool, sections: bool = False)
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     text, newlines = utf8_text(data)
     vouched = vouch(text, fmt, core, sections, newlines) if fast and text else None
-    lines = _line_array(text, line_ends(text) if vouched is None else vouched.ends)
+    lines = line_array(text, line_ends(text) if vouched is None else vouched.ends)
     parts = []
     rest = np.arange(len(lines))
     if vouched is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.clf import Parsed, extract, rejected_lines, split_lines
+from analyzer.formats.clf import Parsed, extract, rejected_lines
 from analyzer.formats.columns import (
     NO_SIZE,
     build_frame,
@@ -30,6 +30,7 @@ from analyzer.formats.columns import (
 )
 from analyzer.formats.encoded import Encoded, encode
 from analyzer.formats.rejects import too_long
+from analyzer.formats.text import split_lines
 
 QUOTED_TEXT = r'(?:[^"\\]|\\.)*'
 WORD = r"[^ ]*"

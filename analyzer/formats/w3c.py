@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats.clf import Parsed, rejected_lines, split_lines
+from analyzer.formats.clf import Parsed, rejected_lines
 from analyzer.formats.columns import (
     NO_SIZE,
     build_frame,
@@ -28,6 +28,7 @@ from analyzer.formats.columns import (
 from analyzer.formats.encoded import Encoded, encode
 from analyzer.formats.frames import concat_frames
 from analyzer.formats.rejects import too_long
+from analyzer.formats.text import split_lines
 
 DIRECTIVE_PREFIXES = (
     "#Software:",

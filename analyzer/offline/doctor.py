@@ -15,11 +15,11 @@ import numpy as np
 import pyarrow.compute as pc
 
 from analyzer.core.times import iso_utc
-from analyzer.formats.clf import split_lines
 from analyzer.formats.columns import seconds_of
 from analyzer.formats.errorlog import error_log_of
 from analyzer.formats.parsers import LineParser, describe, detect, make_parser
 from analyzer.formats.rejects import TOO_LONG
+from analyzer.formats.text import split_lines
 from analyzer.formats.timing import timing_format
 from analyzer.lines import MAX_LINE_BYTES
 from analyzer.offline.locations import open_file

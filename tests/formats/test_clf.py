@@ -6,7 +6,6 @@ import gzip
 import itertools
 import re
 from collections import Counter
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -15,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.clf import COLUMNS, detect_format, parse, requests, seconds_of, split_lines, utf8_text
+from analyzer.formats.clf import COLUMNS, detect_format, parse, requests, seconds_of
+from analyzer.formats.text import split_lines
 from tests.conftest import clf_line, mutate, shared_log
-from tests.formats.test_fast import kernel_off
 
 ELASTIC = "apache_combined_elastic-examples_2015-05-17_2015-05-20.log"
 PHPMYADMIN = "apache_combined_phpmyadmin-bruteforce_2019-02-25_2019-03-20.log.gz"
@@ -290,15 +289,6 @@ def test_rejected_samples_are_capped_and_stripped() -> None:
     assert parsed.reject_samples == [f"junk {i}" for i in range(5)]
 
 
-def test_split_lines_counts_final_fragment_as_a_line() -> None:
-    """split_lines keeps each newline and turns a final fragment without one into a last line."""
-    assert split_lines(b"a\nb").to_pylist() == ["a\n", "b\n"]
-    assert split_lines(b"a\nb\n").to_pylist() == ["a\n", "b\n"]
-    assert split_lines(b"").to_pylist() == []
-    assert split_lines(b"\n").to_pylist() == ["\n"]
-    assert split_lines(b"\xff\n").to_pylist() == ["\\xff\n"]
-
-
 def test_empty_input_gives_empty_frame_with_all_columns() -> None:
     """No bytes in: no lines, nothing rejected, an empty frame with every column."""
     parsed = parse(b"")
@@ -432,23 +422,3 @@ def test_requests_hold_what_the_core_frame_holds() -> None:
         assert sections == [None if pd.isna(s) else s for s in frame["section"]]
         assert found.section.values.to_pylist() == list(frame["section"].cat.categories)
         assert (found.lines, found.rejected_at.tolist()) == (parsed.lines, parsed.rejected_at.tolist())
-
-
-@given(st.binary(max_size=300), st.sampled_from([b"", b"\n", "\u00e9\n".encode(), b"\xff\n"]))
-def test_utf8_text_is_valid_utf8_ending_in_a_newline_and_its_count_is_true(data: bytes, end: bytes) -> None:
-    """With the kernel the newlines come counted (from the pass that tells ASCII), and the count
-    is the text's, a newline added or bytes escaped; without it, none is counted."""
-    for off in (False, True):
-        with kernel_off() if off else nullcontext():
-            text, lines = utf8_text(data + end)
-        text.decode("utf-8")  # never raises
-        assert text == b"" or text.endswith(b"\n")
-        assert text == (data + end).decode("utf-8", "backslashreplace").encode() + (
-            b"" if not data + end or (data + end).endswith(b"\n") else b"\n"
-        )
-        if off:
-            assert lines is None
-        else:  # the count, and a line start near the middle with the newlines before it
-            assert lines is not None and lines.total == text.count(b"\n")
-            assert lines.middle == 0 or text[lines.middle - 1 : lines.middle] == b"\n"
-            assert lines.before_middle == text[: lines.middle].count(b"\n")

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from analyzer.formats import compiled, kernel
 from analyzer.formats import scan as numpy_scan
-from analyzer.formats.clf import utf8_lines
 from analyzer.formats.columns import epoch_seconds
 from analyzer.formats.encoded import dictionary_of
 from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
 from analyzer.formats.rejects import MAX_LINE_CHARS
+from analyzer.formats.text import utf8_lines
 from tests.conftest import clf_line
 from tests.formats.test_compiled import VALUES
 from tests.formats.test_fast import batches, in_two_threads

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.clf import Parsed, split_lines
+from analyzer.formats.clf import Parsed
 from analyzer.formats.columns import COLUMNS, seconds_of
 from analyzer.formats.logformat import CustomParser, FormatError, compile_format
 from analyzer.formats.parsers import describe, make_parser
 from analyzer.formats.rejects import UNCLOSED_QUOTE
+from analyzer.formats.text import split_lines
 from tests.conftest import mutate, shared_log
 
 NGINX_LOG = "nginx_combined_timing_dbadmins-ru_2019-08-14.log"

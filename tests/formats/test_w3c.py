@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.clf import split_lines
 from analyzer.formats.columns import COLUMNS, NO_SIZE, seconds_of
 from analyzer.formats.parsers import ClfParser
 from analyzer.formats.rejects import MAX_LINE_CHARS, MISSING_FIELDS, TOO_LONG
+from analyzer.formats.text import split_lines
 from analyzer.formats.w3c import W3cParser, is_w3c, last_fields_before, prime_layout
 from tests.conftest import mutate, shared_log
 
