@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -32,19 +31,20 @@ PARALLEL_ROWS = 50_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-@dataclass
-class Threads:
-    """The threads a large batch is parsed by in this process (a mutable setting, not a global)."""
+class Threads(threading.local):
+    """The threads a large batch is parsed by, set per calling thread (not a global: a thread
+    that prepares batches beside another parsing thread uses one, as a worker process does)."""
 
-    count: int  # 1 or 2
+    def __init__(self) -> None:
+        self.count = min(CORES, 2)  # 1 or 2
 
 
-THREADS = Threads(min(CORES, 2))
+THREADS = Threads()
 
 
 def single_threaded() -> None:
-    """This process's parses use one thread: for an engine whose worker processes (one per
-    core) are already the parallelism."""
+    """This thread's parses use one thread: for an engine whose worker processes (one per
+    core) are already the parallelism, or a second thread of a pipeline."""
     THREADS.count = 1
 
 

@@ -18,6 +18,7 @@ from analyzer.core.times import iso_utc
 from analyzer.formats.columns import seconds_of
 from analyzer.formats.errorlog import error_log_of
 from analyzer.formats.parsers import LineParser, describe, detect, make_parser
+from analyzer.formats.pipeline import parsed_in_turn
 from analyzer.formats.rejects import TOO_LONG
 from analyzer.formats.text import split_lines
 from analyzer.formats.timing import timing_format
@@ -127,9 +128,8 @@ def is_compressed(path: str) -> bool:
 
 def _read_all(path: str, parser: LineParser, fmt: str, found: Diagnosis) -> None:
     previous: int | None = None
-    for piece in pieces(path):
-        data, dropped = piece.read_lines()
-        parsed = parser.parse(data)
+    reads = (piece.read_lines() for piece in pieces(path))
+    for (data, dropped), parsed in parsed_in_turn(parser, reads, lambda read: read[0]):
         found.lines += parsed.lines + dropped
         found.requests += len(parsed.frame)
         found.rejected += parsed.rejected + dropped
