@@ -12,16 +12,30 @@ What reaches the parser is always whole lines ending in `\\n`:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 MAX_LINE_BYTES = 64 << 10
 
 
-class LineSplitter:
-    """Turns appended bytes into complete lines, carrying the unfinished one to the next call."""
+def nul_or_cr(data: bytes) -> bool:
+    """Whether `data` holds a NUL or a `\\r`: the bytes that need cleaning before lines are cut."""
+    return b"\0" in data or b"\r" in data
 
-    def __init__(self, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+
+class LineSplitter:
+    """Turns appended bytes into complete lines, carrying the unfinished one to the next call.
+
+    `dirty` tells whether a read holds a NUL or a `\\r` (nul_or_cr; a reader of large pieces
+    injects the parser kernel's one-pass check); a read with neither is passed on as it is.
+    """
+
+    def __init__(
+        self, max_line_bytes: int = MAX_LINE_BYTES, dirty: Callable[[bytes], bool] = nul_or_cr
+    ) -> None:
         self.max_line_bytes = max_line_bytes
+        self.dirty = dirty
         self.partial = b""
         self.dropping = False  # inside a line already known to be too long
         self.after_cr = False  # the last byte seen ended a line with `\r`: a `\n` next is its pair
@@ -53,6 +67,11 @@ class LineSplitter:
         return self._without_long_lines(data[:end])
 
     def _normalise(self, data: bytes) -> bytes:
+        if data and not self.dirty(data):  # the usual read: nothing to clean
+            if self.after_cr and data[:1] == b"\n":
+                data = data[1:]  # the second half of a `\r\n` that the last read ended inside
+            self.after_cr = False
+            return data
         if b"\0" in data:
             before = len(data)
             data = data.replace(b"\0", b"")

@@ -7,6 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
+from analyzer.formats.kernel import holds_nul_or_cr
 from analyzer.lines import LineSplitter, clean, last_line_end
 
 
@@ -95,3 +96,25 @@ def test_any_split_gives_the_same_lines(lines: list[bytes], ending: bytes, cuts:
     kept = [line for line in lines if len(line) <= 25]
     assert out == b"".join(line + b"\n" for line in kept)
     assert splitter.dropped == len(lines) - len(kept)
+
+
+@given(
+    st.lists(
+        st.binary(max_size=40) | st.sampled_from([b"\r", b"\n", b"\r\n", b"\0", b"a\r", b"\rb\0"]),
+        max_size=12,
+    )
+)
+def test_a_splitter_told_of_dirt_by_another_check_cuts_the_same_lines(pieces: list[bytes]) -> None:
+    """An injected check (the parser kernel's one pass) changes nothing but the speed: the
+    same lines, NULs and dropped lines as the two searches; one that calls every read dirty
+    (the careful way always) as well."""
+    expected = LineSplitter(max_line_bytes=20)
+    lines = feed_all(expected, pieces)
+    for dirty in (holds_nul_or_cr, lambda data: True):
+        other = LineSplitter(20, dirty)
+        assert feed_all(other, pieces) == lines
+        assert (other.nul_bytes, other.dropped, other.partial) == (
+            expected.nul_bytes,
+            expected.dropped,
+            expected.partial,
+        )

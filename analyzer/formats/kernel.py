@@ -23,6 +23,7 @@ from analyzer.formats import scan as numpy_scan
 from analyzer.formats.compiled import slices
 from analyzer.formats.encoded import Encoded, dictionary_of
 from analyzer.formats.scan import TIME_WIDTH, Head
+from analyzer.lines import nul_or_cr
 
 # The scan and the encoding are 40-60% of a full-column parse, and both split: lines by
 # halves, fields by groups. A batch of this many lines or more is done by two threads where the
@@ -72,6 +73,15 @@ def newlines_and_ascii(data: bytes) -> tuple[Newlines | None, bool]:
         return None, data.isascii()
     count, ascii, middle, before_middle = compiled.KERNEL.line_count(data)
     return Newlines(count, middle, before_middle), ascii
+
+
+def holds_nul_or_cr(data: bytes) -> bool:
+    """Whether `data` holds a NUL or a `\\r`, the bytes a line splitter must clean: one pass of
+    the kernel where it was built, two searches otherwise (analyzer.lines' own check)."""
+    if compiled.KERNEL is None:
+        return nul_or_cr(data)
+    found: bool = compiled.KERNEL.nul_or_cr(data)
+    return found
 
 
 def scan(data: bytes, max_line_bytes: int, tail: bool = False, lines: Newlines | None = None) -> Head:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from analyzer.formats.kernel import holds_nul_or_cr
 from analyzer.formats.parsers import detect, make_parser
 from analyzer.lines import MAX_LINE_BYTES, LineSplitter
 from analyzer.offline.locations import (
@@ -117,7 +118,7 @@ def read_chunks(
     line, NULs dropped), and a line over `max_line_bytes` is dropped as it is read and
     counted, so an endless line costs no more memory than a chunk.
     """
-    splitter = LineSplitter(max_line_bytes)
+    splitter = LineSplitter(max_line_bytes, holds_nul_or_cr)
     raw = getattr(handle, "fileobj", None) or handle
     last_byte = b"\n"
     while True:
@@ -184,7 +185,7 @@ class Piece:
         """
         if self.data is not None:
             return self.data, self.dropped
-        splitter = LineSplitter()
+        splitter = LineSplitter(dirty=holds_nul_or_cr)  # one pass of the kernel, not two searches
         parts: list[bytes] = []
         last_byte = b"\n"
         try:
@@ -198,7 +199,8 @@ class Piece:
                     left -= len(data)
                     last_byte = data[-1:]
                     if not parts and not left and _lines_fit(data, splitter.max_line_bytes):
-                        splitter = LineSplitter(len(data) + 1)  # none can be too long: skip that check
+                        # none can be too long: skip that check
+                        splitter = LineSplitter(len(data) + 1, holds_nul_or_cr)
                     parts.append(splitter.feed(data))
         except OSError as error:
             raise read_error(self.path, error) from None

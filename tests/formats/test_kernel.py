@@ -19,7 +19,7 @@ from analyzer.formats.rejects import MAX_LINE_CHARS
 from analyzer.formats.text import utf8_lines
 from tests.conftest import clf_line
 from tests.formats.test_compiled import VALUES
-from tests.formats.test_fast import batches, in_two_threads
+from tests.formats.test_fast import batches, in_two_threads, kernel_off
 
 KERNEL = compiled.KERNEL
 
@@ -231,6 +231,16 @@ def test_gather_joins_any_ranges_and_tells_where_each_begins(data: bytes, draw: 
     pieces = [data[start:stop] for start, stop in zip(starts.tolist(), stops.tolist(), strict=True)]
     assert joined == b"".join(pieces)
     assert offsets.tolist() == np.cumsum([0] + [len(piece) for piece in pieces]).tolist()
+
+
+@given(st.binary(max_size=200), st.integers(0, 300), st.sampled_from([b"", b"\0", b"\r", b"\r\n"]))
+def test_holds_nul_or_cr_finds_either_anywhere(data: bytes, at: int, dirt: bytes) -> None:
+    """In any 64-byte block or the tail after the last, with the kernel or without it."""
+    text = (b"x" * at + dirt + data.replace(b"\0", b"").replace(b"\r", b""))[: at + 250]
+    expected = b"\0" in text or b"\r" in text
+    assert kernel.holds_nul_or_cr(text) == expected
+    with kernel_off():
+        assert kernel.holds_nul_or_cr(text) == expected
 
 
 @pytest.mark.parametrize("built", [True, False])

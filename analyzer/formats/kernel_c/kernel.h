@@ -47,6 +47,7 @@ enum { SPLIT_REQUESTS, SECTIONS, SPLIT_PREFIXES };
 
 /* scan.c */
 Py_ssize_t count_newlines(const Text *text, int *ascii);
+int holds_nul_or_cr(const Text *text);
 Py_ssize_t scan_lines(const Text *text, Py_ssize_t lines, Py_ssize_t max_line_bytes, int tail, int64_t *ints,
                       uint8_t *flags, Py_ssize_t first_byte, Py_ssize_t first_line, Py_ssize_t last_line);
 /* times.c */

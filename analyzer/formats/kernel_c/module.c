@@ -58,6 +58,19 @@ static PyObject *line_count(PyObject *module, PyObject *args) {
     return Py_BuildValue("(nOnn)", before + after, ascii_before && ascii_after ? Py_True : Py_False, middle, before);
 }
 
+static PyObject *nul_or_cr(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    Text text = {data.buf, data.len};
+    int found;
+    Py_BEGIN_ALLOW_THREADS
+    found = holds_nul_or_cr(&text);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return PyBool_FromLong(found);
+}
+
 /* scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]): the
    fields of the first `lines` lines, or of lines first_line..last_line, the first of them
    starting at byte first_byte (a part of the data, for one of two threads). */
@@ -240,6 +253,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"line_count", line_count, METH_VARARGS, "line_count(data) -> (newlines, whether all bytes are ASCII, middle, newlines before middle)"},
+    {"nul_or_cr", nul_or_cr, METH_VARARGS, "nul_or_cr(data) -> whether data holds a NUL or a carriage return"},
     {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]) -> the line reached"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
      "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},

@@ -61,6 +61,29 @@ Py_ssize_t count_newlines(const Text *text, int *ascii) {
     return count;
 }
 
+/* Whether the text holds a NUL or a `\r` (which the line splitter removes or turns into a
+   `\n`): one pass for both, stopping at the first, where two memchr passes took twice the
+   time of a piece just read (3.2 against 1.7 ms for 16 MB). */
+int holds_nul_or_cr(const Text *text) {
+    Py_ssize_t at = 0;
+#if defined(__SSE2__)
+    /* a byte is 0 or 13 exactly when the smaller of it and it XOR 13 is 0: two operations a
+       vector, and the smallest of 256 bytes tested at once */
+    const __m128i cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+    for (; at + 256 <= text->size; at += 256) {
+        __m128i least = _mm_set1_epi8((char)0xFF);
+        for (int part = 0; part < 256; part += 16) {
+            __m128i bytes = _mm_loadu_si128((const __m128i *)(text->bytes + at + part));
+            least = _mm_min_epu8(least, _mm_min_epu8(bytes, _mm_xor_si128(bytes, cr)));
+        }
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(least, zero))) return 1;
+    }
+#endif
+    for (; at < text->size; at++)
+        if (text->bytes[at] == 0 || text->bytes[at] == '\r') return 1;
+    return 0;
+}
+
 /* What the block masks told of one line: its quotes in order (the first KEPT_QUOTES, and
    whether there are more), its first `[`, whether it holds a backslash. */
 typedef struct {
