@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analyzer.core.stats import STATUS_CLASSES
 from analyzer.offline.buckets import BUCKET_SECONDS, Closed
@@ -96,19 +98,37 @@ def write_closed(directory: Path, closed: Closed) -> None:
 
 
 def _append_sections(path: Path, sections: pd.DataFrame) -> None:
-    """sections.csv's rows as pandas's to_csv writes them, 3x faster (it is the end of a backtest:
-    50,000 rows took 60 ms there). Times are formatted once per bucket and sections quoted once
-    per distinct name, as the csv module quotes (a comma, a quote, a line break: in quotes, its
-    quotes doubled); each row is then one format call."""
+    """sections.csv's rows as pandas's to_csv writes them, at the end of a backtest, where it
+    waits for nothing else: 50,000 rows in 25 ms, against 60 ms by a format call a row and 3x
+    that by to_csv. Times are formatted once per bucket and sections quoted once per distinct
+    name, as the csv module quotes (a comma, a quote, a line break: in quotes, its quotes
+    doubled); the rows are then joined by Arrow, column by column, into one buffer."""
     codes, buckets = pd.factorize(sections["bucket"].to_numpy())
     ends = pd.to_datetime(np.asarray(buckets) + BUCKET_SECONDS, unit="s", utc=True)
-    times = np.asarray(ends.strftime("%Y-%m-%dT%H:%M:%SZ"), object)[codes]
-    name_codes, names = pd.factorize(sections["section"].to_numpy(object))
-    quoted = np.asarray([_quoted(str(name)) for name in names], object)[name_codes]
-    rows = map("{},{},{}\r\n".format, times, quoted, sections["hits"].to_numpy(np.int64).tolist())
+    times = pa.array(ends.strftime("%Y-%m-%dT%H:%M:%SZ"), pa.large_string()).take(pa.array(codes))
+    column = pa.array(sections["section"].array, pa.large_string())
+    if isinstance(column, pa.ChunkedArray):  # pandas's Arrow-backed strings
+        column = column.combine_chunks()
+    names = pc.dictionary_encode(column.fill_null(""))  # as to_csv writes a missing value
+    quoted = pa.array([_quoted(name) for name in names.dictionary.to_pylist()], pa.large_string())
+    hits = pc.cast(pa.array(sections["hits"].to_numpy(np.int64)), pa.large_string())
+    rows = pc.binary_join_element_wise(
+        times, quoted.take(names.indices), hits, pa.scalar(",", pa.large_string())
+    )
     new = not path.exists() or path.stat().st_size == 0
     with open(path, "a", encoding="utf-8", newline="") as handle:
-        handle.write((",".join(SECTION_FIELDS) + "\r\n" if new else "") + "".join(rows))
+        handle.write((",".join(SECTION_FIELDS) + "\r\n" if new else "") + _lines(rows))
+
+
+def _lines(rows: pa.Array) -> str:
+    """Each string of `rows` ended by CRLF, as one string."""
+    if len(rows) == 0:
+        return ""
+    crlf, nothing = pa.scalar("\r\n", pa.large_string()), pa.scalar("", pa.large_string())
+    ended = pc.binary_join_element_wise(rows, crlf, nothing)
+    _, offsets, data = ended.buffers()
+    used = np.frombuffer(offsets, np.int64)[ended.offset : ended.offset + len(ended) + 1]
+    return data.to_pybytes()[used[0] : used[-1]].decode("utf-8")
 
 
 def _quoted(field: str) -> str:
