@@ -6,7 +6,8 @@ builds the frame, in pandas, holding it. One batch's halves run one after the ot
 second core idles through every `finish`. Here the next batch is prepared in a thread of its
 own while this one is finished: the same frames, in order, 15% sooner on 2 cores (measured:
 benchmarks/bench_parse.py). The preparing thread uses the kernel single-threaded, since the
-two halves already keep both cores busy. Other formats are parsed one batch at a time.
+two halves already keep both cores busy. Other formats, and any on one core, are parsed one
+batch at a time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from analyzer.formats.clf import Parsed, Prepared, finish, prepare
-from analyzer.formats.kernel import single_threaded
+from analyzer.formats.kernel import CORES, single_threaded
 from analyzer.formats.parsers import ClfParser, LineParser
 
 Batch = TypeVar("Batch")
@@ -27,7 +28,7 @@ def parsed_in_turn(
 ) -> Iterator[tuple[Batch, Parsed]]:
     """Each batch with parser.parse(data_of(batch), core), in order; batches are taken from the
     iterable one ahead of the parse being handed out (at most two are held)."""
-    if not isinstance(parser, ClfParser):
+    if not isinstance(parser, ClfParser) or CORES < 2:
         for batch in batches:
             yield batch, parser.parse(data_of(batch), core)
         return

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats import kernel
+from analyzer.formats import kernel, pipeline
 from analyzer.formats.clf import Parsed
 from analyzer.formats.parsers import ClfParser, make_parser
 from analyzer.formats.pipeline import parsed_in_turn
@@ -40,6 +40,15 @@ def test_batches_parsed_in_turn_are_each_batch_parsed_alone(
         assert [batch for batch, _ in found] == list(enumerate(datas))
         for (_, data), parsed in found:
             assert_same_parse(parsed, ClfParser(fmt).parse(data, core))
+
+
+def test_on_one_core_no_thread_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second thread would only take turns with this one: batches are parsed as they come."""
+    monkeypatch.setattr(pipeline, "CORES", 1)
+    monkeypatch.setattr(pipeline, "ThreadPoolExecutor", None)  # used: a TypeError
+    data = [clf_line(0), clf_line(1) + b"garbage\n"]
+    for (_, parsed), batch in zip(parsed_in_turn(ClfParser("combined"), data, bytes), data, strict=True):
+        assert_same_parse(parsed, ClfParser("combined").parse(batch))
 
 
 def test_the_columns_asked_for_are_the_ones_built() -> None:
