@@ -162,7 +162,7 @@ def prepare(
     data: bytes, fmt: str, core: bool, *, fast: bool = True, only: frozenset[str] | None = None
 ) -> Prepared:
     """The first half of parse: the byte scan and the encoding, mostly in the kernel with the
-    GIL released (so another thread can finish the batch before meanwhile)."""
+    GIL released (so another thread can meanwhile finish the batch before this one)."""
     if fmt == "combined" and only is not None and not {"referer", "user_agent"} & only:
         fmt = "common"  # the Combined tail is optional and adds just those: the same requests
     lines, read = _read(data, fmt, core, fast)

@@ -161,18 +161,25 @@ def _strings(cuts: _Cuts) -> dict[str, pa.Array]:
 def _encoded(cuts: _Cuts) -> dict[str, Encoded]:
     """Each field hashed where it lies (codes by first appearance, -1 where missing); only the
     distinct values are cut out."""
-    assert KERNEL is not None
     found = {}
-    for name, (present, field_begin, field_end) in cuts.fields.items():
+    for name, (present, begin, end) in cuts.fields.items():
         rows = np.flatnonzero(present)
-        begin, end = np.ascontiguousarray(field_begin[rows]), np.ascontiguousarray(field_end[rows])
-        codes, firsts = np.empty(len(rows), np.int64), np.empty(len(rows), np.int64)
-        (distinct,) = KERNEL.encode_ranges(cuts.data, 1, begin, end, codes, firsts)
+        there = encoded_slices(cuts.data, begin[rows], end[rows])
         every = np.full(len(present), -1, np.int64)
-        every[rows] = codes
-        first = firsts[:distinct]  # ascending: the ranges in buffer order, as slices needs
-        found[name] = Encoded(every, slices(cuts.data, begin[first], end[first]))
+        every[rows] = there.codes
+        found[name] = Encoded(every, there.values)
     return found
+
+
+def encoded_slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> Encoded:
+    """dictionary_of(slices(buffer, starts, stops)) by the kernel: the ranges hashed where they
+    lie (codes by first appearance), only the distinct ones cut out. Releases the GIL."""
+    assert KERNEL is not None
+    starts, stops = np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64)
+    codes, firsts = np.empty(len(starts), np.int64), np.empty(len(starts), np.int64)
+    (distinct,) = KERNEL.encode_ranges(buffer, 1, starts, stops, codes, firsts)
+    first = firsts[:distinct]  # ascending rows: the ranges in buffer order, as slices needs
+    return Encoded(codes, slices(buffer, starts[first], stops[first]))
 
 
 def _spans(values: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:

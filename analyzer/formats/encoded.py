@@ -53,7 +53,7 @@ def trusted_categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categoric
     category to prove them unique (2 ms a column of a 16 MB batch, most of a small one).
 
     By the constructor pandas itself uses for checked values (private; where this pandas has
-    none, the public way). tests/formats/test_columns.py holds the two equal."""
+    none, the public way). tests/formats/test_encoded.py holds the two equal."""
     trusted_dtype = getattr(pd.CategoricalDtype, "_from_fastpath", None)
     simple_new = getattr(pd.Categorical, "_simple_new", None)
     if trusted_dtype is None or simple_new is None:

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from analyzer.formats import compiled
 from analyzer.formats import scan as numpy_scan
-from analyzer.formats.compiled import slices
+from analyzer.formats.compiled import encoded_slices, slices
 from analyzer.formats.encoded import Encoded, dictionary_of
 from analyzer.formats.scan import TIME_WIDTH, Head
 from analyzer.lines import nul_or_cr
@@ -123,22 +123,18 @@ def _new_time(data: bytes, ints: np.ndarray, flags: np.ndarray, line: int) -> bo
 
 
 def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Encoded]:
-    """Each field's strings buffer[starts[i]:stops[i]] dictionary-encoded (as columns.dictionary_of
+    """Each field's strings buffer[starts[i]:stops[i]] dictionary-encoded (as encoded.dictionary_of
     of them: codes by first appearance). The kernel hashes the ranges in place, a field a call
     (the fields of a large batch shared by two threads), and only the distinct values are cut out."""
     if compiled.KERNEL is None:
         return {name: dictionary_of(slices(buffer, *bounds)) for name, bounds in ranges.items()}
-    _kernel = compiled.KERNEL
     bounds = [(np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64))
               for starts, stops in ranges.values()]  # fmt: skip
-    codes = [np.empty(len(starts), np.int64) for starts, _ in bounds]
-    firsts = [np.empty(len(starts), np.int64) for starts, _ in bounds]
-    distinct = [0] * len(bounds)
+    found: dict[int, Encoded] = {}  # by field, filled by one thread or two
 
     def encode(fields: list[int]) -> None:
         for field in fields:
-            starts, stops = bounds[field]
-            (distinct[field],) = _kernel.encode_ranges(buffer, 1, starts, stops, codes[field], firsts[field])
+            found[field] = encoded_slices(buffer, *bounds[field])
 
     rows = len(bounds[0][0]) if bounds else 0
     groups = _halves(bounds) if rows >= PARALLEL_ROWS else None
@@ -146,12 +142,7 @@ def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.nda
         encode(list(range(len(bounds))))
     else:
         _both(lambda: encode(groups[0]), lambda: encode(groups[1]))
-    found = {}
-    for field, name in enumerate(ranges):
-        first = firsts[field][: distinct[field]]  # ascending rows: ranges in buffer order, as slices needs
-        starts, stops = bounds[field]
-        found[name] = Encoded(codes[field], slices(buffer, starts[first], stops[first]))
-    return found
+    return {name: found[field] for field, name in enumerate(ranges)}
 
 
 def _halves(bounds: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[int], list[int]] | None:
