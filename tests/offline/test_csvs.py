@@ -109,7 +109,7 @@ def test_the_writer_writes_when_it_holds_enough_rows(tmp_path: Path, monkeypatch
     st.lists(
         st.tuples(
             st.integers(0, 5),
-            st.text(st.sampled_from(["a", "/", ",", '"', "\r", "\n", " ", "é", "-"]), max_size=6),
+            st.text(st.sampled_from(["a", "/", ",", '"', "\r", "\n", " ", "é", "-"]), max_size=6) | st.none(),
             st.integers(1, 10**12),
         ),
         min_size=1,
@@ -117,8 +117,8 @@ def test_the_writer_writes_when_it_holds_enough_rows(tmp_path: Path, monkeypatch
     )
 )
 def test_sections_rows_are_the_bytes_pandas_to_csv_writes(tmp_path: Path, rows: list) -> None:
-    """Hostile section names (commas, quotes, line breaks), written twice (header once): byte
-    for byte what DataFrame.to_csv appends, as the rows were written before."""
+    """Hostile section names (commas, quotes, line breaks) and missing ones, written twice
+    (header once): byte for byte what DataFrame.to_csv appends, as the rows were written before."""
     sections = pd.DataFrame(
         {
             "bucket": [T0 + 10 * bucket for bucket, _, _ in rows],
