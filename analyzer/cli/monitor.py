@@ -24,7 +24,7 @@ from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
 from analyzer.lines import MAX_LINE_BYTES
 from analyzer.live.files import refusal
 from analyzer.live.monitor import Monitor
-from analyzer.live.settings import Clock, Settings
+from analyzer.live.settings import LOOK_BACK, Clock, Settings
 from analyzer.live.shell import expand_paths, stop_signals
 from analyzer.live.stdin import STDIN
 
@@ -93,6 +93,14 @@ def monitor_parser() -> Parser:
         help=f"... or once still written this long after its rotation (default {ROTATE_MAX:g})",
     )
     parser.add_argument(
+        "--look-back",
+        type=positive(int),
+        default=LOOK_BACK,
+        metavar="S",
+        help="at a start that finds an alert on with no record of it, read back up to this many "
+        f"seconds of log to find when it began (default {LOOK_BACK:,}: a day)",
+    )
+    parser.add_argument(
         "--max-line-bytes",
         type=positive(int),
         default=MAX_LINE_BYTES,
@@ -144,6 +152,7 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         rotate_wait=getattr(args, "rotate_wait", ROTATE_WAIT),
         rotate_max=getattr(args, "rotate_max", ROTATE_MAX),
         max_line_bytes=getattr(args, "max_line_bytes", MAX_LINE_BYTES),
+        look_back=getattr(args, "look_back", LOOK_BACK),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 
@@ -18,6 +19,17 @@ import numpy as np
 
 ALERT = "alert"
 RECOVERED = "recovered"
+# How a transition's second is known: the state really changed at it (`crossed`), or a start
+# found the state already changed and could not read back to when (`before`: the change lies
+# before the second, beyond the look-back or before the log's first line).
+CROSSED = "crossed"
+BEFORE = "before"
+
+
+def decimal_text(value: float) -> str:
+    """A threshold as exact decimal text: the shortest that reads back as the same float, never
+    in exponent form (`12.3456789`, `10`, `0.00001`). The rule's limits are computed from it."""
+    return format(Decimal(repr(float(value))).normalize(), "f")
 
 
 @dataclass(frozen=True)
@@ -37,31 +49,60 @@ class AlertRule:
             raise ValueError(f"recovery threshold must be in [0, {self.threshold}), got {self.recovery}")
 
     @property
+    def threshold_text(self) -> str:
+        return decimal_text(self.threshold)
+
+    @property
+    def recovery_text(self) -> str:
+        """The recovery threshold as exact decimal text; empty without hysteresis."""
+        return "" if self.recovery is None else decimal_text(self.recovery)
+
+    @property
     def on_limit(self) -> int:
         """The alert is on when window hits are strictly above this."""
-        return math.floor(Fraction(str(self.threshold)) * self.window)
+        return math.floor(Fraction(self.threshold_text) * self.window)
 
     @property
     def off_limit(self) -> int:
         """An alert that is on turns off when window hits are at or below this."""
         if self.recovery is None:
             return self.on_limit
-        return math.floor(Fraction(str(self.recovery)) * self.window)
+        return math.floor(Fraction(self.recovery_text) * self.window)
 
 
 def rule_key(rule: AlertRule) -> str:
-    """The alert state only carries over to the same threshold, window and recovery."""
-    return f"{rule.threshold:g}/{rule.window}/{rule.recovery}"
+    """The alert state only carries over to the same threshold, window and recovery (exact text:
+    a threshold of 12.3456789 is not 12.3457)."""
+    return f"{rule.threshold_text}/{rule.window}/{rule.recovery_text or None}"
+
+
+def shown_rate(hits: int, rule: AlertRule, kind: str) -> str:
+    """The window average as a message prints it: 2 decimals, except that an alert's never
+    reads as not above the threshold (3001 hits in 300 s is 10.01, not 10.00) and a
+    recovery's never reads as above it: rounded up, or down, where plain rounding would."""
+    rate = Fraction(hits, rule.window)
+    text = f"{float(rate):.2f}"
+    threshold = Fraction(rule.threshold_text)
+    if kind == ALERT and Fraction(text) <= threshold:
+        text = f"{math.ceil(rate * 100) / 100:.2f}"
+    elif kind != ALERT and Fraction(text) > threshold:
+        text = f"{math.floor(rate * 100) / 100:.2f}"
+    return text
 
 
 @dataclass(frozen=True)
 class Transition:
-    """The alert turned on (`alert`) or off (`recovered`) at `second` (UTC epoch)."""
+    """The alert turned on (`alert`) or off (`recovered`) at `second` (UTC epoch).
+
+    `onset` BEFORE: a start found the alert in this state at `second` and could not read back
+    to when it changed; `hits` is the window's at `second`.
+    """
 
     second: int
     kind: str
     hits: int
     rule: AlertRule
+    onset: str = CROSSED
 
     @property
     def rate(self) -> float:
@@ -72,12 +113,27 @@ class Transition:
     def time(self) -> datetime:
         return datetime.fromtimestamp(self.second, UTC)
 
+    @property
+    def shown(self) -> str:
+        """The average as the message prints it."""
+        return shown_rate(self.hits, self.rule, self.kind)
+
     @cached_property
     def message(self) -> str:
-        stamp = self.time.isoformat()
+        stamp, value = self.time.isoformat(), self.shown
+        if self.onset == BEFORE:
+            if self.kind == ALERT:
+                return (
+                    f"High traffic alert already on when monitoring started - hits = {value}, "
+                    f"on since before {stamp}"
+                )
+            return (
+                f"High traffic alert recovered before monitoring started - hits = {value}, "
+                f"off since before {stamp}"
+            )
         if self.kind == ALERT:
-            return f"High traffic generated an alert - hits = {self.rate:.2f}, triggered at {stamp}"
-        return f"High traffic alert recovered - hits = {self.rate:.2f}, recovered at {stamp}"
+            return f"High traffic generated an alert - hits = {value}, triggered at {stamp}"
+        return f"High traffic alert recovered - hits = {value}, recovered at {stamp}"
 
 
 def counts_per_second(seconds: np.ndarray, first: int, last: int) -> np.ndarray:

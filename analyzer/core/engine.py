@@ -13,6 +13,7 @@ import numpy as np
 
 from analyzer.core.alerts import AlertRule, Transition, check
 from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
+from analyzer.core.onset import Opening
 from analyzer.core.stats import Summary, summarize_counted, summarize_rows
 from analyzer.core.window import Window
 from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed
@@ -44,6 +45,7 @@ class Report:
     # Requests in each of the window's seconds, oldest first, the last one at `time`.
     per_second: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
     warm_rejected: int = 0  # of the lines read back at start
+    reason_totals: dict[str, int] = field(default_factory=dict)  # rejected lines per reason since start
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class FileStatus:
     rejected: int
     last_seen: int | None  # wall-clock second of the last line read (None: none yet)
     status: str  # following, waiting..., cannot read..., still reading an old file...
+    warm: int = 0  # lines read back at start (in the window, not in `lines`)
 
 
 @dataclass
@@ -98,12 +101,16 @@ class Engine:
         self.known_from: int | None = None
         # A checkpoint's last judged second: the first check goes on right after it.
         self.resume_after: int | None = None
+        # Lines were read back at start: the state before them is not known, and the first
+        # check must find where the state it finds began (see `opening_span`).
+        self.read_back = False
         self.vocabularies = {name: Vocabulary() for name in TEXT}
         self.window = Window(self.vocabularies)
         self.pending = Counters()
         self.reject_samples: list[str] = []
         self.reject_examples: dict[str, str] = {}
         self.totals = {"requests": 0, "rejected": 0, "late": 0}
+        self.reason_totals: dict[str, int] = {}  # rejected lines per reason since start
         self.newest: int | None = None  # the newest event second seen (a stale log says so)
 
     def ingest(self, parsed: Parsed, warm: bool = False) -> None:
@@ -114,6 +121,7 @@ class Engine:
             newest = int(rows.seconds.max())
             self.newest = newest if self.newest is None else max(self.newest, newest)
         if warm:
+            self.read_back = self.read_back or len(rows) > 0
             self.pending.warm += parsed.lines
             self.pending.warm_rejected += parsed.rejected
             return
@@ -126,6 +134,7 @@ class Engine:
         self.pending.directives += parsed.directives
         for reason, line in parsed.rejects:
             self.pending.reasons[reason] = self.pending.reasons.get(reason, 0) + 1
+            self.reason_totals[reason] = self.reason_totals.get(reason, 0) + 1
             self.reject_examples[reason] = line  # the latest of each reason, for the screen
         self.pending.rejected += parsed.rejected
         self.pending.late += late
@@ -143,6 +152,30 @@ class Engine:
         self.resume_after = evaluated_to
         if not self.history:
             self.alert_on = alert_on
+
+    def opening_span(self, horizon: int) -> tuple[int, int] | None:
+        """`(first, judged)` when the first check has no record of the state before it: a start
+        without a checkpoint of this rule that read lines back. The hits held are complete
+        from `first` (the oldest line read back: nothing is known before it, not even that the
+        log had no lines then) and `judged` is the first second whose window they hold whole,
+        or the horizon if none is yet. None: no opening is needed."""
+        if not self.read_back or self.evaluated_to is not None or self.resume_after is not None:
+            return None
+        oldest = self.window.oldest()
+        if oldest is None:
+            return None
+        first = self.known_from if self.known_from is not None else oldest
+        judged = min(horizon, max(self._first_second(horizon), first + self.rule.window - 1))
+        return (first, judged) if judged >= first else None
+
+    def open(self, opening: Opening) -> list[Transition]:
+        """Take the state an opening found at its second; the checks go on after it."""
+        self.read_back = False
+        self.evaluated_to = opening.second
+        self.alert_on = opening.state
+        found = [opening.transition] if opening.transition is not None else []
+        self.history.extend(found)
+        return found
 
     def horizon(self, now: float) -> int:
         """The last second whose lines are all in: wall clock minus the allowed lateness."""
@@ -213,9 +246,14 @@ class Engine:
         first = second - self.rule.window + 1
         counted = self.window.counted(first, NEWEST)
         vocabularies, top, limit = self.vocabularies, self.top, self.section_limit
+        if close or self.pending.rows:
+            recent_summary = summarize_rows(recent, interval, vocabularies, top, limit)
+        else:  # a screen before the first report: the interval's seconds as the read-back holds them
+            held = self.window.counted(second - interval + 1, NEWEST)
+            recent_summary = summarize_counted(held, interval, vocabularies, top, limit)
         report = Report(
             time=second,
-            interval=summarize_rows(recent, interval, vocabularies, top, limit),
+            interval=recent_summary,
             window=summarize_counted(counted, self.rule.window, vocabularies, top, limit),
             rejected=self.pending.rejected,
             late=self.pending.late,
@@ -230,6 +268,7 @@ class Engine:
             reasons=dict(self.pending.reasons),
             reject_examples=dict(self.reject_examples),
             per_second=self.window.per_second(first, second),
+            reason_totals=dict(self.reason_totals),
         )
         if close:
             self.pending = Counters()

@@ -133,6 +133,7 @@ class FileCounts:
     lines: int = 0
     rejected: int = 0
     last_seen: int | None = None
+    warm: int = 0  # lines read back at start: in the window, not in `lines`
 
 
 class Lines:
@@ -204,7 +205,7 @@ class LogFile(Lines):
     def status(self) -> FileStatus:
         counts = self.counts
         return FileStatus(
-            self.path, counts.lines, counts.rejected, counts.last_seen, self.follower.describe()
+            self.path, counts.lines, counts.rejected, counts.last_seen, self.follower.describe(), counts.warm
         )
 
     def positions(self) -> list[Position]:

@@ -20,6 +20,7 @@ from analyzer.follow.checkpoint import CHECKPOINT_NAME, Keeper, Positions, file_
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed
 from analyzer.live.files import Feed, LogFile
+from analyzer.live.lookback import settle
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
 from analyzer.live.stdin import STDIN, StdinFeed
 from analyzer.live.warm import warm_start
@@ -92,7 +93,8 @@ class Monitor:
             self._save(idle=False)
         self._notices()
         now = self.clock.now()
-        self.display.first(self.engine.report(now, 1, close=False), self.settings.title or self._title())
+        first = self.engine.report(now, self.settings.interval, close=False)
+        self.display.first(first, self.settings.title or self._title())
         self.display.status(self.status(now))
 
     def poll(self) -> None:
@@ -103,9 +105,9 @@ class Monitor:
                 self._ingest(file, parsed)
         self._notices()
         now = self.clock.now()
-        for transition in self.engine.evaluate(now):
+        for transition in self._opening(now) + self.engine.evaluate(now):
             self.outputs.transition(transition)
-            self.display.message(transition.message)
+            self.display.transition(transition)
         self._save()
         self.display.status(self.status(now))
         for action in self.display.actions():
@@ -113,6 +115,13 @@ class Monitor:
                 self.quit = True
             else:
                 self.clock.act(action)  # a replay's speed and pause
+
+    def _opening(self, now: float) -> list[Transition]:
+        """At the first check after a start with no record of the state, where it began."""
+        files = [file for file in self.files if isinstance(file, LogFile)]
+        if len(files) < len(self.files):
+            files = []  # standard input cannot be read back: the read-back is all there is
+        return settle(self.engine, files, self.engine.horizon(now), self.settings.look_back)
 
     def status(self, now: float) -> Status:
         """The state as of `now`, for a screen's top line."""

@@ -11,6 +11,9 @@ from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
 from analyzer.lines import MAX_LINE_BYTES
 
 POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
+# How far back in the log (seconds of its time) a start reads to find when a state it finds
+# began: an alert on with no record of it is placed at its real crossing within this.
+LOOK_BACK = 86_400
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Settings:
     rotate_wait: float = ROTATE_WAIT
     rotate_max: float = ROTATE_MAX
     max_line_bytes: int = MAX_LINE_BYTES
+    look_back: int = LOOK_BACK
 
 
 @dataclass

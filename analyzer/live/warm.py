@@ -51,7 +51,7 @@ def read_back_file(
     whole = len(lines) == offset
     drained = {old.identity: old.offset for old in follower.draining}
     newest = _newest(batches)
-    for name in _older_generations(file.path, source.identity) if whole else []:
+    for name in older_generations(file.path, source.identity) if whole else []:
         if newest is not None and _oldest(batches) <= newest - reach:
             break
         try:
@@ -84,7 +84,7 @@ def _read_back(
     return read_back(handle, covers, end=end)
 
 
-def _older_generations(path: str, than: Identity) -> list[str]:
+def older_generations(path: str, than: Identity) -> list[str]:
     """Rotated generations of `path` older than the file `than`, newest first."""
     names = rotated_siblings(path)
     for position, name in enumerate(names):
@@ -120,6 +120,7 @@ def warm_start(
         batches, only_the_end = found
         for parsed in batches:
             engine.ingest(parsed, warm=True)
+            file.counts.warm += parsed.lines
         seconds = np.concatenate([seconds_of(parsed.frame) for parsed in batches])
         if only_the_end and len(seconds):
             # Only the end of the file was read: seconds before its oldest line may miss lines.

@@ -10,7 +10,10 @@ from analyzer.core.engine import Report
 from analyzer.core.stats import STATUS_CLASSES, Summary
 from analyzer.core.times import iso_utc
 
-ALERT_FIELDS = ("time", "kind", "hits", "threshold", "window_s", "message")
+# `recovery` (the recovery threshold, empty without hysteresis) and `onset` (`crossed`, or
+# `before`: found at start, the real crossing lies before `time`) came after the first six:
+# columns are only ever appended, and an older file keeps the columns its header has.
+ALERT_FIELDS = ("time", "kind", "hits", "threshold", "window_s", "message", "recovery", "onset")
 SECTION_FIELDS = ("time", "section", "hits")
 STATS_FIELDS = (
     "time",
@@ -42,10 +45,12 @@ def alert_row(transition: Transition) -> tuple[object, ...]:
     return (
         iso_utc(transition.second),
         transition.kind,
-        f"{transition.rate:.2f}",
-        _number(rule.threshold),
+        transition.shown,
+        rule.threshold_text,
         rule.window,
         transition.message,
+        rule.recovery_text,
+        transition.onset,
     )
 
 
@@ -89,6 +94,3 @@ def section_rows(report: Report) -> list[tuple[object, ...]]:
     stamp = iso_utc(report.time)
     return [(stamp, section, int(hits)) for section, hits in report.interval.sections.items()]
 
-
-def _number(value: float) -> str:
-    return f"{value:g}"

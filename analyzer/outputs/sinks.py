@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import os
+from fractions import Fraction
 from pathlib import Path
 from typing import IO
 
-from analyzer.core.alerts import ALERT, AlertRule, Transition
+from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition
 from analyzer.core.engine import Report
 from analyzer.core.times import parse_iso_utc
 from analyzer.outputs.rows import (
@@ -29,8 +30,21 @@ def linked(handle: IO[str]) -> bool:
     return os.fstat(handle.fileno()).st_nlink > 0
 
 
+def header_of(path: Path) -> list[str]:
+    """The column names of an existing CSV's header line (none if empty or unreadable)."""
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            return next(csv.reader([handle.readline(1 << 16)]), [])
+    except OSError:
+        return []
+
+
 class CsvSink:
-    """Appends rows to one CSV; writes the header only when the file is new or empty."""
+    """Appends rows to one CSV; writes the header only when the file is new or empty.
+
+    A file written by an older version has fewer columns: its rows keep the columns its
+    header names (columns are only ever appended), so the file stays one table.
+    """
 
     def __init__(self, path: Path, fields: tuple[str, ...]) -> None:
         self.path = path
@@ -38,16 +52,24 @@ class CsvSink:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._handle: IO[str] = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115
         self._writer = csv.writer(self._handle)
+        self._keep: list[int] | None = None  # the indexes of the cells the file's header has
         if self._handle.tell() == 0:
             self.write(fields)
+        else:
+            header = header_of(path)
+            if header and tuple(header) != fields and set(header) <= set(fields):
+                self._keep = [fields.index(name) for name in header]
+
+    def _cells(self, row: tuple[object, ...] | list[object]) -> tuple[object, ...] | list[object]:
+        return row if self._keep is None else [row[index] for index in self._keep]
 
     def write(self, row: tuple[object, ...] | list[object]) -> None:
-        self._writer.writerow(row)
+        self._writer.writerow(self._cells(row))
         self._handle.flush()
 
     def write_rows(self, rows: list[tuple[object, ...]]) -> None:
         """Rows written together (one report's), flushed once."""
-        self._writer.writerows(rows)
+        self._writer.writerows([self._cells(row) for row in rows])
         self._handle.flush()
 
     def linked(self) -> bool:
@@ -120,18 +142,29 @@ class Outputs:
             sink.close()
 
 
+def same_rule(row: dict[str, str], rule: AlertRule) -> bool:
+    """Whether an alerts.csv row is of `rule`: threshold and window exactly as recorded, and
+    the recovery threshold where the row records one (older files do not)."""
+    recovery = row.get("recovery")
+    if recovery is not None and (Fraction(recovery) if recovery else None) != (
+        Fraction(rule.recovery_text) if rule.recovery_text else None
+    ):
+        return False
+    return Fraction(row["threshold"]) == Fraction(rule.threshold_text) and int(row["window_s"]) == rule.window
+
+
 def read_history(path: Path, rule: AlertRule) -> list[Transition]:
-    """Earlier transitions of this threshold and window from alerts.csv (none if absent)."""
+    """Earlier transitions of this rule from alerts.csv (none if absent)."""
     if not os.path.exists(path):
         return []
     history = []
     with open(path, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             try:
-                same_rule = float(row["threshold"]) == rule.threshold and int(row["window_s"]) == rule.window
-                if same_rule and row["kind"] in (ALERT, "recovered"):
-                    hits = round(float(row["hits"]) * rule.window)
-                    history.append(Transition(parse_iso_utc(row["time"]), row["kind"], hits, rule))
-            except (KeyError, TypeError, ValueError):
+                if row["kind"] in (ALERT, RECOVERED) and same_rule(row, rule):
+                    hits = round(Fraction(row["hits"]) * rule.window)
+                    onset = BEFORE if row.get("onset") == BEFORE else CROSSED
+                    history.append(Transition(parse_iso_utc(row["time"]), row["kind"], hits, rule, onset))
+            except (KeyError, TypeError, ValueError, ZeroDivisionError):
                 continue  # a damaged row must not stop the monitor from starting
     return history

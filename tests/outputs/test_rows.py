@@ -22,6 +22,8 @@ def test_alert_rows_hold_the_message_and_the_rate_it_prints() -> None:
         "threshold": "0.5",
         "window_s": 120,
         "message": "High traffic generated an alert - hits = 0.51, triggered at 2025-11-28T03:10:05+00:00",
+        "recovery": "",
+        "onset": "crossed",
     }
     assert alert_row(Transition(T0, RECOVERED, 60, rule))[2] == "0.50"
 

@@ -1,0 +1,122 @@
+"""The look-back at start: read further into the past to find when the state found began.
+
+A start without a record of the alert state reads back only 2 windows (`warm`). When the
+state it finds there differs from the record (an alert on, and none on record; an alert on
+record, over), the real transition lies earlier. This reads each followed file backwards
+from its end, then its rotated generations, in pieces, keeping only the hits of each second
+(no frame is kept: a day of a busy log is gigabytes), first 16 windows back, then four times
+as far each time, up to `--look-back` seconds of the log's time (default a day). The core
+(`core.onset`) says when the counts place the transition, or that it began before them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from analyzer.core.alerts import Transition
+from analyzer.core.engine import Engine
+from analyzer.core.onset import open_at
+from analyzer.follow.fileid import Identity
+from analyzer.formats.columns import seconds_of
+from analyzer.formats.w3c import prime_layout
+from analyzer.lines import clean
+from analyzer.live.files import LogFile, parser_for
+from analyzer.live.settings import Settings
+from analyzer.live.warm import older_generations
+
+PIECE_BYTES = 8 << 20  # read backwards this much at a time
+FIRST_REACH = 16  # windows read back at first; then four times as far each time
+
+
+def backward_seconds(handle: BinaryIO, name: str, settings: Settings) -> Iterator[np.ndarray]:
+    """The event seconds of a file's complete lines, piece by piece from its end to its start."""
+    end = os.fstat(handle.fileno()).st_size
+    handle.seek(0)
+    carry = b""  # the start of a line that began in the piece before (earlier in the file)
+    newest_piece = True
+    while end > 0:
+        start = max(0, end - PIECE_BYTES)
+        handle.seek(start)
+        block = handle.read(end - start) + carry
+        end = start
+        if newest_piece:  # a line still being written is not read
+            block = block[: block.rfind(b"\n") + 1]
+            newest_piece = False
+        if start > 0:
+            cut = block.find(b"\n") + 1
+            carry, block = block[:cut] if cut else block, block[cut:] if cut else b""
+            if len(carry) > settings.max_line_bytes:
+                carry = b""  # an over-long line is dropped, as everywhere
+        else:
+            carry = b""
+        if not block:
+            continue
+        parser = parser_for(name, settings)
+        prime_layout(parser, name, start)
+        yield seconds_of(parser.parse(clean(block, settings.max_line_bytes), core=True).frame)
+
+
+def file_counts(path: str, settings: Settings, since: int, until: int) -> tuple[int, np.ndarray]:
+    """Hits per second of since..until in `path` and then its older generations, read backwards,
+    and the second they are complete from: `since`, or the oldest line if the files end first."""
+    counts = np.zeros(until - since + 1, np.int64)
+    oldest: int | None = None
+    try:
+        current = Identity.of(os.stat(path))
+        names = [path, *older_generations(path, current)]
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(name, "rb") as handle:
+                for seconds in backward_seconds(handle, name, settings):
+                    if not len(seconds):
+                        continue
+                    inside = seconds[(seconds >= since) & (seconds <= until)] - since
+                    counts += np.bincount(inside, minlength=len(counts))[: len(counts)]
+                    low = int(seconds.min())
+                    oldest = low if oldest is None else min(oldest, low)
+                    if oldest < since:
+                        return since, counts
+        except OSError:
+            break  # rotated away or deleted meanwhile: what was read is all there is
+    return (oldest if oldest is not None else until + 1), counts
+
+
+def past_counts(files: list[LogFile], since: int, until: int) -> tuple[int, np.ndarray]:
+    """Every file's hits per second of since..until, and the second all are complete from."""
+    total = np.zeros(until - since + 1, np.int64)
+    complete = since
+    for file in files:
+        first, counts = file_counts(file.path, file.settings, since, until)
+        total += counts
+        complete = max(complete, first)
+    return complete, total[complete - since :]
+
+
+def settle(engine: Engine, files: list[LogFile], horizon: int, look_back: int) -> list[Transition]:
+    """The first check of a start with no record of the state: the state at the first second it
+    can judge, and where it began (engine.open). Returns the transition to write, if any."""
+    span = engine.opening_span(horizon)
+    if span is None:
+        return []
+    first, judged = span
+    rule = engine.rule
+    floor = engine.history[-1].second if engine.history else None
+    believed = engine.alert_on
+    opening = open_at(engine.window.per_second(first, judged), first, judged, rule, believed, floor)
+    reach = FIRST_REACH * rule.window
+    bound = judged - look_back
+    while not opening.settled and files and first > bound:
+        since = max(bound, judged - reach)
+        earlier, counts = past_counts(files, since, judged)
+        if earlier < first:  # more of the past than the read-back held
+            first, opening = earlier, open_at(counts, earlier, judged, rule, believed, floor)
+        if earlier > since or since == bound:  # the files hold nothing older, or the bound is reached
+            break
+        reach *= 4
+    return engine.open(opening)

@@ -1,0 +1,113 @@
+"""Where a state found at start began: placed only where the counts prove it, for any past."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition, check
+from analyzer.core.onset import OFF, ON, UNKNOWN, known_states, open_at
+
+T0 = 1_764_300_000
+RULE = AlertRule(threshold=2, window=10)  # on above 20 hits in 10 s
+
+
+def truth(counts: np.ndarray, rule: AlertRule) -> tuple[list[Transition], bool]:
+    """The contract over a whole series that truly began at its first second (zeros before)."""
+    return check(counts, T0, T0, T0 + len(counts) - 1, False, rule)
+
+
+def test_a_crossing_inside_what_was_read_is_placed_at_its_second() -> None:
+    counts = np.array([1] * 30 + [6] * 30)
+    opening = open_at(counts, T0, T0 + 59, RULE, believed=False)
+    (crossing,), state = truth(counts, RULE)
+    assert opening.settled and opening.state and state
+    assert opening.transition == crossing
+    assert opening.transition.onset == CROSSED and opening.transition.second == T0 + 32
+
+
+def test_traffic_high_from_the_first_second_read_began_before_it() -> None:
+    """Nothing proves the state before the first line: the alert is on since before, not triggered."""
+    counts = np.array([6] * 40)
+    opening = open_at(counts, T0, T0 + 39, RULE, believed=False)
+    assert opening.state and not opening.settled
+    transition = opening.transition
+    assert transition is not None and transition.onset == BEFORE and transition.kind == ALERT
+    # The earliest second the counts prove on: 4 seconds of 6 is 24 > 20.
+    assert transition.second == T0 + 3
+    assert transition.hits == 60  # the average when monitoring started (the judged second)
+    assert transition.message == (
+        "High traffic alert already on when monitoring started - hits = 6.00, "
+        "on since before 2025-11-28T03:20:03+00:00"
+    )
+
+
+def test_an_alert_on_record_that_ended_is_placed_at_its_recovery() -> None:
+    counts = np.array([6] * 30 + [0] * 40)
+    opening = open_at(counts, T0, T0 + 69, RULE, believed=True)
+    assert opening.settled and not opening.state
+    assert opening.transition == Transition(T0 + 36, RECOVERED, 18, RULE)
+
+
+def test_the_state_on_record_is_kept_when_the_counts_agree() -> None:
+    counts = np.array([6] * 40)
+    opening = open_at(counts, T0, T0 + 39, RULE, believed=True)
+    assert opening.settled and opening.state and opening.transition is None
+
+
+def test_nothing_is_placed_at_or_before_the_record_s_own_second() -> None:
+    """The record says off at its second: an alert on since before it is said to be on since after."""
+    counts = np.array([6] * 40)
+    opening = open_at(counts, T0, T0 + 39, RULE, believed=False, floor=T0 + 20)
+    transition = opening.transition
+    assert opening.settled and transition is not None
+    assert (transition.second, transition.onset) == (T0 + 21, BEFORE)
+
+
+def test_a_partial_window_never_proves_the_alert_off() -> None:
+    states = known_states(np.array([0] * 9 + [0, 0]), RULE)
+    assert list(states) == [UNKNOWN] * 9 + [OFF, OFF]
+    states = known_states(np.array([30, 0, 0]), AlertRule(threshold=2, window=10, recovery=1))
+    assert list(states) == [ON, ON, ON]  # 30 > 20, and a partial 30 stays above the off limit 10
+
+
+def test_a_quiet_second_judged_alone_is_unknown() -> None:
+    opening = open_at(np.array([1]), T0, T0, RULE, believed=False)
+    assert not opening.settled and not opening.state and opening.transition is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    past=st.lists(st.integers(0, 8), max_size=40),
+    read=st.lists(st.integers(0, 8), min_size=1, max_size=60),
+    threshold=st.sampled_from([1, 1.5, 2, 3]),
+    window=st.integers(1, 12),
+    recovery=st.sampled_from([None, 0.5, 1]),
+)
+def test_what_is_placed_is_true_whatever_the_past_held(
+    past: list[int], read: list[int], threshold: float, window: int, recovery: float | None
+) -> None:
+    """Counts read from some second on, with any past before it: a placed transition is the last
+    true one, a known state is the true state, and a state said to have begun before is true."""
+    if recovery is not None and recovery >= threshold:
+        recovery = None
+    rule = AlertRule(threshold, window, recovery)
+    series = np.array(past + read, np.int64)
+    true_transitions, _ = truth(series, rule)
+    judged = T0 + len(series) - 1
+    first = T0 + len(past)
+    true_on = truth(series, rule)[1]
+    opening = open_at(np.array(read), first, judged, rule, believed=False)
+    states = known_states(np.array(read), rule)
+    if states[-1] != UNKNOWN:
+        assert opening.state == true_on
+    transition = opening.transition
+    if transition is None:
+        return
+    assert transition.kind == (ALERT if true_on else RECOVERED)
+    last = true_transitions[-1]
+    if transition.onset == CROSSED:
+        assert (transition.second, transition.kind, transition.hits) == (last.second, last.kind, last.hits)
+    else:  # on since before its second: the true change came at or before it
+        assert last.second <= transition.second and last.kind == transition.kind

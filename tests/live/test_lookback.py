@@ -1,0 +1,171 @@
+"""A start with no record of the alert state writes when it really began, or says it cannot know."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from analyzer.core.alerts import AlertRule, check_seconds
+from analyzer.core.times import iso_utc
+from analyzer.live import lookback
+from analyzer.live.lookback import backward_seconds, file_counts
+from analyzer.live.monitor import Monitor
+from analyzer.live.settings import Clock
+from analyzer.outputs.rows import ALERT_FIELDS
+from tests.conftest import clf_line
+from tests.live.conftest import (
+    T0,
+    FakeClock,
+    alert_message,
+    iso,
+    recovered_message,
+    rows,
+    run_until,
+    settings,
+)
+
+RULE = AlertRule(threshold=10, window=120)
+
+
+def traffic(stretches: list[tuple[int, int, int]]) -> tuple[bytes, list[int]]:
+    """Lines for (start, seconds, per second) stretches, and the second of each line."""
+    data, seconds = [], []
+    for start, length, rate in stretches:
+        for second in range(start, start + length):
+            data.append(clf_line(second) * rate)
+            seconds += [second] * rate
+    return b"".join(data), seconds
+
+
+def true_transitions(seconds: list[int], until: int) -> list[tuple[int, str, int]]:
+    """The contract over the whole log, from its first line (the logs here begin quiet)."""
+    found, _ = check_seconds(np.array(seconds), min(seconds), until, False, RULE)
+    return [(t.second, t.kind, t.hits) for t in found]
+
+
+def start(log: Path, out: Path, now: int, **options: object) -> tuple[Monitor, io.StringIO]:
+    stdout = io.StringIO()
+    clock = FakeClock(now)
+    values: dict[str, object] = {"rule": RULE, "lateness": 5, "interval": 10}
+    values.update(options)
+    monitor = Monitor(settings(log, out, **values), stdout, Clock(clock.now, clock.sleep))
+    monitor.warm_start()
+    run_until(monitor, clock, 3)
+    monitor.outputs.close()
+    return monitor, stdout
+
+
+def test_a_start_30_minutes_into_an_episode_writes_the_real_crossing(tmp_path: Path) -> None:
+    """10 minutes at 2 req/s, then 30 at 60: the crossing is 30 minutes back, beyond the read-back."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 2400
+    data, seconds = traffic([(begin, 600, 2), (begin + 600, 1800, 60)])
+    log.write_bytes(data)
+    ((second, kind, hits),) = true_transitions(seconds, T0 - 1)
+    assert T0 - second > 1780  # 30 minutes before the start
+    monitor, stdout = start(log, out, T0)
+    (row,) = rows(out / "alerts.csv")
+    assert (row["time"], row["kind"], row["onset"]) == (iso_utc(second), kind, "crossed")
+    assert row["message"] == alert_message(hits, 120, second)
+    assert row["message"] in stdout.getvalue()
+    known_from = monitor.engine.known_from
+    assert known_from is not None and known_from > second + RULE.window, "beyond the read-back"
+    assert monitor.engine.alert_on
+
+
+def test_an_episode_that_began_before_the_log_s_first_line_is_said_to_be_on_since_before(
+    tmp_path: Path,
+) -> None:
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 1800
+    data, _ = traffic([(begin, 1800, 60)])
+    log.write_bytes(data)
+    start(log, out, T0)
+    (row,) = rows(out / "alerts.csv")
+    # The earliest second the log proves on: 21 seconds of 60 is 1,260 > 1,200.
+    assert (row["time"], row["kind"], row["onset"]) == (iso_utc(begin + 20), "alert", "before")
+    assert row["message"] == (
+        "High traffic alert already on when monitoring started - hits = 60.00, "
+        f"on since before {iso(begin + 20)}"
+    )
+
+
+def test_the_look_back_is_bounded_and_says_so(tmp_path: Path) -> None:
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 2400
+    data, _ = traffic([(begin, 600, 2), (begin + 600, 1800, 60)])
+    log.write_bytes(data)
+    monitor, _ = start(log, out, T0, look_back=600)
+    (row,) = rows(out / "alerts.csv")
+    assert (row["kind"], row["onset"]) == ("alert", "before")
+    assert "already on when monitoring started" in row["message"]
+    # The first second judged is the first whose window the read-back holds whole; 600 s of
+    # log before it are read, and the earliest second they prove on is 21 seconds into them.
+    known_from = monitor.engine.known_from
+    assert known_from is not None
+    judged = known_from + RULE.window - 1
+    assert row["time"] == iso_utc(judged - 600 + 20)
+
+
+def test_the_crossing_is_found_in_a_rotated_generation(tmp_path: Path) -> None:
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 2400
+    older, seconds = traffic([(begin, 600, 2), (begin + 600, 600, 60)])
+    newer, later = traffic([(begin + 1200, 1200, 60)])
+    (tmp_path / "access.log.1").write_bytes(older)
+    os.utime(tmp_path / "access.log.1", (T0 - 1200, T0 - 1200))
+    log.write_bytes(newer)
+    ((second, _, _),) = true_transitions(seconds + later, T0 - 1)
+    start(log, out, T0)
+    (row,) = rows(out / "alerts.csv")
+    assert (row["time"], row["onset"]) == (iso_utc(second), "crossed")
+
+
+def test_an_alert_on_record_that_ended_while_down_recovers_at_its_real_second(tmp_path: Path) -> None:
+    """alerts.csv says on (no checkpoint); the log shows the episode ended 10 minutes ago."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 2400
+    data, seconds = traffic([(begin, 600, 2), (begin + 600, 1200, 60), (begin + 1800, 600, 2)])
+    log.write_bytes(data)
+    alert, recovery = true_transitions(seconds, T0 - 1)
+    out.mkdir()
+    alert_row = [iso_utc(alert[0]), "alert", f"{alert[2] / 120:.2f}", "10", "120", "(earlier run)"]
+    (out / "alerts.csv").write_text(",".join(ALERT_FIELDS[:6]) + "\n" + ",".join(alert_row) + "\n")
+    start(log, out, T0)
+    restored, row = rows(out / "alerts.csv")
+    assert restored["kind"] == "alert"
+    assert (row["time"], row["kind"]) == (iso_utc(recovery[0]), "recovered")
+    assert row["message"] == recovered_message(recovery[2], 120, recovery[0])
+    assert list(row) == list(ALERT_FIELDS[:6]), "an older file keeps the columns it has"
+
+
+def test_a_quiet_log_needs_no_look_back(tmp_path: Path) -> None:
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    data, _ = traffic([(T0 - 2400, 2400, 2)])
+    log.write_bytes(data)
+    monitor, _ = start(log, out, T0)
+    assert rows(out / "alerts.csv") == [] and not monitor.engine.alert_on
+
+
+def test_reading_backwards_yields_every_complete_line_once(tmp_path: Path) -> None:
+    """Pieces of any size: each complete line once, a line still being written never."""
+    log = tmp_path / "access.log"
+    data, seconds = traffic([(T0, 300, 3)])
+    log.write_bytes(data + clf_line(T0 + 400)[:30])
+    settings_ = settings(log, tmp_path)
+
+    for piece in (100, 997, 1 << 20):
+        lookback.PIECE_BYTES, saved = piece, lookback.PIECE_BYTES
+        try:
+            with open(log, "rb") as handle:
+                found = np.concatenate(list(backward_seconds(handle, str(log), settings_)))
+        finally:
+            lookback.PIECE_BYTES = saved
+        assert sorted(found.tolist()) == seconds
+    first, counts = file_counts(str(log), settings_, T0 + 100, T0 + 199)
+    assert first == T0 + 100 and counts.tolist() == [3] * 100
+    first, counts = file_counts(str(log), settings_, T0 - 100, T0 + 199)
+    assert first == T0, "complete only from the log's first line"
