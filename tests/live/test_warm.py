@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import shutil
 from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from analyzer.core.alerts import AlertRule, rule_key
 from analyzer.core.times import iso_utc
@@ -439,3 +444,41 @@ def test_a_restart_after_a_rotation_while_down_sees_the_whole_window(tmp_path: P
     assert report.window.requests == in_window
     assert report.window.rate == in_window / rule.window > rule.threshold
     assert not monitor.engine.alert_on or monitor.engine.history[-1].kind == "alert"
+
+
+@hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    threshold=st.decimals(min_value="0.5", max_value="40", places=7, allow_nan=False),
+    keep_checkpoint=st.booleans(),
+)
+def test_a_restart_during_an_episode_never_writes_a_second_alert_whatever_the_threshold(
+    tmp_path_factory: pytest.TempPathFactory, threshold: Decimal, keep_checkpoint: bool
+) -> None:
+    """The rule is found again by its exact digits (12.3456789 is not 12.3457), with or without
+    the checkpoint: the restored alert is not written a second time."""
+    rule = AlertRule(float(threshold), window=10)
+    per_second = math.floor(threshold) + 1  # above the threshold, every second
+    base = tmp_path_factory.mktemp("restart")
+    log, out = base / "access.log", base / "out"
+    log.write_bytes(b"")
+
+    def write(now: float) -> None:
+        append(log, lines_at([int(now) - 1] * per_second))
+
+    clock = FakeClock(T0, write)
+    first = Monitor(settings(log, out, rule=rule), io.StringIO(), Clock(clock.now, clock.sleep))
+    first.warm_start()
+    run_until(first, clock, 20)
+    first.finish(clock.now() - 5)
+    first.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+    if not keep_checkpoint:
+        (out / CHECKPOINT_NAME).unlink()
+    clock.time += 20  # down for a while; the traffic goes on
+    down = range(int(clock.time) - 20, int(clock.time))
+    append(log, lines_at([second for second in down for _ in range(per_second)]))
+    second = Monitor(settings(log, out, rule=rule), io.StringIO(), Clock(clock.now, clock.sleep))
+    second.warm_start()
+    run_until(second, clock, 15)
+    second.outputs.close()
+    assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import math
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
 from analyzer.outputs.rows import ALERT_FIELDS, alert_row
@@ -70,3 +78,55 @@ def test_outputs_notice_a_deleted_file_and_write_it_anew(tmp_path: Path) -> None
         assert (tmp_path / "out" / "sections.csv").read_text().startswith("time,section,hits")
     finally:
         outputs.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    threshold=st.decimals(min_value="0.001", max_value="100000", places=9, allow_nan=False),
+    recovery_share=st.sampled_from([None, "0.5", "0.123456789"]),
+    window=st.integers(1, 3600),
+)
+def test_a_rule_is_recorded_as_given_and_finds_its_history_again(
+    tmp_path_factory: pytest.TempPathFactory, threshold: Decimal, recovery_share: str | None, window: int
+) -> None:
+    """Whatever the threshold's digits: alerts.csv holds it exactly and a restart finds its rows,
+    and only its own (a threshold one float step away, or another recovery, is another rule)."""
+    value = float(threshold)
+    recovery = None if recovery_share is None else value * float(recovery_share)
+    rule = AlertRule(value, window, recovery)
+    out = tmp_path_factory.mktemp("out")
+    outputs = Outputs(out)
+    alert = Transition(T0, ALERT, rule.on_limit + 1, rule)
+    outputs.transition(alert)
+    outputs.close()
+    with open(out / "alerts.csv", newline="", encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert Fraction(row["threshold"]) == Fraction(repr(value))
+    assert "e" not in row["threshold"].lower()
+    (restored,) = read_history(out / "alerts.csv", rule)
+    assert (restored.second, restored.kind, restored.onset) == (T0, ALERT, "crossed")
+    assert restored.message == alert.message
+    neighbour = AlertRule(math.nextafter(value, math.inf), window, None if recovery is None else recovery)
+    assert read_history(out / "alerts.csv", neighbour) == []
+    if recovery is not None:
+        assert read_history(out / "alerts.csv", AlertRule(value, window)) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    threshold=st.decimals(min_value="0.01", max_value="1000", places=6, allow_nan=False),
+    window=st.integers(1, 600),
+    hits=st.integers(0, 10**6),
+)
+def test_a_printed_value_never_reads_on_the_wrong_side_of_the_threshold(
+    threshold: Decimal, window: int, hits: int
+) -> None:
+    """3001 hits in 300 s at threshold 10 is printed 10.01, not 10.00; a recovery never above."""
+    rule = AlertRule(float(threshold), window)
+    kind = ALERT if hits > rule.on_limit else RECOVERED
+    shown = Fraction(alert_row(Transition(T0, kind, hits, rule))[2])  # type: ignore[arg-type]
+    if kind == ALERT:
+        assert shown > Fraction(rule.threshold_text)
+    else:
+        assert shown <= Fraction(rule.threshold_text)
+    assert abs(shown - Fraction(hits, window)) <= Fraction(1, 100)
