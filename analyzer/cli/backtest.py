@@ -86,17 +86,27 @@ def progress_printer(stream: TextIO) -> object:
 
 
 def duration(seconds: float) -> str:
+    """`3m05s`, `5h03m20s`, `366d08h41m` (a year is not `8792h41m50s`): at most 10 characters."""
     seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days}d{hours:02d}h{rest // 60:02d}m"
     return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 request`, `2 requests`, `12,000 lines`."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def render_result(result: BacktestResult, max_per_week: float) -> str:
     """The table per threshold, the distribution of the average, and the suggestion."""
     span = result.timeline.span
     lines = [
-        f"{result.lines:,} lines: {result.requests:,} requests, {result.rejected:,} rejected, "
-        + (f"{result.directives:,} directives, " if result.directives else "")
+        f"{counted(result.lines, 'line')}: {counted(result.requests, 'request')}, "
+        f"{result.rejected:,} rejected, "
+        + (f"{counted(result.directives, 'directive')}, " if result.directives else "")
         + f"{result.late:,} late; {duration(span)} of traffic; window {result.window} s",
         "",
         f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.cli.backtest import progress_printer
+from analyzer.cli.backtest import counted, duration, progress_printer
 from analyzer.cli.main import main
 from analyzer.cli.options import Environment
 from tests.conftest import REPO, clf_line, lines_at
@@ -287,3 +287,16 @@ def test_progress_on_standard_input_says_what_was_read() -> None:
     assert err.getvalue() == "\r1,000 lines, 5 MB read, 500 lines/s  "
     show(1_000, 5_000_000, 10_000_000, 2.0)  # type: ignore[operator]
     assert err.getvalue().endswith("\r1,000 lines, 5 of 10 MB, 500 lines/s, 2 s left  ")
+
+
+def test_spans_and_counts_are_said_as_a_person_says_them() -> None:
+    """A year of traffic is `366d08h41m`, not `8792h41m50s`; one request is `1 request`."""
+    assert duration(366 * 86400 + 8 * 3600 + 41 * 60 + 50) == "366d08h41m"
+    assert duration(5 * 3600 + 3 * 60 + 20) == "5h03m20s"
+    assert duration(185) == "3m05s"
+    assert all(len(duration(seconds)) <= 10 for seconds in (0, 59, 3599, 86399, 86400 * 999 + 86399))
+    assert (counted(1, "request"), counted(0, "request"), counted(12_000, "line")) == (
+        "1 request",
+        "0 requests",
+        "12,000 lines",
+    )
