@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from analyzer.core.alerts import AlertRule, check_seconds
 from analyzer.core.times import iso_utc
@@ -26,6 +29,7 @@ from tests.live.conftest import (
     run_until,
     settings,
 )
+from tests.ui.conftest import PtyProcess
 
 RULE = AlertRule(threshold=10, window=120)
 
@@ -169,3 +173,43 @@ def test_reading_backwards_yields_every_complete_line_once(tmp_path: Path) -> No
     assert first == T0 + 100 and counts.tolist() == [3] * 100
     first, counts = file_counts(str(log), settings_, T0 - 100, T0 + 199)
     assert first == T0, "complete only from the log's first line"
+
+
+@pytest.mark.parametrize(("columns", "lines"), [(80, 24), (120, 40)])
+def test_a_real_monitor_in_a_terminal_writes_the_real_crossing_and_the_already_on_wording(
+    tmp_path: Path, columns: int, lines: int
+) -> None:
+    """A real process in a pty: started 30 minutes into an episode it shows and writes the second
+    the average crossed; over a log hot from its first line it says it was already on."""
+    now = int(time.time())
+    for name, stretches, wording in (
+        ("midway", [(now - 2400, 600, 2), (now - 1800, 1800, 60)], "triggered at"),
+        ("hot", [(now - 1800, 1800, 60)], "already on when monitoring started"),
+    ):
+        folder = tmp_path / name
+        folder.mkdir()
+        data, seconds = traffic(stretches)
+        (folder / "access.log").write_bytes(data)
+        if name == "midway":
+            ((expected, _, _),) = true_transitions(seconds, now - 1)
+        else:
+            expected = now - 1800 + 20
+        stamp = iso(expected)
+        terminal = PtyProcess(
+            [sys.executable, "-m", "analyzer", str(folder / "access.log"), "--out", str(folder / "out")],
+            columns,
+            lines,
+        )
+        try:
+            screen = terminal.wait_for(
+                lambda rows, stamp=stamp: any(stamp in row for row in rows), f"{stamp} on screen"
+            )
+            text = " ".join(" ".join(row.split()) for row in screen)
+            assert all(word in text for word in wording.split()), "\n".join(screen)
+            terminal.type(b"q")
+            assert terminal.finish() == 0
+        finally:
+            terminal.close()
+        (row,) = rows(folder / "out" / "alerts.csv")
+        assert (row["time"], row["onset"]) == (iso_utc(expected), "crossed" if name == "midway" else "before")
+        assert wording in row["message"]
