@@ -133,7 +133,7 @@ def run_demo(argv: list[str], env: Environment) -> int:
             def stop() -> bool:
                 return stopped() or (args.duration is not None and env.now() - started > args.duration)
 
-            Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
+            Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop, monotonic=env.pacing())).run()
     finally:
         writer_stop.set()
         writer.join(timeout=5)

@@ -176,5 +176,5 @@ def run_monitor(argv: list[str], env: Environment) -> int:
                 raise UsageError(why)
     check_outputs(settings)
     with stop_signals() as stop:
-        Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop)).run()
+        Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop, monotonic=env.pacing())).run()
     return 0

@@ -34,6 +34,14 @@ class Environment:
     is_terminal: Callable[[TextIO], bool] = field(default=lambda stream: stream.isatty())
     now: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
+    # The clock that paces polls and reports and never steps; None: the real monotonic clock
+    # with the real wall clock, and `now` itself with an injected one (a test's fake clock).
+    monotonic: Callable[[], float] | None = None
+
+    def pacing(self) -> Callable[[], float]:
+        if self.monotonic is not None:
+            return self.monotonic
+        return time.monotonic if self.now is time.time else self.now
 
 
 class Parser(argparse.ArgumentParser):

@@ -150,30 +150,44 @@ def window_totals(counts: np.ndarray, window: int) -> np.ndarray:
     return totals
 
 
-def alert_states(totals: np.ndarray, rule: AlertRule, was_on: bool) -> np.ndarray:
-    """Whether the alert is on at each second, given its state the second before."""
+def alert_states(totals: np.ndarray, rule: AlertRule, was_on: bool, off_from: int = 0) -> np.ndarray:
+    """Whether the alert is on at each second, given its state the second before.
+
+    Before index `off_from` the totals are only lower bounds (the window restarted after a
+    jump of the log's time): they can turn the alert on, never off.
+    """
     above = totals > rule.on_limit
-    if rule.recovery is None:
+    if rule.recovery is None and off_from <= 0:
         return above
+    below = totals <= rule.off_limit
+    if off_from > 0:
+        below &= np.arange(len(totals)) >= off_from
     # Hysteresis: only a second above the on limit or at/below the off limit decides;
     # the seconds in between carry the last decided state forward.
-    decided = above | (totals <= rule.off_limit)
+    decided = above | below
     last_decided = np.maximum.accumulate(np.where(decided, np.arange(len(totals)), -1))
     return np.where(last_decided >= 0, above[np.maximum(last_decided, 0)], was_on)
 
 
 def check(
-    counts: np.ndarray, first: int, start: int, end: int, was_on: bool, rule: AlertRule
+    counts: np.ndarray,
+    first: int,
+    start: int,
+    end: int,
+    was_on: bool,
+    rule: AlertRule,
+    off_from: int | None = None,
 ) -> tuple[list[Transition], bool]:
     """Evaluate seconds start..end; counts[i] holds the hits of second first + i.
 
     counts must cover start - window + 1 .. end (earlier seconds may be absent: they count 0).
+    Seconds before `off_from` may turn the alert on but not off (their windows are partial).
     Returns the transitions found, oldest first, and the state at `end`.
     """
     if end < start:
         return [], was_on
     totals = window_totals(counts[: end - first + 1], rule.window)[start - first :]
-    states = alert_states(totals, rule, was_on)
+    states = alert_states(totals, rule, was_on, 0 if off_from is None else off_from - start)
     before = np.concatenate(([was_on], states[:-1]))
     changed = np.flatnonzero(states != before)
     found = [

@@ -7,74 +7,23 @@ No files, no clock, no printing: the shell (monitor.py) reads lines, calls `inge
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from analyzer.core.alerts import AlertRule, Transition, check
+from analyzer.core.clocks import LogClock, jumped_back, span_words
 from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
 from analyzer.core.onset import Opening
-from analyzer.core.stats import Summary, summarize_counted, summarize_rows
+from analyzer.core.report import Counters, FileStatus, Report
+from analyzer.core.stats import summarize_counted, summarize_rows
+from analyzer.core.times import iso_utc
 from analyzer.core.window import Window
 from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed
 
+__all__ = ["MAX_CATCH_UP", "NEWEST", "Counters", "Engine", "FileStatus", "Report"]
+
 MAX_CATCH_UP = 86_400  # seconds of history the first check may replay
 NEWEST = 2**62  # a report's window reaches any second ahead of the clock (a skewed server)
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything one dashboard refresh shows, as of second `time`."""
-
-    time: int
-    interval: Summary
-    window: Summary
-    rejected: int
-    late: int
-    warm: int
-    reject_samples: list[str]
-    history: list[Transition]
-    alert_on: bool
-    rule: AlertRule
-    totals: dict[str, int] = field(default_factory=dict)
-    directives: int = 0  # W3C directive lines: neither requests nor rejected
-    reasons: dict[str, int] = field(default_factory=dict)  # rejected lines per reason
-    reject_examples: dict[str, str] = field(default_factory=dict)  # latest line per reason
-    files: tuple[FileStatus, ...] = ()  # one per followed path, filled in by the monitor
-    overruns: int = 0  # reports that came a whole interval late since the last one (slow ticks)
-    # Requests in each of the window's seconds, oldest first, the last one at `time`.
-    per_second: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
-    warm_rejected: int = 0  # of the lines read back at start
-    reason_totals: dict[str, int] = field(default_factory=dict)  # rejected lines per reason since start
-
-
-@dataclass(frozen=True)
-class FileStatus:
-    """One followed path, for the report: what was read from it and what it is doing."""
-
-    path: str
-    lines: int  # requests + rejected read since start
-    rejected: int
-    last_seen: int | None  # wall-clock second of the last line read (None: none yet)
-    status: str  # following, waiting..., cannot read..., still reading an old file...
-    warm: int = 0  # lines read back at start (in the window, not in `lines`)
-
-
-@dataclass
-class Counters:
-    """What arrived since the last report, beyond the requests themselves."""
-
-    rejected: int = 0
-    late: int = 0
-    warm: int = 0
-    warm_rejected: int = 0  # of the warm lines: shown, as every rejected line is
-    directives: int = 0
-    rows: list[Rows] = field(default_factory=list)  # the requests, as compact columns
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def requests(self) -> int:
-        return sum(len(rows) for rows in self.rows)
 
 
 class Engine:
@@ -112,10 +61,28 @@ class Engine:
         self.totals = {"requests": 0, "rejected": 0, "late": 0}
         self.reason_totals: dict[str, int] = {}  # rejected lines per reason since start
         self.newest: int | None = None  # the newest event second seen (a stale log says so)
+        self.log_clock = LogClock()
+        self.newest_live: int | None = None  # the newest event second read since start
+        # After the log's time jumped back: windows before this second are partial (they may
+        # turn the alert on, not off). None: every window is whole.
+        self.partial_until: int | None = None
+        self.notices: list[str] = []  # what the shell is to say (a jump of the log's time, ...)
 
-    def ingest(self, parsed: Parsed, warm: bool = False) -> None:
-        """Take a parsed batch. Warm-start lines fill the window but belong to no report."""
+    def ingest(self, parsed: Parsed, warm: bool = False, read_at: float | None = None) -> None:
+        """Take a parsed batch read at host time `read_at` (the log's clock is measured against
+        it). Warm-start lines fill the window but belong to no report."""
         rows = compact(parsed.frame, self.vocabularies)
+        if (
+            not warm
+            and self.evaluated_to is not None
+            and jumped_back(rows.seconds, self.newest, self.rule.window)
+        ):
+            self._restart_window(int(rows.seconds.min()))
+        if read_at is not None and not warm:
+            self.log_clock.observe(rows.seconds, read_at)
+        if not warm and len(rows):
+            newest = int(rows.seconds.max())
+            self.newest_live = newest if self.newest_live is None else max(self.newest_live, newest)
         self.window.add(rows)
         if len(rows):
             newest = int(rows.seconds.max())
@@ -142,6 +109,41 @@ class Engine:
         self.totals["rejected"] += parsed.rejected
         self.totals["late"] += late
         self.reject_samples = (self.reject_samples + parsed.reject_samples)[-MAX_REJECT_SAMPLES:]
+
+    def _restart_window(self, first: int) -> None:
+        """The log's time fell back more than a window (a clock stepped back): the window
+        restarts at `first`, judged from there in the state it was in; the lines are counted."""
+        assert self.newest is not None and self.evaluated_to is not None
+        self.notices.append(
+            f"the log's time jumped back {span_words(self.newest - first)} (from {iso_utc(self.newest)} "
+            f"to {iso_utc(first)}): the window restarts there"
+        )
+        self.window = Window(self.vocabularies)
+        self.evaluated_to = first - 1
+        self.partial_until = first + self.rule.window - 2
+        self.newest = None
+        self.log_clock.forget()
+
+    def distrust_future_checkpoint(self, horizon: int, waited: bool) -> None:
+        """A checkpoint whose last judged second is later than both the clock and the log's new
+        lines (saved while the host's clock was ahead) would stop every judgement until the
+        clock catches up: judging resumes from the log instead, saying so. Told by the first
+        lines read, or, if none come, once the monitor has `waited` a lateness."""
+        if self.resume_after is None or self.evaluated_to is not None or self.resume_after <= horizon:
+            return
+        if self.newest_live is None and not waited:
+            return
+        if self.newest_live is not None and self.newest_live >= self.resume_after:
+            return
+        self.notices.append(
+            f"the checkpoint's last judged second ({iso_utc(self.resume_after)}) is later than this "
+            "host's clock and the log: not trusted; judging goes on from the log"
+        )
+        self.resume_after = None
+
+    def take_notices(self) -> list[str]:
+        found, self.notices = self.notices, []
+        return found
 
     def resume(self, evaluated_to: int | None, alert_on: bool) -> None:
         """Go on from a checkpoint: judge from the second after `evaluated_to`, in its state.
@@ -178,8 +180,10 @@ class Engine:
         return found
 
     def horizon(self, now: float) -> int:
-        """The last second whose lines are all in: wall clock minus the allowed lateness."""
-        return math.floor(now) - self.lateness
+        """The last second whose lines are all in: wall clock minus the allowed lateness, on
+        the log's clock (the host's plus the skew measured) when the two disagree by more."""
+        skew = self.log_clock.skew()
+        return math.floor(now) + (skew if abs(skew) > self.lateness else 0) - self.lateness
 
     def evaluate(self, now: float) -> list[Transition]:
         """Check every second not yet checked up to the horizon; return the transitions."""
@@ -189,7 +193,11 @@ class Engine:
             return []
         first = start - self.rule.window + 1
         counts = self.window.per_second(first, horizon)
-        found, self.alert_on = check(counts, first, start, horizon, self.alert_on, self.rule)
+        partial = self.partial_until
+        off_from = partial + 1 if partial is not None else None
+        found, self.alert_on = check(counts, first, start, horizon, self.alert_on, self.rule, off_from)
+        if partial is not None and horizon > partial:
+            self.partial_until = None
         self.evaluated_to = horizon
         self.history.extend(found)
         self.window.trim(keep_after=self.evaluated_to - self.rule.window)

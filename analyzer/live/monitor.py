@@ -23,6 +23,7 @@ from analyzer.live.files import Feed, LogFile
 from analyzer.live.lookback import settle
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
 from analyzer.live.stdin import STDIN, StdinFeed
+from analyzer.live.timekeeping import Timekeeper
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_history
 from analyzer.ui.dashboard import Dashboard
@@ -70,6 +71,7 @@ class Monitor:
         )
         self.overruns = 0
         self.reported_overruns = 0
+        self.time = Timekeeper(clock, settings.lateness)
 
     def _feed(self, path: str) -> Feed:
         if path == STDIN:
@@ -100,12 +102,18 @@ class Monitor:
     def poll(self) -> None:
         """Read what was appended, check the alert up to the horizon, print transitions."""
         self._outputs_in_place()
+        stepped = self.time.host_step(self.engine)
+        if stepped:
+            self.display.message(stepped)
         for file in self.files:
+            read_at = self.clock.now()
             for parsed in file.read():
-                self._ingest(file, parsed)
-        self._notices()
+                self._ingest(file, parsed, read_at)
         now = self.clock.now()
-        for transition in self._opening(now) + self.engine.evaluate(now):
+        self.engine.distrust_future_checkpoint(self.engine.horizon(now), self.time.waited())
+        self._notices()
+        judged = self._opening(now) + self.engine.evaluate(now) if self.time.judging(self.engine) else []
+        for transition in judged:
             self.outputs.transition(transition)
             self.display.transition(transition)
         self._save()
@@ -124,15 +132,16 @@ class Monitor:
         return settle(self.engine, files, self.engine.horizon(now), self.settings.look_back)
 
     def status(self, now: float) -> Status:
-        """The state as of `now`, for a screen's top line."""
+        """The state as of `now`, for a screen's top lines: each rate with the seconds it covers."""
         engine, rule = self.engine, self.settings.rule
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.horizon(now)
+        hits = int(engine.window.per_second(judged - rule.window + 1, judged).sum())
         last = math.floor(now) - 1
         recent = 5  # seconds: "now" as an operator reads it, steadier than one second
         return Status(
             now=now,
             alert_since=engine.history[-1].second if engine.alert_on and engine.history else None,
-            average=int(engine.window.per_second(judged - rule.window + 1, judged).sum()) / rule.window,
+            average=hits / rule.window,
             threshold=rule.threshold,
             window=rule.window,
             rate_now=int(engine.window.per_second(last - recent + 1, last).sum()) / recent,
@@ -140,19 +149,29 @@ class Monitor:
             newest=engine.newest,
             speed=self.clock.speed(),
             paused=self.clock.paused(),
+            judged=judged,
+            hits=hits,
+            recent=recent,
+            recent_to=last,
         )
 
-    def _ingest(self, file: Feed, parsed: Parsed) -> None:
-        self.engine.ingest(parsed)
+    def _ingest(self, file: Feed, parsed: Parsed, read_at: float | None = None) -> None:
+        self.engine.ingest(parsed, read_at=read_at)
         file.count(parsed)
         if self.rejects and parsed.rejects:
             self.rejects.write(file.path, parsed.rejects)
 
     def _notices(self) -> None:
-        """Say at once what happened to the files: rotated, truncated, missing, unreadable."""
+        """Say at once what happened to the files (rotated, truncated, missing, unreadable) and
+        to the clocks (the log's time jumped, the log's clock far from this host's)."""
         for file in self.files:
             for notice in file.take_notices():
                 self.display.message(f"{file.path}: {notice}")
+        for notice in self.engine.take_notices():
+            self.display.message(f"analyzer: warning: {notice}")
+        said = self.time.skew_notice(self.engine)
+        if said:
+            self.display.message(said)
 
     def _outputs_in_place(self) -> None:
         """The output files deleted under the monitor (or their directory) are written anew."""
@@ -214,34 +233,36 @@ class Monitor:
         """
         self.warm_start()
         interval = self.settings.interval
-        last_report = math.floor(self.clock.now())
+        # Paced on the clock that never steps: a host clock set back an hour must not stop
+        # the reports for an hour (the wall clock only stamps them).
+        last_report = math.floor(self.clock.tick())
         next_report = last_report + interval
         try:
             while not self.clock.stop() and not self.quit and not all(file.ended for file in self.files):
                 self.poll()
-                now = self.clock.now()
+                tick = self.clock.tick()
                 speed = self.clock.speed()
                 quiet = speed is not None and not (
                     self.engine.pending.requests or self.engine.pending.rejected
                 )
-                if now >= next_report and quiet:  # a replay reports only the intervals with lines
-                    next_report = math.floor(now) + interval
-                elif now >= next_report:
+                if tick >= next_report and quiet:  # a replay reports only the intervals with lines
+                    next_report = math.floor(tick) + interval
+                elif tick >= next_report:
                     # A report that is due again already (a slow tick) is counted, not queued,
                     # and covers all the seconds since the last one, so its rates stay true.
-                    missed = max(0, math.floor((now - next_report) / interval)) if speed is None else 0
+                    missed = max(0, math.floor((tick - next_report) / interval)) if speed is None else 0
                     self.overruns += missed
                     # Divided by the seconds it really covers: after a late report the next
                     # one, back on the schedule, covers less than an interval.
-                    self.report(now, max(1, math.floor(now) - last_report))
-                    last_report = math.floor(now)
+                    self.report(self.clock.now(), max(1, math.floor(tick) - last_report))
+                    last_report = math.floor(tick)
                     next_report = (
                         next_report + (missed + 1) * interval if speed is None else last_report + interval
                     )
                 # A backlog (a file read up to its poll budget) is read on at once, not in a second.
                 if not any(file.behind for file in self.files):
                     step = POLL_SECONDS * max(1.0, speed or 1.0)
-                    self.clock.sleep(float(np.clip(next_report - self.clock.now(), 0, step)))
+                    self.clock.sleep(float(np.clip(next_report - self.clock.tick(), 0, step)))
         except KeyboardInterrupt:
             self.finish(next_report - interval)  # Ctrl-C is a clean stop too
             raise
@@ -264,6 +285,5 @@ class Monitor:
         self.poll()
         pending = self.engine.pending
         if pending.requests or pending.rejected or pending.warm:
-            now = self.clock.now()
-            self.report(now, max(1, math.ceil(now - interval_start)))
+            self.report(self.clock.now(), max(1, math.ceil(self.clock.tick() - interval_start)))
         self._save(idle=False, force=True)  # the last second judged, exactly

@@ -50,3 +50,10 @@ class Clock:
     speed: Callable[[], float | None] = field(default=lambda: None)
     paused: Callable[[], bool] = field(default=lambda: False)
     act: Callable[[str], None] = field(default=lambda action: None)
+    # What paces the polls and reports: a clock that never steps (None: `now`, as a replay's
+    # or a test's, which do not step). The wall clock (`now`) is only compared with the log's.
+    monotonic: Callable[[], float] | None = None
+
+    def tick(self) -> float:
+        """The pacing clock's reading."""
+        return (self.monotonic or self.now)()

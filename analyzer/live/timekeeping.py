@@ -1,0 +1,59 @@
+"""The monitor's side of the clocks: steps of this host's clock, when judging may begin, and
+what to say when the log's clock and the host's disagree (the measuring is core.clocks)."""
+
+from __future__ import annotations
+
+from analyzer.core.clocks import skew_words, span_words
+from analyzer.core.engine import Engine
+from analyzer.live.settings import Clock
+
+
+class Timekeeper:
+    """Watches the wall clock against the pacing clock, poll by poll."""
+
+    def __init__(self, clock: Clock, lateness: int) -> None:
+        self.clock = clock
+        self.lateness = lateness
+        self.started = clock.tick()
+        self.offset: float | None = None  # wall minus pacing clock at the last look
+        self.step = 0.0  # the last step of this host's clock seen (0: none)
+        self.apart = False  # the log's clock is more than the lateness from this host's
+
+    def host_step(self, engine: Engine) -> str | None:
+        """A step of the host's wall clock (NTP, a person) since the last look, said with its
+        size; the reports keep their pace (the pacing clock) and the alert its place in the
+        log's time (the engine's log clock is told)."""
+        offset = self.clock.now() - self.clock.tick()
+        step = offset - self.offset if self.offset is not None else 0.0
+        self.offset = offset
+        if abs(step) <= 1:
+            return None
+        self.step = step
+        engine.log_clock.host_stepped(step)
+        return (
+            f"analyzer: warning: this host's clock stepped {'back' if step < 0 else 'forward'} "
+            f"{span_words(step)}: reports keep their pace, the alert is judged on the log's time"
+        )
+
+    def waited(self) -> bool:
+        """A lateness has passed since start."""
+        return self.clock.tick() - self.started >= self.lateness
+
+    def judging(self, engine: Engine) -> bool:
+        """Whether to judge yet: not before the log's clock is known (lines read since start,
+        or read back at it) or a lateness of silence has passed. A server whose clock is
+        behind would otherwise find the seconds of its first lines judged already, empty."""
+        if engine.evaluated_to is not None or engine.read_back or engine.log_clock.samples:
+            return True
+        return self.waited()
+
+    def skew_notice(self, engine: Engine) -> str | None:
+        """Said once when the log's clock moves away from this host's (or back)."""
+        skew = engine.log_clock.skew()
+        apart = abs(skew) > self.lateness
+        if apart == self.apart:
+            return None
+        self.apart = apart
+        if apart:
+            return f"analyzer: warning: {skew_words(skew)}: the alert is judged on the log's time"
+        return "analyzer: the log's clock agrees with this host's again"
