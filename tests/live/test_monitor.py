@@ -405,9 +405,9 @@ def test_a_million_line_burst_is_read_in_bounded_chunks(tmp_path: Path, monkeypa
     batches: list[int] = []
     ingest = monitor.engine.ingest
 
-    def spy(parsed: Parsed, warm: bool = False) -> None:
+    def spy(parsed: Parsed, warm: bool = False, read_at: float | None = None) -> None:
         batches.append(parsed.lines)
-        ingest(parsed, warm)
+        ingest(parsed, warm, read_at)
 
     monitor.engine.ingest = spy  # type: ignore[method-assign]
     monitor.run()
