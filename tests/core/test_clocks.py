@@ -4,7 +4,13 @@ the log's time) and recovers when it ends, and the screen names the clock proble
 
 from __future__ import annotations
 
+import glob
 import io
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -202,3 +208,42 @@ def test_a_jump_is_most_of_a_batch_more_than_a_window_back() -> None:
         "1 h 05 min",
         "3 days",
     )
+
+
+FAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)  # Debian's faketime
+
+
+@pytest.mark.skipif(FAKETIME is None, reason="faketime is not installed: .ci/run installs it")
+def test_a_real_monitor_whose_host_clock_is_a_minute_behind_the_server_s(tmp_path: Path) -> None:
+    """A real process under faketime, its clock 60 s behind the writer's (this process's): the
+    burst alerts within lateness + 2 s of its crossing and the output names the skew."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+    options = ["--plain", "--window", "10", "--threshold", "5", "--lateness", "2", "--interval", "5"]
+    command = [sys.executable, "-m", "analyzer", str(log), "--out", str(out), *options]
+    faked = {**os.environ, "LD_PRELOAD": str(FAKETIME), "FAKETIME": "-60s"}
+    with open(tmp_path / "stdout", "wb") as stdout:
+        monitor = subprocess.Popen(command, stdout=stdout, stderr=subprocess.STDOUT, env=faked)
+    seconds: list[int] = []
+    alert_seen: float | None = None
+    try:
+        second = int(time.time()) + 1
+        for elapsed in range(30):  # bounded: 30 s of traffic
+            time.sleep(max(0.0, second + 1 - time.time()))  # the second just ended
+            count = 20 if 6 <= elapsed < 14 else 1
+            append(log, clf_line(second) * count)
+            seconds += [second] * count
+            second += 1
+            alerts = out / "alerts.csv"
+            if alert_seen is None and alerts.exists() and "alert," in alerts.read_text():
+                alert_seen = time.time()
+    finally:
+        monitor.send_signal(signal.SIGINT)
+        assert monitor.wait(timeout=20) == 0
+    rule = AlertRule(threshold=5, window=10)
+    truth, _ = check_seconds(np.array(seconds), min(seconds), max(seconds) - 3, False, rule)
+    found = rows(out / "alerts.csv")
+    assert [(row["time"], row["kind"]) for row in found] == [(iso_utc(t.second), t.kind) for t in truth]
+    assert alert_seen is not None and alert_seen - (truth[0].second + 1) <= 2 + 2 + 1  # a poll's slack
+    text = (tmp_path / "stdout").read_text()
+    assert "log clock 60 s ahead of this host" in text
