@@ -86,6 +86,7 @@ def press(view: View, key: str, frame: Frame) -> tuple[View, str | None]:
         return replace(view, scroll=min(max(0, scrolls[key]), frame.scroll_max)), None
     toggles = {
         "?": replace(view, help=not view.help),
+        "h": replace(view, help=not view.help),  # help where `?` needs Shift (and people try h)
         "esc": replace(view, help=False),
         "p": replace(view, paused=not view.paused),
         "P": replace(view, paused=not view.paused),

@@ -37,6 +37,7 @@ STYLES = {  # SGR parameters of each style the layout uses
     "recovered": "32",
     "notice": "33",
     "warning": "1;33",
+    "finished": "1;97;44",
     "stale": "1;33",
     "2xx": "32",
     "3xx": "36",
@@ -51,16 +52,31 @@ STYLES = {  # SGR parameters of each style the layout uses
     "dim": "2",
     "tab": "7",
 }
+ATTRIBUTES = {"1", "2", "3", "4", "7"}  # bold, dim, italic, underline, reverse: not colours
+
+
+def monochrome(code: str) -> str:
+    """A style without its colours (NO_COLOR, --no-color): its bold, dim or reverse video kept,
+    and a coloured background as reverse video, so what stood out (ALERT) still does."""
+    params = code.split(";")
+    kept = [param for param in params if param in ATTRIBUTES]
+    if any(40 <= int(param) <= 47 or 100 <= int(param) <= 107 for param in params) and "7" not in kept:
+        kept.append("7")
+    return ";".join(kept)
+
+
+MONOCHROME = {style: monochrome(code) for style, code in STYLES.items()}
 Size = Callable[[], tuple[int, int]]
 
 
 def ansi(line: Line, color: bool) -> str:
-    """A row as terminal text: styles as SGR sequences (none without colour). Every span is
-    escaped once more, so nothing drawn can be a control sequence whatever the layout did."""
+    """A row as terminal text: styles as SGR sequences (without colour: bold, dim and reverse
+    only). Every span is escaped once more, so nothing drawn can be a control sequence
+    whatever the layout did."""
     parts = []
     for span in line:
         text = printable(span.text, 1 << 20)
-        code = STYLES.get(span.style) if color else None
+        code = (STYLES if color else MONOCHROME).get(span.style)
         parts.append(f"\x1b[{code}m{text}\x1b[0m" if code else text)
     return "".join(parts)
 

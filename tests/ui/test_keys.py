@@ -66,3 +66,9 @@ def test_help_and_pause_toggle() -> None:
     paused, _ = press(View(), "p", FRAME)
     assert paused.paused and not press(paused, "p", FRAME)[0].paused
     assert press(View(), "x", FRAME) == (View(), None)
+
+
+def test_h_opens_and_closes_the_help_as_question_mark_does() -> None:
+    view, action = press(View(panel=3), "h", FRAME)
+    assert view.help and action is None
+    assert not press(view, "h", FRAME)[0].help and not press(view, "?", FRAME)[0].help

@@ -6,6 +6,7 @@ import fcntl
 import io
 import os
 import pty
+import re
 import select
 import struct
 import sys
@@ -16,13 +17,23 @@ from typing import TextIO
 import pytest
 
 from analyzer.ui.cells import Span
-from analyzer.ui.terminal import DEFAULT_SIZE, ENTER, LEAVE, Terminal, ansi, changes
+from analyzer.ui.terminal import DEFAULT_SIZE, ENTER, LEAVE, STYLES, Terminal, ansi, changes, monochrome
 
 
-def test_styles_are_sgr_only_with_colour_and_text_is_escaped_again() -> None:
+def test_styles_are_sgr_and_text_is_escaped_again() -> None:
     line = (Span("ALERT", "state-alert"), Span(" x "), Span("\x1b[2J", "5xx"))
     assert ansi(line, True) == "\x1b[1;97;41mALERT\x1b[0m x \x1b[31m\\x1b[2J\x1b[0m"
-    assert ansi(line, False) == "ALERT x \\x1b[2J"
+
+
+def test_without_colour_bold_dim_and_reverse_stay_so_the_alert_still_stands_out() -> None:
+    """NO_COLOR and --no-color turn colours off, not emphasis: ALERT (white on red) becomes bold
+    reverse video, the chosen tab stays reversed, a status class loses its colour only."""
+    line = (Span("ALERT", "state-alert"), Span(" x "), Span("\x1b[2J", "5xx"), Span("1 sections", "tab"))
+    assert ansi(line, False) == "\x1b[1;7mALERT\x1b[0m x \\x1b[2J\x1b[7m1 sections\x1b[0m"
+    assert monochrome("1;33") == "1" and monochrome("32") == "" and monochrome("2") == "2"
+    colours = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
+    for style in STYLES:
+        assert not colours.search(ansi((Span("x", style),), False)), style
 
 
 def test_the_first_frame_clears_later_ones_rewrite_only_what_changed() -> None:
