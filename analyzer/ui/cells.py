@@ -182,3 +182,24 @@ def fit(pieces: list[Piece], limit: int, separator: Span) -> Line:
             dropped[i] = True
             line = joined()
     return clip_line(line, limit)
+
+
+def wrap(
+    fields: list[str], limit: int, separator: str = " ", indent: str = "  ", lead: str = ""
+) -> list[str]:
+    """`fields` joined by `separator` in rows of at most `limit` cells, broken between fields
+    and never inside one (the first row starting with `lead`, later ones with `indent`): for
+    append-only text, where a value cut in two across lines would be misread. A field wider
+    than a row has a row of its own, whole."""
+    rows: list[str] = []
+    current = ""
+    for field in fields:
+        joined = f"{current}{separator}{field}" if current else lead + field
+        if not current or width(joined) <= limit:
+            current = joined
+            continue
+        rows.append(current.rstrip())
+        current = indent + field.lstrip()
+    if current or not rows:
+        rows.append(current.rstrip())
+    return rows

@@ -38,8 +38,11 @@ def columns(per_second: np.ndarray, count: int) -> np.ndarray:
     return np.add.reduceat(values, edges[:-1]) / np.diff(edges)
 
 
-def chart(per_second: np.ndarray, threshold: float, width: int, height: int, window: int) -> list[Line]:
-    """`height` rows of at most `width` cells: bars over an axis labelled with the scale."""
+def chart(
+    per_second: np.ndarray, threshold: float, width: int, height: int, window: int, end: str = ""
+) -> list[Line]:
+    """`height` rows of at most `width` cells: bars over an axis labelled with the scale and
+    the seconds the bars cover (`end`: the last one, as the screen writes times)."""
     if height <= 0 or width <= 0:
         return []
     bar_rows = height - 1 if height >= 3 else height
@@ -62,10 +65,9 @@ def chart(per_second: np.ndarray, threshold: float, width: int, height: int, win
         spans += _bars(fill, over, row == line_row)
         lines.append(tuple(spans))
     if height >= 3:
-        caption = f" req/s, last {window} s "
+        caption = f" req/s, {window} s to {end} " if end else f" req/s, last {window} s "
         corner = " " * label_width + ("└" if label_width else "") + "─"
-        rule = "─" * max(0, width - len(corner) - len(caption) - len(" now"))
-        axis_line = corner + caption + rule + " now"
+        axis_line = corner + caption + "─" * max(0, width - len(corner) - len(caption))
         lines.append((Span(axis_line[:width], "axis"),))
     return lines
 

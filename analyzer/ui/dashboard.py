@@ -1,29 +1,34 @@
 """The dashboard: the `Display` of a terminal, drawn from what the monitor tells it.
 
-The monitor's loop is synchronous and owns the clock: it calls `message`, `report`, `first`
-and `status` (each redraws what changed) and collects `actions` once a poll. Keys and
+The monitor's loop is synchronous and owns the clock: it calls `transition`, `message`,
+`report`, `first` and `status` (each redraws what changed) and collects `actions` once a
+poll. Keys and
 resizes must not wait for the next poll (up to a second), so a small thread waits on the
 keyboard (0.1 s at a time), applies view keys at once (panels, scrolling, help, pause),
 queues the monitor's (`q`, replay's Space/+/-) for `actions`, and redraws when the window
 size changes. One lock orders everything the two threads touch; the thread never reads a
 clock the monitor uses, and never reads a file. A stdout that is not a terminal (a test's
-StringIO) gets the same frames, with no thread and no keys.
+StringIO) gets the same frames, with no thread and no keys. On `close`, once the alternate
+screen is left, the alerts and recoveries of the run are printed to the normal screen, one
+a line, so they outlive the dashboard in the terminal's scrollback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 from collections import deque
 from typing import TextIO
 
+from analyzer.core.alerts import Transition
 from analyzer.core.engine import Report
 from analyzer.ui.display import Status
 from analyzer.ui.keys import parse_keys, press
 from analyzer.ui.layout import Frame, Screen, View, layout
-from analyzer.ui.panels import NOTICE, message_kind
 from analyzer.ui.terminal import Size, Terminal, is_terminal
+from analyzer.ui.text import printable
 
 MAX_NOTICES = 200  # notices about files kept for the files panel (the alert history is whole)
 WAIT = 0.1  # seconds the thread waits for a key before it looks at the size again
@@ -64,9 +69,9 @@ class Dashboard:
         self.shown: Report | None = None  # the report on screen (older while the screen is paused)
         self.last_status: Status | None = None
         self.title = ""
-        self.pending: list[tuple[str, str]] = []  # transitions not yet in a report's history
-        self.notices: deque[str] = deque(maxlen=MAX_NOTICES)
-        self.latest: tuple[str, str] | None = None
+        self.pending: list[Transition] = []  # transitions not yet in a report's history
+        self.run: list[Transition] = []  # the transitions of this run, printed on close
+        self.notices: deque[tuple[float | None, str]] = deque(maxlen=MAX_NOTICES)
         self.queued: list[str] = []
         self.frame: Frame | None = None
         self.stopping = threading.Event()
@@ -74,14 +79,16 @@ class Dashboard:
 
     # ----- the Display protocol (the monitor's thread) -----
 
-    def message(self, text: str) -> None:
-        kind = message_kind(text)
+    def transition(self, transition: Transition) -> None:
         with self.lock:
-            if kind == NOTICE:
-                self.notices.append(text)
-            else:
-                self.pending.append((kind, text))
-            self.latest = (kind, text)
+            self.pending.append(transition)
+            self.run.append(transition)
+            self._draw()
+
+    def message(self, text: str) -> None:
+        with self.lock:
+            # Stamped with the monitor's time as of the last poll (the log's own in a replay).
+            self.notices.append((self.last_status.now if self.last_status else None, text))
             self._draw()
 
     def report(self, report: Report, title: str) -> None:
@@ -89,8 +96,8 @@ class Dashboard:
             self.newest, self.title = report, title
             if not self.view.paused:
                 self.shown = report
-            recorded = {transition.message for transition in report.history}
-            self.pending = [(kind, text) for kind, text in self.pending if text not in recorded]
+            recorded = set(report.history)
+            self.pending = [transition for transition in self.pending if transition not in recorded]
             self._draw()
 
     def first(self, report: Report, title: str) -> None:
@@ -118,7 +125,12 @@ class Dashboard:
         if self.thread is not None and self.thread is not threading.current_thread():
             self.thread.join(timeout=2)
         with self.lock:
+            entered = self.terminal.entered
             self.terminal.leave()
+            if entered and self.run:  # once: a second close has left the screen already
+                history, self.run = "".join(f"{printable(t.message, 1 << 12)}\n" for t in self.run), []
+                with contextlib.suppress(OSError, ValueError):  # the terminal is gone
+                    self.terminal.write(history)
 
     # ----- keys and drawing -----
 
@@ -135,12 +147,16 @@ class Dashboard:
             self._draw()
 
     def screen(self) -> Screen:
-        """What is on screen now, for the layout."""
-        recorded = tuple((t.kind, t.message) for t in self.shown.history) if self.shown else ()
-        history = recorded + tuple(self.pending)
-        latest = self.latest or (history[-1] if history else None)
+        """What is on screen now, for the layout. The alert history is the newest report's
+        (with what came since), even while the screen is paused: it is the state, not a panel."""
+        recorded = tuple(self.newest.history) if self.newest is not None else ()
         return Screen(
-            self.shown, self.last_status, self.title, history, tuple(self.notices), latest, self.top
+            self.shown,
+            self.last_status,
+            self.title,
+            recorded + tuple(self.pending),
+            tuple(self.notices),
+            self.top,
         )
 
     def _draw(self) -> None:

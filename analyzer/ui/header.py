@@ -1,39 +1,37 @@
-"""The dashboard's top lines: the status line and the traffic summary; pure.
+"""The dashboard's top lines: the status line, the clock line and the traffic summary; pure.
 
 The status line is the one row that is always drawn: the state first (it is never left out),
-then, as the width allows, the average against the threshold, the rate now, the time and the
-files. A log whose newest line is older than the window says so there, since a screen of
-zeros otherwise looks like a quiet site.
+then a replay's state and the average against the threshold. The line under it names what is
+monitored and, as the width allows, when the screen is (the log's own time, with its date, in
+a replay) and the rate of the last seconds. Every rate names its span and the second it ends
+at, and two figures of the same span ending at the same second are one figure: where the
+status's window ends at the report's second, the summary row shows the status's count (read
+later, so with the lines that came late), never a second, older one.
 """
 
 from __future__ import annotations
 
-import time
-
+from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, shown_rate
 from analyzer.core.engine import Report
 from analyzer.core.stats import STATUS_CLASSES, Summary
-from analyzer.ui.cells import Line, Piece, Span, fit
+from analyzer.ui.cells import Line, Piece, Span, clip, fit, line_width
 from analyzer.ui.display import Status
 from analyzer.ui.panels import summary_sizes
-from analyzer.ui.render import human_bytes
+from analyzer.ui.render import human_bytes, read_in
+from analyzer.ui.text import printable
+from analyzer.ui.words import Stamp, finished_text, plural, rate_text
 
 SEPARATOR = Span(" │ ", "dim")
+LONG = 1 << 12
+MIN_TITLE = 12  # cells under which a replay's title is left out of its clock line
 
 
-def clock(second: float, date: bool = False) -> str:
-    """`12:05:41` (UTC), with the date in front when asked."""
-    return time.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S", time.gmtime(second))
-
-
-def age(seconds: float) -> str:
-    """An age as a person says it: 45 s, 12 min, 5 hours, 3 days."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} hours"
-    return f"{seconds / 86400:.0f} days"
+def screen_stamp(status: Status | None, report: Report | None) -> Stamp:
+    """The screen's way of writing times: its now is the status's (else the report's); a
+    replay (a status with a speed) writes every time with its date."""
+    if status is not None:
+        return Stamp(status.now, status.speed is not None)
+    return Stamp(report.time if report is not None else 0)
 
 
 def alert_on(status: Status | None, report: Report | None) -> bool:
@@ -50,12 +48,34 @@ def _since(status: Status | None, report: Report | None) -> int | None:
     return report.history[-1].second if report is not None and report.history else None
 
 
-def status_line(status: Status | None, report: Report | None, screen_paused: bool, width: int) -> Line:
+def average_text(status: Status) -> tuple[str, bool]:
+    """The window's average as the alert messages print it (never reads as on the wrong side
+    of the threshold), and whether it is above the threshold."""
+    try:
+        rule = AlertRule(status.threshold, status.window)
+    except ValueError:  # no rule can be made of it: plain rounding
+        return rate_text(status.average), status.average > status.threshold
+    hits = status.window_hits
+    above = hits > rule.on_limit
+    return rate_text(float(shown_rate(hits, rule, ALERT if above else RECOVERED))), above
+
+
+def threshold_text(threshold: float) -> str:
+    try:
+        return AlertRule(threshold).threshold_text
+    except ValueError:
+        return f"{threshold:g}"
+
+
+def status_line(
+    status: Status | None, report: Report | None, screen_paused: bool, width: int, stamp: Stamp | None = None
+) -> Line:
     """The top line: state, then what fits of the rest."""
+    stamp = stamp or screen_stamp(status, report)
     since = _since(status, report)
     if alert_on(status, report):
         state = Piece(
-            ((Span(f"ALERT since {clock(since)}", "state-alert"),), (Span("ALERT", "state-alert"),))
+            ((Span(f"ALERT since {stamp(since)}", "state-alert"),), (Span("ALERT", "state-alert"),))
             if since is not None
             else ((Span("ALERT", "state-alert"),),),
             0,
@@ -65,9 +85,7 @@ def status_line(status: Status | None, report: Report | None, screen_paused: boo
         state = Piece(((Span("OK", "state-ok"),),), 0, required=True)
     pieces = [state]
     if status is not None:
-        pieces += _status_pieces(status)
-    elif report is not None:
-        pieces.append(Piece(((Span(clock(report.time)),),), 4))
+        pieces += _status_pieces(status, stamp)
     if screen_paused:
         pieces.insert(
             1, Piece(((Span("screen paused (p resumes)", "warning"),), (Span("paused", "warning"),)), 1)
@@ -75,46 +93,47 @@ def status_line(status: Status | None, report: Report | None, screen_paused: boo
     return fit(pieces, width, SEPARATOR)
 
 
-def _status_pieces(status: Status) -> list[Piece]:
+def _status_pieces(status: Status, stamp: Stamp) -> list[Piece]:
     pieces = []
-    if status.newest is not None and status.now - status.newest > status.window:
-        old = f"newest line {age(status.now - status.newest)} old"
-        pieces.append(
-            Piece(
-                tuple(
-                    (Span(text, "stale"),)
-                    for text in (
-                        f"{old}: nothing in the window; replay or backtest look at the past",
-                        f"{old}: nothing in the window (try replay, backtest)",
-                        f"{old}: window empty",
-                        old,
-                    )
-                ),
-                1,
-            )
-        )
-    if status.speed is not None:
+    if status.finished:
+        pieces.append(Piece(((Span(finished_text(status.now), "finished"),),), 1))
+    elif status.speed is not None:
         replay = "replay paused" if status.paused else f"replay {status.speed:g}x"
         pieces.append(Piece(((Span(replay, "warning"),),), 1))
-    above = status.average > status.threshold
+    shown, above = average_text(status)
     sign = ">" if above else "≤"
-    average = f"avg {status.average:.2f} {sign} {status.threshold:g} req/s"
-    style = "alert-text" if above else ""
-    pieces.append(Piece(((Span(f"{average} ({status.window} s)", style),), (Span(average, style),)), 2))
-    pieces.append(
-        Piece(((Span(f"now {status.rate_now:.1f} req/s"),), (Span(f"now {status.rate_now:.1f}"),)), 3)
+    average = (
+        f"avg {shown} {sign} {threshold_text(status.threshold)} req/s "
+        f"({status.window} s to {stamp(status.average_to)})"
     )
-    pieces.append(
-        Piece(
-            tuple(
-                (Span(text),)
-                for text in (f"{clock(status.now, True)} UTC", f"{clock(status.now)} UTC", clock(status.now))
-            ),
-            4,
-        )
-    )
-    pieces.append(Piece(((Span(f"{status.files} file{'s' if status.files != 1 else ''}"),),), 5))
+    pieces.append(Piece(((Span(average, "alert-text" if above else ""),),), 2))
     return pieces
+
+
+def clock_line(status: Status | None, report: Report | None, title: str, width: int, stamp: Stamp) -> Line:
+    """`title │ 11:03:28 UTC │ last 5 s 199.8 req/s (to 11:03:27) │ 1 file`, as fits: the
+    title whole first (the demo explains itself there), then the time, the rate of the last
+    seconds and the files. In a replay the time comes first: the log's own, with its date, is
+    what a replay is read by."""
+    name = Span(printable(title, LONG) or "analyzer", "title")
+    now = status.now if status is not None else report.time if report is not None else None
+    pieces: list[Piece] = []
+    if now is not None:
+        pieces.append(Piece(((Span(f"{stamp(now)} UTC"),), (Span(stamp(now)),)), 1))
+    if status is not None:
+        recent = (status.recent, status.rate_to)
+        # The interval's row ends at the same second over as many seconds: one figure, its.
+        if report is None or recent != (report.interval.seconds, report.time):
+            rate = f"last {status.recent} s {status.rate_now:,.1f} req/s (to {stamp(status.rate_to)})"
+            pieces.append(Piece(((Span(rate),),), 2))
+        pieces.append(Piece(((Span(plural(status.files, "file")),),), 3))
+    if not stamp.dated or not pieces:
+        return fit([Piece(((name,),), 0, required=True), *pieces], width, SEPARATOR)
+    pieces[0] = Piece(pieces[0].variants, 0, required=True)
+    line = fit(pieces, width, SEPARATOR)
+    room = width - line_width(line) - len(SEPARATOR.text)
+    fits = room >= min(MIN_TITLE, len(name.text))
+    return (*line, SEPARATOR, Span(clip(name.text, room), "title")) if fits else line
 
 
 def _classes(summary: Summary, digits: int) -> Line:
@@ -126,13 +145,15 @@ def _classes(summary: Summary, digits: int) -> Line:
     return tuple(spans)
 
 
-def summary_line(summary: Summary, extra: list[Piece], width: int) -> Line:
-    """`last 10 s: 1,234 req │ 123.40 req/s │ 2xx 95.0% ... │ sizes`, cut to the width."""
+def summary_line(
+    summary: Summary, label: str, extra: list[Piece], width: int, figures: tuple[int, str] | None = None
+) -> Line:
+    """`10 s to 11:03:20: 1,234 req │ 123.40 req/s │ 2xx 95.0% ... │ sizes`, cut to the width.
+    `figures`: the requests and the rate to show instead of the summary's own."""
+    requests, rate = figures or (summary.requests, rate_text(summary.rate))
     pieces = [
-        Piece(
-            ((Span(f"last {summary.seconds} s:", "heading"), Span(f" {summary.requests:,} req")),), 0, True
-        ),
-        Piece(((Span(f"{summary.rate:,.2f} req/s"),),), 1),
+        Piece(((Span(label, "heading"), Span(f" {requests:,} req")),), 0, True),
+        Piece(((Span(f"{rate} req/s"),),), 1),
         Piece((_classes(summary, 1), _classes(summary, 0)), 2),
         Piece(
             (
@@ -146,8 +167,13 @@ def summary_line(summary: Summary, extra: list[Piece], width: int) -> Line:
     return fit(pieces, width, SEPARATOR)
 
 
-def summary_lines(report: Report, width: int) -> list[Line]:
-    """The interval's traffic, then the window's (with what was rejected, late, read back)."""
+def summary_lines(
+    report: Report, width: int, stamp: Stamp | None = None, status: Status | None = None
+) -> list[Line]:
+    """The interval's traffic, then the window's (with what was rejected, late, read back),
+    each labelled with its span and the second it ends at."""
+    stamp = stamp or screen_stamp(status, report)
+    end = stamp(report.time)
     recent = [Piece(((Span(f"rejected {report.rejected:,}, late {report.late:,}"),),), 3)]
     window: list[Piece] = []
     latency = report.window.latency
@@ -155,5 +181,13 @@ def summary_lines(report: Report, width: int) -> list[Line]:
         times = ", ".join(f"p{p} {latency[p] * 1000:,.0f} ms" for p in (50, 99))
         window.append(Piece(((Span(f"request time {times}"),),), 5))
     if report.warm:
-        window.append(Piece(((Span(f"{report.warm:,} lines read back at start"),),), 6))
-    return [summary_line(report.interval, recent, width), summary_line(report.window, window, width)]
+        window.append(Piece(((Span(f"{plural(report.warm, 'line')} read back at start"),),), 6))
+    figures = None
+    if status is not None and (status.window, status.average_to) == (report.window.seconds, report.time):
+        figures = (status.window_hits, average_text(status)[0])
+    return [
+        summary_line(
+            report.interval, f"{read_in(report)}{report.interval.seconds} s to {end}:", recent, width
+        ),
+        summary_line(report.window, f"{report.window.seconds} s to {end}:", window, width, figures),
+    ]

@@ -1,10 +1,13 @@
 """The whole dashboard as lines for a terminal of a given size: pure, the core of the screen.
 
 `layout(screen, view, width, height)` returns at most `height` lines of at most `width`
-cells. Rows are handed out by priority (status line, message, panel, title, summary,
-chart, key hints), so a small terminal loses the chart before the state; a table that does
-not fit shows fewer rows and scrolls. Nothing is wrapped by the terminal: what must be read
-whole (an alert message) is folded here, at word boundaries.
+cells, from the top: the status line, the clock line, the alert history, the notice line,
+the traffic summary, the chart, the panel and the key hints. Rows are handed out by
+priority (the status line, the newest alert message whole, the notice, the panel, the
+summary, the last 4 alert messages, the chart, the hints, more history on a tall screen),
+so a small terminal loses the chart before the state or an alert message; a table that
+does not fit shows fewer rows and scrolls. Nothing is wrapped by the terminal: what must be
+read whole (an alert message) is folded here, at word boundaries.
 """
 
 from __future__ import annotations
@@ -12,37 +15,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from analyzer.core.alerts import Transition
 from analyzer.core.engine import Report
-from analyzer.ui.cells import Line, Piece, Span, clip, clip_line, fit, fold, line_width, pad_line, plain
+from analyzer.ui.cells import Line, Piece, Span, clip, clip_line, fit, line_width, plain
 from analyzer.ui.chart import chart
 from analyzer.ui.display import Status
-from analyzer.ui.header import status_line, summary_lines
+from analyzer.ui.header import clock_line, screen_stamp, status_line, summary_lines
+from analyzer.ui.history import Notice, area_rows, history_area, history_panel, notice_line
 from analyzer.ui.panels import (
     files_panel,
-    history_panel,
     hosts_panel,
     methods_panel,
     rejected_panel,
     sections_panel,
     statuses_panel,
 )
-from analyzer.ui.text import printable
+from analyzer.ui.words import Stamp
 
 PANELS = ("sections", "status", "hosts", "methods", "rejected", "files", "alerts")
 STICKY = {"sections", "hosts", "methods"}  # tables whose heading stays while scrolling
-WIDE = 120  # from this width the alert history has a column of its own beside the panel
-UNLIMITED = 1 << 16
+SHOWN = 4  # alert messages kept on screen before the chart gets rows
 
 HELP = (
     "keys",
     "  q               quit (the last lines are read and reported, as with Ctrl-C)",
-    "  ?  Esc          this help, and back",
+    "  ?  h  Esc       this help, and back",
     "  p               pause the screen (the monitor keeps reading and counting)",
-    "  Tab  1-7        switch panels (Shift-Tab: the one before)",
+    "  Tab  1-7        switch panels (Shift-Tab: the one before); 7: every alert and recovery",
     "  ↑ ↓ PgUp PgDn   scroll the panel (Home, End)",
     "  Space  +  -     replay: pause or play, faster, slower",
     "",
-    "colours (none with NO_COLOR set or --no-color)",
+    "colours (NO_COLOR set or --no-color: none, bold and reverse video stay)",
     "  OK green, ALERT red; status classes 2xx green, 3xx cyan, 4xx yellow, 5xx red;",
     "  chart bars over the threshold red, the threshold line yellow",
 )
@@ -65,9 +68,8 @@ class Screen:
     report: Report | None = None
     status: Status | None = None
     title: str = ""
-    history: tuple[tuple[str, str], ...] = ()  # (kind, message) of every transition, oldest first
-    notices: tuple[str, ...] = ()
-    latest: tuple[str, str] | None = None  # (kind, text) of the newest message
+    history: tuple[Transition, ...] = ()  # every alert and recovery, oldest first
+    notices: tuple[Notice, ...] = ()  # oldest first
     top: int = 10
 
 
@@ -82,71 +84,69 @@ class Frame:
 def layout(screen: Screen, view: View, width: int, height: int) -> Frame:
     """The dashboard in `height` rows of at most `width` cells."""
     width, height = max(0, width), max(0, height)
-    message = _message_rows(screen, width)
-    rows = _plan(height, len(message), bool(screen.report))
-    lines: list[Line] = [status_line(screen.status, screen.report, view.paused, width)][: rows["status"]]
-    title = printable(screen.title, UNLIMITED) or "analyzer"
-    lines += [(Span(clip(title, width), "title"),)][: rows["title"]]
-    lines += message[: rows["message"]]
-    if screen.report is not None:
-        lines += summary_lines(screen.report, width)[: rows["summary"]]
-    if rows["chart"] and screen.report is not None:
-        report = screen.report
-        lines += chart(report.per_second, report.rule.threshold, width, rows["chart"], report.rule.window)
-    body, page, scroll, scroll_max = _body(screen, view, width, rows["body"])
+    report, status = screen.report, screen.status
+    stamp = screen_stamp(status, report)
+    stale = status.stale if status is not None else None
+    notice = notice_line(screen.notices, stale, report.overruns if report else 0, width, stamp)
+    rows = _plan(screen, width, height, notice is not None)
+    lines: list[Line] = [status_line(status, report, view.paused, width, stamp)][: rows["status"]]
+    lines += [clock_line(status, report, screen.title, width, stamp)][: rows["clock"]]
+    lines += history_area(screen.history, width, rows["history"], report.rule if report else None)
+    lines += [notice][: rows["notice"]] if notice is not None else []
+    if report is not None:
+        lines += summary_lines(report, width, stamp, status)[: rows["summary"]]
+        if rows["chart"]:
+            rule, end = report.rule, stamp(report.time)
+            lines += chart(report.per_second, rule.threshold, width, rows["chart"], rule.window, end)
+    body, page, scroll, scroll_max = _body(screen, view, width, rows["body"], stamp)
     where = f"rows {scroll + 1}-{scroll + page} of {scroll_max + page}" if scroll_max else ""
     tabs = _tabs(view, width, where)
     if rows["tabs"]:
         lines.append(tabs)
     lines += body
     if rows["keys"]:
-        lines.append(_keys(screen.status, width, "" if where and where in plain(tabs) else where))
+        lines.append(_keys(status, width, "" if where and where in plain(tabs) else where))
     return Frame([clip_line(line, width) for line in lines[:height]], page, scroll, scroll_max)
 
 
-def _plan(height: int, message: int, report: bool) -> dict[str, int]:
+def _plan(screen: Screen, width: int, height: int, notice: bool) -> dict[str, int]:
     """Rows for each part, by priority; the panel takes what is left."""
-    rows = dict.fromkeys(("status", "title", "message", "summary", "chart", "tabs", "body", "keys"), 0)
+    parts = ("status", "clock", "history", "notice", "summary", "chart", "tabs", "body", "keys")
+    rows = dict.fromkeys(parts, 0)
     left = height
+    report = screen.report is not None
+    rule = screen.report.rule if screen.report is not None else None
 
     def give(part: str, count: int, whole: bool = False) -> None:
         nonlocal left
         count = min(count, left) if not whole or count <= left else 0
-        rows[part] += count
-        left -= count
+        rows[part] += max(0, count)
+        left -= max(0, count)
+
+    def history(target: int) -> None:
+        """Up to `target` rows, as many as the whole messages that fit take."""
+        budget = min(target, rows["history"] + left)
+        give("history", len(history_area(screen.history, width, budget, rule)) - rows["history"])
 
     give("status", 1)
-    give("message", 1)
+    history(area_rows(screen.history, width, 1, marker=False))  # the newest message, whole
+    give("notice", 1 if notice else 0)
     give("tabs", 1)
     give("body", 3)
-    give("title", 1)
+    give("clock", 1)
     give("summary", 2 if report else 0)
+    history(area_rows(screen.history, width, SHOWN))
     give("chart", min(12, max(3, height // 4 - 1)) if report else 0, whole=True)
     give("keys", 1)
-    give("message", min(2, message - 1))
+    history(max(area_rows(screen.history, width, SHOWN), height // 3))
     give("body", left)
     return rows
-
-
-def _message_rows(screen: Screen, width: int) -> list[Line]:
-    """The newest message whole (at most 3 rows), or else the alert rule."""
-    if screen.latest is not None:
-        kind, text = screen.latest
-        rows = fold(printable(text, UNLIMITED), width)
-        return [(Span(row, kind),) for row in rows[:3]]
-    if screen.report is not None:
-        rule = screen.report.rule
-        text = (
-            f"alert when the {rule.window} s average exceeds {rule.threshold:g} req/s; no alert since start"
-        )
-        return [(Span(clip(text, width), "dim"),)]
-    return [(Span(clip("reading the files...", width), "dim"),)]
 
 
 Panel = Callable[[Report, int], list[Line]]
 
 
-def panel_lines(screen: Screen, name: str, width: int) -> list[Line]:
+def panel_lines(screen: Screen, name: str, width: int, stamp: Stamp) -> list[Line]:
     """Every row of panel `name` at `width`."""
     if name == "alerts":
         return history_panel(screen.history, width)
@@ -160,13 +160,15 @@ def panel_lines(screen: Screen, name: str, width: int) -> list[Line]:
         "hosts": lambda r, w: hosts_panel(r, w, top),
         "methods": lambda r, w: methods_panel(r, w, top),
         "rejected": lambda r, w: rejected_panel(r, w, top),
-        "files": lambda r, w: files_panel(r, w, screen.notices),
+        "files": lambda r, w: files_panel(r, w, screen.notices, stamp),
     }
     return makers[name](report, width)
 
 
-def _body(screen: Screen, view: View, width: int, height: int) -> tuple[list[Line], int, int, int]:
-    """The panel's rows on screen (beside the alert history when wide), the page, the scroll."""
+def _body(
+    screen: Screen, view: View, width: int, height: int, stamp: Stamp
+) -> tuple[list[Line], int, int, int]:
+    """The panel's rows on screen, the page, the scroll."""
     if height <= 0:
         return [], 0, 0, 0
     if view.help:
@@ -176,10 +178,7 @@ def _body(screen: Screen, view: View, width: int, height: int) -> tuple[list[Lin
         shown = content[:height]
         return shown + [()] * (height - len(shown)), height, 0, 0
     name = PANELS[view.panel % len(PANELS)]
-    side = width >= WIDE
-    side_width = min(60, width * 2 // 5) if side else 0
-    main_width = width - side_width - (1 if side else 0)
-    content = panel_lines(screen, name, main_width)
+    content = panel_lines(screen, name, width, stamp)
     sticky = content[:1] if name in STICKY and screen.report is not None else []
     rows = content[len(sticky) :]
     page = max(1, height - len(sticky))
@@ -187,21 +186,6 @@ def _body(screen: Screen, view: View, width: int, height: int) -> tuple[list[Lin
     scroll = min(max(0, view.scroll), scroll_max)
     shown = (sticky + rows[scroll : scroll + page])[:height]
     shown += [()] * (height - len(shown))
-    if side:
-        other = (
-            panel_lines(screen, "sections", side_width)
-            if name == "alerts"
-            else history_panel(screen.history, side_width, height)
-        )
-        heading: Line = (
-            Span(clip("sections" if name == "alerts" else "alert history", side_width), "heading"),
-        )
-        column = [heading, *other][:height]
-        column += [()] * (height - len(column))
-        shown = [
-            (*pad_line(left, main_width), Span("│", "dim"), *right)
-            for left, right in zip(shown, column, strict=True)
-        ]
     return shown, page, scroll, scroll_max
 
 
@@ -230,9 +214,9 @@ def _keys(status: Status | None, width: int, where: str) -> Line:
     """The keys to press (the replay's too, in a replay), and where the scroll is."""
     replay = status is not None and status.speed is not None
     texts = [
-        "q quit  ? help  p pause screen  Tab/1-7 panels  ↑↓ PgUp PgDn scroll",
-        "q quit  ? help  p pause  Tab/1-7 panels  ↑↓ PgUp PgDn",
-        "q quit  ? help",
+        "q quit  ?/h help  p pause screen  Tab/1-7 panels  ↑↓ PgUp PgDn scroll",
+        "q quit  ?/h help  p pause  Tab/1-7 panels  ↑↓ PgUp PgDn",
+        "q quit  ?/h help",
     ]
     if replay:
         texts = [f"{text}  Space play/pause  +/- speed" for text in texts[:2]] + texts

@@ -12,24 +12,15 @@ import pandas as pd
 
 from analyzer.core.engine import Report
 from analyzer.core.stats import OTHER, STATUS_CLASSES, Summary
-from analyzer.core.times import iso_utc
 from analyzer.ui.cells import Line, Span, clip, clip_left, clip_line, fold, pad
-from analyzer.ui.render import human_bytes
+from analyzer.ui.history import Notice, notice_rows
+from analyzer.ui.render import human_bytes, read_in
 from analyzer.ui.text import printable
+from analyzer.ui.words import Stamp, plural
 
 COLUMN = 15  # "12,345 100.0%" and a margin
-ALERT = "alert"
-RECOVERED = "recovered"
 NOTICE = "notice"
 UNLIMITED = 1 << 16  # escape whole texts; the cells functions cut them to the room there is
-
-
-def message_kind(text: str) -> str:
-    """Whether a message the monitor showed is an alert, a recovery or a notice (the alert
-    messages' wording is a fixed contract: design.md)."""
-    if text.startswith("High traffic generated an alert"):
-        return ALERT
-    return RECOVERED if text.startswith("High traffic alert recovered") else NOTICE
 
 
 def status_style(code: object) -> str:
@@ -65,7 +56,10 @@ def _table(
     recent, window = counts
     both = width >= 12 + 2 * COLUMN
     name_width = max(1, min(48, width - (2 if both else 1) * COLUMN))
-    labels = [f"last {report.interval.seconds} s", f"last {report.window.seconds} s"]
+    labels = [
+        f"{read_in(report).strip() or 'last'} {report.interval.seconds} s",
+        f"last {report.window.seconds} s",
+    ]
     columns = [(report.interval, recent), (report.window, window)] if both else [(report.window, window)]
     titles = labels if both else labels[1:]
     lines: list[Line] = [
@@ -136,62 +130,51 @@ def statuses_panel(report: Report, width: int, top: int) -> list[Line]:
 
 
 def rejected_panel(report: Report, width: int, top: int) -> list[Line]:
-    """Rejected lines by reason, each with its latest example."""
+    """Rejected lines by reason, in the interval and since start, each with its latest example."""
     read = report.interval.requests + report.rejected
     share = report.rejected / read if read else 0.0
     totals = report.totals
     seconds = report.interval.seconds
-    recent = f"rejected: {report.rejected:,} of {read:,} lines in the last {seconds} s ({share:.1%})"
-    since = (
-        f"since start: {totals.get('requests', 0):,} requests, {totals.get('rejected', 0):,} rejected, "
-        f"{totals.get('late', 0):,} late"
-    )
+    recent = f"rejected: {report.rejected:,} of {plural(read, 'line')} in the last {seconds} s ({share:.1%})"
+    requests = plural(totals.get("requests", 0), "request")
+    since = f"since start: {requests}, {totals.get('rejected', 0):,} rejected, {totals.get('late', 0):,} late"
     lines: list[Line] = [(Span(clip(recent, width)),), (Span(clip(since, width)),)]
     if share > 0.01:
         lines.append((Span(clip("WARNING: over 1% of lines rejected (wrong --format?)", width), "warning"),))
     if not report.reject_examples:
         return [*lines, (), (Span("(no rejected line yet)", "dim"),)]
-    lines += [(), (Span(pad("reason", 16) + pad("lines", 8, right=True) + "  latest example", "heading"),)]
+    last = f"last {seconds} s"
+    heading = pad("reason", 16) + pad(last, 11, right=True) + pad("since start", 13, right=True)
+    lines += [(), (Span(heading + "  latest example", "heading"),)]
     for reason, example in report.reject_examples.items():
-        count = report.reasons.get(reason, 0)
-        head = pad(printable(reason, UNLIMITED), 16) + pad(f"{count:,}", 8, right=True) + "  "
+        counts = pad(f"{report.reasons.get(reason, 0):,}", 11, right=True)
+        counts += pad(f"{report.reason_totals.get(reason, 0):,}", 13, right=True)
+        head = pad(printable(reason, UNLIMITED), 16) + counts + "  "
         room = max(0, width - len(head))
         lines.append((Span(head), Span(clip(printable(example, UNLIMITED), room), "dim")))
     return [clip_line(line, width) for line in lines]
 
 
-def files_panel(report: Report, width: int, notices: Sequence[str]) -> list[Line]:
-    """One pair of rows per followed file, the slow ticks, then the latest notices."""
+def files_panel(report: Report, width: int, notices: Sequence[Notice], stamp: Stamp) -> list[Line]:
+    """One pair of rows per followed file (what was read since start, and what was read back at
+    start apart), then the latest notices, each with its time."""
     lines: list[Line] = []
     for file in report.files:
-        seen = iso_utc(file.last_seen) if file.last_seen is not None else "never"
+        seen = stamp(file.last_seen) if file.last_seen is not None else "never"
         lines.append((Span(clip_left(printable(file.path, UNLIMITED), width), "heading"),))
         status = printable(file.status, UNLIMITED)
-        detail = f"  {file.lines:,} lines, {file.rejected:,} rejected, last line read {seen}; {status}"
-        lines.append((Span(clip(detail, width)),))
+        read = f"{plural(file.lines, 'line')} since start"
+        read += f" (+{file.warm:,} read back at start)" if file.warm else ""
+        detail = f"{read}, {file.rejected:,} rejected, last line read {seen}; {status}"
+        lines += [(Span(f"  {row}"),) for row in fold(detail, width - 2)]
     if not report.files:
         lines.append((Span("(the files are listed from the first report on)", "dim"),))
     if report.overruns:
-        slow = f"slow ticks: {report.overruns:,} report(s) came a whole interval late"
+        slow = f"slow ticks: {plural(report.overruns, 'report')} came a whole interval late"
         lines.append((Span(clip(slow, width), "warning"),))
     if notices:
-        lines += [(), (Span("notices (newest first):", "heading"),)]
-        for notice in reversed(notices):
-            lines += [(Span(row, NOTICE),) for row in fold(printable(notice, UNLIMITED), width)]
+        lines += [(), (Span("notices (newest first):", "heading"),), *notice_rows(notices, width, stamp)]
     return [clip_line(line, width) for line in lines]
-
-
-def history_panel(history: Sequence[tuple[str, str]], width: int, rows: int | None = None) -> list[Line]:
-    """Every alert and recovery, newest first, each message whole (folded, never cut); with
-    `rows`, only as many of the newest as fill that many rows."""
-    if not history:
-        return [(Span("(no alert yet)", "dim"),)]
-    lines: list[Line] = []
-    for kind, message in reversed(history):
-        if rows is not None and len(lines) >= rows:
-            break
-        lines += [(Span(row, kind),) for row in fold(printable(message, UNLIMITED), width)]
-    return lines
 
 
 def summary_sizes(summary: Summary) -> str:

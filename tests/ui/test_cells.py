@@ -20,6 +20,7 @@ from analyzer.ui.cells import (
     pad_line,
     plain,
     width,
+    wrap,
 )
 from tests.ui.conftest import cells
 
@@ -127,3 +128,28 @@ def test_fit_never_overflows_and_keeps_the_first_piece_when_it_fits(
     kept = [text for text, keep in parts if keep == 0]
     if kept and width(" ".join(kept)) <= limit:
         assert all(text in plain(line) for text in kept)
+
+
+def test_wrap_breaks_between_fields_never_inside_one() -> None:
+    fields = ["10 s:", "1,234 requests,", "12.34 req/s,", "a-field-longer-than-any-row-of-twenty", "x"]
+    rows = wrap(fields, 20, lead="> ")
+    assert rows == [
+        "> 10 s:",
+        "  1,234 requests,",
+        "  12.34 req/s,",
+        "  a-field-longer-than-any-row-of-twenty",
+        "  x",
+    ]
+    assert " ".join(" ".join(rows).split()) == "> " + " ".join(fields)  # every field whole, in order
+    assert wrap(["a", "b"], 80, " | ") == ["a | b"] and wrap([], 10) == [""]
+
+
+@given(
+    st.lists(st.text(st.sampled_from("ab日,.-"), min_size=1, max_size=12), max_size=12), st.integers(1, 40)
+)
+def test_wrapped_rows_hold_every_field_whole_and_fit_unless_one_is_wider(
+    fields: list[str], limit: int
+) -> None:
+    rows = wrap(fields, limit)
+    assert all(width(row) <= limit or len(row.strip().split(" ")) == 1 for row in rows)
+    assert [word for row in rows for word in row.split()] == fields

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyte
 import pytest
 
-from analyzer.core.alerts import ALERT, AlertRule, Transition
+from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
 from analyzer.ui.dashboard import Dashboard
 from analyzer.ui.display import FASTER, PLAY_PAUSE, QUIT, SLOWER, Status
 from analyzer.ui.terminal import ENTER, LEAVE
@@ -26,6 +26,11 @@ from tests.ui.conftest import HOSTILE, T0, PtyProcess, cells, make_report, rows_
 
 RULE = AlertRule(threshold=2, window=20)
 STATUS = Status(T0 + 1, None, 1.0, 2, 20, 1.0, 1, T0)
+# The alert of a monitor started on a hot log: found at start, or crossed while it runs.
+ALERT_MESSAGE = (
+    r"High traffic (generated an alert|alert already on when monitoring started) - hits = \d+\.\d\d, "
+    r"(triggered at|on since before) \S+\+00:00"
+)
 
 
 class Screen:
@@ -46,7 +51,7 @@ def test_a_message_before_any_report_is_on_screen_at_once() -> None:
     screen = Screen()
     screen.dashboard.message("analyzer: warning: checkpoint.json is damaged; starting afresh")
     rows = screen.rows()
-    assert rows[0].startswith("OK") and rows[2].startswith("analyzer: warning: checkpoint.json is damaged")
+    assert rows[0].startswith("OK") and rows[3].startswith("analyzer: warning: checkpoint.json is damaged")
     assert screen.out.getvalue().startswith(ENTER)
 
 
@@ -58,8 +63,10 @@ def test_reports_and_the_status_redraw_in_place() -> None:
     before = len(screen.out.getvalue())
     dashboard.status(Status(T0 + 2, None, 1.5, 2, 20, 3.0, 1, T0))
     change = screen.out.getvalue()[before:]
-    assert change.startswith("\x1b[1;1H\x1b[2K") and change.count("\x1b[2K") == 1  # only the status line
-    assert "now 3.0 req/s" in screen.rows()[0]
+    assert (
+        change.startswith("\x1b[1;1H\x1b[2K") and change.count("\x1b[2K") == 2
+    )  # the status and clock lines
+    assert "last 5 s 3.0 req/s (to 08:00:01)" in screen.rows()[1]
     assert "\n" not in screen.out.getvalue()  # nothing scrolls
 
 
@@ -83,11 +90,13 @@ def test_a_paused_screen_keeps_its_report_but_not_its_state() -> None:
     dashboard.keys(b"p")
     dashboard.report(make_report(["/new"]), "t")
     alert = Transition(T0, ALERT, 100, RULE)
-    dashboard.message(alert.message)
+    dashboard.transition(alert)
     dashboard.status(Status(T0 + 1, T0, 5.0, 2, 20, 5.0, 1, T0))
     rows = screen.rows()
     assert rows[0].startswith("ALERT since 08:00:00 │ screen paused (p resumes)")
-    assert rows[2].startswith("High traffic generated an alert")
+    assert " ".join(" ".join(row.split()) for row in rows[2:] if row.startswith(("High", "  2027"))).endswith(
+        alert.message
+    )
     assert any(row.startswith("/old") for row in rows) and not any(row.startswith("/new") for row in rows)
     dashboard.keys(b"p")
     rows = screen.rows()
@@ -98,11 +107,36 @@ def test_an_alert_shown_before_its_report_is_in_the_history_once() -> None:
     screen = Screen()
     dashboard = screen.dashboard
     report = make_report(["/a"], seconds=20, per_second=5)  # its history has the alert
-    message = report.history[-1].message
-    dashboard.message(message)
-    assert [text for _, text in dashboard.screen().history] == [message]
+    dashboard.transition(report.history[-1])
+    assert dashboard.screen().history == (report.history[-1],)
     dashboard.report(report, "t")
-    assert [text for _, text in dashboard.screen().history] == [t.message for t in report.history]
+    assert dashboard.screen().history == tuple(report.history)
+
+
+def test_a_notice_after_the_alert_never_takes_its_place() -> None:
+    """A file rotated during an alert: the notice on its own line, the alert message whole."""
+    screen = Screen()
+    dashboard = screen.dashboard
+    report = make_report(["/a"], seconds=20, per_second=5)
+    dashboard.report(report, "t")
+    dashboard.status(Status(T0 + 1, report.history[-1].second, 5.0, 2, 20, 5.0, 1, T0))
+    dashboard.message("/var/log/access.log: replaced (rotated): reading the new file from its start")
+    rows = screen.rows()
+    assert " ".join(" ".join(row.split()) for row in rows[2:4]) == report.history[-1].message
+    assert rows[4].startswith("08:00:01 …/log/access.log: replaced (rotated)")  # the path cut first
+
+
+def test_close_prints_the_runs_alerts_on_the_normal_screen_once() -> None:
+    screen = Screen()
+    dashboard = screen.dashboard
+    report = make_report(["/a"], seconds=20, per_second=5)
+    dashboard.report(report, "t")  # the history restored or recorded before: not this run's to print
+    alert, recovered = Transition(T0, ALERT, 100, RULE), Transition(T0 + 30, RECOVERED, 10, RULE)
+    dashboard.transition(alert)
+    dashboard.transition(recovered)
+    dashboard.close()
+    dashboard.close()
+    assert screen.out.getvalue().endswith(f"{LEAVE}{alert.message}\n{recovered.message}\n")
 
 
 def test_a_resize_without_the_thread_is_seen_at_the_next_poll_and_close_leaves() -> None:
@@ -121,11 +155,16 @@ def test_a_resize_without_the_thread_is_seen_at_the_next_poll_and_close_leaves()
 # ----- the monitor in a pseudo-terminal ---------------------------------------------------------
 
 
-def write_traffic(log: Path, stop: threading.Event, rate: int = 5) -> None:
-    """`rate` lines a second stamped with the current second, until told to stop."""
+def write_traffic(log: Path, stop: threading.Event, rate: int = 5, behind: int = 0) -> None:
+    """`rate` lines a second stamped with the current second (and as many `behind` seconds
+    before it: lines that come late, as from a server that buffers), until told to stop."""
     while not stop.is_set():
+        now = int(time.time())
+        stamps = [now, now - behind] if behind else [now]
         with log.open("ab") as handle:
-            handle.write(b"".join(clf_line(int(time.time()), path=f"/s{n}/x") for n in range(rate)))
+            handle.write(
+                b"".join(clf_line(second, path=f"/s{n}/x") for second in stamps for n in range(rate))
+            )
         stop.wait(1.0)
 
 
@@ -148,16 +187,23 @@ def hostile_log(tmp_path: Path) -> Iterator[tuple[Path, threading.Event]]:
     writer.join(timeout=5)
 
 
-def monitor(log: Path, out: Path) -> list[str]:
-    args = ["--window", "10", "--threshold", "2", "--interval", "1", "--lateness", "1", "--out", str(out)]
+def monitor(log: Path, out: Path, interval: int = 1) -> list[str]:
+    args = ["--window", "10", "--threshold", "2", "--interval", str(interval), "--lateness", "1"]
+    args += ["--out", str(out)]
     return [sys.executable, "-m", "analyzer", str(log), *args]
 
 
-def assert_restored(run: PtyProcess) -> None:
-    """The alternate screen entered first and left last, the terminal's modes as they were, and
-    nothing scrolled (the emulator's scrollback is empty)."""
+def assert_restored(run: PtyProcess, out: Path | None = None) -> None:
+    """The alternate screen entered first and left last, then only the run's alerts and
+    recoveries printed, one a line (those of alerts.csv in `out`); the terminal's modes as they
+    were, and nothing scrolled while drawing (the emulator's scrollback is empty)."""
     output = bytes(run.output)
-    assert output.startswith(ENTER.encode()) and output.rstrip().endswith(LEAVE.encode())
+    assert output.startswith(ENTER.encode()) and output.count(LEAVE.encode()) == 1
+    after = output.split(LEAVE.encode())[-1].decode().splitlines()
+    assert all(line.startswith("High traffic") for line in after), after
+    if out is not None:
+        with open(out / "alerts.csv", newline="") as handle:
+            assert after == [row["message"] for row in csv.DictReader(handle)]
     assert termios.tcgetattr(run.slave) == run.modes
     assert len(run.screen.history.top) == 0
 
@@ -171,9 +217,7 @@ def test_at_80x24_the_alert_is_on_top_a_resize_relays_and_q_quits(
     try:
         rows = run.wait_for(lambda rows: rows[0].startswith("ALERT since"), "the alert on the status line")
         message = " ".join(" ".join(row.split()) for row in rows[2:4])
-        assert re.fullmatch(
-            r"High traffic generated an alert - hits = \d+\.\d\d, triggered at \S+\+00:00", message
-        )
+        assert re.fullmatch(ALERT_MESSAGE, message), message
         run.type(b"zz")  # not keys: never echoed
         run.type(b"6")
         escaped = "\\x1b[2J\\x1b]0;pwned\\x07[bold]\\u202e/access.log"  # the path, as text
@@ -184,15 +228,17 @@ def test_at_80x24_the_alert_is_on_top_a_resize_relays_and_q_quits(
         assert b"\x1b]" not in run.output and run.screen.title == ""  # no OSC reached the terminal
         resized_at = run.resize(120, 40)
         rows = run.wait_for(
-            lambda rows: rows[-1].startswith("q quit") and any("│alert history" in row for row in rows),
-            "the frame re-laid at 120x40",
+            lambda rows: (
+                rows[-1].startswith("q quit") and re.fullmatch(ALERT_MESSAGE, rows[2].strip()) is not None
+            ),
+            "the frame re-laid at 120x40, the message on one row",
         )
         assert rows[0].startswith("ALERT since")
         stop.set()
         time.sleep(1.2)  # the writer's last lines are on disk before q
         run.type(b"q")
         assert run.finish() == 0
-        assert_restored(run)
+        assert_restored(run, out)
     finally:
         run.close()
     for number, text in rows_written(bytes(run.output[:resized_at])):
@@ -212,16 +258,91 @@ def test_at_120x40_with_no_color_and_ctrl_c(
     run = PtyProcess(monitor(log, tmp_path / "out"), 120, 40, env={"NO_COLOR": "1"})
     try:
         rows = run.wait_for(lambda rows: rows[0].startswith("ALERT since"), "the alert on the status line")
-        assert "2 req/s (10 s)" in rows[0] and rows[0].rstrip().endswith("1 file")
-        assert any("│alert history" in row for row in rows) and sum("┤" in row[:6] for row in rows) >= 2
+        assert "2 req/s (10 s to " in rows[0] and rows[1].startswith("analyzer: /")  # the title, whole
+        assert re.fullmatch(ALERT_MESSAGE, rows[2].strip()) and sum("┤" in row[:6] for row in rows) >= 2
         run.type(b"\x03")  # Ctrl-C, from the terminal
         assert run.finish() == 0
-        assert_restored(run)
+        assert_restored(run, tmp_path / "out")
     finally:
         run.close()
-    drawn = bytes(run.output).replace(LEAVE.encode(), b"")  # leaving resets the attributes, as it must
-    assert not re.search(rb"\x1b\[[0-9;]*m", drawn)  # no colour: no SGR at all
+    drawn = bytes(run.output).split(LEAVE.encode())[0]  # leaving resets the attributes, as it must
+    styles = {code for code in re.findall(rb"\x1b\[([0-9;]*)m", drawn)}
+    assert styles and all(set(code.split(b";")) <= {b"0", b"1", b"2", b"7"} for code in styles)  # no colour
+    assert b"\x1b[1;7mALERT since" in drawn  # the alert still stands out: bold, reverse video
     assert all(cells(text) <= 120 for _, text in rows_written(bytes(run.output)))
+
+
+TIME = r"(?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d"
+FIGURES = (  # every way a rate is written on screen: (pattern, groups of span, end, value)
+    (rf"avg ([\d,]+\.\d\d) [>≤] [\d.]+ req/s \((\d+) s to ({TIME})\)", (2, 3, 1)),
+    (rf"(?:read in )?(\d+) s to ({TIME}): [\d,]+ req │ ([\d,]+\.\d\d) req/s", (1, 2, 3)),
+    (rf"last (\d+) s ([\d,]+\.\d) req/s \(to ({TIME})\)", (1, 3, 2)),
+)
+
+
+def figures(rows: list[str]) -> dict[tuple[str, str], set[float]]:
+    """Every req/s figure on screen by (span, end); each must be written with both."""
+    found: dict[tuple[str, str], set[float]] = {}
+    for row in rows:
+        covered: list[tuple[int, int]] = []
+        for pattern, (span, end, value) in FIGURES:
+            for match in re.finditer(pattern, row):
+                covered.append(match.span())
+                key = (match.group(span), match.group(end))
+                found.setdefault(key, set()).add(float(match.group(value).replace(",", "")))
+        for figure in re.finditer(r"[\d.,]+ req/s", row):
+            assert any(start <= figure.start() < stop for start, stop in covered), (
+                f"a rate without its span and end second: {row!r}"
+            )
+    return found
+
+
+def test_at_80x24_during_an_alert_every_rate_names_its_span_and_end_and_none_contradict(
+    hostile_log: tuple[Path, threading.Event], tmp_path: Path
+) -> None:
+    """Frames read during an alert: each req/s figure with its span and end second, two of the
+    same span and end equal; the alert in view; after the traffic stops, the recovery beside it,
+    and a rotation on the notice line, never in an alert message's place. Half the lines come a
+    second late: the window's row, counted at a report, and the status's average, counted a poll
+    later with those lines, cover the same 10 s to the same second for a second of each report
+    (reports every 2 s)."""
+    log, first_writer = hostile_log
+    first_writer.set()
+    stop = threading.Event()
+    writer = threading.Thread(target=write_traffic, args=(log, stop, 3, 1), daemon=True)
+    writer.start()
+    out = tmp_path / "out"
+    run = PtyProcess(monitor(log, out, interval=2), 80, 24)
+    try:
+        run.wait_for(lambda rows: rows[0].startswith("ALERT since"), "the alert on the status line")
+        seen: dict[tuple[str, str], set[float]] = {}
+        for _ in range(8):  # frames a poll apart: the window's end meets the report's second among them
+            run.read(0.6)
+            rows = run.rows()
+            assert rows[0].startswith("ALERT since")
+            for key, values in figures(rows).items():
+                assert len(values) == 1, f"{key}: {values} on one screen:\n" + "\n".join(rows)
+                seen.setdefault(key, set()).update(values)
+            assert re.fullmatch(ALERT_MESSAGE, " ".join(" ".join(row.split()) for row in rows[2:4]))
+        assert {"2", "10"} <= {span for span, _ in seen}  # the interval's, the window's (and the last 5 s')
+        stop.set()
+        rows = run.wait_for(lambda rows: rows[0].startswith("OK"), "the recovery", timeout=30)
+        log.rename(log.with_name("access.log.1"))
+        log.write_bytes(b"")
+        rows = run.wait_for(
+            lambda rows: any("replaced (rotated)" in row for row in rows), "the rotation notice"
+        )
+        history = " ".join(" ".join(row.split()) for row in rows[2:6])
+        assert re.match(ALERT_MESSAGE[:-1], history) and "High traffic alert recovered - hits = " in history
+        notice = next(row for row in rows if "replaced (rotated)" in row)
+        assert rows.index(notice) == 6 and re.match(rf"{TIME} .*access\.log: replaced \(rotated\)", notice)
+        run.type(b"q")
+        assert run.finish() == 0
+        assert_restored(run, out)
+    finally:
+        stop.set()
+        run.close()
+    assert all(cells(text) <= 80 for _, text in rows_written(bytes(run.output)))
 
 
 def test_sigterm_gives_the_terminal_back(tmp_path: Path) -> None:

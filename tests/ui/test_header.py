@@ -1,4 +1,5 @@
-"""The status line: the state first and always, the rest as the width allows; the summary rows."""
+"""The status line: the state first and always, then the average with its span and end; the
+clock line; the summary rows, each labelled with its span and the second it ends at."""
 
 from __future__ import annotations
 
@@ -11,48 +12,56 @@ from hypothesis import strategies as st
 from analyzer.core.alerts import AlertRule
 from analyzer.ui.cells import plain
 from analyzer.ui.display import Status
-from analyzer.ui.header import age, alert_on, clock, status_line, summary_lines
+from analyzer.ui.header import alert_on, clock_line, screen_stamp, status_line, summary_lines
+from analyzer.ui.words import Stamp, clock
 from tests.ui.conftest import T0, line_cells, make_report
 
 OK = Status(
     now=T0 + 5.5, alert_since=None, average=1.25, threshold=10, window=120, rate_now=2.4, files=2, newest=T0
 )
-ALERTING = replace(OK, alert_since=T0 - 55, average=17.1)
+ALERTING = replace(OK, alert_since=T0 - 55, average=17.1, judged=T0, recent_to=T0 + 4)
+STAMP = Stamp(T0)
 
 
-def test_clock_and_age_read_as_a_person_says_them() -> None:
-    assert clock(T0) == "08:00:00" and clock(T0, date=True) == "2027-01-15 08:00:00"
-    assert [age(s) for s in (45, 720, 5 * 3600, 3 * 86400)] == ["45 s", "12 min", "5 hours", "3 days"]
-
-
-def test_an_alert_shows_since_when_in_its_style() -> None:
+def test_an_alert_shows_since_when_and_the_average_names_its_span_and_end() -> None:
     line = status_line(ALERTING, None, False, 120)
-    assert plain(line).startswith("ALERT since 07:59:05 │ avg 17.10 > 10 req/s (120 s) │ now 2.4 req/s")
-    assert (
-        line[0].style == "state-alert"
-        and "2027-01-15 08:00:05 UTC" in plain(line)
-        and "2 files" in plain(line)
+    assert plain(line) == "ALERT since 07:59:05 │ avg 17.10 > 10 req/s (120 s to 08:00:00)"
+    assert line[0].style == "state-alert"
+    assert plain(status_line(OK, None, False, 120)).startswith("OK │ avg 1.25 ≤ 10 req/s (120 s to 08:00:05)")
+
+
+def test_the_average_is_printed_as_the_alert_messages_print_it() -> None:
+    """3001 hits in 300 s over 10 req/s is 10.0033: never `10.00 > 10` (it reads as not above)."""
+    just_over = replace(OK, average=3001 / 300, hits=3001, threshold=10, window=300, judged=T0)
+    assert "avg 10.01 > 10 req/s (300 s to 08:00:00)" in plain(status_line(just_over, None, False, 120))
+    at = replace(just_over, average=10.0, hits=3000)
+    assert "avg 10.00 ≤ 10 req/s" in plain(status_line(at, None, False, 120))
+
+
+def test_the_clock_line_says_the_time_the_rate_of_the_last_seconds_and_the_title() -> None:
+    line = plain(clock_line(ALERTING, None, "analyzer: a.log (combined)", 120, STAMP))
+    assert line == "analyzer: a.log (combined) │ 08:00:05 UTC │ last 5 s 2.4 req/s (to 08:00:04) │ 2 files"
+    narrow = plain(clock_line(ALERTING, None, "analyzer: a.log (combined)", 60, STAMP))
+    assert narrow == "analyzer: a.log (combined) │ 08:00:05 UTC"  # the rest as fits
+    long = "demo: 4 req/s, a burst of 30 req/s at 20-60 s; alert above 10 req/s over 30 s"
+    assert plain(clock_line(ALERTING, None, long, 80, STAMP)) == long  # the title whole first
+
+
+def test_a_replay_shows_the_logs_date_its_speed_its_pause_and_its_end() -> None:
+    replay = replace(ALERTING, speed=60.0)
+    stamp = screen_stamp(replay, None)
+    assert stamp.dated
+    text = plain(status_line(replay, None, False, 160))
+    assert "ALERT since 2027-01-15 07:59:05" in text and "replay 60x" in text
+    assert "(120 s to 2027-01-15 08:00:00)" in text
+    assert plain(clock_line(replay, None, "t", 120, stamp)) == (
+        "2027-01-15 08:00:05 UTC │ last 5 s 2.4 req/s (to 2027-01-15 08:00:04) │ 2 files │ t"
     )
-    assert plain(status_line(OK, None, False, 120)).startswith("OK │ avg 1.25 ≤ 10 req/s")
-
-
-def test_at_80_columns_the_time_stays_and_the_files_go() -> None:
-    text = plain(status_line(ALERTING, None, False, 80))
-    assert text.startswith("ALERT since 07:59:05") and "08:00:05" in text and "files" not in text
-    assert len(text) <= 80
-
-
-def test_a_stale_log_says_the_window_is_empty_and_where_to_look() -> None:
-    stale = replace(OK, newest=T0 - 3 * 86400)
-    wide = plain(status_line(stale, None, False, 160))
-    assert "newest line 3 days old: nothing in the window; replay or backtest look at the past" in wide
-    narrow = plain(status_line(stale, None, False, 80))
-    assert narrow.startswith("OK │ newest line 3 days old: nothing in the window") and len(narrow) <= 80
-
-
-def test_a_replay_shows_its_speed_and_pause_and_a_paused_screen_says_so() -> None:
-    assert "replay 60x" in plain(status_line(replace(OK, speed=60.0), None, False, 120))
-    assert "replay paused" in plain(status_line(replace(OK, speed=60.0, paused=True), None, False, 120))
+    line = plain(clock_line(replay, None, "analyzer: " + "d" * 100, 100, stamp))  # the time first, whole
+    assert line.startswith("2027-01-15 08:00:05 UTC │ last 5 s") and line.endswith("│ analyzer: ddddddd…")
+    assert "replay paused" in plain(status_line(replace(replay, paused=True), None, False, 160))
+    finished = plain(status_line(replace(OK, speed=60.0, finished=True), None, False, 80))
+    assert finished.startswith("OK │ replay finished at 2027-01-15 08:00:05 UTC")
     assert "screen paused (p resumes)" in plain(status_line(OK, None, True, 120))
 
 
@@ -60,8 +69,10 @@ def test_before_any_status_the_report_tells_the_state() -> None:
     report = make_report(["/a"], seconds=20, per_second=5)  # 5 req/s over a threshold of 2
     assert report.alert_on and report.history
     since = clock(report.history[-1].second)
-    assert plain(status_line(None, report, False, 80)).startswith(
-        f"ALERT since {since} │ {clock(report.time)}"
+    assert plain(status_line(None, report, False, 80)) == f"ALERT since {since}"
+    assert (
+        plain(clock_line(None, report, "t", 80, screen_stamp(None, report)))
+        == f"t │ {clock(report.time)} UTC"
     )
     assert not alert_on(OK, report)  # the status, newer than the report, says it recovered
     restored = replace(report, history=[])  # alert on from the checkpoint, no transition on record
@@ -69,42 +80,61 @@ def test_before_any_status_the_report_tells_the_state() -> None:
     assert alert_on(ALERTING, None) and not alert_on(OK, None)
 
 
-def test_the_summary_rows_show_both_spans_with_status_classes_styled() -> None:
+def test_the_summary_rows_say_their_span_and_the_second_they_end_at() -> None:
     report = make_report(["/a"], seconds=20, per_second=4, rule=AlertRule(threshold=50, window=20))
-    rows = summary_lines(report, 120)
-    assert plain(rows[0]).startswith(f"last 10 s: {report.interval.requests:,} req │ ")
+    rows = summary_lines(report, 120, STAMP)
+    assert plain(rows[0]).startswith(f"10 s to 08:00:00: {report.interval.requests:,} req │ ")
     assert plain(rows[1]).startswith(
-        f"last 20 s: {report.window.requests:,} req │ {report.window.rate:,.2f} req/s"
+        f"20 s to 08:00:00: {report.window.requests:,} req │ {report.window.rate:,.2f} req/s"
     )
     assert {"2xx", "3xx", "4xx", "5xx"} <= {span.style for span in rows[0]}
 
 
+def test_where_the_status_ends_at_the_reports_second_both_say_one_figure() -> None:
+    """Late lines counted after the report: the status's average and the window's row cover the
+    same 20 s to the same second, so the row shows the status's count, never a second figure."""
+    report = make_report(["/a"], seconds=20, per_second=4, rule=AlertRule(threshold=50, window=20))
+    late = replace(OK, threshold=50, window=20, judged=report.time, hits=report.window.requests + 7)
+    late = replace(late, average=late.window_hits / 20)
+    row = plain(summary_lines(report, 120, STAMP, late)[1])
+    assert row.startswith(f"20 s to 08:00:00: {late.window_hits:,} req │ {late.average:,.2f} req/s")
+    assert f"avg {late.average:.2f}" in plain(status_line(late, report, False, 120))
+    earlier = replace(late, judged=report.time - 1)  # another second: each its own figure
+    assert plain(summary_lines(report, 120, STAMP, earlier)[1]).startswith(
+        f"20 s to 08:00:00: {report.window.requests:,} req"
+    )
+    # The last 10 s to the report's second is the interval's row's figure: not said twice.
+    same = replace(OK, recent=10, recent_to=report.time)
+    assert "last 10 s" not in plain(clock_line(same, report, "t", 200, STAMP))
+
+
 @given(
     st.integers(1, 250),
-    st.none() | st.integers(0, 10**6),
     st.floats(0, 1e6),
     st.none() | st.floats(1, 1000),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
 def test_the_status_line_fits_any_width_and_starts_with_the_state(
-    width: int, stale: int | None, average: float, speed: float | None, alerting: bool, paused: bool
+    width: int, average: float, speed: float | None, alerting: bool, paused: bool, finished: bool
 ) -> None:
     status = replace(
         OK,
         alert_since=T0 - 30 if alerting else None,
         average=average,
-        newest=None if stale is None else int(OK.now) - stale,
         speed=speed,
         paused=paused,
+        finished=finished,
     )
     line = status_line(status, None, paused, width)
     assert line_cells(line) <= width
     text = plain(line)
     state = "ALERT" if alerting else "OK"
     assert text.startswith(state) if width >= len(state) else text[:1] in (state[0], "…")
-    if alerting and width >= 20:
+    if alerting and width >= 20 and speed is None:
         assert text.startswith("ALERT since 07:59:30")
+    assert line_cells(clock_line(status, None, "analyzer: a.log", width, screen_stamp(status, None))) <= width
 
 
 @pytest.mark.parametrize("width", [1, 10, 40, 80])

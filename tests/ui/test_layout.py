@@ -1,5 +1,6 @@
 """The layout at many sizes: never wider or taller than the terminal, the status line first,
-parts cut by priority, log text escaped, the alert message whole."""
+the alert history always in view (newest last, each message whole), notices on their own line,
+parts cut by priority, log text escaped."""
 
 from __future__ import annotations
 
@@ -13,26 +14,29 @@ from analyzer.core.engine import FileStatus
 from analyzer.ui.cells import plain
 from analyzer.ui.display import Status
 from analyzer.ui.layout import HELP, PANELS, Frame, Screen, View, layout
-from analyzer.ui.panels import NOTICE
 from tests.ui.conftest import HOSTILE, RAW, T0, line_cells, log_text, make_report
 
 RULE = AlertRule(threshold=2, window=20)
-ALERT_MESSAGE = Transition(T0 - 3, ALERT, 120, RULE).message
+ALERTED = Transition(T0 - 3, ALERT, 120, RULE)
+
+
+def episodes(count: int) -> tuple[Transition, ...]:
+    """`count` transitions, alternating, the last one an alert."""
+    kinds = [ALERT if (count - n) % 2 else RECOVERED for n in range(count)]
+    return tuple(Transition(T0 - 3 - (count - n) * 60, kind, 50 + n, RULE) for n, kind in enumerate(kinds))
 
 
 def screen(paths: list[str] | None = None, alerting: bool = True, **changes: object) -> Screen:
     paths = paths or [f"/section{n}" for n in range(12)]
     files = (FileStatus(f"/var/log/{HOSTILE}/access.log", 90, 0, T0, "following"),)
     report = make_report(paths, seconds=30, per_second=3, files=files)
-    status = Status(T0 + 0.5, T0 - 3 if alerting else None, 6.0, 2, 20, 3.0, 1, T0)
-    history = tuple((t.kind, t.message) for t in report.history)
+    status = Status(T0 + 0.5, T0 - 3 if alerting else None, 6.0, 2, 20, 3.0, 1, T0, judged=T0 - 5)
     fields: dict[str, object] = {
         "report": report,
         "status": status,
         "title": "analyzer: access.log (combined)",
-        "history": history,
-        "notices": ("access.log: rotated",),
-        "latest": (ALERT, ALERT_MESSAGE) if alerting else None,
+        "history": (*report.history, ALERTED) if alerting else tuple(report.history),
+        "notices": ((T0 - 30.0, "access.log: rotated"),),
     }
     fields.update(changes)
     return Screen(**fields)  # type: ignore[arg-type]
@@ -42,32 +46,64 @@ def rows(frame: Frame) -> list[str]:
     return [plain(line) for line in frame.lines]
 
 
+def whole(text: list[str]) -> str:
+    """The rows as one text, folds undone."""
+    return " ".join(" ".join(row.split()) for row in text)
+
+
 def test_at_80x24_every_part_is_there_and_the_alert_message_whole() -> None:
     frame = layout(screen(), View(), 80, 24)
     text = rows(frame)
     assert len(text) == 24 and all(line_cells(line) <= 80 for line in frame.lines)
-    assert text[0].startswith("ALERT since 07:59:57 │ avg 6.00 > 2 req/s")
-    assert text[1] == "analyzer: access.log (combined)"
-    assert " ".join(" ".join(row.split()) for row in text[2:4]) == ALERT_MESSAGE  # folded, not cut
-    assert text[4].startswith("last 10 s:") and text[5].startswith("last 20 s:")
-    assert any("┤" in row for row in text) and any(row.endswith(" now") for row in text)
+    assert text[0] == "ALERT since 07:59:57 │ avg 6.00 > 2 req/s (20 s to 07:59:55)"
+    assert text[1] == "analyzer: access.log (combined) │ 08:00:00 UTC"  # the rate of the last 5 s: no room
+    assert whole(text[2:6]) == " ".join(t.message for t in screen().history)  # both, folded, not cut
+    assert text[6] == "07:59:30 access.log: rotated"
+    assert text[7].startswith("10 s to 08:00:00:") and text[8].startswith("20 s to 08:00:00:")
+    assert any("┤" in row for row in text) and any("req/s, 20 s to 08:00:00" in row for row in text)
     tabs = next(row for row in text if "[1 sections]" in row)
     assert text[text.index(tabs) + 1].startswith("section")
-    assert text[-1].startswith("q quit  ? help")
+    assert text[-1].startswith("q quit  ?/h help")
     assert frame.page == 24 - text.index(tabs) - 3  # the panel's rows below its heading, above the keys
 
 
-def test_at_120x40_the_alert_history_has_its_own_column_and_the_chart_grows() -> None:
-    small, large = layout(screen(), View(), 80, 24), layout(screen(), View(), 120, 40)
+def test_the_last_4_messages_stay_whole_on_every_panel_above_a_notice_of_their_own() -> None:
+    """Six transitions and a rotation after the alert: at 80x24 the 4 newest whole, newest last,
+    under a count of the others, whatever is on the panel; the notice on its own line."""
+    history = episodes(6)
+    shown = screen(history=history, notices=((T0 - 1.0, "access.log: rotated"),))
+    for view in [View(panel=panel) for panel in range(len(PANELS))] + [View(help=True), View(paused=True)]:
+        text = rows(layout(shown, view, 80, 24))
+        assert len(text) == 24
+        assert text[2] == "… 2 earlier messages: press 7 for them all"
+        assert whole(text[3:11]) == " ".join(t.message for t in history[-4:])
+        assert text[11] == "07:59:59 access.log: rotated"
+    styles = [line[0].style for line in layout(shown, View(), 80, 24).lines[3:11]]
+    assert styles == [RECOVERED, RECOVERED, ALERT, ALERT] * 2  # by kind, never by wording
+
+
+def test_the_status_line_and_the_history_come_before_the_chart() -> None:
+    history = episodes(6)
+    text = rows(layout(screen(history=history), View(), 80, 20))
+    assert whole(text[3:11]) == " ".join(t.message for t in history[-4:])
+    assert not any("┤" in row for row in text)  # the chart went first
+    tiny = rows(layout(screen(history=history), View(), 80, 4))
+    assert tiny[0].startswith("ALERT since") and whole(tiny[1:3]) == history[-1].message
+
+
+def test_a_taller_terminal_shows_more_of_the_history_and_a_larger_chart() -> None:
+    history = episodes(20)
+    small, large = (
+        layout(screen(history=history), View(), 80, 24),
+        layout(screen(history=history), View(), 120, 40),
+    )
     assert len(large.lines) == 40 and all(line_cells(line) <= 120 for line in large.lines)
     text = rows(large)
-    assert text[2] == ALERT_MESSAGE  # one row is enough
-    assert sum("│" in row[:3] or "┤" in row[:4] for row in text) > sum(
+    assert text[2] == "… 8 earlier messages: press 7 for them all"
+    assert text[3:15] == [t.message for t in history[-12:]]  # one row each at 120 columns
+    assert sum("┤" in row[:4] or "│" in row[:3] for row in text) > sum(
         "┤" in row[:4] or "│" in row[:3] for row in rows(small)
     )
-    heading = next(row for row in text if row.startswith("section"))
-    assert "alert history" in heading
-    assert large.page > small.page
 
 
 def test_small_terminals_lose_the_chart_and_hints_before_the_state() -> None:
@@ -75,14 +111,14 @@ def test_small_terminals_lose_the_chart_and_hints_before_the_state() -> None:
         frame = layout(screen(), View(), 80, height)
         text = rows(frame)
         assert len(text) == height and text[0].startswith("ALERT since")
-        if height >= 5:
+        if height >= 7:
             assert any("[1 sections]" in row for row in text)
-    assert not any("┤" in row for row in rows(layout(screen(), View(), 80, 11)))
+    assert not any("┤" in row for row in rows(layout(screen(), View(), 80, 13)))
 
 
 def test_hostile_text_is_shown_as_text() -> None:
     hostile = screen(
-        [f"/{HOSTILE}", "/b"], title=f"analyzer: {HOSTILE}", latest=(NOTICE, f"{HOSTILE}: rotated")
+        [f"/{HOSTILE}", "/b"], title=f"analyzer: {HOSTILE}", notices=((None, f"{HOSTILE}: rotated"),)
     )
     for panel in range(len(PANELS)):
         frame = layout(hostile, View(panel=panel), 120, 40)
@@ -104,7 +140,8 @@ def test_scrolling_is_clamped_and_table_headings_stay() -> None:
     assert text[-1].endswith(
         f"of {end.scroll_max + end.page}"
     )  # where the scroll is (no room beside the tabs)
-    assert f"of {end.scroll_max + end.page}" in rows(layout(many, View(scroll=3), 120, 24))[-1 - 11 - 2]
+    wide = rows(layout(many, View(scroll=3), 120, 24))
+    assert any(row.startswith("[1 sections]") and "rows 4-" in row for row in wide)
 
 
 def test_help_replaces_the_panel() -> None:
@@ -113,20 +150,31 @@ def test_help_replaces_the_panel() -> None:
     assert not any(row.startswith("section") for row in text)
 
 
-def test_the_alert_history_panel_and_a_recovery_message() -> None:
-    history = ((ALERT, ALERT_MESSAGE), (RECOVERED, Transition(T0, RECOVERED, 10, RULE).message))
-    frame = layout(screen(alerting=False, history=history, latest=history[-1]), View(panel=6), 80, 24)
+def test_the_alert_history_panel_scrolls_every_message_and_a_recovery_is_styled_so() -> None:
+    history = episodes(12)
+    recovered = (*history, Transition(T0, RECOVERED, 10, RULE))
+    base = screen(alerting=False, history=recovered)
+    frame = layout(base, View(panel=6), 80, 24)
     text = rows(frame)
     assert text[0].startswith("OK")
-    assert text[2].startswith("High traffic alert recovered") and frame.lines[2][0].style == RECOVERED
     tabs = next(n for n, row in enumerate(text) if "[7 alerts]" in row)
-    assert text[tabs + 1].startswith("High traffic alert recovered")  # newest first
+    assert text[tabs + 1].startswith("High traffic alert recovered - hits = 0.50")  # the panel: newest first
+    assert frame.lines[tabs + 1][0].style == RECOVERED
+    end = layout(base, View(panel=6, scroll=10_000), 80, 24)
+    assert end.scroll_max > 0 and whole(rows(end)[tabs + 1 : -1]).endswith(history[0].message)
 
 
 def test_before_the_first_report() -> None:
     frame = layout(Screen(title="analyzer: a.log"), View(), 80, 24)
     text = rows(frame)
     assert text[0] == "OK" and text[1] == "analyzer: a.log" and "reading the files" in text[2]
+
+
+def test_a_stale_log_is_said_on_the_notice_line() -> None:
+    stale = screen(status=Status(T0, None, 0.0, 2, 20, 0.0, 1, T0 - 9 * 86_400), notices=())
+    text = rows(layout(stale, View(), 80, 24))
+    assert text[0].startswith("OK │ avg 0.00 ≤ 2 req/s")
+    assert any(row.startswith("newest line 9 days old: nothing in the window") for row in text)
 
 
 @settings(max_examples=60, deadline=None)
@@ -152,7 +200,7 @@ def test_any_size_and_content_fits_with_the_status_line_first(
     help_shown: bool,
     title: str,
 ) -> None:
-    base = screen(paths, alerting, title=title, latest=(NOTICE, title) if title else None)
+    base = screen(paths, alerting, title=title, notices=((float(T0), title),) if title else ())
     report = make_report(paths, seconds=max(1, seconds), per_second=2, rejects=paths[0].encode() + b"\n")
     shown = replace(base, report=replace(report, files=base.report.files if base.report else ()))
     frame = layout(shown, View(panel=panel, scroll=scroll, help=help_shown), width, height)

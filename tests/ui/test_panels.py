@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
 from analyzer.core.engine import FileStatus
 from analyzer.ui.cells import plain
 from analyzer.ui.panels import (
-    NOTICE,
     files_panel,
-    history_panel,
     hosts_panel,
-    message_kind,
     methods_panel,
     rejected_panel,
     sections_panel,
     status_style,
     statuses_panel,
 )
+from analyzer.ui.words import Stamp
 from tests.ui.conftest import HOSTILE, RAW, T0, line_cells, log_text, make_report
 
-RULE = AlertRule(threshold=2, window=20)
+STAMP = Stamp(T0 + 60)
 
 
 def texts(lines: list) -> list[str]:
@@ -75,38 +74,35 @@ def test_rejected_lines_show_their_reason_and_an_escaped_example() -> None:
     assert rows[0].startswith("rejected: 1 of")
 
 
-def test_files_show_the_end_of_a_long_path_and_the_notices_newest_first() -> None:
+def test_rejected_counts_per_reason_are_labelled_by_their_span() -> None:
+    """An interval with no rejected line beside a reason seen before: the interval's 0 under
+    `last 10 s`, the reason's count since start under `since start` (not a 0 beside a total)."""
+    report = make_report(["/a"], seconds=5, rejects=b"junk\njunk\n")
+    quiet = replace(report, rejected=0, reasons={})
+    rows = texts(rejected_panel(quiet, 100, 10))
+    heading = next(row for row in rows if row.startswith("reason"))
+    assert "last 10 s" in heading and "since start" in heading
+    reason = next(iter(report.reason_totals))
+    row = next(row for row in rows if row.startswith(reason))
+    assert row.split()[-3:] == ["0", "2", "junk"]  # the interval's, since start, the latest example
+    assert rows[1] == "since start: 15 requests, 2 rejected, 0 late"
+
+
+def test_files_show_lines_since_start_apart_from_those_read_back_and_the_notices_with_times() -> None:
     path = "/very/long/" + "d" * 100 + f"/{HOSTILE}/access.log"
-    report = make_report(["/a"], files=(FileStatus(path, 12, 1, T0, "following"),))
-    rows = texts(files_panel(report, 60, ["first notice", "second notice"]))
+    files = (FileStatus(path, 12, 1, T0, "following", warm=7111), FileStatus("/b.log", 1, 0, None, "waiting"))
+    report = make_report(["/a"], files=files)
+    rows = texts(files_panel(report, 100, [(T0 - 10.0, "first notice"), (T0 + 30.0, "second notice")], STAMP))
     assert (
         rows[0].startswith("…") and rows[0].endswith("[bold]\\u202e/access.log") and not RAW.search(rows[0])
     )
-    assert "12 lines, 1 rejected" in rows[1]
-    assert rows.index("second notice") < rows.index("first notice")
-
-
-def test_the_history_is_newest_first_and_never_cut() -> None:
-    transitions = [
-        Transition(T0 + n * 100, ALERT if n % 2 == 0 else RECOVERED, 50 + n, RULE) for n in range(30)
-    ]
-    history = [(t.kind, t.message) for t in transitions]
-    lines = history_panel(history, 50)
-    assert all(line_cells(line) <= 50 for line in lines)
-    joined = " ".join(" ".join(plain(line).split()) for line in lines)
-    for transition in transitions:
-        assert transition.message in joined  # each whole, folded over rows
-    assert joined.index(transitions[-1].message) < joined.index(transitions[0].message)
-    assert {line[0].style for line in lines} == {ALERT, RECOVERED}
-    newest = history_panel(history, 50, rows=3)  # a column beside the panel: only what fits
-    assert 3 <= len(newest) < len(lines) and newest == lines[: len(newest)]
-
-
-def test_messages_are_told_apart_by_their_fixed_wording() -> None:
-    alert, recovered = Transition(T0, ALERT, 50, RULE), Transition(T0, RECOVERED, 5, RULE)
-    assert message_kind(alert.message) == ALERT
-    assert message_kind(recovered.message) == RECOVERED
-    assert message_kind("access.log: rotated") == NOTICE
+    assert rows[1] == (
+        "  12 lines since start (+7,111 read back at start), 1 rejected, last line read 08:00:00; following"
+    )
+    assert rows[3] == "  1 line since start, 0 rejected, last line read never; waiting"
+    assert rows.index("08:00:30 second notice") < rows.index("07:59:50 first notice")
+    yesterday = texts(files_panel(report, 100, [], Stamp(T0 + 86_400)))
+    assert "last line read 2027-01-15 08:00:00;" in yesterday[1]  # another day: dated
 
 
 @settings(max_examples=40, deadline=None)
@@ -117,7 +113,7 @@ def test_every_panel_fits_and_escapes_log_text(paths: list[str], width: int) -> 
     for make in (sections_panel, hosts_panel, methods_panel, statuses_panel, rejected_panel):
         for line in make(report, width, 10):
             assert line_cells(line) <= width and not RAW.search(plain(line))
-    for line in files_panel(report, width, paths) + history_panel([(NOTICE, path) for path in paths], width):
+    for line in files_panel(report, width, [(float(T0), path) for path in paths], STAMP):
         assert line_cells(line) <= width and not RAW.search(plain(line))
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from analyzer.core.alerts import AlertRule
-from analyzer.core.engine import Engine, Report
+from analyzer.core.alerts import BEFORE, AlertRule
+from analyzer.core.engine import Engine, FileStatus, Report
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
-from analyzer.ui.render import human_bytes, render_report
+from analyzer.ui.render import alerts_line, human_bytes, render_report
 from tests.conftest import NO_BYTES_LOG, clf_line
 
 T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
@@ -54,30 +55,30 @@ def engine_report() -> Report:
     return engine.report(T0 + 45, interval=10)
 
 
-def test_render_report_shows_sections_alerts_and_rejects() -> None:
-    """render_report lists the sections, hosts, both alert messages and the rejected samples."""
+def test_render_report_shows_sections_the_alerts_so_far_and_rejects() -> None:
+    """render_report lists the sections, hosts and the rejected samples, and says in one line
+    how many alerts there were and the state now (the messages were printed as they came)."""
     report = engine_report()
     out = render_report(report, "analyzer test")
     lines = out.splitlines()
     assert lines[0] == "analyzer test | 2027-01-15T08:00:45Z | ok"
-    assert "window hits > 10" in lines[1]
-    assert "last 10 s: 94 requests, 9.40 req/s" in out
+    assert lines[1] == "alerts: 1 so far, last recovered at 2027-01-15T08:00:36Z"
+    assert "window hits > 10" in lines[2]
+    # Window and interval of 10 s: the lines read in the interval told from those stamped in it.
+    assert "read in last 10 s: 94 requests, 9.40 req/s" in out and "\nlast 10 s: 4 requests" in out
     assert "rejected 2, late 0 in the last 10 s; since start 94 requests, 2 rejected, 0 late" in out
+    assert "High traffic" not in out and all(len(line) <= 80 for line in lines)
     table = lines[lines.index("top sections:") + 2 :]
     assert [row.split()[0] for row in table[:3]] == ["/late", "/\\x1b]0;pwned\\x07", "/pages"]
     assert any(row.split()[0] == "/blog" for row in table[:10])
     assert "10.9.9.9 3" in out and "10.6.6.6 1" in out
-    alerts = lines[lines.index("alerts:") + 1 :]
-    assert alerts == [
-        "  High traffic generated an alert - hits = 1.20, triggered at 2027-01-15T08:00:03+00:00",
-        "  High traffic alert recovered - hits = 0.90, recovered at 2027-01-15T08:00:36+00:00",
-    ]
     heading = next(i for i, line in enumerate(lines) if line.startswith("rejected lines: 2 in the last 10 s"))
-    assert "WARNING: over 1% of lines rejected" in lines[heading]
-    rejected = lines[heading + 1 : lines.index("alerts:") - 1]
-    assert rejected == [
-        "  binary garbage       1  e.g. garbage \\x1b[2J\\x1b[31m line\\x9b",
-        "  missing fields       1  e.g. ",
+    assert "WARNING: over 1% of lines rejected" in lines[heading + 1]
+    assert lines[heading + 2 :] == [
+        "  binary garbage: 1 in the last 10 s, 1 since start",
+        "    e.g. garbage \\x1b[2J\\x1b[31m line\\x9b",
+        "  missing fields: 1 in the last 10 s, 1 since start",
+        "    e.g. ",
     ]
     assert out.endswith("\n")
 
@@ -98,16 +99,17 @@ def test_render_report_alert_on_and_empty_engine() -> None:
     quiet.evaluate(T0)
     out = render_report(quiet.report(T0, interval=10), "quiet")
     assert "| ok" in out.splitlines()[0]
-    assert "  (no requests)" in out and "  (none yet)" in out
-    assert "recent rejected lines:" not in out
+    assert "  (no requests)" in out and "alerts: none so far" in out
+    assert "rejected lines" not in out
 
     busy = Engine(AlertRule(threshold=1, window=10), lateness=0)
     busy.ingest(parse(b"".join(clf_line(T0 + 1) for _ in range(11))))
     busy.evaluate(T0 + 2)
     out = render_report(busy.report(T0 + 2, interval=10), "busy")
-    assert out.splitlines()[0] == "busy | 2027-01-15T08:00:02Z | ALERT ON"
-    assert "High traffic generated an alert - hits = 1.10, triggered at 2027-01-15T08:00:01+00:00" in out
-    assert "  (none yet)" not in out
+    assert out.splitlines()[:2] == [
+        "busy | 2027-01-15T08:00:02Z | ALERT ON",
+        "alerts: 1 so far, ALERT on since 2027-01-15T08:00:01Z",
+    ]
 
 
 def test_top_sets_the_hosts_shown_and_the_rest_is_not_a_host() -> None:
@@ -129,3 +131,45 @@ def test_a_log_without_sizes_shows_n_a_not_0_b() -> None:
     sized = Engine(AlertRule(threshold=100, window=10), lateness=0)
     sized.ingest(parse(clf_line(1_764_299_401)))
     assert "n/a" not in render_report(sized.report(1_764_299_410, 10), "t")
+
+
+def test_a_block_is_laid_out_for_its_width_and_breaks_only_between_fields() -> None:
+    """Every value whole on one line (grep finds it), no line over the width unless one value
+    alone is wider; a narrower width gives more lines, never cut values."""
+    report = replace(
+        engine_report(), files=(FileStatus("/var/log/" + "d" * 90 + "/access.log", 1, 0, T0, "following", 3),)
+    )
+    for width in (60, 80, 120):
+        lines = render_report(report, "analyzer: a long title of the monitor", 10, width).splitlines()
+        assert all(len(line) <= width or " " not in line.strip() for line in lines), width
+    narrow = render_report(report, "t", 10, 60)
+    assert "  /var/log/" + "d" * 90 + "/access.log:" in narrow  # the path whole, on a line of its own
+    assert "1 line," in narrow and "3 lines read back at start" in narrow  # one line, not `1 lines`
+    for value in ("94 requests,", "9.40 req/s,", "10.9.9.9 3,", "2xx 94 (100.0%)"):
+        assert value in narrow and value in render_report(report, "t", 10, 120)
+
+
+def test_the_state_at_start_and_a_stale_log_are_said() -> None:
+    out = render_report(
+        engine_report(), "t", start=True, stale="newest line 9 days old: nothing in the window"
+    )
+    lines = out.splitlines()
+    assert lines[0].endswith("| ok | state at start (0 lines read back)")
+    assert "newest line 9 days old: nothing in the window" in lines
+
+
+def test_the_alerts_line_says_the_count_and_the_state() -> None:
+    report = engine_report()
+    alert, recovered = report.history
+    assert alerts_line(replace(report, history=[])) == "alerts: none so far"
+    assert (
+        alerts_line(replace(report, history=[], alert_on=True))
+        == "alerts: none so far, ALERT on (restored at start)"
+    )
+    assert alerts_line(replace(report, history=[alert], alert_on=True)).endswith(
+        "ALERT on since 2027-01-15T08:00:03Z"
+    )
+    before = replace(alert, onset=BEFORE)
+    assert alerts_line(replace(report, history=[alert, recovered, before])) == (
+        "alerts: 2 so far, ALERT on since before 2027-01-15T08:00:03Z"
+    )
