@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from analyzer.cli.monitor import add_monitor_options, check_outputs, monitor_settings
 from analyzer.cli.options import REPLAY_OUT, Environment, Parser, UsageError, positive
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
@@ -66,10 +68,13 @@ def run_replay(argv: list[str], env: Environment) -> int:
                 clock.paused,
                 clock.act,
             )
-            Monitor(settings, env.stdout, ends, display, feeds=replay.feeds).run(close_display=False)
+            monitor = Monitor(settings, env.stdout, ends, display, feeds=replay.feeds)
+            monitor.run(close_display=False)
         except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
             display.close()
             raise UsageError(str(error)) from None
+        if replay.finished():  # played to its end (not stopped): the screen says so until `q`
+            display.status(replace(monitor.status(clock.now()), finished=True))
         # On a screen that takes keys the last frame stays until `q`.
         while display.interactive and not stop() and QUIT not in display.actions():
             env.sleep(0.1)

@@ -36,7 +36,43 @@ def test_a_replay_in_process_counts_every_line_and_ends_by_itself(tmp_path: Path
         rows = list(csv.DictReader(handle))
     assert sum(int(row["requests"]) + int(row["rejected"]) for row in rows) == 151
     assert not (out / "checkpoint.json").exists(), "a replay leaves no checkpoint for a monitor to take"
-    assert "replayed to its end" in env.stdout.getvalue()
+    text = env.stdout.getvalue()
+    assert "replayed to its end" in text
+    # The end said once, last, with the log's date (its last line + the lateness of 5 s).
+    assert (
+        text.endswith("\nreplay finished at 2026-01-01 00:05:03 UTC\n") and text.count("replay finished") == 1
+    )
+
+
+def test_a_plain_replay_prints_each_transition_once_and_a_line_of_the_alerts_a_block(tmp_path: Path) -> None:
+    """Never the whole history in every block (a 671-line log once gave 7,320 lines of it)."""
+    log = tmp_path / "access.log"
+    burst = [T0 + s for s in range(0, 60) for _ in range(3)]  # 3 req/s for a minute over 1 req/s
+    log.write_bytes(lines_at(burst + [T0 + 600 + s for s in range(0, 600, 5)]))
+    env = environment()
+    argv = [
+        "replay",
+        str(log),
+        "--speed",
+        "100000",
+        "--threshold",
+        "1",
+        "--window",
+        "30",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv, env) == 0
+    text = env.stdout.getvalue()
+    assert (
+        text.count("High traffic generated an alert") == 1 and text.count("High traffic alert recovered") == 1
+    )
+    blocks = text.count("alert when the 30 s average exceeds 1 req/s")
+    assert blocks > 2 and text.count("\nalerts: ") == blocks
+    assert text.rsplit("\nalerts: ", 1)[1].startswith("1 so far, last recovered at 2026-01-01T00:01:19Z")
+    # Wrapped at 80 columns between fields: only a value wider alone (the title, a message) is over.
+    long = [line for line in text.splitlines() if len(line) > 80]
+    assert long and all(line.startswith(("High traffic", "analyzer: /")) for line in long)
 
 
 def test_replay_of_the_sample_log_as_a_process_gives_the_backtests_alerts(tmp_path: Path) -> None:
@@ -86,13 +122,18 @@ def test_replay_on_a_terminal_keeps_its_last_frame_until_q_and_takes_its_keys(tm
         run.wait_for(lambda rows: "replay 1200x" in rows[0], "twice the speed")
         run.type(b" ")
         run.wait_for(lambda rows: "replay paused" in rows[0], "paused")
+        assert run.rows()[1].startswith("2026-11-28 02:")  # the log's date and time
+        assert "(120 s to 2026-11-28 02:" in run.rows()[0]
         run.type(b" +++")
         rows = run.wait_for(
-            lambda rows: "02:59:" in rows[0] or "03:00" in rows[0], "the end of the log", timeout=60
+            lambda rows: "replay finished at 2026-11-28 03:00:04 UTC" in rows[0],
+            "the end of the log",
+            timeout=60,
         )
         time.sleep(1.5)
+        run.read(0.2)
         assert run.process.poll() is None, "the last frame stays until q"
-        assert rows[0].startswith(("OK", "ALERT"))
+        assert run.rows()[0] == rows[0] and rows[0].startswith("OK │ replay finished")
         run.type(b"q")
         assert run.finish() == 0
     finally:
