@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from typing import TextIO
 
@@ -13,6 +14,7 @@ from analyzer.cli.options import (
     add_alert_options,
     add_format_options,
     checked_log_format,
+    holding,
     positive,
     writable_directory,
 )
@@ -173,6 +175,14 @@ def run_backtest(argv: list[str], env: Environment) -> int:
             f"{args.out}: holds a live monitor's checkpoint; give the backtest an --out of its own"
         )
     writable_directory(args.out)
+    with holding(args.out):
+        return _run(args, files, engine, log_format, env)
+
+
+def _run(
+    args: argparse.Namespace, files: list[str], engine: str, log_format: str | None, env: Environment
+) -> int:
+    """The backtest itself, its output directory held."""
     progress = progress_printer(env.stderr) if env.is_terminal(env.stderr) else None
     client = None
     try:

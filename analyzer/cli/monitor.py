@@ -14,6 +14,7 @@ from analyzer.cli.options import (
     add_alert_options,
     add_format_options,
     checked_log_format,
+    holding,
     non_negative,
     positive,
     writable_directory,
@@ -175,6 +176,6 @@ def run_monitor(argv: list[str], env: Environment) -> int:
             if why is not None:
                 raise UsageError(why)
     check_outputs(settings)
-    with stop_signals() as stop:
+    with holding(settings.out), stop_signals() as stop:
         Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop, monotonic=env.pacing())).run()
     return 0

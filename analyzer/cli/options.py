@@ -11,11 +11,13 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from analyzer.follow.outdir import PRIVATE_MODE, Lock, OutputError, check_owner, open_append
 from analyzer.formats.logformat import FormatError, compile_format
 
 FORMAT_CHOICES = ("auto", "common", "combined", "w3c")
@@ -102,25 +104,46 @@ def add_alert_options(parser: argparse.ArgumentParser, out: Path) -> None:
 
 
 def writable_directory(path: Path) -> Path:
-    """`path`, created if need be, if the outputs can be written there; else one clear line, exit 2."""
+    """`path`, created if need be, if the outputs can be written there, safely (a root process
+    refuses a directory another user can write); else one clear line, exit 2."""
     try:
         path.mkdir(parents=True, exist_ok=True)
+        check_owner(path)
     except OSError as error:
         raise UsageError(f"{path}: cannot write the outputs there: {error.strerror}") from None
+    except OutputError as error:
+        raise UsageError(str(error)) from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise UsageError(f"{path}: cannot write the outputs there: Permission denied")
     return path
 
 
 def writable_file(path: Path) -> Path:
-    """`path` (appended to), if it can be written: its directory created if need be."""
+    """`path` (appended to, never through a link; 0600 when new: it holds raw log lines), if it
+    can be written: its directory created if need be."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
+        os.close(open_append(path, PRIVATE_MODE))
     except OSError as error:
         raise UsageError(f"{path}: cannot write there: {error.strerror}") from None
+    except OutputError as error:
+        raise UsageError(str(error)) from None
     return path
+
+
+@contextmanager
+def holding(directory: Path) -> Iterator[None]:
+    """The output directory's lock for the run: a second analyzer on it exits 2, naming this one."""
+    try:
+        lock = Lock(directory)
+    except OSError as error:
+        raise UsageError(f"{directory}: cannot write the outputs there: {error.strerror}") from None
+    except OutputError as error:
+        raise UsageError(str(error)) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def non_negative(text: str) -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.follow.fileid import Fingerprint, Identity, Position
+from analyzer.follow.outdir import file_system_now, write_atomic
 
 CHECKPOINT_NAME = "checkpoint.json"
 VERSION = 1
@@ -60,33 +61,34 @@ def file_key(path: str) -> str:
 def save(path: Path, checkpoint: Checkpoint, durable: bool = True) -> None:
     """Write `checkpoint` to `path` atomically (a crash of the process leaves the old or the
     new one whole) and, if `durable`, so that it also survives a crash of the machine."""
-    data = json.dumps(_to_json(checkpoint), separators=(",", ":")).encode()
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        if durable:
-            os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    if durable:
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)  # the rename itself must survive a crash of the machine
-        finally:
-            os.close(folder)
+    write_atomic(path, json.dumps(_to_json(checkpoint), separators=(",", ":")).encode(), durable)
+
+
+MAX_BYTES = 64 << 20  # a checkpoint is kilobytes; more is not one
 
 
 def load(path: Path) -> tuple[Checkpoint | None, str | None]:
-    """The checkpoint at `path` and a warning: (None, None) if there is none, (None, why) if damaged."""
+    """The checkpoint at `path` and a warning: (None, None) if there is none, (None, why) if damaged.
+
+    Whatever the file holds (any bytes, any JSON, nested a million deep, a link to another
+    file), the answer is a checkpoint or one warning: never an exception.
+    """
     try:
-        text = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None, None
     except OSError as error:
         return None, f"cannot read the checkpoint {path}: {error.strerror}; starting without it"
     try:
+        with os.fdopen(fd, "rb") as handle:
+            text = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        return None, f"cannot read the checkpoint {path}: {error.strerror}; starting without it"
+    try:
+        if len(text) > MAX_BYTES:
+            raise ValueError("too large")
         return _from_json(json.loads(text)), None
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
         return None, f"the checkpoint {path} is damaged ({type(error).__name__}); starting without it"
 
 
@@ -199,6 +201,12 @@ class Keeper:
         self.previous_at, self.files_at = self.files_at, self._file_system_now()
         self.stats_before = stats_size
 
+    def confirm(self, stats_size: int) -> None:
+        """The report's row is written: its positions hold whatever stats.csv becomes (moved
+        aside when upgrading, deleted): a restart must not count that report's lines again."""
+        self.previous, self.previous_at = self.files, self.files_at
+        self.stats_before = stats_size
+
     def save(self, evaluated_to: int | None, alert_on: bool, force: bool = False) -> None:
         """Write the checkpoint: the report positions and the alert state as of now.
 
@@ -236,11 +244,8 @@ class Keeper:
         """Now on the file system's own clock, as the modification times of logs show it.
 
         Not the monitor's clock (a test's is fake) nor time.time(): file times come from a
-        coarser kernel clock, so the time is taken from a file written now, the checkpoint's
-        temporary file. A log written later shows a later time, or the same one within a
-        tick of that clock (then it is not taken for new: see the README's loss windows).
+        coarser kernel clock, so the time is taken from a file created now beside the
+        checkpoint. A log written later shows a later time, or the same one within a tick of
+        that clock (then it is not taken for new: see the README's loss windows).
         """
-        marker = self.path.with_name(self.path.name + ".tmp")
-        with open(marker, "wb"):
-            pass
-        return os.stat(marker).st_mtime_ns
+        return file_system_now(self.path.parent)

@@ -85,6 +85,8 @@ class Monitor:
 
     def warm_start(self) -> None:
         """Read back over the end of each file to fill the window, then follow from there."""
+        for torn in self.outputs.warnings():
+            self.display.message(f"analyzer: warning: {torn}")
         if self.keeper is not None:
             saved, warning = load(self.keeper.path)
             if warning:
@@ -219,6 +221,9 @@ class Monitor:
             self.keeper.before_report(self._positions(), self.outputs.stats_size())
             self._save(idle=False)
         self.outputs.report(report)
+        if self.keeper is not None:
+            self.keeper.confirm(self.outputs.stats_size())
+            self._save(idle=False)
         self.display.report(report, self.settings.title or self._title())
 
     def _title(self) -> str:

@@ -49,6 +49,8 @@ class Timekeeper:
 
     def skew_notice(self, engine: Engine) -> str | None:
         """Said once when the log's clock moves away from this host's (or back)."""
+        if engine.log_clock.unshifted is not None:
+            return None  # a host step just now: the next read tells whether the log stepped too
         skew = engine.log_clock.skew()
         apart = abs(skew) > self.lateness
         if apart == self.apart:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.core.stats import STATUS_CLASSES
+from analyzer.core.text import escaped
+from analyzer.follow.outdir import open_append
 from analyzer.offline.buckets import BUCKET_SECONDS, Closed
 from analyzer.outputs.rows import SECTION_FIELDS, STATS_FIELDS
+from analyzer.outputs.sinks import write_whole
 
 # Section rows held before one write: a few MB, against ~20 ms of pandas per write whatever
 # its rows (a backtest closes reports after nearly every piece: writing each was the parent's
@@ -45,11 +49,21 @@ class ClosedWriter:
         write_closed(self.directory, Closed(totals, pd.concat([c.sections for c in held], ignore_index=True)))
 
 
-def _append_frame(path: Path, frame: pd.DataFrame, fields: tuple[str, ...]) -> None:
-    """Append rows in one write (then closed, so flushed); the header only into a new file."""
+def append_text(path: Path, header: str, text: str) -> None:
+    """Rows appended by one write() to a file opened safely (no link followed, 0644 at most);
+    the header first into a new or empty file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists() or path.stat().st_size == 0
-    frame.loc[:, list(fields)].to_csv(path, mode="a", header=new, index=False, lineterminator="\r\n")
+    fd = open_append(path)
+    try:
+        new = os.fstat(fd).st_size == 0
+        write_whole(fd, ((header + "\r\n") if new else "").encode() + text.encode(), path)
+    finally:
+        os.close(fd)
+
+
+def _append_frame(path: Path, frame: pd.DataFrame, fields: tuple[str, ...]) -> None:
+    text = frame.loc[:, list(fields)].to_csv(None, header=False, index=False, lineterminator="\r\n")
+    append_text(path, ",".join(fields), text)
 
 
 def write_closed(directory: Path, closed: Closed) -> None:
@@ -62,6 +76,7 @@ def write_closed(directory: Path, closed: Closed) -> None:
     requests = totals["requests"].to_numpy()
     unsized = (requests > 0) & totals["size_p50"].isna().to_numpy()
     first_sections = closed.sections.drop_duplicates("bucket").set_index("bucket")["section"]
+    first_sections = first_sections.map(escaped, na_action="ignore")  # log text, escaped as on screen
     stats = pd.DataFrame(
         {
             "time": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -110,14 +125,13 @@ def _append_sections(path: Path, sections: pd.DataFrame) -> None:
     if isinstance(column, pa.ChunkedArray):  # pandas's Arrow-backed strings
         column = column.combine_chunks()
     names = pc.dictionary_encode(column.fill_null(""))  # as to_csv writes a missing value
-    quoted = pa.array([_quoted(name) for name in names.dictionary.to_pylist()], pa.large_string())
+    # Log text, escaped as on screen (`cat sections.csv` must not retitle a terminal).
+    quoted = pa.array([_quoted(escaped(name)) for name in names.dictionary.to_pylist()], pa.large_string())
     hits = pc.cast(pa.array(sections["hits"].to_numpy(np.int64)), pa.large_string())
     rows = pc.binary_join_element_wise(
         times, quoted.take(names.indices), hits, pa.scalar(",", pa.large_string())
     )
-    new = not path.exists() or path.stat().st_size == 0
-    with open(path, "a", encoding="utf-8", newline="") as handle:
-        handle.write((",".join(SECTION_FIELDS) + "\r\n" if new else "") + _lines(rows))
+    append_text(path, ",".join(SECTION_FIELDS), _lines(rows))
 
 
 def _lines(rows: pa.Array) -> str:

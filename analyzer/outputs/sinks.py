@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
 
 from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition
 from analyzer.core.engine import Report
+from analyzer.core.text import escaped
 from analyzer.core.times import parse_iso_utc
+from analyzer.follow.outdir import PRIVATE_MODE, OutputError, open_append
 from analyzer.outputs.rows import (
     ALERT_FIELDS,
     SECTION_FIELDS,
@@ -20,23 +22,52 @@ from analyzer.outputs.rows import (
     stats_row,
 )
 
-
-class OutputError(Exception):
-    """The outputs cannot be written any more: one line on stderr, exit status 2."""
+__all__ = ["CsvSink", "OutputError", "Outputs", "RejectSink", "read_history"]
 
 
-def linked(handle: IO[str]) -> bool:
+def linked(fd: int) -> bool:
     """Whether the file still has a name (it was not deleted under the monitor)."""
-    return os.fstat(handle.fileno()).st_nlink > 0
+    return os.fstat(fd).st_nlink > 0
 
 
-def header_of(path: Path) -> list[str]:
-    """The column names of an existing CSV's header line (none if empty or unreadable)."""
+def cells_text(rows: list[tuple[object, ...]] | list[list[object]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def write_whole(fd: int, data: bytes, path: Path) -> None:
+    """`data` appended by one write(), so a row is whole or, on a full disk, torn only at the end
+    of the file, where the next start finds it; any failure is one line and exit 2."""
     try:
-        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-            return next(csv.reader([handle.readline(1 << 16)]), [])
-    except OSError:
-        return []
+        written = os.write(fd, data)
+        while written < len(data):  # a signal cut it short: the rest at once, still at the end
+            written += os.write(fd, data[written:])
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror}") from None
+
+
+def set_aside_torn_row(fd: int, path: Path) -> str | None:
+    """A last row without its newline (a full disk, a crash mid-write) is cut off and kept in
+    `NAME.torn`, never glued to the next row; returns the warning to show."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return None
+    start = max(0, size - (1 << 20))
+    tail = os.pread(fd, size - start, start)
+    cut = start + tail.rfind(b"\n") + 1 if b"\n" in tail else start
+    torn = os.pread(fd, size - cut, cut)
+    aside = path.with_name(path.name + ".torn")
+    keep = open_append(aside)
+    try:
+        write_whole(keep, torn + b"\n", aside)
+    finally:
+        os.close(keep)
+    os.ftruncate(fd, cut)
+    return (
+        f"{path}: a torn last row ({len(torn):,} bytes: a full disk or a crash mid-write) "
+        f"set aside in {aside}"
+    )
 
 
 class CsvSink:
@@ -50,33 +81,40 @@ class CsvSink:
         self.path = path
         self.fields = fields
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle: IO[str] = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115
-        self._writer = csv.writer(self._handle)
+        self.fd = open_append(path)
+        self.warning = set_aside_torn_row(self.fd, path)
         self._keep: list[int] | None = None  # the indexes of the cells the file's header has
-        if self._handle.tell() == 0:
+        if os.fstat(self.fd).st_size == 0:
             self.write(fields)
         else:
-            header = header_of(path)
+            first_line = os.pread(self.fd, 1 << 16, 0).decode("utf-8", "replace").split("\n")[0]
+            header = next(csv.reader([first_line]), [])
             if header and tuple(header) != fields and set(header) <= set(fields):
                 self._keep = [fields.index(name) for name in header]
 
-    def _cells(self, row: tuple[object, ...] | list[object]) -> tuple[object, ...] | list[object]:
-        return row if self._keep is None else [row[index] for index in self._keep]
+    def _cells(self, row: tuple[object, ...] | list[object]) -> list[object]:
+        cells = list(row) if self._keep is None else [row[index] for index in self._keep]
+        # Log text is written escaped, as on screen: `cat sections.csv` must not retitle a terminal.
+        return [escaped(cell) if isinstance(cell, str) else cell for cell in cells]
 
     def write(self, row: tuple[object, ...] | list[object]) -> None:
-        self._writer.writerow(self._cells(row))
-        self._handle.flush()
+        self.write_rows([row])  # type: ignore[list-item]
 
     def write_rows(self, rows: list[tuple[object, ...]]) -> None:
-        """Rows written together (one report's), flushed once."""
-        self._writer.writerows([self._cells(row) for row in rows])
-        self._handle.flush()
+        """Rows written together (one report's), by one write()."""
+        if rows:
+            write_whole(self.fd, cells_text([self._cells(row) for row in rows]).encode(), self.path)
+
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
 
     def linked(self) -> bool:
-        return linked(self._handle)
+        return linked(self.fd)
 
     def close(self) -> None:
-        self._handle.close()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class RejectSink:
@@ -84,22 +122,25 @@ class RejectSink:
 
     Lines are tab-separated (`reason<TAB>file<TAB>line`) and kept byte for byte as read
     (bytes that were not UTF-8 appear as `\\xNN`), so nothing the monitor could not read is lost.
+    Raw log lines: the file is 0600 (the log's own readers only).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self.fd = open_append(path, PRIVATE_MODE)
 
     def linked(self) -> bool:
-        return linked(self._handle)
+        return linked(self.fd)
 
     def write(self, source: str, rejects: list[tuple[str, str]]) -> None:
-        self._handle.writelines(f"{reason}\t{source}\t{line}\n" for reason, line in rejects)
-        self._handle.flush()
+        text = "".join(f"{reason}\t{source}\t{line}\n" for reason, line in rejects)
+        write_whole(self.fd, text.encode("utf-8", "surrogateescape"), self.path)
 
     def close(self) -> None:
-        self._handle.close()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class Outputs:
@@ -131,11 +172,13 @@ class Outputs:
         self.sections.write_rows(section_rows(report))
 
     def stats_size(self) -> int:
-        """stats.csv's size in bytes (rows are flushed as written): the checkpoint's witness.
+        """stats.csv's size in bytes (rows are written whole as they come): the checkpoint's
+        witness. Of the open file, so a stats.csv deleted under the monitor is no crash."""
+        return self.stats.size()
 
-        Of the open file, so a stats.csv deleted under the monitor is no crash.
-        """
-        return os.fstat(self.stats._handle.fileno()).st_size
+    def warnings(self) -> list[str]:
+        """What opening the CSVs found: torn last rows set aside."""
+        return [sink.warning for sink in (self.alerts, self.stats, self.sections) if sink.warning]
 
     def close(self) -> None:
         for sink in (self.alerts, self.stats, self.sections):
@@ -154,17 +197,32 @@ def same_rule(row: dict[str, str], rule: AlertRule) -> bool:
 
 
 def read_history(path: Path, rule: AlertRule) -> list[Transition]:
-    """Earlier transitions of this rule from alerts.csv (none if absent)."""
-    if not os.path.exists(path):
+    """Earlier transitions of this rule from alerts.csv (none if absent).
+
+    Whatever the file holds (bytes that are not UTF-8, NULs, garbage rows, a field of
+    megabytes, a link), every whole row of this rule is kept and nothing else stops a start:
+    rows are read line by line (a message never holds a line break), each on its own.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return []  # absent (or a link, or unreadable: the sink says so when it opens it)
+    with os.fdopen(fd, "rb") as handle:
+        lines = handle.read().decode("utf-8", "replace").replace("\0", "").splitlines()
+    if not lines:
         return []
+    header = next(csv.reader([lines[0]]), [])
     history = []
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            try:
-                if row["kind"] in (ALERT, RECOVERED) and same_rule(row, rule):
-                    hits = round(Fraction(row["hits"]) * rule.window)
-                    onset = BEFORE if row.get("onset") == BEFORE else CROSSED
-                    history.append(Transition(parse_iso_utc(row["time"]), row["kind"], hits, rule, onset))
-            except (KeyError, TypeError, ValueError, ZeroDivisionError):
-                continue  # a damaged row must not stop the monitor from starting
+    for line in lines[1:]:
+        try:
+            row = dict(zip(header, next(csv.reader([line])), strict=False))
+            numbers = (row.get("hits", ""), row.get("threshold", ""), row.get("recovery") or "")
+            if max(len(text) for text in numbers) > 40:
+                continue  # no number of ours is this long (and `1e999999` would be slow to make)
+            if row.get("kind") in (ALERT, RECOVERED) and same_rule(row, rule):
+                hits = round(Fraction(row["hits"]) * rule.window)
+                onset = BEFORE if row.get("onset") == BEFORE else CROSSED
+                history.append(Transition(parse_iso_utc(row["time"]), row["kind"], hits, rule, onset))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, csv.Error, StopIteration):
+            continue  # a damaged row must not stop the monitor from starting
     return history

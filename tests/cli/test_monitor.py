@@ -391,3 +391,85 @@ def test_monitor_and_backtest_in_one_folder_keep_apart_and_a_binary_is_refused(t
     binary = command(sys.executable)  # the interpreter itself: a binary, not a log
     assert binary.returncode == 2 and binary.stderr.count("\n") == 1, binary.stderr
     assert "not an access log the monitor can read" in binary.stderr and binary.stdout == ""
+
+
+def test_a_second_analyzer_on_the_same_out_exits_2_naming_the_first(tmp_path: Path, log: Path) -> None:
+    out = tmp_path / "out"
+    args = [str(log), "--plain", "--out", str(out)]
+    first = analyzer_process(args, tmp_path, tmp_path / "1.out", tmp_path / "1.err")
+    try:
+        lock = out / "analyzer.lock"
+        held = lambda: lock.exists() and lock.read_text().strip() == str(first.pid)  # noqa: E731
+        wait_until(held, time.monotonic() + 30, "the lock")
+        second = subprocess.run(
+            [sys.executable, "-m", "analyzer", str(log), "--plain", "--out", str(out)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        err = second.stderr.decode()
+        assert second.returncode == 2 and err.count("\n") == 1, err
+        assert f"another analyzer (pid {first.pid}) writes there" in err
+    finally:
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=30) == 0
+
+
+def test_outputs_planted_as_links_or_in_a_directory_others_can_write_are_refused(
+    tmp_path: Path, log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A root monitor never writes through a link planted in --out, nor into a directory
+    another user can write: one line, exit 2, the link's target untouched."""
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    (out / "alerts.csv").symlink_to(victim)
+    assert_usage_error([str(log), "--out", str(out)], f"{out / 'alerts.csv'}: a symbolic link")
+    assert victim.read_text() == "keep\n"
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    assert_usage_error([str(log), "--out", str(shared)], "writable by another user", "mode 0777")
+
+
+def test_a_full_disk_is_one_line_and_exit_2_and_a_restart_finds_every_csv_whole(tmp_path: Path) -> None:
+    """--out on a tiny file system that fills up while the monitor writes: exit 2 with one line;
+    after space is freed a restart sets a torn last row aside and every CSV reads whole."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], check=False).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root); the torn-row test covers the restart")
+    try:
+        filler = disk / "filler"
+        filler.write_bytes(b"x" * (40 << 10))
+        log, out = tmp_path / "access.log", disk / "out"
+        log.write_bytes(b"")
+        args = [str(log), "--plain", "--out", str(out), "--interval", "1", "--window", "10"]
+        process = analyzer_process(args, tmp_path, tmp_path / "stdout", tmp_path / "stderr")
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            now = int(time.time())
+            append_lines(log, b"".join(clf_line(now, path=f"/s{i}/x") for i in range(300)))
+            time.sleep(0.2)
+        assert process.wait(timeout=30) == 2
+        err = (tmp_path / "stderr").read_text()
+        assert err.count("\n") == 1 and "No space left on device" in err, err
+        filler.unlink()
+        again = analyzer_process(args, tmp_path, tmp_path / "stdout2", tmp_path / "stderr2")
+        time.sleep(3)
+        again.send_signal(signal.SIGINT)
+        assert again.wait(timeout=30) == 0
+        for name, header in (("stats.csv", STATS_FIELDS), ("sections.csv", SECTION_FIELDS)):
+            csv_rows(out / name, header)  # one header, every row whole
+        torn = list(out.glob("*.torn"))
+        if torn:
+            assert "a torn last row" in (tmp_path / "stdout2").read_text()
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def append_lines(path: Path, data: bytes) -> None:
+    with open(path, "ab") as handle:
+        handle.write(data)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from analyzer.core.alerts import AlertRule, rule_key
 from analyzer.follow.checkpoint import CHECKPOINT_NAME, Checkpoint, Keeper, load, save
@@ -57,3 +61,33 @@ def test_a_damaged_checkpoint_loads_as_none_with_one_warning(tmp_path: Path, dam
     checkpoint, warning = load(path)
     assert checkpoint is None
     assert warning is not None and warning.endswith("starting without it") and "\n" not in warning
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@hyp_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    content=st.binary(max_size=300)
+    | json_values.map(lambda value: json.dumps(value).encode())
+    | st.just(b"[" * 100_000 + b"]" * 100_000)  # nested deeper than the parser's recursion
+    | st.just(
+        b'{"version": 1, "rule": "r", "evaluated_to": 1, "alert_on": false, "stats_before": 0, '
+        b'"files": {"/a": [{"device": 1, "inode": 2, "offset": 3, "fingerprint": [], '
+        b'"after_cr": false, "live": true}]}, "previous": {}, "files_at": 0, "previous_at": 0}'
+    )
+)
+def test_any_bytes_or_json_give_a_checkpoint_or_one_warning(
+    tmp_path_factory: pytest.TempPathFactory, content: bytes
+) -> None:
+    """Tampered or damaged, whatever it holds: never an exception at start."""
+    path = tmp_path_factory.mktemp("checkpoint") / CHECKPOINT_NAME
+    path.write_bytes(content)
+    saved, warning = load(path)
+    assert (saved is None) != (warning is None) or (saved is None and warning is None and not content)

@@ -482,3 +482,29 @@ def test_a_restart_during_an_episode_never_writes_a_second_alert_whatever_the_th
     run_until(second, clock, 15)
     second.outputs.close()
     assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
+
+
+def test_moving_stats_aside_after_a_clean_stop_counts_no_line_twice(tmp_path: Path) -> None:
+    """The README's advice when upgrading: stop, move stats.csv aside, start. The restart must
+    not read the last report's lines again (the checkpoint knows that report was written)."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"")
+
+    def write(now: float) -> None:
+        append(log, lines_at([int(now) - 1] * 3))
+
+    clock = FakeClock(T0, write)
+    first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    first.warm_start()
+    run_until(first, clock, 12)
+    first.finish(clock.now() - 2)
+    first.outputs.close()
+    before = counted(out)
+    os.rename(out / "stats.csv", tmp_path / "stats-old.csv")
+    second = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
+    second.warm_start()
+    run_until(second, clock, 6)
+    second.finish(clock.now() - 6)
+    second.outputs.close()
+    lines = len(log.read_bytes().splitlines())
+    assert before + counted(out) == lines

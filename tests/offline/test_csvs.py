@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analyzer.core.text import escaped
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
 from analyzer.offline import csvs
@@ -118,7 +119,7 @@ def test_the_writer_writes_when_it_holds_enough_rows(tmp_path: Path, monkeypatch
 )
 def test_sections_rows_are_the_bytes_pandas_to_csv_writes(tmp_path: Path, rows: list) -> None:
     """Hostile section names (commas, quotes, line breaks) and missing ones, written twice
-    (header once): byte for byte what DataFrame.to_csv appends, as the rows were written before."""
+    (header once): byte for byte what DataFrame.to_csv appends of the names escaped as on screen."""
     sections = pd.DataFrame(
         {
             "bucket": [T0 + 10 * bucket for bucket, _, _ in rows],
@@ -132,5 +133,7 @@ def test_sections_rows_are_the_bytes_pandas_to_csv_writes(tmp_path: Path, rows: 
     for _ in range(2):
         csvs._append_sections(ours, sections)
         stamps = pd.to_datetime(sections["bucket"] + 10, unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        csvs._append_frame(theirs, sections.assign(time=stamps), SECTION_FIELDS)
+        shown = sections["section"].map(escaped, na_action="ignore")  # control characters escaped
+        csvs._append_frame(theirs, sections.assign(time=stamps, section=shown), SECTION_FIELDS)
     assert ours.read_bytes() == theirs.read_bytes()
+    assert all(b"\r" not in row and b"\n" not in row for row in ours.read_bytes().split(b"\r\n"))

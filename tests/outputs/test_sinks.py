@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
@@ -130,3 +130,59 @@ def test_a_printed_value_never_reads_on_the_wrong_side_of_the_threshold(
     else:
         assert shown <= Fraction(rule.threshold_text)
     assert abs(shown - Fraction(hits, window)) <= Fraction(1, 100)
+
+
+def test_a_torn_last_row_is_set_aside_never_glued_to_the_next(tmp_path: Path) -> None:
+    """A full disk or a crash mid-write left half a row: the next start cuts it off into
+    alerts.csv.torn with a warning, the next row starts on a line of its own."""
+    rule = AlertRule(2, 10)
+    whole = Transition(T0, ALERT, 30, rule)
+    outputs = Outputs(tmp_path)
+    outputs.transition(whole)
+    outputs.close()
+    row = ",".join(str(cell) for cell in alert_row(Transition(T0 + 60, RECOVERED, 10, rule)))
+    with open(tmp_path / "alerts.csv", "a", encoding="utf-8") as handle:
+        handle.write(row[:25])  # torn
+    again = Outputs(tmp_path)
+    (warning,) = again.warnings()
+    assert "alerts.csv: a torn last row (25 bytes" in warning and "alerts.csv.torn" in warning
+    again.transition(Transition(T0 + 61, RECOVERED, 10, rule))
+    again.close()
+    assert (tmp_path / "alerts.csv.torn").read_text() == row[:25] + "\n"
+    with open(tmp_path / "alerts.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["time"], r["kind"]) for r in rows] == [
+        ("2025-11-28T03:10:00Z", "alert"),
+        ("2025-11-28T03:11:01Z", "recovered"),
+    ]
+    assert [t.kind for t in read_history(tmp_path / "alerts.csv", rule)] == ["alert", "recovered"]
+    assert Outputs(tmp_path).warnings() == []
+
+
+def test_log_text_in_a_cell_is_written_escaped(tmp_path: Path) -> None:
+    sink = CsvSink(tmp_path / "sections.csv", ("time", "section", "hits"))
+    sink.write(("t", "/\x1b]0;pwned\x07\u202e", 3))
+    sink.close()
+    assert (tmp_path / "sections.csv").read_text().splitlines()[1] == "t,/\\x1b]0;pwned\\x07\\u202e,3"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(garbage=st.binary(max_size=600) | st.text(max_size=300).map(str.encode), big=st.booleans())
+def test_history_survives_any_damage_and_keeps_every_whole_row(
+    tmp_path_factory: pytest.TempPathFactory, garbage: bytes, big: bool
+) -> None:
+    """Arbitrary bytes (invalid UTF-8, NULs, quotes, a field over csv's 128 KB limit) after the
+    rows of a real alerts.csv: reading it never raises and the rows before are all kept."""
+    rule = AlertRule(2, 10)
+    folder = tmp_path_factory.mktemp("alerts")
+    outputs = Outputs(folder)
+    written = [Transition(T0 + 60 * i, (ALERT, RECOVERED)[i % 2], 30 - 10 * (i % 2), rule) for i in range(4)]
+    for transition in written:
+        outputs.transition(transition)
+    outputs.close()
+    with open(folder / "alerts.csv", "ab") as handle:
+        handle.write(b"\n" + garbage + (b'"' + b"x" * 200_000 if big else b""))
+    found = read_history(folder / "alerts.csv", rule)
+    assert [(t.second, t.kind) for t in found[: len(written)]] == [(t.second, t.kind) for t in written]
+    (folder / "alerts.csv").write_bytes(garbage)
+    read_history(folder / "alerts.csv", rule)  # whatever the whole file holds: no exception
