@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 from pathlib import Path
 
 from analyzer.cli.options import (
@@ -21,12 +22,13 @@ from analyzer.cli.options import (
     writable_file,
 )
 from analyzer.core.alerts import AlertRule
+from analyzer.follow.source import open_binary
 from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
 from analyzer.lines import MAX_LINE_BYTES
 from analyzer.live.files import refusal
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import LOOK_BACK, Clock, Settings
-from analyzer.live.shell import expand_paths, stop_signals
+from analyzer.live.shell import expand_paths, open_file_room, stop_signals
 from analyzer.live.stdin import STDIN
 
 
@@ -117,11 +119,25 @@ def check_readable(path: str) -> None:
         raise UsageError(f"{path}: no such file (use --wait to wait for it)")
     if os.path.isdir(path):
         raise UsageError(f"{path}: is a directory, not a log file")
+    kind = special_kind(path)
+    if kind is not None:
+        raise UsageError(
+            f"{path}: {kind}, not a log file: a stream is read from standard input "
+            f"(python -m analyzer - < {path})"
+        )
     try:
-        with open(path, "rb") as handle:
+        with open_binary(path) as handle:
             handle.read(1)
     except OSError as error:
         raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def special_kind(path: str) -> str | None:
+    """What a path that is no regular file is (a FIFO, a device, a socket); None: a file."""
+    mode = os.stat(path).st_mode
+    kinds = {stat.S_ISFIFO: "a FIFO (named pipe)", stat.S_ISCHR: "a character device",
+             stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}  # fmt: skip
+    return next((name for test, name in kinds.items() if test(mode)), None)
 
 
 def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
@@ -137,6 +153,9 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
     paths, unmatched = expand_paths(args.files)
     if unmatched:
         raise UsageError(f"{unmatched[0]}: no file matches this pattern")
+    too_many = open_file_room(len(paths))
+    if too_many:
+        raise UsageError(too_many)
     return Settings(
         paths=paths,
         rule=rule,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 
 FINGERPRINT_BYTES = 256
@@ -53,8 +54,12 @@ def read_head(fd: int) -> bytes:
 
 
 def head_of(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(FINGERPRINT_BYTES)
+    """The first bytes of `path`; none if it is not a regular file (never blocks on a FIFO)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        return os.pread(fd, FINGERPRINT_BYTES, 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,28 @@ The follower (tail.py) decides which files to read; this module reads them.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from analyzer.follow.fileid import FINGERPRINT_BYTES, Fingerprint, Identity, Position, read_head
 from analyzer.lines import LineSplitter, last_line_end
 
+NOT_REGULAR = "not a regular file (a FIFO, a device or a socket): logs are read from files"
+
 
 def open_binary(path: str) -> BinaryIO:
-    return open(path, "rb")  # kept open across reads: a rotated file stays readable
+    """`path` opened for reading if it is a regular file (a link to one included), kept open
+    across reads so a rotated file stays readable. Opened without blocking: a FIFO with no
+    writer would hang the opener, and `/dev/zero` never ends; both are refused (OSError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, NOT_REGULAR, path)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 class Source:

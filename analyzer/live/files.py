@@ -12,6 +12,7 @@ from analyzer.core.compact import TEXT
 from analyzer.core.engine import FileStatus
 from analyzer.follow import tail
 from analyzer.follow.fileid import Position
+from analyzer.follow.source import open_binary
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed, empty_frame
 from analyzer.formats.errorlog import error_log_of
@@ -26,7 +27,7 @@ def choose_format(path: str, fmt: str) -> str:
     """The format to parse `path` with: given, or detected from its first lines."""
     if fmt != "auto":
         return fmt
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         head = handle.read(64 << 10)
     return detect(head) or "combined"
 
@@ -55,7 +56,7 @@ def refusal(path: str, settings: Settings) -> str | None:
     empty file can only be judged once it has lines.
     """
     try:
-        with open(path, "rb") as handle:
+        with open_binary(path) as handle:
             head = handle.read(8)
             size = os.fstat(handle.fileno()).st_size
             start = max(0, size - PROBE_BYTES)

@@ -21,6 +21,7 @@ from analyzer.core.alerts import Transition
 from analyzer.core.engine import Engine
 from analyzer.core.onset import open_at
 from analyzer.follow.fileid import Identity
+from analyzer.follow.source import open_binary
 from analyzer.formats.columns import seconds_of
 from analyzer.formats.w3c import prime_layout
 from analyzer.lines import clean
@@ -72,7 +73,7 @@ def file_counts(path: str, settings: Settings, since: int, until: int) -> tuple[
         names = []
     for name in names:
         try:
-            with open(name, "rb") as handle:
+            with open_binary(name) as handle:
                 for seconds in backward_seconds(handle, name, settings):
                     if not len(seconds):
                         continue

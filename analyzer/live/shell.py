@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import resource
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -12,6 +13,25 @@ from contextlib import contextmanager
 from types import FrameType
 
 _MAGIC = re.compile(r"[*?[]")
+SPARE_FILES = 64  # descriptors besides the logs: outputs, the checkpoint, rotated ones drained, imports
+
+
+def open_file_room(files: int) -> str | None:
+    """Raise the soft limit of open files to the hard one (the usual soft 1,024 would stop a
+    monitor of 2,000 logs); None if `files` logs fit, else why not, in one line."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    except (ValueError, OSError):
+        pass  # the soft limit as it is
+    if files + SPARE_FILES <= soft:
+        return None
+    return (
+        f"following {files:,} files needs about {files + SPARE_FILES:,} open files and this process "
+        f"may have {soft:,} (ulimit -n; the hard limit is {hard:,}): follow fewer, or raise the limit"
+    )
 
 
 def expand_paths(paths: list[str]) -> tuple[list[str], list[str]]:

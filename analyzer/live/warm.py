@@ -17,6 +17,7 @@ from analyzer.core.engine import Engine
 from analyzer.follow.checkpoint import Checkpoint, file_key
 from analyzer.follow.fileid import Identity, Position
 from analyzer.follow.rotation import rotated_siblings
+from analyzer.follow.source import open_binary
 from analyzer.follow.tail import read_back
 from analyzer.formats.clf import Parsed
 from analyzer.formats.columns import seconds_of
@@ -55,7 +56,7 @@ def read_back_file(
         if newest is not None and _oldest(batches) <= newest - reach:
             break
         try:
-            with open(name, "rb") as handle:
+            with open_binary(name) as handle:
                 identity = Identity.of(os.fstat(handle.fileno()))
                 stop = drained.get(identity, os.fstat(handle.fileno()).st_size)
                 lines, offset = _read_back(handle, name, stop, reach, newest, file.settings)

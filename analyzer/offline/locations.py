@@ -12,6 +12,8 @@ import re
 import zlib
 from typing import Any, BinaryIO
 
+from analyzer.follow.source import open_binary
+
 _MAGIC = re.compile(r"[*?[]")
 NEEDS_FSSPEC = "reading URLs needs fsspec: pip install -e '.[dask]'"
 
@@ -48,7 +50,7 @@ def _filesystem(path: str) -> tuple[Any, str]:
 def open_file(path: str) -> BinaryIO:
     """Open a local path or an fsspec URL for binary reading, as it is on disk."""
     if not is_url(path):
-        return open(path, "rb")
+        return open_binary(path)  # a FIFO or a device is refused, never waited on
     fs, inner = _filesystem(path)
     return fs.open(inner, "rb")
 

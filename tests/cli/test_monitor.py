@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import csv
+import io
 import os
 import re
 import signal
@@ -16,6 +17,9 @@ from typing import Any
 import pytest
 
 from analyzer.cli.main import main
+from analyzer.core.alerts import AlertRule
+from analyzer.live.monitor import Monitor
+from analyzer.live.settings import Clock, Settings
 from analyzer.outputs.rows import ALERT_FIELDS, SECTION_FIELDS, STATS_FIELDS
 from analyzer.ui.terminal import ENTER, LEAVE
 from tests.cli.conftest import (
@@ -29,6 +33,7 @@ from tests.cli.conftest import (
     wait_until,
 )
 from tests.conftest import clf_line, lines_at
+from tests.live.conftest import FakeClock
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
@@ -473,3 +478,38 @@ def test_a_full_disk_is_one_line_and_exit_2_and_a_restart_finds_every_csv_whole(
 def append_lines(path: Path, data: bytes) -> None:
     with open(path, "ab") as handle:
         handle.write(data)
+
+
+def test_a_fifo_or_a_device_is_refused_by_every_command(tmp_path: Path) -> None:
+    """Never waited on, never read forever: one line and exit 2 (check: exit 1, saying why)."""
+    fifo = tmp_path / "access.log"
+    os.mkfifo(fifo)
+    out = str(tmp_path / "out")
+    assert_usage_error([str(fifo), "--out", out], "a FIFO (named pipe), not a log file", "analyzer - <")
+    assert_usage_error(["/dev/zero", "--out", out], "/dev/zero: a character device, not a log file")
+    for command in ("replay", "backtest"):
+        assert_usage_error([command, str(fifo), "--out", out], "not a regular file")
+    env = environment()
+    assert main(["check", str(fifo)], env) == 1
+    assert "not a regular file" in env.stderr.getvalue() + env.stdout.getvalue()
+
+
+def test_a_log_replaced_by_a_fifo_under_a_running_monitor_blocks_nothing(tmp_path: Path) -> None:
+    """Opened without blocking and refused: the monitor says so and goes on with its ticks."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(lines_at([T0]))
+    replaced = {"done": False}
+
+    def write(now: float) -> None:
+        if int(now) == T0 + 3 and not replaced["done"]:
+            os.rename(log, tmp_path / "access.log.1")
+            os.mkfifo(log)
+            replaced["done"] = True
+
+    clock = FakeClock(T0, write)
+    stdout = io.StringIO()
+    stop = lambda: clock.sleeps >= 20  # noqa: E731
+    settings = Settings([str(log)], AlertRule(10, 20), interval=5, out=out, plain=True)
+    Monitor(settings, stdout, Clock(clock.now, clock.sleep, stop)).run()
+    assert replaced["done"] and clock.sleeps >= 20
+    assert "not a regular file" in stdout.getvalue()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from analyzer.live.shell import expand_paths, stop_signals
+from analyzer.live.shell import SPARE_FILES, expand_paths, open_file_room, stop_signals
+from tests.conftest import LIVE_T0, clf_line
 
 
 def test_patterns_expand_once_sorted_and_without_duplicates(tmp_path: Path) -> None:
@@ -53,3 +57,42 @@ def test_outside_the_main_thread_no_handler_is_installed() -> None:
     thread.start()
     thread.join()
     assert seen == [False]
+
+
+def test_two_thousand_logs_at_the_usual_soft_limit_are_followed_or_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """The soft limit of open files (1,024 here) is raised to the hard one at start; past the hard
+    one, one line and exit 2: never `Too many open files` as a traceback."""
+    for number in range(2000):
+        (tmp_path / f"a{number:04d}.log").write_bytes(clf_line(LIVE_T0) * 2)
+
+    def usual_limit() -> None:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", str(tmp_path / "a*.log"), "--plain", "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=usual_limit,  # noqa: PLW1509
+    )
+    try:
+        out, err = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    if hard == resource.RLIM_INFINITY or hard >= 2000 + SPARE_FILES:
+        assert process.returncode == 0 and b"Traceback" not in err, err
+        assert b"4,000 lines read back" in out
+    else:
+        assert process.returncode == 2 and err.count(b"\n") == 1 and b"open files" in err
+
+
+def test_the_room_for_open_files_is_said_when_it_is_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resource, "getrlimit", lambda kind: (1024, 1024))
+    monkeypatch.setattr(resource, "setrlimit", lambda kind, limits: None)
+    assert open_file_room(900) is None
+    said = open_file_room(2000)
+    assert said is not None and "2,064 open files" in said and "1,024" in said
