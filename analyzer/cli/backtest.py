@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from typing import TextIO
 
 from analyzer.cli.options import (
     BACKTEST_OUT,
     Environment,
+    Interrupted,
     Parser,
     UsageError,
     add_alert_options,
     add_format_options,
     checked_log_format,
     holding,
+    interruptible,
     positive,
     writable_directory,
 )
@@ -176,7 +179,14 @@ def run_backtest(argv: list[str], env: Environment) -> int:
         )
     writable_directory(args.out)
     with holding(args.out):
-        return _run(args, files, engine, log_format, env)
+        try:
+            with interruptible():
+                return _run(args, files, engine, log_format, env)
+        except Interrupted as stopped:
+            name = signal.Signals(stopped.signum).name
+            partial = f"the outputs in {args.out} are partial"
+            env.stderr.write(f"analyzer: backtest stopped by {name} before its end: {partial}\n")
+            return 128 + stopped.signum
 
 
 def _run(

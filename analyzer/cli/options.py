@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn, TextIO
 
 from analyzer.follow.outdir import PRIVATE_MODE, Lock, OutputError, check_owner, open_append
@@ -25,6 +28,34 @@ FORMAT_CHOICES = ("auto", "common", "combined", "w3c")
 
 class UsageError(Exception):
     """Bad arguments or input: one line on stderr, exit status 2."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A command that is not done was stopped by a signal: exit status 128 + its number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C and SIGTERM stop a command that has an end (a backtest) at once, as Interrupted:
+    stopped is not done, and a script must be able to tell (130, 143), unlike the monitor,
+    for which a stop is its clean end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach only the main thread (tests run commands elsewhere)
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @dataclass

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -300,3 +302,36 @@ def test_spans_and_counts_are_said_as_a_person_says_them() -> None:
         "0 requests",
         "12,000 lines",
     )
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "name"), [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")]
+)
+def test_a_backtest_stopped_by_a_signal_is_not_done(
+    tmp_path: Path, signum: int, status: int, name: str
+) -> None:
+    """Stopped mid-way (reading a pipe that never ends): 128 + the signal, and one line saying the
+    outputs are partial, so a script cannot take it for success."""
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "backtest", "-", "--out", str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdin is not None
+        process.stdin.write(lines_at(range(T0, T0 + 2000)))
+        process.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not (out / "analyzer.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == status, err
+    assert err.decode().count("\n") == 1
+    assert f"backtest stopped by {name} before its end: the outputs in {out} are partial" in err.decode()
