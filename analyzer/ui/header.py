@@ -14,7 +14,7 @@ from __future__ import annotations
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, shown_rate
 from analyzer.core.engine import Report
 from analyzer.core.stats import STATUS_CLASSES, Summary
-from analyzer.ui.cells import Line, Piece, Span, clip, fit, line_width
+from analyzer.ui.cells import Line, Piece, Span, clip, fit, line_width, plain
 from analyzer.ui.display import Status
 from analyzer.ui.panels import summary_sizes
 from analyzer.ui.render import human_bytes, read_in
@@ -70,27 +70,29 @@ def threshold_text(threshold: float) -> str:
 def status_line(
     status: Status | None, report: Report | None, screen_paused: bool, width: int, stamp: Stamp | None = None
 ) -> Line:
-    """The top line: state, then what fits of the rest."""
+    """The top line: state, then what fits of the rest. The average matters more than since
+    when the alert is on (the history under it says when): where both do not fit, `ALERT`
+    alone, so a replay's dated `since` never pushes the average out."""
     stamp = stamp or screen_stamp(status, report)
     since = _since(status, report)
-    if alert_on(status, report):
-        state = Piece(
-            ((Span(f"ALERT since {stamp(since)}", "state-alert"),), (Span("ALERT", "state-alert"),))
-            if since is not None
-            else ((Span("ALERT", "state-alert"),),),
-            0,
-            required=True,
-        )
+    alert = (Span("ALERT", "state-alert"),)
+    if not alert_on(status, report):
+        states: list[Line] = [(Span("OK", "state-ok"),)]
+    elif since is not None:
+        states = [(Span(f"ALERT since {stamp(since)}", "state-alert"),), alert]
     else:
-        state = Piece(((Span("OK", "state-ok"),),), 0, required=True)
-    pieces = [state]
-    if status is not None:
-        pieces += _status_pieces(status, stamp)
+        states = [alert]
+    rest = _status_pieces(status, stamp) if status is not None else []
     if screen_paused:
-        pieces.insert(
-            1, Piece(((Span("screen paused (p resumes)", "warning"),), (Span("paused", "warning"),)), 1)
-        )
-    return fit(pieces, width, SEPARATOR)
+        # Shortened before anything else is left out, never left out itself.
+        paused = ((Span("screen paused (p resumes)", "warning"),), (Span("paused", "warning"),))
+        rest.insert(0, Piece(paused, 3, required=True))
+    average = plain(rest[-1].variants[0]) if status is not None else ""
+    line = fit([Piece(tuple(states), 0, required=True), *rest], width, SEPARATOR)
+    if len(states) > 1 and average not in plain(line):
+        shorter = fit([Piece(tuple(states[1:]), 0, required=True), *rest], width, SEPARATOR)
+        line = shorter if average in plain(shorter) else line
+    return line
 
 
 def _status_pieces(status: Status, stamp: Stamp) -> list[Piece]:

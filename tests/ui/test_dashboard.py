@@ -93,7 +93,7 @@ def test_a_paused_screen_keeps_its_report_but_not_its_state() -> None:
     dashboard.transition(alert)
     dashboard.status(Status(T0 + 1, T0, 5.0, 2, 20, 5.0, 1, T0))
     rows = screen.rows()
-    assert rows[0].startswith("ALERT since 08:00:00 │ screen paused (p resumes)")
+    assert rows[0].startswith("ALERT since 08:00:00 │ paused │ avg 5.00 > 2 req/s")
     assert " ".join(" ".join(row.split()) for row in rows[2:] if row.startswith(("High", "  2027"))).endswith(
         alert.message
     )
