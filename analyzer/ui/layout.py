@@ -41,7 +41,7 @@ HELP = (
     "  q               quit (the last lines are read and reported, as with Ctrl-C)",
     "  ?  h  Esc       this help, and back",
     "  p               pause the screen (the monitor keeps reading and counting)",
-    "  Tab  1-7        switch panels (Shift-Tab: the one before); 7: every alert and recovery",
+    "  Tab  1-7        switch panels (Shift-Tab: back); 7: every alert and recovery",
     "  ↑ ↓ PgUp PgDn   scroll the panel (Home, End)",
     "  Space  +  -     replay: pause or play, faster, slower",
     "",

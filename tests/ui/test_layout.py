@@ -148,6 +148,8 @@ def test_help_replaces_the_panel() -> None:
     text = rows(layout(screen(), View(help=True), 100, 30))
     assert HELP[1].strip() in "\n".join(row.strip() for row in text)
     assert not any(row.startswith("section") for row in text)
+    assert all(len(line) <= 80 for line in HELP)  # whole at 80 columns
+    assert any(line.strip().startswith("?  h  Esc") for line in HELP)
 
 
 def test_the_alert_history_panel_scrolls_every_message_and_a_recovery_is_styled_so() -> None:
