@@ -21,6 +21,7 @@ from analyzer.cli.options import (
     positive,
     writable_directory,
 )
+from analyzer.core.times import iso_utc
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.offline import cluster
 from analyzer.offline.backtest import ENGINES, BacktestResult, backtest
@@ -113,6 +114,7 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
         f"{result.rejected:,} rejected, "
         + (f"{counted(result.directives, 'directive')}, " if result.directives else "")
         + f"{result.late:,} late; {duration(span)} of traffic; window {result.window} s",
+        *out_of_range(result),
         "",
         f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} "
         f"{'share':>7} {'short<5m':>9} {'on at end':>10}",
@@ -130,6 +132,17 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
         suggestion(result, max_per_week),
     ]
     return "\n".join(lines) + "\n"
+
+
+def out_of_range(result: BacktestResult) -> list[str]:
+    """The requests left out of the traffic's span, said with when they claim to be."""
+    if result.out_of_range_span is None:
+        return []
+    first, last = (iso_utc(second) for second in result.out_of_range_span)
+    return [
+        f"{counted(result.out_of_range, 'request')} out of range (stamped {first} .. {last}, "
+        "over 30 days from the rest of the traffic: a broken clock?): counted, not judged"
+    ]
 
 
 def times_a_week(count: float) -> str:

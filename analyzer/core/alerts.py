@@ -196,6 +196,30 @@ def check(
     return found, bool(states[-1])
 
 
+GAP_JUDGED = 1 << 16  # seconds of an empty stretch judged anyway (cheaper than another call)
+
+
+def stretches(active: np.ndarray, start: int, end: int, window: int) -> list[tuple[int, int]]:
+    """The ranges of seconds start..end that must be judged, given the sorted seconds that hold
+    requests (from start - window + 1 on). Elsewhere every window is empty, so the alert is
+    off there already and nothing changes: a few lines stamped 1970 among today's cost no
+    array over 56 years. The first second is always judged (an alert on record ends there
+    when the window is empty)."""
+    if len(active) == 0:
+        return [(start, start)]
+    breaks = np.flatnonzero(np.diff(active) > window + GAP_JUDGED)
+    firsts = np.concatenate(([active[0]], active[breaks + 1]))
+    lasts = np.concatenate((active[breaks], [active[-1]]))
+    ranges = []
+    for busy, last in zip(firsts.tolist(), lasts.tolist(), strict=True):  # one per long gap
+        low, high = max(start, busy), min(end, last + window)  # empty again `window` after its last
+        if low <= high:
+            ranges.append((low, high))
+    if not ranges or ranges[0][0] > start:
+        ranges.insert(0, (start, start))
+    return ranges
+
+
 def check_seconds(
     seconds: np.ndarray, start: int, end: int, was_on: bool, rule: AlertRule
 ) -> tuple[list[Transition], bool]:

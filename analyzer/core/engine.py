@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from analyzer.core.alerts import AlertRule, Transition, check
+from analyzer.core.alerts import AlertRule, Transition, check, stretches
 from analyzer.core.clocks import LogClock, jumped_back, span_words
 from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
 from analyzer.core.onset import Opening
@@ -191,11 +191,15 @@ class Engine:
         start = self.evaluated_to + 1 if self.evaluated_to is not None else self._first_second(horizon)
         if start > horizon:
             return []
-        first = start - self.rule.window + 1
-        counts = self.window.per_second(first, horizon)
+        window = self.rule.window
         partial = self.partial_until
         off_from = partial + 1 if partial is not None else None
-        found, self.alert_on = check(counts, first, start, horizon, self.alert_on, self.rule, off_from)
+        found: list[Transition] = []
+        for low, high in stretches(self.window.active(start - window + 1, horizon), start, horizon, window):
+            first = low - window + 1
+            counts = self.window.per_second(first, high)
+            more, self.alert_on = check(counts, first, low, high, self.alert_on, self.rule, off_from)
+            found += more
         if partial is not None and horizon > partial:
             self.partial_until = None
         self.evaluated_to = horizon

@@ -81,6 +81,11 @@ class Window:
         seconds, _, counts = self.counts["hits"].arrays()
         return np.repeat(seconds, counts)
 
+    def active(self, first: int, last: int) -> np.ndarray:
+        """The seconds first..last holding requests, sorted."""
+        seconds, _, _ = self.counts["hits"].arrays()
+        return np.unique(seconds[(seconds >= first) & (seconds <= last)])
+
     def oldest(self) -> int | None:
         """The oldest second holding a request."""
         return self.counts["hits"].oldest()

@@ -42,6 +42,7 @@ from analyzer.offline.timeline import (
     average_distribution,
     build_timeline,
     episodes,
+    in_range,
     merge_counts,
     suggest_threshold,
     transitions,
@@ -210,7 +211,9 @@ def backtest(
             if progress:
                 progress(lines, consumed, size, time.perf_counter() - started)
         _keep(merger.finish(), reports, writer)
-    timeline = build_timeline(*merge_counts(seconds, hits), window)
+    all_seconds, all_hits = merge_counts(seconds, hits)
+    kept = in_range(all_seconds, all_hits)
+    timeline = build_timeline(all_seconds[kept], all_hits[kept], window)
     found_by_rule = [transitions(timeline, rule) for rule in rules]
     in_order = sorted(
         (t for found, _ in found_by_rule for t in found), key=lambda t: (t.second, t.rule.threshold)
@@ -237,7 +240,13 @@ def backtest(
         distribution=average_distribution(timeline),
         suggested_threshold=suggest_threshold(timeline, max_alerts_per_week) if len(timeline.axis) else 0.0,
         reports=report_frame,
+        out_of_range=int(all_hits[~kept].sum()),
+        out_of_range_span=_span(all_seconds[~kept]),
     )
+
+
+def _span(seconds: np.ndarray) -> tuple[int, int] | None:
+    return (int(seconds.min()), int(seconds.max())) if len(seconds) else None
 
 
 def _keep(closed: Closed | None, reports: list[pd.DataFrame], writer: ClosedWriter | None) -> None:

@@ -35,6 +35,9 @@ class BacktestResult:
     reports: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     directives: int = 0  # W3C `#` lines
     alert_rows: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # alerts.csv's cells
+    # Requests stamped far from the rest of the traffic (a broken clock): counted, not judged.
+    out_of_range: int = 0
+    out_of_range_span: tuple[int, int] | None = None  # their first and last second
 
     @property
     def messages(self) -> list[str]:
@@ -71,6 +74,10 @@ def transition_frame(found: list[Transition]) -> pd.DataFrame:
             "threshold": np.array([t.rule.threshold for t in found], np.float64),
             "window_s": np.array([t.rule.window for t in found], np.int64),
             "message": pd.Series([t.message for t in found], dtype=object),
+            "recovery": np.array(
+                [np.nan if t.rule.recovery is None else t.rule.recovery for t in found], np.float64
+            ),
+            "onset": pd.Series([t.onset for t in found], dtype=object),
         }
     )
 

@@ -32,6 +32,29 @@ def merge_counts(seconds: list[np.ndarray], counts: list[np.ndarray]) -> tuple[n
     return all_seconds[starts], np.add.reduceat(all_counts, starts)
 
 
+OUT_OF_RANGE_GAP = 30 * 86_400  # requests this far from the rest of the traffic ...
+OUT_OF_RANGE_SHARE = 0.01  # ... and this few of them: a broken clock, not traffic
+
+
+def in_range(seconds: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Which of the sorted event `seconds` hold the traffic: not a few requests stamped more
+    than 30 days away from the rest (1970, 2099: a server's broken clock), which would make a
+    span of decades, an average of nothing and a suggestion of 0.01 req/s."""
+    keep = np.ones(len(seconds), bool)
+    if len(seconds) < 2:
+        return keep
+    starts = np.r_[0, np.flatnonzero(np.diff(seconds) > OUT_OF_RANGE_GAP) + 1]
+    if len(starts) == 1:
+        return keep
+    hits = np.add.reduceat(counts, starts)
+    ends = np.r_[starts[1:], len(seconds)]
+    main = int(np.argmax(hits))
+    for island, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        if island != main and hits[island] < OUT_OF_RANGE_SHARE * counts.sum():
+            keep[start:end] = False
+    return keep
+
+
 @dataclass(frozen=True)
 class Timeline:
     """Hits per second over the active stretches; `axis` maps positions to UTC seconds (-1: gap)."""
@@ -135,24 +158,34 @@ def _percentile_with_zeros(sorted_values: np.ndarray, zeros: int, q: float) -> f
     return at(low) + (at(high) - at(low)) * (rank - low)
 
 
+MAX_ON_SHARE = 0.01  # a threshold worth paging on is crossed at most 1% of the time
+
+
 def suggest_threshold(timeline: Timeline, max_per_week: float) -> float:
-    """The lowest threshold (req/s, rounded up to 0.01) that fires at most `max_per_week` a week.
+    """The lowest threshold (req/s, rounded up to 0.01) worth paging on: it fires at most
+    `max_per_week` a week, the average is above it at most 1% of the time, and it is not
+    below the median average (an alert on ordinary traffic is noise, however rarely it fires).
 
     An alert fires once per up-crossing of the limit L: a second with hits > L whose
     previous second had hits <= L. Counting those for every candidate L at once is two
-    sorted searches, so the answer comes from the data, not a scan of guesses.
-    The count only changes at the candidates, so the lowest threshold is the rounded-up
-    threshold of a candidate; rounding up to 0.01 can raise the rule's whole-number limit
-    (floor(threshold * W)) past the candidate when W > 100, so the count is taken there.
+    sorted searches, so the answer comes from the data, not a scan of guesses; the seconds
+    above L are one more. The count only changes at the candidates, so the lowest threshold
+    is the rounded-up threshold of a candidate; rounding up to 0.01 can raise the rule's
+    whole-number limit (floor(threshold * W)) past the candidate when W > 100, so the counts
+    are taken there. The last candidate (the maximum) fires never: it always qualifies.
     """
     totals = timeline.totals()
     previous = np.r_[0, totals[:-1]]
     real = timeline.axis >= 0
     rising = real & (totals > previous)
     low, high = np.sort(previous[rising]), np.sort(totals[rising])
-    candidates = np.unique(np.r_[0, low, high])
+    seconds = np.sort(totals[real])
+    candidates = np.unique(np.r_[0, low, high, seconds])  # the seconds above change at every total
     hundredths = np.maximum(-(-candidates * 100 // timeline.window), 1)  # ceil(L / W) in 0.01 steps
     limits = hundredths * timeline.window // 100  # the on limit of that threshold
     fired = np.searchsorted(low, limits, side="right") - np.searchsorted(high, limits, side="right")
     allowed = max_per_week * timeline.span / SECONDS_PER_WEEK
-    return int(hundredths[np.argmax(fired <= allowed)]) / 100  # the last candidate fires 0 times
+    above = len(seconds) - np.searchsorted(seconds, limits, side="right")  # seconds with hits > L
+    median = average_distribution(timeline)["p50"]
+    worth = (fired <= allowed) & (above <= MAX_ON_SHARE * timeline.span) & (hundredths >= median * 100)
+    return int(hundredths[np.argmax(worth)]) / 100

@@ -335,3 +335,33 @@ def test_a_backtest_stopped_by_a_signal_is_not_done(
     assert process.returncode == status, err
     assert err.decode().count("\n") == 1
     assert f"backtest stopped by {name} before its end: the outputs in {out} are partial" in err.decode()
+
+
+def test_timestamps_decades_apart_cost_no_memory_and_no_false_span(tmp_path: Path) -> None:
+    """A few lines stamped 1970 and 2099 among today's: replay and backtest stay small (the
+    alert is judged only where requests are), the span is the traffic's, the rest is said."""
+    log = tmp_path / "mixed.log"
+    today = lines_at([second for second in range(T0, T0 + 700) for _ in range(3)])
+    log.write_bytes(clf_line(5) * 3 + today + clf_line(4_070_908_800) * 2)
+    for command in (["replay", "--speed", "1000000", "--plain"], ["backtest"]):
+        out = str(tmp_path / command[0])
+        done = subprocess.run(
+            [sys.executable, "-c", MEASURED, command[0], str(log), *command[1:], "--out", out],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        peak_mb = int(done.stderr.decode().strip().splitlines()[-1]) / 1024
+        assert peak_mb < 400, f"{command[0]}: {peak_mb:.0f} MB"
+        if command[0] == "backtest":
+            text = done.stdout.decode()
+            assert "11m40s of traffic" in text
+            assert "5 requests out of range (stamped 1970-01-01T00:00:05Z .. 2099-01-01T00:00:00Z" in text
+
+
+# Runs the command, then prints the peak RSS (kB) of the process on stderr.
+MEASURED = (
+    "import resource, sys; from analyzer.cli.main import main; status = main(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(status)"
+)

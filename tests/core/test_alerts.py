@@ -16,6 +16,7 @@ from analyzer.core.alerts import (
     check,
     check_seconds,
     counts_per_second,
+    stretches,
     window_totals,
 )
 
@@ -186,3 +187,34 @@ def test_checking_in_two_parts_equals_checking_at_once(counts: list[int], cut: i
     first, on = check(array, T0, T0, T0 + cut - 1, False, rule)
     second, _ = check(array, T0, T0 + cut, T0 + len(counts) - 1, on, rule)
     assert first + second == whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 200_000), min_size=1, max_size=12),
+    rates=st.lists(st.integers(0, 9), min_size=12, max_size=12),
+    window=st.integers(1, 30),
+    recovery=st.sampled_from([None, 0.5]),
+    was_on=st.booleans(),
+)
+def test_judging_only_the_stretches_with_requests_equals_judging_every_second(
+    gaps: list[int], rates: list[int], window: int, recovery: float | None, was_on: bool
+) -> None:
+    """Bursts separated by gaps of up to 2 days: the transitions and the end state are those of
+    the dense fold over every second, found without an array over the gaps."""
+    rule = AlertRule(threshold=1, window=window, recovery=recovery)
+    seconds: list[int] = []
+    at = T0
+    for gap, rate in zip(gaps, rates, strict=False):
+        at += gap
+        seconds += [second for second in range(at, at + 20) for _ in range(rate)]
+        at += 20
+    start, end = T0, at + 2 * window
+    dense, dense_on = check_seconds(np.array(seconds, np.int64), start, end, was_on, rule)
+    array = np.array(seconds, np.int64)
+    found, on = [], was_on
+    for low, high in stretches(np.unique(array[array >= start - window + 1]), start, end, window):
+        more, on = check_seconds(array, low, high, on, rule)
+        found += more
+    assert (found, on) == (dense, dense_on)
+    assert len(stretches(np.unique(array), start, end, window)) <= len(gaps) + 1

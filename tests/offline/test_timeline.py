@@ -17,6 +17,7 @@ from analyzer.offline.timeline import (
     _percentile_with_zeros,
     average_distribution,
     build_timeline,
+    in_range,
     merge_counts,
     suggest_threshold,
     transitions,
@@ -170,10 +171,19 @@ def up_crossings(dense: np.ndarray, limit: int) -> int:
 
 
 def brute_force_suggestion(dense: np.ndarray, window: int, max_per_week: float) -> float:
-    """The lowest threshold in 0.01 req/s steps whose alert fires at most max_per_week a week."""
+    """The lowest threshold in 0.01 req/s steps whose alert fires at most max_per_week a week,
+    is above the average at most 1% of the seconds, and is not below the median average."""
     allowed = max_per_week * len(dense) / SECONDS_PER_WEEK
+    median = float(np.percentile(dense, 50)) / window
     hundredths = 1
-    while up_crossings(dense, math.floor(Fraction(hundredths, 100) * window)) > allowed:
+
+    def worth(hundredths: int) -> bool:
+        limit = math.floor(Fraction(hundredths, 100) * window)
+        on = int((dense > limit).sum())
+        rare = up_crossings(dense, limit) <= allowed and on <= 0.01 * len(dense)
+        return rare and hundredths >= median * 100
+
+    while not worth(hundredths):
         hundredths += 1
     return hundredths / 100
 
@@ -215,5 +225,42 @@ def test_suggest_threshold_by_hand() -> None:
     # A limit L fires once per pair with previous <= L < this.
     # 1 per week over 21 s allows 21/604800 alerts: none; the lowest L with none is 11 -> 11/4 = 2.75.
     assert suggest_threshold(timeline, 1.0) == 2.75
-    # 28800 a week over 21 s allows exactly 1: L = 0..5 each fire 2, L = 6 fires once ((5,7)): 6/4 = 1.5.
-    assert suggest_threshold(timeline, 28_800) == 1.5
+    # 28800 a week over 21 s allows exactly 1: L = 6 fires once ((5,7)), but the average is above
+    # it 4 of 21 seconds (19%), not at most 1%: only L = 11, never above, is worth paging on.
+    assert suggest_threshold(timeline, 28_800) == 2.75
+
+
+def test_three_weeks_with_ordinary_bursts_suggest_a_threshold_worth_paging_on() -> None:
+    """A steady 5 req/s with a daily 10-minute rush at 8 req/s and two real incidents at 40:
+    not 0.01 req/s ("fires once": an alert on nearly all the time), but a threshold above the
+    rushes, crossed only by the incidents, on at most 1% of the time."""
+    rng = np.random.default_rng(7)
+    days = 21
+    seconds = T0 + np.arange(days * 86_400)
+    counts = rng.poisson(5, len(seconds))
+    for day in range(days):
+        rush = day * 86_400 + 9 * 3600
+        counts[rush : rush + 600] = rng.poisson(8, 600)
+    for incident in (5 * 86_400 + 14 * 3600, 16 * 86_400 + 3 * 3600):
+        counts[incident : incident + 900] = rng.poisson(40, 900)
+    timeline = build_timeline(seconds, counts, 120)
+    suggested = suggest_threshold(timeline, 1.0)
+    median = average_distribution(timeline)["p50"]
+    assert 8 < suggested < 40 and suggested >= median
+    found, _ = transitions(timeline, AlertRule(suggested, 120))
+    alerts = [t for t in found if t.kind == ALERT]
+    assert 1 <= len(alerts) <= days / 7
+    totals = timeline.totals()
+    assert (totals > AlertRule(suggested, 120).on_limit).sum() <= 0.01 * timeline.span
+
+
+def test_a_few_requests_stamped_decades_away_are_out_of_range() -> None:
+    """1970 and 2099 among a day of traffic: left out of the span; a second busy month is not."""
+    day = T0 + np.arange(0, 86_400, 10)
+    seconds = np.r_[5, day, 4_070_908_800]
+    counts = np.r_[3, np.full(len(day), 2), 2]
+    kept = in_range(seconds, counts)
+    assert not kept[0] and not kept[-1] and kept[1:-1].all()
+    later = T0 + 90 * 86_400 + np.arange(0, 86_400, 10)
+    both = np.r_[day, later]
+    assert in_range(both, np.ones(len(both), np.int64)).all(), "two busy stretches are both traffic"
