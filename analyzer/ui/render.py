@@ -189,7 +189,8 @@ def render_report(
     header = [f"{printable(title, LONG)} |", f"{iso_utc(report.time)} |", state]
     if start:
         header[-1] += " |"
-        header.append(f"state at start ({plural(report.warm, 'line')} read back)")
+        read = f" ({plural(report.warm, 'line')} read back)" if report.warm else ""
+        header.append(f"state at start{read}")
     totals = report.totals
     requests = plural(totals.get("requests", 0), "request")
     warm = f"; {plural(report.warm, 'line')} read back at start" if report.warm and not start else ""

@@ -154,7 +154,9 @@ def test_the_state_at_start_and_a_stale_log_are_said() -> None:
         engine_report(), "t", start=True, stale="newest line 9 days old: nothing in the window"
     )
     lines = out.splitlines()
-    assert lines[0].endswith("| ok | state at start (0 lines read back)")
+    assert lines[0].endswith("| ok | state at start")
+    warm = render_report(replace(engine_report(), warm=1), "t", start=True).splitlines()[0]
+    assert warm.endswith("| ok | state at start (1 line read back)")
     assert "newest line 9 days old: nothing in the window" in lines
 
 
