@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import replace
 
 from analyzer.cli.monitor import add_monitor_options, check_outputs, monitor_settings
-from analyzer.cli.options import REPLAY_OUT, Environment, Parser, UsageError, positive
+from analyzer.cli.options import REPLAY_OUT, Environment, Parser, UsageError, holding, positive
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock
@@ -53,7 +54,7 @@ def run_replay(argv: list[str], env: Environment) -> int:
         if settings.plain
         else Dashboard(env.stdout, settings.top, settings.color)
     )
-    with stop_signals() as stop:
+    with holding(settings.out), stop_signals() as stop:
         try:
             replay = Replay(
                 settings.paths, formats, settings.log_format, args.speed, settings.interval,
@@ -79,4 +80,9 @@ def run_replay(argv: list[str], env: Environment) -> int:
         while display.interactive and not stop() and QUIT not in display.actions():
             env.sleep(0.1)
         display.close()
+        if stop.signum and not replay.finished():  # stopped is not done: a script must tell
+            name = signal.Signals(stop.signum).name
+            partial = f"the outputs in {settings.out} are partial"
+            env.stderr.write(f"analyzer: replay stopped by {name} before its end: {partial}\n")
+            return 128 + stop.signum
     return 0

@@ -8,7 +8,7 @@ import re
 import resource
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -56,27 +56,39 @@ def expand_paths(paths: list[str]) -> tuple[list[str], list[str]]:
     return unique, unmatched
 
 
+class StopRequest:
+    """Whether a clean stop was asked (call it), and by which signal (`signum`, 0: none yet)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signum = 0
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+
 @contextmanager
-def stop_signals() -> Iterator[Callable[[], bool]]:
+def stop_signals() -> Iterator[StopRequest]:
     """SIGTERM and Ctrl-C ask for a clean stop at the end of the current tick.
 
     Raising KeyboardInterrupt at once could cut a tick between reading a chunk and counting
     it, losing those lines; a flag lets the tick finish, then the monitor reads the last
     lines, writes its report and checkpoint, and exits 0. A second Ctrl-C stops at once.
     """
-    requested = threading.Event()
+    requested = StopRequest()
     if threading.current_thread() is not threading.main_thread():
-        yield requested.is_set  # signals are only for the main thread (tests run it elsewhere)
+        yield requested  # signals are only for the main thread (tests run it elsewhere)
         return
 
     def request(signum: int, frame: FrameType | None) -> None:
-        if requested.is_set() and signum == signal.SIGINT:
+        if requested() and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        requested.set()
+        requested.signum = requested.signum or signum
+        requested.event.set()
 
     previous = {number: signal.signal(number, request) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield requested.is_set
+        yield requested
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from analyzer.cli.main import main
 from tests.cli.conftest import assert_usage_error, environment
-from tests.conftest import REPO, lines_at
+from tests.conftest import LIVE_T0, REPO, clf_line, lines_at
 
 SAMPLE = REPO / "data" / "sample_logs" / "access.log"
 T0 = 1_767_225_600
@@ -139,3 +142,27 @@ def test_replay_on_a_terminal_keeps_its_last_frame_until_q_and_takes_its_keys(tm
     finally:
         run.close()
     assert (out / "alerts.csv").read_text().count("\n") == 3
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_replay_stopped_before_its_end_is_not_done(tmp_path: Path, signum: int, status: int) -> None:
+    """Stopped mid-way: its outputs are written as far as it got, 128 + the signal, one line."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"".join(clf_line(LIVE_T0 + second) for second in range(3600)))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "replay", str(log), "--plain", "--speed", "10", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (out / "stats.csv").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == status, err
+    assert err.decode().count("\n") == 1 and f"the outputs in {out} are partial" in err.decode()
