@@ -69,6 +69,14 @@ def backtest_parser() -> Parser:
         help="a running Dask cluster's scheduler, tcp://HOST:8786 (implies --engine dask; "
         "default: a cluster of one process per core on this machine)",
     )
+    parser.add_argument(
+        "--task-timeout",
+        type=positive(float),
+        default=600.0,
+        metavar="S",
+        help="dask: a piece whose result has not come S seconds after it was waited for (a worker "
+        "stopped or stuck) stops the run with one line (default 600)",
+    )
     return parser
 
 
@@ -222,6 +230,7 @@ def _run(
             log_format=log_format,
             engine=engine,
             client=client,
+            task_timeout=args.task_timeout,
         )
     except (InputError, cluster.ClusterError) as error:  # found mid-way: a truncated gzip, a lost file
         raise UsageError(str(error)) from None

@@ -171,6 +171,7 @@ def backtest(
     log_format: str | None = None,
     engine: str = "local",
     client: Any = None,
+    task_timeout: float = 600.0,
 ) -> BacktestResult:
     """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`.
 
@@ -184,7 +185,9 @@ def backtest(
     if engine == "dask":
         from analyzer.offline import cluster  # dask is optional: imported only when asked for
 
-        run = cluster.on_dask(names, fmt, log_format, chunk_bytes, client, parse_piece, parse_file)
+        run = cluster.on_dask(
+            names, fmt, log_format, chunk_bytes, client, parse_piece, parse_file, task_timeout
+        )
     else:
         run = _in_process(names, fmt, log_format, chunk_bytes, workers)
     rules = [AlertRule(threshold, window) for threshold in thresholds]

@@ -34,6 +34,7 @@ Plan = tuple[str, int, list[tuple[int, int]] | None]  # format, size, byte range
 
 NO_DASK = "the dask engine needs dask and distributed: pip install -e '.[dask]'"
 CONNECT_TIMEOUT = 10  # seconds; distributed's own default is 30
+TASK_TIMEOUT = 600.0  # seconds a result may take once waited for (a whole .gz file is one task)
 MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
@@ -113,11 +114,14 @@ def on_dask(
     client: Any,
     parse_piece: ParsePiece,
     parse_file: ParseFile,
+    task_timeout: float = TASK_TIMEOUT,
 ) -> Iterator[tuple[int, Iterator[tuple[int, Summed]]]]:
     """The bytes in all inputs, and their pieces' sums in input order, parsed by the cluster.
 
     `client` is used and left open; without one a local cluster is started and closed after.
     The functions the workers run are given by offline.backtest (which imports this module).
+    A task whose result has not come `task_timeout` seconds after it was waited for (a worker
+    stopped, stuck, cut off) fails the run with one line: never a hang.
     """
     if "-" in names:
         raise InputError("-: standard input is read by this process only: give files, or --engine local")
@@ -129,11 +133,11 @@ def on_dask(
         if client is None:
             own = local_cluster()
             client = require().Client(own)
-        plans = _plans(client, sent, fmt, log_format, chunk_bytes)
+        plans = _plans(client, sent, fmt, log_format, chunk_bytes, task_timeout)
         size = sum(size for _, size, _ in plans)
         work = _tasks(sent, plans, log_format, chunk_bytes, parse_piece, parse_file)
         backlog = 2 * max(sum(client.nthreads().values()), 2)
-        yield size, _in_order(client, work, backlog)
+        yield size, _in_order(client, work, backlog, task_timeout)
     except InputError as error:
         raise _as_given(error, dict(zip(sent, names, strict=True))) from None
     finally:
@@ -152,16 +156,20 @@ def _as_given(error: InputError, given: dict[str, str]) -> InputError:
     return error
 
 
-def _plans(client: Any, names: list[str], fmt: str, log_format: str | None, chunk_bytes: int) -> list[Plan]:
+def _plans(
+    client: Any, names: list[str], fmt: str, log_format: str | None, chunk_bytes: int, timeout: float
+) -> list[Plan]:
     """Every input checked (on the workers, all at once) before any is parsed.
 
     The first bad file in input order raises its InputError here, as in-process.
     """
     futures = [client.submit(plan, name, fmt, log_format, chunk_bytes, pure=False) for name in names]
     try:
-        return [future.result() for future in futures]
+        return [future.result(timeout=timeout) for future in futures]
     except InputError:
         raise
+    except TimeoutError:
+        raise ClusterError(f"the workers did not answer for {timeout:g} s while checking the files") from None
     except Exception as error:  # a worker died or the cluster went away while checking
         raise ClusterError(
             f"the cluster failed while checking the files: {type(error).__name__}: {error}"
@@ -192,7 +200,9 @@ def _tasks(
         done += size
 
 
-def _in_order(client: Any, work: Iterator[Task], backlog: int) -> Iterator[tuple[int, Summed]]:
+def _in_order(
+    client: Any, work: Iterator[Task], backlog: int, timeout: float
+) -> Iterator[tuple[int, Summed]]:
     """Each task's sums in submission order, with at most `backlog` tasks submitted ahead.
 
     Results wait on the workers until their turn, so the client holds one at a time; the
@@ -203,9 +213,9 @@ def _in_order(client: Any, work: Iterator[Task], backlog: int) -> Iterator[tuple
         for done, function, args in work:
             pending.append((done, client.submit(function, *args, pure=False), args[:1]))
             while len(pending) > backlog:
-                yield from _results(*pending.popleft())
+                yield from _results(*pending.popleft(), timeout)
         while pending:
-            yield from _results(*pending.popleft())
+            yield from _results(*pending.popleft(), timeout)
     finally:
         if pending:
             client.cancel([future for _, future, _ in pending])
@@ -215,12 +225,17 @@ def _named(what: tuple[Any, ...]) -> str:
     return str(next((getattr(first, "path", first) for first in what), "a task"))  # a Piece or a path
 
 
-def _results(done: int, future: Any, what: tuple[Any, ...]) -> Iterator[tuple[int, Summed]]:
+def _results(done: int, future: Any, what: tuple[Any, ...], timeout: float) -> Iterator[tuple[int, Summed]]:
     """A task's sums with the bytes of all inputs consumed up to each (a whole file: several)."""
     try:
-        found = future.result()
+        found = future.result(timeout=timeout)
     except InputError:
         raise
+    except TimeoutError:
+        raise ClusterError(
+            f"{_named(what)}: no answer from the workers for {timeout:g} s (a worker stopped or "
+            "stuck?): stopped; --task-timeout sets the wait"
+        ) from None
     except require().KilledWorker as error:  # evaluated only when the task failed
         raise ClusterError(
             f"{_named(what)}: the workers parsing it died, {error.allowed_failures + 1} times "

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import pytest
 from analyzer.offline import cluster
 from analyzer.offline.backtest import BacktestResult, backtest
 from analyzer.offline.reader import InputError, Piece
-from tests.conftest import REPO, clf_line, shared_log
+from tests.conftest import REPO, clf_line, lines_at, shared_log
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 REAL_LOGS = [
@@ -191,7 +193,7 @@ class FakeFuture:
     def __init__(self, value: object, client: FakeClient) -> None:
         self.value, self.client = value, client
 
-    def result(self) -> object:
+    def result(self, timeout: float | None = None) -> object:
         self.client.merged += 1
         if isinstance(self.value, Exception):
             raise self.value
@@ -221,7 +223,7 @@ def test_results_come_in_order_with_a_bounded_backlog_and_the_rest_cancelled() -
     """At most `backlog` tasks wait behind the one merged; an error cancels those still pending."""
     fake = FakeClient()
     work = iter([(i, lambda n: ValueError("bad") if n == 5 else (n, 0, 0), (i,)) for i in range(9)])
-    found = cluster._in_order(fake, work, backlog=2)
+    found = cluster._in_order(fake, work, backlog=2, timeout=60)
     assert [next(found) for _ in range(5)] == [(i, (i, 0, 0)) for i in range(5)]
     with pytest.raises(cluster.ClusterError, match=r"^5: the cluster failed: ValueError: bad$"):  # one line
         next(found)
@@ -237,13 +239,13 @@ def test_a_task_whose_workers_died_is_one_line_naming_its_file() -> None:
         [(10, lambda piece: KilledWorker("parse_piece-1", "tcp://w", 3), (Piece("/logs/a.log", 0, 10),))]
     )
     with pytest.raises(cluster.ClusterError, match=r"^/logs/a\.log: the workers parsing it died, 4 times"):
-        list(cluster._in_order(FakeClient(), work, backlog=2))
+        list(cluster._in_order(FakeClient(), work, backlog=2, timeout=60))
 
 
 def test_a_whole_file_task_gives_each_piece_at_its_own_end() -> None:
     fake = FakeClient()
     work = iter([(100, lambda: [(10, "a"), (30, "b")], ()), (130, lambda: "c", ())])
-    assert list(cluster._in_order(fake, work, backlog=4)) == [(110, "a"), (130, "b"), (130, "c")]
+    assert list(cluster._in_order(fake, work, backlog=4, timeout=60)) == [(110, "a"), (130, "b"), (130, "c")]
 
 
 def test_an_unreachable_scheduler_is_one_line() -> None:
@@ -305,3 +307,24 @@ def test_cli_without_dask_says_how_to_install_it_and_the_default_engine_needs_no
     assert "100 lines" in done.stdout and done.stdout.count("exit") == 2, done.stderr
     assert done.stdout.endswith("exit 0\nexit 2\n")
     assert done.stderr == f"analyzer: error: {cluster.NO_DASK}\n"
+
+
+def test_a_worker_that_stops_answering_fails_the_run_in_one_line_never_a_hang(
+    client: Any, tmp_path: Path
+) -> None:
+    """A worker stopped (SIGSTOP) with pieces on it: after the task timeout the run stops with
+    one line naming the piece; the worker is let go on afterwards."""
+    log = tmp_path / "big.log"
+    log.write_bytes(lines_at([T0 + second // 20 for second in range(200_000)]))
+    pids = client.run(os.getpid)
+    stopped = sorted(pids.values())[0]
+    os.kill(stopped, signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        # Its first task may be the files' check or a piece: either way, one line, no hang.
+        silent = r"no answer from the workers for 3 s|did not answer for 3 s"
+        with pytest.raises(cluster.ClusterError, match=silent):
+            backtest([log], [1], 10, engine="dask", client=client, chunk_bytes=1 << 20, task_timeout=3)
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+    assert time.monotonic() - started < 60
