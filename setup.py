@@ -13,7 +13,7 @@ setup(
         Extension(
             "analyzer.formats._kernel",
             sorted(str(path) for path in SOURCES.glob("*.c")),
-            depends=[str(SOURCES / "kernel.h")],
+            depends=sorted(str(path) for path in SOURCES.glob("*.h")),
             extra_compile_args=["-O3"],
             optional=True,
         )

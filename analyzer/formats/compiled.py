@@ -10,6 +10,7 @@ and hostile values.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,10 @@ except ImportError:  # no C compiler at install time: the regex paths do the sam
     KERNEL = None
 
 _REQUESTS, _SECTIONS, _PREFIXES = 0, 1, 2
+# The key of the kernel's hash tables (kernel_c/hash.h), drawn once per process: the values
+# hashed are chosen by whoever sends a request, and a key they cannot know keeps them from
+# choosing values that share a slot (n such values cost n^2 / 2 probes). Tests may set it.
+HASH_KEY = os.urandom(16)
 
 
 def slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
@@ -177,7 +182,7 @@ def encoded_slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> 
     assert KERNEL is not None
     starts, stops = np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64)
     codes, firsts = np.empty(len(starts), np.int64), np.empty(len(starts), np.int64)
-    (distinct,) = KERNEL.encode_ranges(buffer, 1, starts, stops, codes, firsts)
+    (distinct,) = KERNEL.encode_ranges(buffer, 1, starts, stops, codes, firsts, HASH_KEY)
     first = firsts[:distinct]  # ascending rows: the ranges in buffer order, as slices needs
     return Encoded(codes, slices(buffer, starts[first], stops[first]))
 

@@ -187,12 +187,24 @@ def test_the_kernel_refuses_outputs_too_small_and_ranges_outside_the_data() -> N
     with pytest.raises(ValueError, match="ints"):
         KERNEL.scan(data, 3, MAX_LINE_CHARS, False, np.empty(3, np.int64), np.empty(30, np.uint8))
     codes, firsts, start = np.empty(1, np.int64), np.empty(1, np.int64), np.array([0], np.int64)
+    key = compiled.HASH_KEY
     with pytest.raises(ValueError, match="outside the data"):
-        KERNEL.encode_ranges(data, 1, start, np.array([len(data) + 1], np.int64), codes, firsts)
+        KERNEL.encode_ranges(data, 1, start, np.array([len(data) + 1], np.int64), codes, firsts, key)
     with pytest.raises(ValueError, match="the same rows"):
-        KERNEL.encode_ranges(data, 1, start, np.zeros(0, np.int64), codes, firsts)
+        KERNEL.encode_ranges(data, 1, start, np.zeros(0, np.int64), codes, firsts, key)
     with pytest.raises(ValueError, match="fields"):
-        KERNEL.encode_ranges(data, 9, start, start, codes, firsts)
+        KERNEL.encode_ranges(data, 9, start, start, codes, firsts, key)
+    for short in (b"", key[:15], key + b"x"):
+        with pytest.raises(ValueError, match="key: 16 bytes"):
+            KERNEL.encode_ranges(data, 1, start, start, codes, firsts, short)
+        with pytest.raises(ValueError, match="key: 16 bytes"):
+            KERNEL.hash_ranges(data, start, start, short, np.empty(1, np.uint64), False)
+    with pytest.raises(ValueError, match="outside the data"):
+        KERNEL.hash_ranges(
+            data, start, np.array([len(data) + 1], np.int64), key, np.empty(1, np.uint64), True
+        )
+    with pytest.raises(ValueError, match="out"):
+        KERNEL.hash_ranges(data, start, start, key, np.empty(0, np.uint64), False)
     with pytest.raises(ValueError, match="outside the data"):
         KERNEL.gather(data, start, np.array([len(data) + 1], np.int64), np.empty(2, np.int64))
     with pytest.raises(ValueError, match="offsets"):

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #define TIME_WIDTH 26      /* dd/Mon/yyyy:HH:MM:SS +zzzz */
-#define MAX_SIZE_DIGITS 15 /* as scan.py: longer sizes take the RE2 path */
-#define SIZE_LOOK 16       /* scan.py reads the size's digits from two 8-byte words */
+#define MAX_SIZE_DIGITS 15 /* longer sizes (1 PB or more) take the RE2 path */
+#define SIZE_LOOK 16       /* digits looked at for a size */
 #define KEPT_QUOTES 64     /* a line's first quotes kept; past them, memchr finds the rest */
 
 /* The int64 rows of the scan's output, in this order; then the uint8 rows of flags. */
@@ -18,7 +18,7 @@ enum { STARTS, ENDS, BRACKET, REQUEST, REQUEST_END, STATUS, SIZE, SIZE_END, REFE
 /* SECONDS of a time the kernel does not vouch for: the caller parses it the pandas way. */
 #define UNREAD_TIME (INT64_MIN + 1)
 /* WHOLE_PREFIX: the prefix is `word word word...` with no `[` (patterns.WHOLE_PREFIX);
-   PLAIN_TAIL: neither tail field holds a backslash. scan.py leaves both to its caller. */
+   PLAIN_TAIL: neither tail field holds a backslash (an escape can hide a quote). */
 enum { SHAPED, NEW_TIME, TAILED, WHOLE_PREFIX, PLAIN_TAIL, FLAG_ROWS };
 
 typedef struct {
@@ -54,8 +54,16 @@ Py_ssize_t scan_lines(const Text *text, Py_ssize_t lines, Py_ssize_t max_line_by
 int64_t epoch_seconds(const unsigned char *at);
 /* encode.c */
 #define MAX_FIELDS 8 /* fields encoded together */
-int encode(const unsigned char *bytes, int fields, const int64_t *from, const int64_t *to, Py_ssize_t rows,
-           int64_t *code, int64_t *first, Py_ssize_t *distinct);
+#define KEY_BYTES 16 /* the hash's key */
+uint64_t hash_range(const uint64_t key[2], const unsigned char *at, Py_ssize_t length, int sip);
+int encode(const uint64_t key[2], const unsigned char *bytes, int fields, const int64_t *from, const int64_t *to,
+           Py_ssize_t rows, int64_t *code, int64_t *first, Py_ssize_t *distinct);
+/* encode.c's entry points, in module.c's method table */
+PyObject *encode_ranges(PyObject *module, PyObject *args);
+PyObject *hash_ranges(PyObject *module, PyObject *args);
+/* module.c: an output buffer of `needed` bytes or more; ranges inside the data (else a ValueError) */
+int writable(PyObject *object, Py_buffer *view, Py_ssize_t needed, const char *what);
+int inside(const int64_t *from, const int64_t *to, Py_ssize_t count, Py_ssize_t size);
 /* cuts.c */
 void split_values(int kind, const unsigned char *bytes, const int64_t *offsets, Py_ssize_t count, int64_t *out);
 void request_sections(const unsigned char *bytes, const int64_t *from, const int64_t *to, Py_ssize_t rows,

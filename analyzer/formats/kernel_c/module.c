@@ -1,14 +1,14 @@
 /* The compiled kernel of the Common/Combined fast path (analyzer.formats.kernel wraps it).
 
-   numpy finds the fields of a line in dozens of whole-array passes (bitmaps, gathers, SWAR
-   digit tests: analyzer/formats/scan.py); the same walk is one sequential loop here, each line's
-   bytes touched once while they are in cache. It computes exactly what scan.py computes (the
-   differential tests hold the two equal), and it only vouches for shape: the caller checks
-   what bytes cannot show, as before.
+   scan finds the fields of each line in one sequential loop, each line's bytes touched once
+   while they are in cache, and vouches for what the RE2 line pattern would capture of them
+   (tests/formats/test_fast.py holds whole parses equal to the RE2 reference): the lines it
+   does not vouch for are left to RE2.
 
    encode_ranges dictionary-encodes byte ranges of the buffer (one hash table, values in order
-   of first appearance, as pyarrow's dictionary_encode gives), so a text field is hashed where
-   it lies instead of first being copied out into a string array. split and sections cut
+   of first appearance, as pyarrow's dictionary_encode gives, hashed under the caller's key:
+   encode.c, hash.h), so a text field is hashed where it lies instead of first being copied out
+   into a string array. split and sections cut
    values by the RE2 patterns' captures (cuts.c, wrapped by analyzer.formats.compiled); the
    time is read in times.c.
 
@@ -16,7 +16,7 @@
    the GIL is released while the loops run. */
 #include "kernel.h"
 
-static int writable(PyObject *object, Py_buffer *view, Py_ssize_t needed, const char *what) {
+int writable(PyObject *object, Py_buffer *view, Py_ssize_t needed, const char *what) {
     if (PyObject_GetBuffer(object, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return 0;
     if (view->len < needed) {
         PyErr_Format(PyExc_ValueError, "%s: %zd bytes given, %zd needed", what, view->len, needed);
@@ -27,7 +27,7 @@ static int writable(PyObject *object, Py_buffer *view, Py_ssize_t needed, const 
 }
 
 /* Whether every range from[i]..to[i] lies in data of `size` bytes; else a ValueError. */
-static int inside(const int64_t *from, const int64_t *to, Py_ssize_t count, Py_ssize_t size) {
+int inside(const int64_t *from, const int64_t *to, Py_ssize_t count, Py_ssize_t size) {
     for (Py_ssize_t at = 0; at < count; at++)
         if (from[at] < 0 || to[at] < from[at] || to[at] > size) {
             PyErr_Format(PyExc_ValueError, "range %zd (%lld..%lld) lies outside the data", at, (long long)from[at],
@@ -108,48 +108,6 @@ static PyObject *scan(PyObject *module, PyObject *args) {
     PyBuffer_Release(&ints);
     PyBuffer_Release(&data);
     return PyLong_FromSsize_t(found);
-}
-
-/* encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field:
-   codes[f, i] numbers the value data[starts[f, i]:stops[f, i]] of field f by first appearance
-   there; firsts[f, k] is the row where value k of field f first appears. */
-static PyObject *encode_ranges(PyObject *module, PyObject *args) {
-    (void)module;
-    Py_buffer data, starts, stops, codes, firsts;
-    int fields;
-    PyObject *codes_object, *firsts_object;
-    if (!PyArg_ParseTuple(args, "y*iy*y*OO", &data, &fields, &starts, &stops, &codes_object, &firsts_object))
-        return NULL;
-    PyObject *result = NULL;
-    int have_codes = 0, have_firsts = 0, encoded;
-    if (fields < 1 || fields > MAX_FIELDS || stops.len != starts.len
-        || starts.len % ((Py_ssize_t)sizeof(int64_t) * fields) != 0) {
-        PyErr_Format(PyExc_ValueError, "1 to %d fields, and starts and stops of the same rows", MAX_FIELDS);
-        goto done;
-    }
-    Py_ssize_t rows = starts.len / (Py_ssize_t)sizeof(int64_t) / fields;
-    if (!(have_codes = writable(codes_object, &codes, starts.len, "codes"))) goto done;
-    if (!(have_firsts = writable(firsts_object, &firsts, starts.len, "firsts"))) goto done;
-    const int64_t *from = starts.buf, *to = stops.buf;
-    if (!inside(from, to, rows * fields, data.len)) goto done;
-    Py_ssize_t distinct[MAX_FIELDS];
-    Py_BEGIN_ALLOW_THREADS
-    encoded = encode(data.buf, fields, from, to, rows, codes.buf, firsts.buf, distinct);
-    Py_END_ALLOW_THREADS
-    if (!encoded) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    result = PyTuple_New(fields);
-    for (int field = 0; result != NULL && field < fields; field++)
-        PyTuple_SET_ITEM(result, field, PyLong_FromSsize_t(distinct[field]));
-done:
-    if (have_firsts) PyBuffer_Release(&firsts);
-    if (have_codes) PyBuffer_Release(&codes);
-    PyBuffer_Release(&stops);
-    PyBuffer_Release(&starts);
-    PyBuffer_Release(&data);
-    return result;
 }
 
 /* split(kind, data, offsets, out): per value, the rows of `kind` (see cuts.c). */
@@ -256,7 +214,8 @@ static PyMethodDef methods[] = {
     {"nul_or_cr", nul_or_cr, METH_VARARGS, "nul_or_cr(data) -> whether data holds a NUL or a carriage return"},
     {"scan", scan, METH_VARARGS, "scan(data, lines, max_line_bytes, tail, ints, flags[, first_byte, first_line, last_line]) -> the line reached"},
     {"encode_ranges", encode_ranges, METH_VARARGS,
-     "encode_ranges(data, fields, starts, stops, codes, firsts) -> the distinct values of each field"},
+     "encode_ranges(data, fields, starts, stops, codes, firsts, key) -> the distinct values of each field"},
+    {"hash_ranges", hash_ranges, METH_VARARGS, "hash_ranges(data, starts, stops, key, out, sip): each range's hash"},
     {"gather", gather, METH_VARARGS, "gather(data, starts, stops, offsets) -> the ranges' bytes joined"},
     {"split", split, METH_VARARGS, "split(kind, data, offsets, out): requests, sections or prefixes cut"},
     {"sections", sections, METH_VARARGS, "sections(data, starts, stops, out): the section of each request"},
