@@ -23,6 +23,7 @@ from analyzer.formats.rejects import TOO_LONG
 from analyzer.formats.text import split_lines
 from analyzer.formats.timing import timing_format
 from analyzer.lines import MAX_LINE_BYTES
+from analyzer.offline.infer import SAMPLE_LINES, Inferred, infer_format
 from analyzer.offline.locations import open_file
 from analyzer.offline.reader import GZIP_MAGIC, InputError, open_log, pieces
 from analyzer.ui.text import printable
@@ -56,6 +57,8 @@ class Diagnosis:
     problem: str | None = None  # what stopped the reading (a gzip cut short)
     error_log: str | None = None  # the server whose error log this is
     timing: str | None = None  # the --log-format that reads nginx timing fields Combined leaves out
+    inferred: Inferred | None = None  # a --log-format that reads more of the lines, found from them
+    sample_read: int = 0  # of the inferred format's sample, the lines the format used read
 
     @property
     def readable(self) -> bool:
@@ -108,7 +111,23 @@ def diagnose(path: str, fmt: str = "auto", log_format: str | None = None) -> Dia
         found.problem = str(error).removeprefix(f"{path}: ")
     if found.requests == 0 and found.rejected:
         found.error_log = error_log_of([line.encode() for line in found.examples.values()])
+    if detecting and not found.error_log and found.rejected > WARN_SHARE * found.lines:
+        _infer(head, parser, found)
     return found
+
+
+def _infer(head: bytes, parser: LineParser, found: Diagnosis) -> None:
+    """Most lines rejected: the format the lines suggest, if it reads more of them."""
+    inferred = infer_format(head)
+    if inferred is None:
+        return
+    lines = head[: head.rfind(b"\n") + 1].split(b"\n")[:SAMPLE_LINES]
+    read = len(parser.parse(b"\n".join(line for line in lines if line) + b"\n").frame)
+    if inferred.read > read:
+        found.inferred, found.sample_read = inferred, read
+        options = f"--log-format {shlex.quote(inferred.source)}"
+        command = "replay " if found.compressed else ""
+        found.command = f"python -m analyzer {command}{shlex.quote(found.path)} {options}"
 
 
 def _timing(head: bytes) -> str | None:
@@ -178,6 +197,13 @@ def render_diagnosis(found: Diagnosis) -> str:
         lines.append(
             "  timing:       nginx timing fields after the agent (rt= is the request time), which "
             "Combined leaves out: read here, and by the command below, with --log-format"
+        )
+    if found.inferred:
+        inferred = found.inferred
+        lines.append(
+            f"  found:        --log-format {shlex.quote(inferred.source)} reads {inferred.read:,} of the "
+            f"first {inferred.sample:,} lines ({found.fmt} reads {found.sample_read:,}): "
+            "the command below uses it"
         )
     for reason, count in found.reasons.most_common():
         lines.append(f"  rejected, {reason}: {count:,}, e.g. {printable(found.examples[reason], 100)}")
