@@ -1,6 +1,7 @@
 """The compiled kernel of the fast parser (analyzer/formats/kernel_c/); everything else is in
-pyproject.toml. `optional`: without a C compiler the package still installs and parses with
-numpy and RE2 (analyzer.formats.compiled.KERNEL is None), only 3-4x slower."""
+pyproject.toml. `optional`: without a C compiler the package still installs and parses every
+line with RE2, the reference path (analyzer.formats.compiled.KERNEL is None), about 6x slower;
+analyzer.formats.compiled.warn_if_no_kernel says so."""
 
 from pathlib import Path
 

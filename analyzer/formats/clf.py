@@ -2,9 +2,10 @@
 
 Pure: bytes in, DataFrame out. What a line means is one RE2 pattern per format
 (analyzer.formats.patterns), matched on each line on its own, so a broken quote can never
-swallow its neighbour. Most lines never meet RE2: the fast path (analyzer.formats.fast) finds
-their fields by a byte scan and vouches that the pattern would capture exactly those; only the
-lines it cannot vouch for are matched by RE2 here, and both halves are merged in line order.
+swallow its neighbour. Most lines never meet RE2: the fast path (analyzer.formats.fast, the
+C kernel) finds their fields by a byte scan and vouches that the pattern would capture exactly
+those; only the lines it cannot vouch for are matched by RE2 here, and both halves are merged in
+line order. Where the kernel was not built every line is matched by RE2: the reference path.
 The expensive string work (timestamps, request lines, sections) runs on distinct values only,
 then is taken back by dictionary codes.
 """
@@ -20,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analyzer.formats import compiled
 from analyzer.formats.columns import (
     COLUMNS,
     NO_TIME,
@@ -44,9 +46,8 @@ from analyzer.formats.patterns import (
     TIME_FORMAT,
 )
 from analyzer.formats.rejects import reasons, too_long
-from analyzer.formats.scan import line_ends
 from analyzer.formats.sections import section_values
-from analyzer.formats.text import line_array, split_lines, utf8_text
+from analyzer.formats.text import line_array, line_ends, split_lines, utf8_text
 
 __all__ = [
     "COLUMNS", "FORMATS", "Parsed", "Prepared", "Requests", "detect_format", "empty_frame", "finish",
@@ -142,7 +143,8 @@ def parse(
 
     With `core`, only time, method, path, section, protocol, status and bytes are read; with
     `only`, the frame has just those text columns (the live monitor counts three of them).
-    `fast=False` matches every line with RE2: the reference the fast path is tested against.
+    `fast=False` matches every line with RE2: the reference the fast path is tested against,
+    and the only path where the kernel was not built.
     """
     return finish(prepare(data, fmt, core, fast=fast, only=only))
 
@@ -213,7 +215,8 @@ def _read(data: bytes, fmt: str, core: bool, fast: bool, sections: bool = False)
     if fmt not in LINE_PATTERNS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     text, newlines = utf8_text(data)
-    vouched = vouch(text, fmt, core, sections, newlines) if fast and text else None
+    fast = fast and compiled.KERNEL is not None and bool(text)
+    vouched = vouch(text, fmt, core, sections, newlines) if fast else None
     lines = line_array(text, line_ends(text) if vouched is None else vouched.ends)
     parts = []
     rest = np.arange(len(lines))

@@ -1,17 +1,20 @@
-"""Cutting distinct values into fields: requests into method, path and protocol, paths into
-sections, `host ident user` prefixes into host and user.
+"""The compiled kernel (`KERNEL`, None where it was not built), and cutting distinct values
+into fields: requests into method, path and protocol, paths into sections, `host ident user`
+prefixes into host and user.
 
 Each cut is the capture of its pattern in analyzer.formats.patterns. The C kernel
 (analyzer/formats/kernel_c/cuts.c) computes it by a byte walk, 5-20x faster than RE2 over the same
-values; where the kernel was not built (`KERNEL` is None, no C compiler at install time)
-RE2 runs the pattern itself. Tests set `KERNEL` to None to hold the two equal on generated
-and hostile values.
+values; where the kernel was not built (no C compiler at install time) RE2 runs the pattern
+itself, as every Common/Combined line is then read by RE2 (the reference path:
+analyzer.formats.clf), which `warn_if_no_kernel` says. Tests set `KERNEL` to None to hold the
+two equal on generated and hostile values.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TextIO
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +28,12 @@ try:
 except ImportError:  # no C compiler at install time: the regex paths do the same work
     KERNEL = None
 
+NO_KERNEL = (
+    "analyzer: no compiled kernel (analyzer/formats/_kernel, built by pip install with a C compiler):"
+    " Common and Combined lines are read by the RE2 reference path, about 6x slower"
+)
+_told: list[TextIO] = []  # where NO_KERNEL was said: once a process
+
 _REQUESTS, _SECTIONS, _PREFIXES = 0, 1, 2
 # The key of the kernel's hash tables (kernel_c/hash.h), drawn once per process: the values
 # hashed are chosen by whoever sends a request, and a key they cannot know keeps them from
@@ -32,25 +41,26 @@ _REQUESTS, _SECTIONS, _PREFIXES = 0, 1, 2
 HASH_KEY = os.urandom(16)
 
 
-def slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
-    """The strings buffer[starts[i]:stops[i]], given ranges in buffer order that do not overlap.
+def warn_if_no_kernel(stderr: TextIO) -> bool:
+    """Where the kernel was not built, say so in one line on `stderr`, once a process (the
+    commands call this at start); whether it was said now."""
+    if KERNEL is not None or _told:
+        return False
+    _told.append(stderr)
+    print(NO_KERNEL, file=stderr)
+    return True
 
-    The kernel copies the ranges into a new array's buffers; without it one zero-copy array
-    alternates the ranges and the gaps between them, and `take` keeps the ranges (4x slower).
-    """
-    if len(starts) == 0:
-        return pa.array([], pa.large_string())
-    if KERNEL is not None:
-        offsets = np.empty(len(starts) + 1, np.int64)
-        starts, stops = np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64)
-        joined = KERNEL.gather(buffer, starts, stops, offsets)
-        return pa.Array.from_buffers(
-            pa.large_string(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(joined)]
-        )
-    bounds = np.empty(2 * len(starts), np.int64)
-    bounds[0::2], bounds[1::2] = starts, stops
-    spans = pa.Array.from_buffers(pa.large_string(), len(bounds) - 1, [None, pa.py_buffer(bounds), buffer])
-    return spans.take(pa.array(np.arange(0, len(bounds), 2)))
+
+def slices(buffer: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
+    """The strings buffer[starts[i]:stops[i]] (UTF-8 where they are cut), copied by the kernel
+    into a new array's buffers."""
+    assert KERNEL is not None
+    offsets = np.empty(len(starts) + 1, np.int64)
+    starts, stops = np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64)
+    joined = KERNEL.gather(buffer, starts, stops, offsets)
+    return pa.Array.from_buffers(
+        pa.large_string(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(joined)]
+    )
 
 
 def split_requests(values: pa.Array) -> dict[str, pa.Array]:

@@ -1,18 +1,16 @@
 """The fast path of the Common/Combined parser: the lines a byte scan can vouch for.
 
-analyzer.formats.kernel's scan (the C kernel, or numpy's analyzer.formats.scan) finds where
-each line's fields are and checks their shape. The checks a numpy scan cannot make are made
-here once per distinct value, with the RE2 pattern's own pieces (analyzer.formats.patterns);
-the C kernel makes the first two per line itself. So the fields are exactly what the line
-pattern would capture:
+analyzer.formats.kernel's scan (the C kernel) finds where each line's fields are and checks
+their shape, and what the RE2 pattern's own pieces (analyzer.formats.patterns) require of them,
+so the fields are exactly what the line pattern would capture:
 
 - the prefix (`host ident user`, up to the first `[`) must be three words with no `[`;
-- the time, equal on long runs of lines, is parsed once per run, by the very function the
-  RE2 path uses, and must hold no `]` (so it is the whole bracketed field);
+- the time is read by the kernel where it is plain and valid; any other (equal on long runs of
+  lines) is parsed once per run, by the very function the RE2 path uses, and must hold no `]`
+  (so it is the whole bracketed field);
 - the Combined tail: the scan finds ` "referer" "agent"` by its quotes (extra nginx fields
-  after it are left, as the line pattern leaves them); a field holding a backslash (an
-  escape can hide a quote) is checked once per distinct value, and its line left to RE2, as
-  is a line whose tail has another shape.
+  after it are left, as the line pattern leaves them); a line whose tail field holds a
+  backslash (an escape can hide a quote), or whose tail has another shape, is left to RE2.
 
 Text fields are dictionary-encoded where they lie in the buffer (kernel.encoded_ranges). A
 line that fails any check is left out of `at`: the caller parses it the RE2 way.
@@ -26,13 +24,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analyzer.formats import compiled
 from analyzer.formats.columns import epoch_seconds, usable_time
+from analyzer.formats.compiled import slices
 from analyzer.formats.encoded import Encoded
-from analyzer.formats.kernel import UNREAD_TIME, Newlines, encoded_ranges, request_sections, scan, slices
-from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
+from analyzer.formats.kernel import (
+    TIME_WIDTH,
+    UNREAD_TIME,
+    Head,
+    Newlines,
+    encoded_ranges,
+    request_sections,
+    scan,
+)
+from analyzer.formats.patterns import TIME_FORMAT
 from analyzer.formats.rejects import MAX_LINE_CHARS
-from analyzer.formats.scan import TIME_WIDTH, Head
 
 
 @dataclass(frozen=True)
@@ -52,27 +57,22 @@ def vouch(
 ) -> Vouched:
     """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for.
 
-    `sections` (with `core`): where the kernel was built, each request's section instead of the
-    request (the backtest sums sections only). `lines`: its newlines, if already counted."""
+    `sections` (with `core`): each request's section instead of the request (the backtest
+    sums sections only). `lines`: its newlines, if already counted."""
     tailed = fmt == "combined" and not core
     head = scan(data, MAX_LINE_CHARS, tail=tailed, lines=lines)
     buffer = pa.py_buffer(data)
     at = np.flatnonzero(head.shaped & head.tailed if tailed else head.shaped)
     seconds, keep = _seconds(buffer, head, at)
-    if len(head.whole_prefix):  # the kernel checked the prefix (and the tail) of every line
-        keep &= head.whole_prefix[at] & (head.plain_tail[at] if tailed else True)
-        fields: dict[str, Encoded] = {}
-    else:
-        fields, keep = _checked_per_value(buffer, head, at, keep, core, tailed)
+    keep &= head.whole_prefix[at] & (head.plain_tail[at] if tailed else True)
     if not keep.all():
         at, seconds = at[keep], seconds[keep]
-        fields = {name: values.subset(keep) for name, values in fields.items()}
-    if sections and core and compiled.KERNEL is not None:
+    if sections and core:
         section = request_sections(buffer, head.request[at], head.request_end[at])
         return Vouched(head.ends, at, seconds, head.status[at], head.size[at], {"section": section})
     names = ["request"] + ([] if core else ["prefix"]) + (["referer", "user_agent"] if tailed else [])
-    text = encoded_ranges(buffer, _ranges(head, at, [name for name in names if name not in fields]))
-    return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text | fields)
+    text = encoded_ranges(buffer, _ranges(head, at, names))
+    return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text)
 
 
 def _ranges(head: Head, at: np.ndarray, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -92,35 +92,12 @@ def _ranges(head: Head, at: np.ndarray, names: list[str]) -> dict[str, tuple[np.
     return {name: bounds[name]() for name in names}
 
 
-def _checked_per_value(
-    buffer: pa.Buffer, head: Head, at: np.ndarray, keep: np.ndarray, core: bool, tailed: bool
-) -> tuple[dict[str, Encoded], np.ndarray]:
-    """Without the kernel: the prefix (and the Combined tail) of the lines at `at` encoded, and
-    checked once per distinct value: the prefix reads as WHOLE_PREFIX, the referer and agent
-    hold no backslash (an escape can hide a quote)."""
-    tail = ["referer", "user_agent"] if tailed else []
-    fields = encoded_ranges(buffer, _ranges(head, at, ["prefix", *tail]))
-    keep &= _per_value(fields["prefix"], pc.match_substring_regex(fields["prefix"].values, WHOLE_PREFIX))
-    for name in tail:
-        keep &= ~_per_value(fields[name], pc.match_substring(fields[name].values, "\\"))
-    if core:
-        del fields["prefix"]
-    return fields, keep
-
-
-def _per_value(encoded: Encoded, of_values: pa.Array) -> np.ndarray:
-    """A boolean computed once per distinct value, taken to every row."""
-    return of_values.to_numpy(zero_copy_only=False)[encoded.codes]
-
-
 def _seconds(buffer: pa.Buffer, head: Head, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Epoch seconds of the lines at `at`, and which have a usable time (readable, no `]`).
 
-    The kernel reads plain valid times itself; the rest (and all, without the kernel) go to
-    pandas, each run of byte-equal neighbouring times once.
+    The kernel reads plain valid times itself; the rest go to pandas, each run of byte-equal
+    neighbouring times once.
     """
-    if not len(head.seconds):
-        return _parsed_seconds(buffer, head, at)
     seconds = head.seconds[at]
     usable = usable_time(seconds)
     unread = np.flatnonzero(seconds == UNREAD_TIME)

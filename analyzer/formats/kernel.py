@@ -1,11 +1,11 @@
-"""The fast path's scan and dictionary encoding: compiled where the C kernel was built, numpy
-otherwise (the same results; the differential tests hold both to the RE2 path).
+"""The fast path's scan and dictionary encoding, by the C kernel (analyzer/formats/kernel_c/).
 
-The kernel (analyzer/formats/kernel_c/, built by `pip install`) walks each line once; numpy
-needs dozens of whole-array passes for the same fields, 3-4x the time. A machine without
-a C compiler installs the package all the same and parses with numpy
-(analyzer.formats.compiled.KERNEL is None there). The kernel releases the GIL, so a large
-batch is scanned and encoded by two threads.
+The kernel walks each line once (module.c, scan.c) and hashes text fields where they lie in
+the buffer (encode.c). It is built by `pip install`; a machine without a C compiler installs
+the package all the same (analyzer.formats.compiled.KERNEL is None there) and parses every
+line the RE2 way (analyzer.formats.clf), so nothing here is called without it but
+`newlines_and_ascii` and `holds_nul_or_cr`. The kernel releases the GIL, so a large batch is
+scanned and encoded by two threads.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 
 from analyzer.formats import compiled
-from analyzer.formats import scan as numpy_scan
-from analyzer.formats.compiled import encoded_slices, slices
-from analyzer.formats.encoded import Encoded, dictionary_of
-from analyzer.formats.scan import TIME_WIDTH, Head
+from analyzer.formats.compiled import encoded_slices
+from analyzer.formats.encoded import Encoded
 from analyzer.lines import nul_or_cr
 
 # The scan and the encoding are 40-60% of a full-column parse, and both split: lines by
@@ -30,6 +29,7 @@ from analyzer.lines import nul_or_cr
 # process may run on two cores (a backtest's worker processes are its parallelism: one each).
 PARALLEL_ROWS = 50_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+TIME_WIDTH = 26  # dd/Mon/yyyy:HH:MM:SS +zzzz
 
 
 class Threads(threading.local):
@@ -56,6 +56,31 @@ _FLAG_ROWS = ("shaped", "new_time", "tailed", "whole_prefix", "plain_tail")
 _TAIL = ("tailed", "referer", "referer_end", "agent_end", "plain_tail")
 
 
+@dataclass(frozen=True)
+class Head:
+    """Positions in the buffer of each line's fields; meaningful where `shaped` holds."""
+
+    starts: np.ndarray  # first byte of each line
+    ends: np.ndarray  # its newline
+    shaped: np.ndarray  # the line has the shape the RE2 line pattern needs, as far as bytes show
+    bracket: np.ndarray  # the `[` before the time: the prefix is starts..bracket
+    new_time: np.ndarray  # the 26 bytes of the time differ from the line before's (runs of equal times)
+    request: np.ndarray  # just after the request's opening quote
+    request_end: np.ndarray  # its closing quote
+    status: np.ndarray  # int16
+    size: np.ndarray  # int64 (`-` is 0)
+    size_end: np.ndarray  # just after the size: where the Combined tail (` "referer" "agent"`) starts
+    # With `tail`, the tail's quoted fields by their quotes (else empty); `tailed`: it starts ` "referer" "`
+    # and the agent's quote closes.
+    tailed: np.ndarray
+    referer: np.ndarray  # just after its quote
+    referer_end: np.ndarray  # its closing quote
+    agent_end: np.ndarray  # from referer_end + 3
+    whole_prefix: np.ndarray  # the prefix reads as patterns.WHOLE_PREFIX
+    plain_tail: np.ndarray  # no tail field holds a backslash (an escape can hide a quote)
+    seconds: np.ndarray  # epoch seconds, or UNREAD_TIME: pandas reads it
+
+
 class Newlines(NamedTuple):
     """The newlines of a batch, counted by the kernel in the pass that tells whether it is ASCII:
     all of them, and those before `middle`, the start of the first line at or after the middle
@@ -67,8 +92,8 @@ class Newlines(NamedTuple):
 
 
 def newlines_and_ascii(data: bytes) -> tuple[Newlines | None, bool]:
-    """The newlines in `data` (None without the kernel: numpy's scan does not need them) and
-    whether its bytes are all ASCII: one pass over the bytes for both where the kernel was built."""
+    """The newlines in `data` (None without the kernel: nothing scans then) and whether its
+    bytes are all ASCII: one pass over the bytes for both where the kernel was built."""
     if compiled.KERNEL is None:
         return None, data.isascii()
     count, ascii, middle, before_middle = compiled.KERNEL.line_count(data)
@@ -85,11 +110,11 @@ def holds_nul_or_cr(data: bytes) -> bool:
 
 
 def scan(data: bytes, max_line_bytes: int, tail: bool = False, lines: Newlines | None = None) -> Head:
-    """analyzer.formats.scan.scan, by the kernel where it was built; `lines`: the newlines of
-    `data`, if already counted."""
+    """Find the fields of every line of `data` (complete lines, each ending in `\\n`); with
+    `tail`, the Combined tail's quoted fields too. `lines`: the newlines of `data`, if already
+    counted."""
     _kernel = compiled.KERNEL
-    if _kernel is None:
-        return numpy_scan.scan(data, max_line_bytes, tail)
+    assert _kernel is not None, "the fast path needs the compiled kernel"
     if lines is None:
         lines, _ = newlines_and_ascii(data)
         assert lines is not None
@@ -126,8 +151,6 @@ def encoded_ranges(buffer: pa.Buffer, ranges: dict[str, tuple[np.ndarray, np.nda
     """Each field's strings buffer[starts[i]:stops[i]] dictionary-encoded (as encoded.dictionary_of
     of them: codes by first appearance). The kernel hashes the ranges in place, a field a call
     (the fields of a large batch shared by two threads), and only the distinct values are cut out."""
-    if compiled.KERNEL is None:
-        return {name: dictionary_of(slices(buffer, *bounds)) for name, bounds in ranges.items()}
     bounds = [(np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(stops, np.int64))
               for starts, stops in ranges.values()]  # fmt: skip
     found: dict[int, Encoded] = {}  # by field, filled by one thread or two

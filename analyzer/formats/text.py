@@ -7,7 +7,6 @@ import numpy as np
 import pyarrow as pa
 
 from analyzer.formats.kernel import Newlines, newlines_and_ascii
-from analyzer.formats.scan import line_ends
 
 
 def split_lines(data: bytes) -> pa.Array:
@@ -38,6 +37,11 @@ def utf8_text(data: bytes) -> tuple[bytes, Newlines | None]:
         data += b"\n"  # a line start before it stays one: only the count grows
         lines = None if lines is None else lines._replace(total=lines.total + 1)
     return data, lines
+
+
+def line_ends(data: bytes) -> np.ndarray:
+    """The position of every newline in `data`."""
+    return np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
 
 
 def line_array(text: bytes, ends: np.ndarray) -> pa.Array:

@@ -1,12 +1,12 @@
-"""The fast path equals the RE2 path: same frame (columns, dtypes, categories in order, rows)
-and the same rejects, on generated lines good and hostile and on every real log; with the C
-kernel and without it (numpy's scan, RE2's cuts of requests, sections and prefixes)."""
+"""The fast path (the C kernel) equals the RE2 reference: same frame (columns, dtypes,
+categories in order, rows) and the same rejects, on generated lines good and hostile and on
+every real log. Without the kernel every parse is the reference (RE2's lines and cuts)."""
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats import compiled, kernel
-from analyzer.formats.clf import Parsed, parse
+from analyzer.formats import clf, compiled, kernel
+from analyzer.formats.clf import Parsed, parse, requests
 from analyzer.formats.fast import slices, vouch
 from analyzer.formats.rejects import MAX_LINE_CHARS
 from tests.conftest import SHARED_LOGS, clf_line, mutate
@@ -26,7 +26,7 @@ LEAN = frozenset({"section", "host", "method"})  # what the live monitor asks fo
 
 @contextmanager
 def kernel_off() -> Iterator[None]:
-    """Parse as a machine without the C kernel does: numpy's scan, RE2's cuts."""
+    """Parse as a machine without the C kernel does: RE2's lines and cuts."""
     saved = compiled.KERNEL
     compiled.KERNEL = None
     try:
@@ -48,25 +48,32 @@ def in_two_threads(threaded: bool) -> Iterator[None]:
 
 
 def assert_same(data: bytes) -> None:
-    """In every mode, on `data`: the reference (RE2 for every line and every cut, no kernel)
-    and each faster way (the kernel's fast path, scanned and encoded by two threads as a large
-    batch is, however small this one; numpy's fast path; RE2 lines cut by the kernel) give the
-    same frame and rejects. (The kernel in one thread is every other test's parse.)"""
+    """In every mode, on `data`: the reference (RE2 for every line and every cut, no kernel:
+    what a machine without it parses by default) and the fast path (the kernel, in one thread
+    and in two as a large batch is, however small this one; RE2 lines cut by the kernel) give
+    the same frame and rejects."""
     for fmt, core in MODES:
         with kernel_off():
             slow = parse(data, fmt, core, fast=False)
-            numpy_fast = parse(data, fmt, core)
+            without_kernel = parse(data, fmt, core)
         with in_two_threads(True):
             threaded = parse(data, fmt, core)
-        for fast in (threaded, numpy_fast, parse(data, fmt, core, fast=False)):
+        with in_two_threads(False):
+            alone = parse(data, fmt, core)
+        for fast in (alone, threaded, without_kernel, parse(data, fmt, core, fast=False)):
             assert_parsed_equal(fast, slow)
         if not core:  # asked for fewer columns, both ways: those columns, the same lines kept
             wanted = [
                 name for name in slow.frame.columns if name in LEAN or name in ("time", "status", "bytes")
             ]
             with kernel_off():
-                numpy_lean = parse(data, fmt, only=LEAN)
-            for lean in (parse(data, fmt, only=LEAN), parse(data, fmt, only=LEAN, fast=False), numpy_lean):
+                lean_without_kernel = parse(data, fmt, only=LEAN)
+            lean_ways = (
+                parse(data, fmt, only=LEAN),
+                parse(data, fmt, only=LEAN, fast=False),
+                lean_without_kernel,
+            )
+            for lean in lean_ways:
                 pd.testing.assert_frame_equal(lean.frame, slow.frame[wanted], check_exact=True)
                 assert (lean.rejected_at.tolist(), lean.rejects) == (slow.rejected_at.tolist(), slow.rejects)
 
@@ -257,14 +264,26 @@ def test_odd_lines_are_left_to_re2() -> None:
     assert vouched.at.tolist() == [0, 5]
 
 
-@pytest.mark.parametrize("off", [False, True])
-def test_slices_cut_ranges_of_a_buffer(off: bool) -> None:
-    """Copied by the kernel, or taken from a zero-copy array of ranges and gaps without it."""
+def test_slices_cut_ranges_of_a_buffer() -> None:
     import pyarrow as pa
 
     buffer = pa.py_buffer("hello w\u00f6rld, , fast path".encode())
-    with kernel_off() if off else nullcontext():
-        found = slices(buffer, np.array([0, 6, 14, 15, 16]), np.array([5, 12, 14, 15, 25]))
-        assert found.to_pylist() == ["hello", "w\u00f6rld", "", "", "fast path"]
-        assert found.type == pa.large_string() and found.null_count == 0
-        assert slices(buffer, np.zeros(0, np.int64), np.zeros(0, np.int64)).to_pylist() == []
+    found = slices(buffer, np.array([0, 6, 14, 15, 16]), np.array([5, 12, 14, 15, 25]))
+    assert found.to_pylist() == ["hello", "w\u00f6rld", "", "", "fast path"]
+    assert found.type == pa.large_string() and found.null_count == 0
+    assert slices(buffer, np.zeros(0, np.int64), np.zeros(0, np.int64)).to_pylist() == []
+
+
+def test_without_the_kernel_the_fast_path_is_never_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine where the kernel was not built parses every line the RE2 way: the fast path,
+    which needs the kernel, is not called."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the fast path was asked")
+
+    monkeypatch.setattr(clf, "vouch", refuse)
+    data = b"".join(clf_line(1_000_000_000 + i) for i in range(5)) + b"garbage\n"
+    with kernel_off():
+        for fmt, core in MODES:
+            assert parse(data, fmt, core).lines == 6
+            assert len(requests(data, fmt).seconds) == 5

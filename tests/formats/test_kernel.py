@@ -1,5 +1,6 @@
-"""The C kernel's scan and dictionary encoding equal numpy's (analyzer.formats.scan) and
-pyarrow's, field by field, on the generated lines of the fast path's differential tests."""
+"""The C kernel's scan and dictionary encoding, field by field: the shape it vouches for, what it
+checks per line equal to what the RE2 pattern's pieces and pandas say, the encoding equal to
+pyarrow's, one thread or two (the whole parse is held to the RE2 reference in test_fast.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.formats import compiled, kernel
-from analyzer.formats import scan as numpy_scan
 from analyzer.formats.columns import epoch_seconds
 from analyzer.formats.encoded import dictionary_of
 from analyzer.formats.patterns import TIME_FORMAT, WHOLE_PREFIX
@@ -22,11 +22,13 @@ from tests.formats.test_compiled import VALUES
 from tests.formats.test_fast import batches, in_two_threads, kernel_off
 
 KERNEL = compiled.KERNEL
+MAX_SIZE_DIGITS = 15  # kernel.h: longer sizes take the RE2 path
 
 
 def test_the_kernel_is_built() -> None:
-    """`pip install` compiles analyzer/formats/_kernel.c (setup.py): without it every parse
-    takes the numpy path, 3-4x slower (a C compiler and the Python headers are needed)."""
+    """`pip install` compiles analyzer/formats/kernel_c (setup.py): without it every parse
+    takes the RE2 reference path, several times slower (a C compiler and the Python headers
+    are needed)."""
     assert KERNEL is not None
 
 
@@ -37,29 +39,86 @@ def lines_of(data: bytes) -> bytes:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches(), st.booleans(), st.sampled_from([MAX_LINE_CHARS, 60]))
-def test_the_kernel_scans_every_field_as_numpy_does(data: bytes, tail: bool, limit: int) -> None:
+def test_the_kernel_scans_every_field_where_the_bytes_say(data: bytes, tail: bool, limit: int) -> None:
+    """Every line by its newline; a shaped line's fields where its bytes put them; in two
+    halves by two threads, the same."""
     text = lines_of(data)
-    fast = kernel.scan(text, limit, tail)
-    slow = numpy_scan.scan(text, limit, tail)
-    # (numpy gives no-data one start and no end; the parser never scans empty data)
-    assert fast.starts.tolist() == slow.starts[: len(slow.ends)].tolist()
-    assert fast.ends.tolist() == slow.ends.tolist()
-    assert fast.shaped.tolist() == slow.shaped.tolist()
-    shaped = slow.shaped
-    for name in ("bracket", "request", "request_end", "status", "size", "size_end"):
-        assert getattr(fast, name)[shaped].tolist() == getattr(slow, name)[shaped].tolist(), name
-    both = np.flatnonzero(shaped[1:] & shaped[:-1]) + 1  # where the caller compares with the line before
-    assert fast.new_time[both].tolist() == slow.new_time[both].tolist()
-    if tail:
-        assert fast.tailed[shaped].tolist() == slow.tailed[shaped].tolist()
-        tailed = shaped & slow.tailed
-        for name in ("referer", "referer_end", "agent_end"):
-            assert getattr(fast, name)[tailed].tolist() == getattr(slow, name)[tailed].tolist(), name
-    assert_checks_of_the_kernel(text, fast, tail)
+    head = kernel.scan(text, limit, tail)
+    ends = [at for at, byte in enumerate(text) if byte == ord("\n")]
+    assert head.ends.tolist() == ends
+    assert head.starts.tolist() == [0, *(at + 1 for at in ends[:-1])]
+    for line in np.flatnonzero(head.shaped).tolist():
+        bracket, request, request_end = (
+            int(getattr(head, name)[line]) for name in ("bracket", "request", "request_end")
+        )
+        assert head.ends[line] - head.starts[line] <= limit
+        assert text[bracket : bracket + 1] == b"[" and text[request - 3 : request] == b'] "'
+        assert b'"' not in text[request:request_end] and text[request_end : request_end + 2] == b'" '
+        status, size = text[request_end + 2 :].split(b" ", 2)[:2]
+        assert int(status) == head.status[line] and len(status) == 3
+        size = size[: int(head.size_end[line]) - request_end - 6]
+        assert (size == b"-" and head.size[line] == 0) or int(size) == head.size[line]
+        if tail and head.tailed[line]:
+            referer, referer_end, agent_end = (
+                int(getattr(head, name)[line]) for name in ("referer", "referer_end", "agent_end")
+            )
+            assert text[referer - 2 : referer] == b' "' and text[referer_end : referer_end + 3] == b'" "'
+            assert text[agent_end : agent_end + 1] == b'"' and b'"' not in text[referer:referer_end]
+    both = (
+        np.flatnonzero(head.shaped[1:] & head.shaped[:-1]) + 1
+    )  # where the time is compared with the line before's
+    times = [text[at + 1 : at + 27] for at in head.bracket.tolist()]
+    assert head.new_time[both].tolist() == [times[line] != times[line - 1] for line in both.tolist()]
+    assert_checks_of_the_kernel(text, head, tail)
     with in_two_threads(True):  # the lines in two halves, each scanned by a thread
         halves = kernel.scan(text, limit, tail)
-    for name, whole in vars(fast).items():
+    for name, whole in vars(head).items():
         assert getattr(halves, name).tolist() == whole.tolist(), name
+
+
+def test_the_scan_finds_the_fields_of_a_combined_line() -> None:
+    line = clf_line(1_000_000_000, path="/a/b", status=404, size=1234)
+    head = kernel.scan(line, 1000, tail=True)
+    assert head.shaped.tolist() == [True] and head.tailed.tolist() == [True]
+    assert line[head.bracket[0] : head.bracket[0] + 1] == b"["
+    assert line[head.request[0] : head.request_end[0]] == b"GET /a/b HTTP/1.1"
+    assert (int(head.status[0]), int(head.size[0])) == (404, 1234)
+    assert line[head.size_end[0] : head.ends[0]] == b' "-" "test-agent"'
+    assert line[head.referer_end[0] + 3 : head.agent_end[0]] == b"test-agent"
+
+
+@pytest.mark.parametrize(
+    ("size", "value", "shaped"),
+    [("-", 0, True), ("0", 0, True), ("1" * MAX_SIZE_DIGITS, int("1" * MAX_SIZE_DIGITS), True),
+     ("1" * (MAX_SIZE_DIGITS + 1), None, False), ("12345678", 12345678, True)],
+)  # fmt: skip
+def test_the_scan_reads_sizes(size: str, value: int | None, shaped: bool) -> None:
+    head = kernel.scan(clf_line(1_000_000_000, size=size), 1000)
+    assert head.shaped.tolist() == [shaped]
+    if shaped:
+        assert head.size.tolist() == [value]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (b" 200 ", b" - "),  # a status RE2 allows but the scan leaves to it
+        (b" 200 ", b" 20 "),
+        (b'HTTP/1.1"', b'HTTP/1.1\\"'),  # the request's quote is escaped
+        (b"[", b"("),
+        (b"] ", b"]"),
+        (b" 123 ", b" x "),
+    ],
+)
+def test_the_scan_does_not_vouch_for_odd_shapes(change: tuple[bytes, bytes]) -> None:
+    line = clf_line(1_000_000_000).replace(*change)
+    assert kernel.scan(line, 1000).shaped.tolist() == [False]
+
+
+def test_the_scan_leaves_lines_over_the_limit() -> None:
+    line = clf_line(1_000_000_000)
+    assert kernel.scan(line, len(line) - 2).shaped.tolist() == [False]
+    assert kernel.scan(line, len(line) - 1).shaped.tolist() == [True]
 
 
 @settings(max_examples=200, deadline=None)
@@ -71,9 +130,9 @@ def test_the_prefix_check_equals_the_pattern_on_words_of_any_length(words: list[
     assert_checks_of_the_kernel(text, kernel.scan(text, MAX_LINE_CHARS), False)
 
 
-def assert_checks_of_the_kernel(text: bytes, head: numpy_scan.Head, tail: bool) -> None:
-    """What only the kernel checks per line (the prefix, backslashes in the tail, the time)
-    equals what the numpy path's caller computes per value."""
+def assert_checks_of_the_kernel(text: bytes, head: kernel.Head, tail: bool) -> None:
+    """What the kernel checks per line (the prefix, backslashes in the tail, the time) equals
+    what the RE2 pattern's pieces and pandas say of the same bytes."""
     buffer = pa.py_buffer(text)
     at = np.flatnonzero(head.shaped)
     prefixes = compiled.slices(buffer, head.starts[at], head.bracket[at])
@@ -257,7 +316,7 @@ def test_holds_nul_or_cr_finds_either_anywhere(data: bytes, at: int, dirt: bytes
 
 @pytest.mark.parametrize("built", [True, False])
 def test_newlines_and_ascii_with_or_without_the_kernel(built: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without the kernel the newlines are not counted (numpy's scan finds them itself)."""
+    """Without the kernel the newlines are not counted (nothing scans then)."""
     if not built:
         monkeypatch.setattr(compiled, "KERNEL", None)
     data = b"a\n" * 5000 + "caf\u00e9\n".encode()

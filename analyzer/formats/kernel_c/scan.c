@@ -1,12 +1,11 @@
-/* Where the fields of each Common/Combined line are: the walk analyzer/formats/scan.py makes
-   with numpy, as one loop (see module.c). */
+/* Where the fields of each Common/Combined line are: one walk over the bytes (see module.c). */
 #include "kernel.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-/* The byte at i, 0 outside the buffer (as scan.py's loads read past the end). */
+/* The byte at i, 0 outside the buffer. */
 static inline unsigned char byte_at(const Text *text, Py_ssize_t i) {
     return (i >= 0 && i < text->size) ? text->bytes[i] : 0;
 }
@@ -92,7 +91,7 @@ typedef struct {
     Py_ssize_t first_bracket;
 } Quotes;
 
-/* The first quote in [from, limit), else limit (scan.py's Bits.next_from). The `from`s asked
+/* The first quote in [from, limit), else limit. The `from`s asked
    for in a line only grow, so a cursor walks the kept quotes once. */
 static inline Py_ssize_t next_quote(const Text *text, Quotes *quotes, Py_ssize_t from, Py_ssize_t limit) {
     if (from >= limit) return limit;
