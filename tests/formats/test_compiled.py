@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
@@ -295,3 +296,18 @@ def test_the_kernels_second_hash_is_sip_hash_1_3(key: bytes, values: list[bytes]
     found = np.empty(len(values), np.uint64)
     compiled.KERNEL.hash_ranges(data, starts, stops, key, found, True)
     assert found.tolist() == [sip_hash(key, value) for value in values]
+
+
+def test_a_machine_without_the_kernel_is_told_once_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands call warn_if_no_kernel at start: one line on stderr where the kernel was not
+    built (once a process), nothing where it was."""
+    stderr = io.StringIO()
+    monkeypatch.setattr(compiled, "_told", [])
+    if compiled.KERNEL is not None:
+        assert not compiled.warn_if_no_kernel(stderr)
+        assert stderr.getvalue() == ""
+    monkeypatch.setattr(compiled, "KERNEL", None)
+    assert compiled.warn_if_no_kernel(stderr)
+    assert not compiled.warn_if_no_kernel(stderr)
+    assert stderr.getvalue() == compiled.NO_KERNEL + "\n"
+    assert "RE2" in compiled.NO_KERNEL and "\n" not in compiled.NO_KERNEL
