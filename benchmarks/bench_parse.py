@@ -4,12 +4,14 @@
 
 LOG defaults to benchmarks/data/combined-<lines>.log, made by make_log.py (in a child process,
 so its memory does not count) when missing. The file is read in pieces of complete lines (as
-analyzer.offline.reader reads any file) and each piece parsed and dropped, two ways, run in turn:
+analyzer.offline.reader reads any file) and each piece parsed and dropped, three ways, run in
+turn, so that each use of a second thread shows what it earns:
 
 - in turn (analyzer.formats.pipeline: the next piece prepared in a second thread while this
   one's frame is built), as `python -m analyzer check` reads a whole file;
 - each piece alone (`parse`, its scan and encoding split over two threads), as the live
-  monitor parses a burst.
+  monitor parses a burst;
+- each piece alone in one thread, as a backtest's worker process parses its pieces.
 
 Prints lines/s, MB/s and peak RSS (median of --repeat runs, page cache warm), `wc -l` on the
 same file, then where the time goes: one more pass, each piece alone, with timers wrapped
@@ -30,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from analyzer.formats import kernel
 from analyzer.formats.clf import detect_format, parse
 from analyzer.formats.compiled import KERNEL
 from analyzer.formats.parsers import ClfParser
@@ -152,22 +155,28 @@ def main() -> None:
         fmt = detect_format(handle.read(1 << 16)) or "combined"
     rss_before = peak_rss_mb()
     print(
-        f"file {path}: {size_mb:.1f} MB, format {fmt}, {'compiled kernel' if KERNEL else 'numpy scan'}"
+        f"file {path}: {size_mb:.1f} MB, format {fmt}, {'compiled kernel' if KERNEL else 'no kernel: RE2'}"
         f"{' (core columns)' if args.core else ''}"
         f"{', RE2 only' if args.re2 else ''},"
         f" chunks of {args.chunk_mb:g} MB"
     )
 
-    ways = {"in turn": True, "each alone": False} if not args.re2 else {"RE2 only": False}
+    # way: (in turn, threads)
+    ways = {"in turn": (True, 2), "each alone": (False, 2), "each alone, 1 thread": (False, 1)}
+    if args.re2:
+        ways = {"RE2 only": (False, 1)}
     runs: dict[str, list[float]] = {way: [] for way in ways}
     cpu: dict[str, list[float]] = {way: [] for way in ways}
     counts = (0, 0, 0)
-    for _ in range(args.repeat):  # the ways in turn, so a busy spell slows both alike
-        for way, in_turn in ways.items():
+    threads = kernel.THREADS.count
+    for _ in range(args.repeat):  # the ways in turn, so a busy spell slows all alike
+        for way, (in_turn, count) in ways.items():
+            kernel.THREADS.count = min(count, threads)
             started, started_cpu = time.perf_counter(), time.process_time()
             counts = parse_file(path, fmt, chunk_bytes, args.core, not args.re2, in_turn)
             runs[way].append(time.perf_counter() - started)
             cpu[way].append(time.process_time() - started_cpu)
+    kernel.THREADS.count = threads
     lines, rows, rejected = counts
     print(f"parse: {lines:,} lines ({rows:,} requests, {rejected:,} rejected)")
     seconds = 0.0
