@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """Run the command in `argv`; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     env = env or Environment()
+    if argv and argv[0] not in ("--version", "-V", "--help", "-h"):
+        from analyzer.formats.compiled import warn_if_no_kernel
+
+        warn_if_no_kernel(env.stderr)  # a machine without a compiler parses by RE2: said once
     try:
         if argv and argv[0] in (*COMMANDS, "--version", "-V"):
             return run_command(argv[0], argv[1:], env)
