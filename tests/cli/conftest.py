@@ -106,3 +106,31 @@ def kinds(alerts: Path) -> list[str]:
         return []
     with open(alerts, newline="", encoding="utf-8") as handle:
         return [row["kind"] for row in csv.DictReader(handle)]
+
+
+def stopped_midway(
+    argv: list[str], ready: Path, signum: int, stdin: bytes | None = None
+) -> tuple[int, str]:
+    """`python -m analyzer ARGV` stopped by `signum` once `ready` exists (it is at work): its
+    exit status and what it wrote on stderr. `stdin`: written to a pipe left open (a stream
+    that never ends)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", *argv],
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        if stdin is not None and process.stdin is not None:
+            process.stdin.write(stdin)
+            process.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.4)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, err.decode()

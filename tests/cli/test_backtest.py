@@ -8,7 +8,6 @@ import io
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from analyzer.cli.backtest import counted, duration, progress_printer
 from analyzer.cli.main import main
 from analyzer.cli.options import Environment
+from tests.cli.conftest import stopped_midway
 from tests.conftest import REPO, clf_line, lines_at
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -313,28 +313,11 @@ def test_a_backtest_stopped_by_a_signal_is_not_done(
     """Stopped mid-way (reading a pipe that never ends): 128 + the signal, and one line saying the
     outputs are partial, so a script cannot take it for success."""
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "analyzer", "backtest", "-", "--out", str(out)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert process.stdin is not None
-        process.stdin.write(lines_at(range(T0, T0 + 2000)))
-        process.stdin.flush()
-        deadline = time.monotonic() + 30
-        while not (out / "analyzer.lock").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == status, err
-    assert err.decode().count("\n") == 1
-    assert f"backtest stopped by {name} before its end: the outputs in {out} are partial" in err.decode()
+    argv = ["backtest", "-", "--out", str(out)]
+    returncode, err = stopped_midway(argv, out / "analyzer.lock", signum, lines_at(range(T0, T0 + 2000)))
+    assert returncode == status, err
+    assert err.count("\n") == 1
+    assert f"backtest stopped by {name} before its end: the outputs in {out} are partial" in err
 
 
 def test_timestamps_decades_apart_cost_no_memory_and_no_false_span(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.cli.main import main
-from tests.cli.conftest import assert_usage_error, environment
+from tests.cli.conftest import assert_usage_error, environment, stopped_midway
 from tests.conftest import LIVE_T0, REPO, clf_line, lines_at
 
 SAMPLE = REPO / "data" / "sample_logs" / "access.log"
@@ -149,20 +149,7 @@ def test_a_replay_stopped_before_its_end_is_not_done(tmp_path: Path, signum: int
     """Stopped mid-way: its outputs are written as far as it got, 128 + the signal, one line."""
     log, out = tmp_path / "access.log", tmp_path / "out"
     log.write_bytes(b"".join(clf_line(LIVE_T0 + second) for second in range(3600)))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "analyzer", "replay", str(log), "--plain", "--speed", "10", "--out", str(out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not (out / "stats.csv").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == status, err
-    assert err.decode().count("\n") == 1 and f"the outputs in {out} are partial" in err.decode()
+    argv = ["replay", str(log), "--plain", "--speed", "10", "--out", str(out)]
+    returncode, err = stopped_midway(argv, out / "stats.csv", signum)
+    assert returncode == status, err
+    assert err.count("\n") == 1 and f"the outputs in {out} are partial" in err
