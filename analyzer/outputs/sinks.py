@@ -8,7 +8,7 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
-from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition
+from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition, shown_rate
 from analyzer.core.engine import Report
 from analyzer.core.text import escaped
 from analyzer.core.times import parse_iso_utc
@@ -196,6 +196,17 @@ def same_rule(row: dict[str, str], rule: AlertRule) -> bool:
     return Fraction(row["threshold"]) == Fraction(rule.threshold_text) and int(row["window_s"]) == rule.window
 
 
+def hits_shown(shown: str, rule: AlertRule, kind: str) -> int:
+    """Window hits that print as `shown` (the CSV keeps the printed average, 2 decimals, rounded
+    up or down where it had to be): the restored message reads as the one written."""
+    near = round(Fraction(shown) * rule.window)
+    reach = rule.window // 100 + 2  # a hundredth of a req/s is window / 100 hits
+    for hits in sorted(range(max(0, near - reach), near + reach + 1), key=lambda h: abs(h - near)):
+        if shown_rate(hits, rule, kind) == shown:
+            return hits
+    return near
+
+
 def read_history(path: Path, rule: AlertRule) -> list[Transition]:
     """Earlier transitions of this rule from alerts.csv (none if absent).
 
@@ -220,7 +231,7 @@ def read_history(path: Path, rule: AlertRule) -> list[Transition]:
             if max(len(text) for text in numbers) > 40:
                 continue  # no number of ours is this long (and `1e999999` would be slow to make)
             if row.get("kind") in (ALERT, RECOVERED) and same_rule(row, rule):
-                hits = round(Fraction(row["hits"]) * rule.window)
+                hits = hits_shown(row["hits"], rule, row["kind"])
                 onset = BEFORE if row.get("onset") == BEFORE else CROSSED
                 history.append(Transition(parse_iso_utc(row["time"]), row["kind"], hits, rule, onset))
         except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, csv.Error, StopIteration):

@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
@@ -86,6 +86,7 @@ def test_outputs_notice_a_deleted_file_and_write_it_anew(tmp_path: Path) -> None
     recovery_share=st.sampled_from([None, "0.5", "0.123456789"]),
     window=st.integers(1, 3600),
 )
+@example(threshold=Decimal("0.33"), recovery_share=None, window=75)  # 25 hits print 0.34 (rounded up)
 def test_a_rule_is_recorded_as_given_and_finds_its_history_again(
     tmp_path_factory: pytest.TempPathFactory, threshold: Decimal, recovery_share: str | None, window: int
 ) -> None:
