@@ -80,13 +80,12 @@ class Engine:
             self._restart_window(int(rows.seconds.min()))
         if read_at is not None and not warm:
             self.log_clock.observe(rows.seconds, read_at)
-        if not warm and len(rows):
-            newest = int(rows.seconds.max())
-            self.newest_live = newest if self.newest_live is None else max(self.newest_live, newest)
         self.window.add(rows)
         if len(rows):
             newest = int(rows.seconds.max())
             self.newest = newest if self.newest is None else max(self.newest, newest)
+            if not warm:
+                self.newest_live = newest if self.newest_live is None else max(self.newest_live, newest)
         if warm:
             self.read_back = self.read_back or len(rows) > 0
             self.pending.warm += parsed.lines
