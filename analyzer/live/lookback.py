@@ -36,7 +36,7 @@ FIRST_REACH = 16  # windows read back at first; then four times as far each time
 def backward_seconds(handle: BinaryIO, name: str, settings: Settings) -> Iterator[np.ndarray]:
     """The event seconds of a file's complete lines, piece by piece from its end to its start."""
     end = os.fstat(handle.fileno()).st_size
-    handle.seek(0)
+    parser = parser_for(name, settings)  # one for the file; a W3C one anew per piece (its layout)
     carry = b""  # the start of a line that began in the piece before (earlier in the file)
     newest_piece = True
     while end > 0:
@@ -47,8 +47,8 @@ def backward_seconds(handle: BinaryIO, name: str, settings: Settings) -> Iterato
         if newest_piece:  # a line still being written is not read
             block = block[: block.rfind(b"\n") + 1]
             newest_piece = False
+        cut = block.find(b"\n") + 1 if start > 0 else 0
         if start > 0:
-            cut = block.find(b"\n") + 1
             carry, block = block[:cut] if cut else block, block[cut:] if cut else b""
             if len(carry) > settings.max_line_bytes:
                 carry = b""  # an over-long line is dropped, as everywhere
@@ -56,8 +56,9 @@ def backward_seconds(handle: BinaryIO, name: str, settings: Settings) -> Iterato
             carry = b""
         if not block:
             continue
-        parser = parser_for(name, settings)
-        prime_layout(parser, name, start)
+        if parser.stateful:
+            parser = parser_for(name, settings)
+            prime_layout(parser, name, start + cut)
         yield seconds_of(parser.parse(clean(block, settings.max_line_bytes), core=True).frame)
 
 
