@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def linked(fd: int) -> bool:
     return os.fstat(fd).st_nlink > 0
 
 
-def cells_text(rows: list[tuple[object, ...]] | list[list[object]]) -> str:
+def cells_text(rows: Sequence[Sequence[object]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     return buffer.getvalue()
@@ -92,15 +93,15 @@ class CsvSink:
             if header and tuple(header) != fields and set(header) <= set(fields):
                 self._keep = [fields.index(name) for name in header]
 
-    def _cells(self, row: tuple[object, ...] | list[object]) -> list[object]:
+    def _cells(self, row: Sequence[object]) -> list[object]:
         cells = list(row) if self._keep is None else [row[index] for index in self._keep]
         # Log text is written escaped, as on screen: `cat sections.csv` must not retitle a terminal.
         return [escaped(cell) if isinstance(cell, str) else cell for cell in cells]
 
-    def write(self, row: tuple[object, ...] | list[object]) -> None:
-        self.write_rows([row])  # type: ignore[list-item]
+    def write(self, row: Sequence[object]) -> None:
+        self.write_rows([row])
 
-    def write_rows(self, rows: list[tuple[object, ...]]) -> None:
+    def write_rows(self, rows: Sequence[Sequence[object]]) -> None:
         """Rows written together (one report's), by one write()."""
         if rows:
             write_whole(self.fd, cells_text([self._cells(row) for row in rows]).encode(), self.path)
