@@ -76,7 +76,8 @@ def write_closed(directory: Path, closed: Closed) -> None:
     requests = totals["requests"].to_numpy()
     unsized = (requests > 0) & totals["size_p50"].isna().to_numpy()
     first_sections = closed.sections.drop_duplicates("bucket").set_index("bucket")["section"]
-    first_sections = first_sections.map(escaped, na_action="ignore")  # log text, escaped as on screen
+    # Log text, escaped as on screen: once per distinct name, not once per report.
+    first_sections = first_sections.map({name: escaped(name) for name in first_sections.dropna().unique()})
     stats = pd.DataFrame(
         {
             "time": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -137,3 +137,16 @@ def test_sections_rows_are_the_bytes_pandas_to_csv_writes(tmp_path: Path, rows: 
         csvs._append_frame(theirs, sections.assign(time=stamps, section=shown), SECTION_FIELDS)
     assert ours.read_bytes() == theirs.read_bytes()
     assert all(b"\r" not in row and b"\n" not in row for row in ours.read_bytes().split(b"\r\n"))
+
+
+def test_a_hostile_top_section_is_written_escaped(tmp_path: Path) -> None:
+    """A path that would retitle the terminal of whoever runs `cat stats.csv`: escaped there too."""
+    lines = [clf_line(T0 + 1, "/\x1b]0;pwned\x07/x"), clf_line(T0 + 2, "/\x1b]0;pwned\x07/y")]
+    merger = BucketMerger()
+    merger.add(chunk_buckets(parse(b"".join(lines))))
+    closed = merger.finish()
+    assert closed is not None
+    write_closed(tmp_path, closed)
+    (row,) = read(tmp_path / "stats.csv")
+    assert row["top_section"] == "/\\x1b]0;pwned\\x07"
+    assert "\x1b" not in (tmp_path / "stats.csv").read_text() + (tmp_path / "sections.csv").read_text()
