@@ -156,8 +156,8 @@ class Piece:
 
 def fit(pieces: list[Piece], limit: int, separator: Span) -> Line:
     """The pieces joined by `separator` in at most `limit` cells: the least important one
-    shortened, then left out (unless required), then the next, until the line fits (else
-    it is cut)."""
+    shortened, then left out (unless required), then the next, until the line fits; where
+    even the required ones do not, the most important alone (else it is cut)."""
     chosen = [0] * len(pieces)
     dropped = [False] * len(pieces)
 
@@ -181,6 +181,12 @@ def fit(pieces: list[Piece], limit: int, separator: Span) -> Line:
         if line_width(line) > limit and not pieces[i].required:
             dropped[i] = True
             line = joined()
+    # Too narrow even for the required pieces: the most important one stands alone (cut if need be).
+    for i in order[:-1]:
+        if line_width(line) <= limit:
+            break
+        dropped[i] = True
+        line = joined()
     return clip_line(line, limit)
 
 
