@@ -139,7 +139,7 @@ class Monitor:
         engine, rule = self.engine, self.settings.rule
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.horizon(now)
         hits = int(engine.window.per_second(judged - rule.window + 1, judged).sum())
-        last = math.floor(now) - 1
+        last = engine.horizon(now) + self.settings.lateness - 1  # now, on the log's clock
         recent = 5  # seconds: "now" as an operator reads it, steadier than one second
         return Status(
             now=now,

@@ -160,6 +160,8 @@ def test_a_log_clock_ahead_or_behind_is_judged_on_its_own_time(tmp_path: Path, s
     assert_on_time(world, found)
     assert monitor.engine.totals["late"] == 0
     assert skew_words(skew) in text
+    status = monitor.status(world.wall())
+    assert status.rate_now == BASE and status.recent_to - world.stamp(world.tick) in (-2, -1, 0)
 
 
 def test_a_checkpoint_from_the_future_is_not_trusted(tmp_path: Path) -> None:
