@@ -66,9 +66,10 @@ class Monitor:
         )
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
         self.files: list[Feed] = list(feeds) if feeds else [self._feed(path) for path in settings.paths]
-        self.keeper = (
-            Keeper(settings.out / CHECKPOINT_NAME, rule_key(settings.rule)) if feeds is None else None
-        )
+        # Following files (not a replay's feeds, which hand each request over at its own
+        # second): a checkpoint, and the log's clock measured against this host's.
+        self.live = feeds is None
+        self.keeper = Keeper(settings.out / CHECKPOINT_NAME, rule_key(settings.rule)) if self.live else None
         self.overruns = 0
         self.reported_overruns = 0
         self.time = Timekeeper(clock, settings.lateness)
@@ -108,8 +109,7 @@ class Monitor:
         if stepped:
             self.display.message(stepped)
         for file in self.files:
-            # A replay hands each request over at its own second: no clock to measure against.
-            read_at = self.clock.now() if self.keeper is not None else None
+            read_at = self.clock.now() if self.live else None
             for parsed in file.read():
                 self._ingest(file, parsed, read_at)
         now = self.clock.now()
