@@ -186,6 +186,6 @@ def suggest_threshold(timeline: Timeline, max_per_week: float) -> float:
     fired = np.searchsorted(low, limits, side="right") - np.searchsorted(high, limits, side="right")
     allowed = max_per_week * timeline.span / SECONDS_PER_WEEK
     above = len(seconds) - np.searchsorted(seconds, limits, side="right")  # seconds with hits > L
-    median = average_distribution(timeline)["p50"]
+    median = _percentile_with_zeros(seconds, timeline.span - len(seconds), 50) / timeline.window
     worth = (fired <= allowed) & (above <= MAX_ON_SHARE * timeline.span) & (hundredths >= median * 100)
     return int(hundredths[np.argmax(worth)]) / 100
