@@ -179,13 +179,13 @@ def suggest_threshold(timeline: Timeline, max_per_week: float) -> float:
     real = timeline.axis >= 0
     rising = real & (totals > previous)
     low, high = np.sort(previous[rising]), np.sort(totals[rising])
-    seconds = np.sort(totals[real])
-    candidates = np.unique(np.r_[0, low, high, seconds])  # the seconds above change at every total
+    ranked = np.sort(totals[real])  # the window hits of every real second, in order
+    candidates = np.unique(np.r_[0, low, high, ranked])  # the seconds above change at every total
     hundredths = np.maximum(-(-candidates * 100 // timeline.window), 1)  # ceil(L / W) in 0.01 steps
     limits = hundredths * timeline.window // 100  # the on limit of that threshold
     fired = np.searchsorted(low, limits, side="right") - np.searchsorted(high, limits, side="right")
     allowed = max_per_week * timeline.span / SECONDS_PER_WEEK
-    above = len(seconds) - np.searchsorted(seconds, limits, side="right")  # seconds with hits > L
-    median = _percentile_with_zeros(seconds, timeline.span - len(seconds), 50) / timeline.window
+    above = len(ranked) - np.searchsorted(ranked, limits, side="right")  # seconds with hits > L
+    median = _percentile_with_zeros(ranked, timeline.span - len(ranked), 50) / timeline.window
     worth = (fired <= allowed) & (above <= MAX_ON_SHARE * timeline.span) & (hundredths >= median * 100)
     return int(hundredths[np.argmax(worth)]) / 100
