@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+from analyzer.cli.listeners import add_listener_options, make_listeners
 from analyzer.cli.options import (
     MONITOR_OUT,
     Environment,
@@ -67,6 +68,7 @@ def add_monitor_options(parser: Parser, out: Path = MONITOR_OUT) -> None:
     parser.add_argument(
         "--no-color", action="store_true", help="a dashboard without colours (also when NO_COLOR is set)"
     )
+    add_listener_options(parser)
 
 
 def monitor_parser() -> Parser:
@@ -196,5 +198,7 @@ def run_monitor(argv: list[str], env: Environment) -> int:
                 raise UsageError(why)
     check_outputs(settings)
     with holding(settings.out), stop_signals() as stop:
-        Monitor(settings, env.stdout, Clock(env.now, env.sleep, stop, monotonic=env.pacing())).run()
+        listeners = make_listeners(args, settings, env)
+        clock = Clock(env.now, env.sleep, stop, monotonic=env.pacing())
+        Monitor(settings, env.stdout, clock, listeners=listeners).run()
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from dataclasses import replace
 
+from analyzer.cli.listeners import make_listeners
 from analyzer.cli.monitor import add_monitor_options, check_outputs, monitor_settings
 from analyzer.cli.options import REPLAY_OUT, Environment, Parser, UsageError, holding, positive
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
@@ -69,7 +70,8 @@ def run_replay(argv: list[str], env: Environment) -> int:
                 clock.paused,
                 clock.act,
             )
-            monitor = Monitor(settings, env.stdout, ends, display, feeds=replay.feeds)
+            listeners = make_listeners(args, settings, env)
+            monitor = Monitor(settings, env.stdout, ends, display, feeds=replay.feeds, listeners=listeners)
             monitor.run(close_display=False)
         except InputError as error:  # found mid-way: a truncated gzip, a file that vanished
             display.close()

@@ -27,7 +27,7 @@ from analyzer.live.timekeeping import Timekeeper
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_history
 from analyzer.ui.dashboard import Dashboard
-from analyzer.ui.display import QUIT, Display, Plain, Status
+from analyzer.ui.display import QUIT, Display, Listener, Plain, Status
 
 
 def restored_state(history: list[Transition]) -> bool:
@@ -45,10 +45,13 @@ class Monitor:
         clock: Clock,
         display: Display | None = None,
         feeds: Sequence[Feed] | None = None,
+        listeners: Sequence[Listener] = (),
     ) -> None:
         """`feeds`: where lines come from instead of following `settings.paths` (a replay, on
-        its own clock: then there is no warm start and no checkpoint)."""
+        its own clock: then there is no warm start and no checkpoint). `listeners` hear every
+        transition, report and status beside the display (delivery, the web page)."""
         self.settings = settings
+        self.listeners = list(listeners)
         self.display = display or (
             Plain(stdout, settings.top) if settings.plain else Dashboard(stdout, settings.top, settings.color)
         )
@@ -100,6 +103,8 @@ class Monitor:
         now = self.clock.now()
         first = self.engine.report(now, self.settings.interval, close=False)
         self.display.first(first, self.settings.title or self._title())
+        for listener in self.listeners:
+            listener.first(first)
         self.display.status(self.status(now))
 
     def poll(self) -> None:
@@ -119,8 +124,15 @@ class Monitor:
         for transition in judged:
             self.outputs.transition(transition)
             self.display.transition(transition)
+            for listener in self.listeners:
+                listener.transition(transition)
         self._save()
-        self.display.status(self.status(now))
+        status = self.status(now)
+        self.display.status(status)
+        for listener in self.listeners:
+            listener.status(status)
+            for notice in listener.notices():
+                self.display.message(notice)
         for action in self.display.actions():
             if action == QUIT:
                 self.quit = True
@@ -226,6 +238,8 @@ class Monitor:
             self.keeper.confirm(self.outputs.stats_size())
             self._save(idle=False)
         self.display.report(report, self.settings.title or self._title())
+        for listener in self.listeners:
+            listener.report(report)
 
     def _title(self) -> str:
         names = ", ".join(f"{file.path} ({file.format_name()})" for file in self.files)
@@ -275,6 +289,8 @@ class Monitor:
         else:
             self.finish(next_report - interval)
         finally:
+            for listener in self.listeners:
+                listener.close()
             if close_display:
                 self.display.close()
             self.outputs.close()

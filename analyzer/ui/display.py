@@ -96,6 +96,31 @@ class Display(Protocol):
         """Give the terminal back as it was."""
 
 
+class Listener(Protocol):
+    """Something beside the display that hears what the monitor does: the delivery of alerts,
+    the web page and its metrics. Every call returns at once (a listener that does slow work,
+    such as sending, does it on its own thread) and never raises."""
+
+    def transition(self, transition: Transition) -> None:
+        """An alert or a recovery, as it is written to alerts.csv."""
+
+    def first(self, report: Report) -> None:
+        """The state right after the warm start: the window read back, no interval counted."""
+
+    def report(self, report: Report) -> None:
+        """The report of an interval, as it is written to stats.csv."""
+
+    def status(self, status: Status) -> None:
+        """The state as of this poll."""
+
+    def notices(self) -> list[str]:
+        """What it has to say since the last call (a receiver failing, a port taken): one line
+        each, shown on the display as messages."""
+
+    def close(self) -> None:
+        """Stop: finish or hand over what is in flight, within a second or two."""
+
+
 def plain_width(stdout: TextIO) -> int:
     """Columns for `--plain` blocks: `COLUMNS` when set, else the terminal's, else 80."""
     text = os.environ.get("COLUMNS", "")

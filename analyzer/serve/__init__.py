@@ -1,0 +1,1 @@
+"""The web page, its API and Prometheus metrics, served from the monitor's own process."""
