@@ -1,0 +1,204 @@
+// The live page: state from /api, then every change from the event stream (/events).
+// Every string that came from a log (a path, a host, a file name) is set as text
+// (textContent), never parsed as HTML: a path like <img src=x onerror=...> shows as itself.
+"use strict";
+
+const PER_PAGE = 10;
+const CHART_SECONDS = 3600;
+const view = { page: 1, pages: 1, report: null, status: null, points: [], threshold: null };
+
+function $(id) { return document.getElementById(id); }
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+function note(text) {
+  const tr = el("tr");
+  tr.append(el("td", text));
+  return tr;
+}
+
+function svg(tag, attributes) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, String(value));
+  return node;
+}
+
+function localTime(second) {
+  return new Date(second * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+}
+
+function utcTime(second) { return new Date(second * 1000).toISOString().replace(".000Z", "Z"); }
+
+async function getJSON(path) {
+  const answer = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+  if (!answer.ok) throw new Error(path + ": " + answer.status);
+  return answer.json();
+}
+
+function showStatus(status) {
+  if (!status) return;
+  view.status = status;
+  view.threshold = status.threshold;
+  const box = $("status");
+  const state = $("state");
+  if (status.alert_on) {
+    box.className = "status alert";
+    state.textContent = "ALERT since " + localTime(status.alert_since);
+    state.title = utcTime(status.alert_since);
+  } else {
+    box.className = "status ok";
+    state.textContent = "OK";
+    state.title = "";
+  }
+  $("average").textContent =
+    "average " + status.average.toFixed(2) + " req/s over " + status.window_s + " s, threshold " +
+    status.threshold + " · now " + status.rate_now.toFixed(1) + " req/s" + (status.stale ? " · " + status.stale : "");
+}
+
+function fillCounts(tableId, rows) {
+  const body = $(tableId).tBodies[0];
+  body.replaceChildren();
+  const total = rows.reduce((sum, row) => sum + row[1], 0) || 1;
+  for (const [name, hits] of rows) {
+    const tr = el("tr");
+    tr.append(el("td", name), el("td", hits.toLocaleString(), "n"), el("td", (100 * hits / total).toFixed(1) + "%", "n"));
+    body.append(tr);
+  }
+  if (!rows.length) body.append(note("none yet"));
+}
+
+function showReport(report) {
+  if (!report) return;
+  view.report = report;
+  const window = report.window;
+  fillCounts("sections", window.sections);
+  fillCounts("classes", Object.entries(window.status));
+  fillCounts("hosts", window.hosts);
+  const files = $("files").tBodies[0];
+  files.replaceChildren();
+  for (const file of report.files) {
+    const tr = el("tr");
+    tr.append(el("td", file.path), el("td", file.lines.toLocaleString() + " lines", "n"), el("td", file.status));
+    files.append(tr);
+  }
+  $("footer").textContent =
+    "report of " + utcTime(report.second) + " · " + report.totals.requests.toLocaleString() + " requests, " +
+    report.totals.rejected.toLocaleString() + " rejected, " + report.totals.late.toLocaleString() + " late since start";
+}
+
+function periodSince() {
+  const choice = $("period").value;
+  return choice === "all" ? 0 : Math.floor(Date.now() / 1000) - Number(choice);
+}
+
+async function loadAlerts() {
+  const answer = await getJSON("api/alerts?since=" + periodSince() + "&page=" + view.page + "&per_page=" + PER_PAGE);
+  view.pages = answer.pages;
+  const body = $("alerts").tBodies[0];
+  body.replaceChildren();
+  for (const row of answer.alerts) {
+    const tr = el("tr", undefined, row.kind);
+    const when = el("td", localTime(row.second));
+    when.title = row.time + " (UTC)";
+    tr.append(when, el("td", row.kind), el("td", row.hits, "n"), el("td", row.message));
+    body.append(tr);
+  }
+  if (!answer.alerts.length) body.append(note("no alert in this period"));
+  $("page").textContent = "page " + answer.page + " of " + answer.pages + " (" + answer.total + " transitions)";
+  $("prev").disabled = answer.page <= 1;
+  $("next").disabled = answer.page >= answer.pages;
+}
+
+async function loadChart() {
+  const until = Math.floor(Date.now() / 1000);
+  const answer = await getJSON("api/stats?since=" + (until - CHART_SECONDS) + "&until=" + (until + 60));
+  const at = (name) => answer.columns.indexOf(name);
+  view.points = answer.rows.map((row) => ({ time: row[at("time")], rate: row[at("rate")], average: row[at("window_rate")] }));
+  drawChart();
+}
+
+function drawChart() {
+  const chart = $("chart");
+  chart.replaceChildren();
+  const width = 900, height = 220, left = 40, bottom = 20;
+  const points = view.points.filter((p) => p.rate !== null);
+  const threshold = view.threshold || 0;
+  const top = Math.max(threshold * 1.25, ...points.map((p) => Math.max(p.rate || 0, p.average || 0)), 1);
+  const end = Math.max(Math.floor(Date.now() / 1000), ...points.map((p) => p.time));
+  const start = end - CHART_SECONDS;
+  const x = (t) => left + (width - left) * (t - start) / CHART_SECONDS;
+  const y = (v) => (height - bottom) * (1 - v / top);
+  for (const fraction of [0, 0.5, 1]) {
+    chart.append(svg("line", { x1: left, x2: width, y1: y(top * fraction), y2: y(top * fraction), class: "grid" }));
+    const label = svg("text", { x: 2, y: y(top * fraction) + 4, class: "axis" });
+    label.textContent = (top * fraction).toFixed(top < 10 ? 1 : 0);
+    chart.append(label);
+  }
+  for (const t of [start, start + CHART_SECONDS / 2, end]) {
+    const label = svg("text", { x: Math.min(x(t), width - 60), y: height - 4, class: "axis" });
+    label.textContent = new Date(t * 1000).toLocaleTimeString();
+    chart.append(label);
+  }
+  for (const [name, key] of [["rate", "rate"], ["average", "average"]]) {
+    const inside = points.filter((p) => p.time >= start && p[key] !== null);
+    if (inside.length) {
+      chart.append(svg("polyline", { class: name, points: inside.map((p) => x(p.time) + "," + y(p[key])).join(" ") }));
+    }
+  }
+  if (threshold) chart.append(svg("line", { x1: left, x2: width, y1: y(threshold), y2: y(threshold), class: "threshold" }));
+  $("chart-note").textContent = "last hour, " + points.length + " reports";
+}
+
+async function refresh() {
+  try {
+    const state = await getJSON("api/report");
+    showStatus(state.status);
+    showReport(state.report);
+    await Promise.all([loadAlerts(), loadChart()]);
+  } catch (error) {
+    $("link").textContent = "○ " + error.message;
+  }
+}
+
+function connect() {
+  const stream = new EventSource("events");
+  stream.addEventListener("open", () => {
+    $("link").textContent = "● live";
+    $("link").className = "link live";
+    refresh(); // after a restart of the monitor: all state afresh, nothing missed
+  });
+  stream.addEventListener("error", () => {
+    $("link").textContent = "○ reconnecting…";
+    $("link").className = "link";
+  });
+  stream.addEventListener("status", (event) => showStatus(JSON.parse(event.data)));
+  stream.addEventListener("report", (event) => {
+    const report = JSON.parse(event.data);
+    showReport(report);
+    view.points.push({ time: report.second, rate: report.interval.rate, average: report.window.rate });
+    drawChart();
+  });
+  stream.addEventListener("transition", (event) => {
+    const transition = JSON.parse(event.data);
+    if (view.status) {
+      showStatus(Object.assign({}, view.status, {
+        alert_on: transition.kind === "alert",
+        alert_since: transition.kind === "alert" ? transition.second : null,
+      }));
+    }
+    view.page = 1;
+    loadAlerts();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("period").addEventListener("change", () => { view.page = 1; loadAlerts(); });
+  $("prev").addEventListener("click", () => { view.page = Math.max(1, view.page - 1); loadAlerts(); });
+  $("next").addEventListener("click", () => { view.page = Math.min(view.pages, view.page + 1); loadAlerts(); });
+  connect();
+});
