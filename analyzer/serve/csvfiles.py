@@ -114,6 +114,7 @@ def read_alerts(path: Path) -> list[dict[str, object]]:
             second = epoch(row["time"])
             if row.get("kind") not in ("alert", "recovered") or max(map(len, row.values())) > MAX_FIELD:
                 continue
+            float(row["hits"]), float(row["threshold"]), int(row["window_s"])  # whole numbers, or damaged
         except (KeyError, ValueError, TypeError, OverflowError):
             continue
         alerts.append({"second": second, **{name: row.get(name, "") for name in ALERT_COLUMNS}})

@@ -21,7 +21,10 @@ from analyzer.serve.csvfiles import STATS_COLUMNS, read_lines, rows, stats_recor
 INDEX_NAME = "stats-index.sqlite"
 FIELDS = ("time", *STATS_COLUMNS)
 COLUMNS = ", ".join(f'"{name}"' for name in FIELDS)
-SCHEMA = 1
+SCHEMA = 2
+# Reports merged by 10 minutes as they are indexed: a month's chart (buckets of an hour) reads
+# 4,320 of these instead of 259,200 reports (250 ms -> a few ms). Its edges are to 10 minutes.
+ROLLUP = 600
 WITNESS = 64  # bytes before the offset read to: a file rewritten under the index differs there
 
 
@@ -31,6 +34,10 @@ def merging(name: str) -> str:
     if name in ("alert_on", "window_rate"):
         return "max"
     return "sum" if STATS_COLUMNS[name] is int else "avg"
+
+
+def merged_columns() -> str:
+    return ", ".join(f'{merging(name)}("{name}")' for name in STATS_COLUMNS)
 
 
 class StatsIndex:
@@ -58,9 +65,11 @@ class StatsIndex:
         if version != SCHEMA:
             db.execute("DROP TABLE IF EXISTS stats")
             db.execute("DROP TABLE IF EXISTS meta")
+            db.execute("DROP TABLE IF EXISTS rollup")
         typed = ", ".join(f'"{n}" {"INTEGER" if k is int else "REAL"}' for n, k in STATS_COLUMNS.items())
         db.execute(f'CREATE TABLE IF NOT EXISTS stats ("time" INTEGER NOT NULL, {typed})')
         db.execute('CREATE INDEX IF NOT EXISTS stats_time ON stats ("time")')
+        db.execute(f'CREATE TABLE IF NOT EXISTS rollup (bucket INTEGER PRIMARY KEY, "time" INTEGER, {typed})')
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute(f"PRAGMA user_version={SCHEMA}")
 
@@ -79,6 +88,7 @@ class StatsIndex:
             offset = int(meta.get("offset", 0))
             if meta.get("identity") != identity or info.st_size < offset or not self._same(meta, offset):
                 self.db.execute("DELETE FROM stats")
+                self.db.execute("DELETE FROM rollup")
                 offset = 0
                 meta = {}
             if info.st_size == offset:
@@ -97,12 +107,24 @@ class StatsIndex:
             marks = ", ".join("?" * len(FIELDS))
             self.db.execute("BEGIN")
             self.db.executemany(f"INSERT INTO stats ({COLUMNS}) VALUES ({marks})", records)
+            if records:
+                self._roll_up(min(int(record[0]) for record in records))  # type: ignore[call-overload]
             witness = self._witness(end)
             for key, value in (("identity", identity), ("offset", str(end)), ("header", header),
                                ("witness", witness)):  # fmt: skip
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self.db.execute("COMMIT")
             return len(records)
+
+    def _roll_up(self, since: int) -> None:
+        """The rollup's buckets from the one holding `since` on, made anew from the reports."""
+        first = since // ROLLUP * ROLLUP
+        self.db.execute("DELETE FROM rollup WHERE bucket >= ?", (first,))
+        self.db.execute(
+            f'INSERT INTO rollup (bucket, {COLUMNS}) SELECT "time" / {ROLLUP} * {ROLLUP}, max("time"), '
+            f'{merged_columns()} FROM stats WHERE "time" >= ? GROUP BY 1',
+            (first,),
+        )
 
     def _witness(self, offset: int) -> str:
         try:
@@ -130,10 +152,11 @@ class StatsIndex:
                     (since, until),
                 ).fetchall()
             step = max(1, -(-(until - since + 1) // max_points))
-            merged = ", ".join(f'{merging(name)}("{name}")' for name in STATS_COLUMNS)
+            # Coarse buckets from the rollup (whole 10 minutes), finer ones from the reports.
+            table, column = ("rollup", "bucket") if step >= ROLLUP else ("stats", '"time"')
             return self.db.execute(
-                f'SELECT max("time"), {merged} FROM stats WHERE "time" BETWEEN ? AND ? '
-                f'GROUP BY ("time" - ?) / ? ORDER BY 1',
+                f'SELECT max("time"), {merged_columns()} FROM {table} WHERE {column} BETWEEN ? AND ? '
+                f"GROUP BY ({column} - ?) / ? ORDER BY 1",
                 (since, until, since, step),
             ).fetchall()
 

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
+from analyzer.outputs.sinks import Outputs
+from analyzer.serve.api import Api, BadRequest
+from analyzer.serve.state import LiveState
+from tests.serve.conftest import T0, make_report
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Api:
+    outputs = Outputs(tmp_path)  # the monitor's own writer: the API reads what it writes
+    rule = AlertRule(2, 120)
+    for n in range(25):
+        outputs.transition(
+            Transition(T0 + 600 * n, ALERT if n % 2 == 0 else RECOVERED, 241 if n % 2 == 0 else 100, rule)
+        )
+    outputs.report(make_report(["/a/1"]))
+    outputs.close()
+    return Api(tmp_path, LiveState(), wall=lambda: T0 + 5)
+
+
+def test_alerts_are_paged_newest_first_within_the_period(api: Api) -> None:
+    page = api.answer("alerts", "per_page=10&page=3")
+    assert (page["total"], page["pages"], page["page"]) == (25, 3, 3)
+    assert [row["second"] for row in page["alerts"]] == [T0 + 600 * n for n in (4, 3, 2, 1, 0)]  # type: ignore[attr-defined]
+    period = api.answer("alerts", f"since={T0 + 600 * 20}&until=2027-01-15T11:30:00Z")
+    assert [row["second"] for row in period["alerts"]] == [T0 + 600 * n for n in (21, 20)]  # type: ignore[attr-defined]
+
+
+def test_stats_of_a_period_default_to_the_last_hour(api: Api) -> None:
+    answer = api.answer("stats", "")
+    assert answer["until"] == T0 + 5 and answer["since"] == T0 + 5 - 3600
+    columns = answer["columns"]
+    assert isinstance(columns, list)
+    [row] = answer["rows"]  # type: ignore[misc]
+    assert row[columns.index("time")] == T0 and row[columns.index("requests")] == 90
+
+
+@pytest.mark.parametrize(
+    "query", ["page=-1", "per_page=501", "since=noon", "since=10&until=5", "max_points=0"]
+)
+def test_bad_parameters_are_said(api: Api, query: str) -> None:
+    with pytest.raises(BadRequest):
+        api.answer("alerts" if "page" in query else "stats", query)
