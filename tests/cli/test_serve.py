@@ -14,6 +14,7 @@ from analyzer.cli.options import Environment, UsageError
 from analyzer.cli.serve import TOKEN_ENV, add_serve_options, is_loopback, parse_address, serve_listeners
 from analyzer.core.alerts import AlertRule
 from analyzer.live.settings import Settings
+from analyzer.ui.display import Listener
 
 
 def options(*argv: str) -> argparse.Namespace:
@@ -22,7 +23,7 @@ def options(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def listeners(tmp_path: Path, *argv: str) -> list:  # type: ignore[type-arg]
+def listeners(tmp_path: Path, *argv: str) -> list[Listener]:
     settings = Settings(paths=[], rule=AlertRule(10), out=tmp_path)
     return serve_listeners(options(*argv), settings, Environment())
 

@@ -10,8 +10,8 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar
 
 import pytest

@@ -37,7 +37,9 @@ def test_stats_of_a_period_default_to_the_last_hour(api: Api) -> None:
     assert answer["until"] == T0 + 5 and answer["since"] == T0 + 5 - 3600
     columns = answer["columns"]
     assert isinstance(columns, list)
-    [row] = answer["rows"]  # type: ignore[misc]
+    rows = answer["rows"]
+    assert isinstance(rows, list) and len(rows) == 1
+    row = rows[0]
     assert row[columns.index("time")] == T0 and row[columns.index("requests")] == 90
 
 

@@ -121,7 +121,7 @@ def test_the_event_stream_says_retry_then_every_event(running: tuple[str, LiveSt
 
 
 def test_event_streams_are_bounded(running: tuple[str, LiveState, Hub]) -> None:
-    url, _, hub = running
+    url, _, _ = running
     streams = [open_stream(url) for _ in range(3)]
     try:
         for sock in streams:
