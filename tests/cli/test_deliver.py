@@ -1,0 +1,110 @@
+"""Delivery from the command line: the options, a monitor whose receiver hangs, and a real
+monitor process killed with SIGKILL while its receiver is down, then restarted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli.main import main
+from analyzer.deliver.outbox import OUTBOX_NAME, Outbox
+from tests.cli.conftest import T0, FakeTime, analyzer_process, assert_usage_error, environment, kinds
+from tests.conftest import lines_at
+from tests.deliver.receivers import free_port, receiver, wait_for
+
+BURST = ["--threshold", "0.1", "--window", "10", "--interval", "5", "--lateness", "1", "--plain"]
+
+
+def test_a_bad_url_is_one_line_that_does_not_repeat_it(log: Path, tmp_path: Path) -> None:
+    err = assert_usage_error(
+        [str(log), "--out", str(tmp_path / "o"), "--webhook", "ftp://user:s3cret@host/x"], "--webhook (#1)"
+    )
+    assert "s3cret" not in err and "not an http:// or https:// URL" in err
+    assert_usage_error([str(log), "--out", str(tmp_path / "o"), "--notify-command", " "], "an empty command")
+
+
+@pytest.mark.parametrize("command", [[], ["replay"]])
+def test_the_options_are_in_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    env = environment()
+    assert main([*command, "--help"], env) == 0
+    text = capsys.readouterr().out + env.stdout.getvalue()
+    for option in ("--notify-command CMD", "--webhook URL", "--alertmanager URL", "delivery of alerts"):
+        assert option in text
+
+
+def test_the_ticks_never_wait_for_a_hanging_receiver_and_a_restart_delivers(
+    log: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    poll_times: list[float] = []
+    last = [time.monotonic()]
+
+    def timed(_: float) -> None:  # between two sleeps of the monitor: one poll, in real time
+        now = time.monotonic()
+        poll_times.append(now - last[0])
+        last[0] = now
+
+    port = free_port()
+    with receiver(port) as hanging:
+        hanging.mode = "hang"
+        env = environment(clock=FakeTime(T0, 40, on_sleep=timed))
+        assert main([str(log), "--out", str(out), *BURST, "--webhook", hanging.url + "/hook"], env) == 0
+    assert kinds(out / "alerts.csv") == ["alert", "recovered"]
+    slowest = max(poll_times[1:])  # the first includes the start
+    assert slowest < 0.25, f"a poll took {slowest:.3f} s while the receiver hung"
+    pending = Outbox(out / OUTBOX_NAME)
+    ids = [entry.id for entry in pending.entries.values()]
+    pending.close()
+    assert len(ids) == 2
+    # The next start, the receiver working: both delivered, the same ids; history not re-sent.
+    with receiver(port) as working:
+        env = environment(clock=FakeTime(T0 + 60, 3))
+        assert main([str(log), "--out", str(out), *BURST, "--webhook", working.url + "/hook"], env) == 0
+        assert [body["id"] for body in working.bodies] == ids
+        assert working.bodies[0]["text"].startswith("High traffic")
+        assert "delivered" in env.stdout.getvalue()
+        env = environment(clock=FakeTime(T0 + 120, 3))
+        assert main([str(log), "--out", str(out), *BURST, "--webhook", working.url + "/hook"], env) == 0
+        assert len(working.bodies) == 2
+
+
+def test_a_monitor_killed_while_its_receiver_is_down_delivers_after_a_restart(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    now = int(time.time())
+    log.write_bytes(lines_at([second for second in range(now - 8, now) for _ in range(5)]))
+    out, port = tmp_path / "out", free_port()
+    record = tmp_path / "record.jsonl"
+    args = [str(log), "--out", str(out), *BURST, "--webhook", f"http://127.0.0.1:{port}/hook",
+            "--notify-command", f"cat >> {record}"]  # fmt: skip
+    first = analyzer_process(args, tmp_path, tmp_path / "out1", tmp_path / "err1")
+    try:
+        wait_for(lambda: "retrying (1): connection refused" in _text(tmp_path / "out1"), 20, "a failed try")
+        wait_for(record.exists, 5, "the command")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert first.returncode == -signal.SIGKILL
+    alert = json.loads(record.read_text().splitlines()[0])
+    assert alert["kind"] == "alert"
+    with receiver(port) as server:
+        second = analyzer_process(args, tmp_path, tmp_path / "out2", tmp_path / "err2")
+        try:
+            wait_for(lambda: len(server.bodies) >= 1, 20, "the delivery after the restart")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(10)
+    assert server.bodies[0]["id"] == alert["id"] and server.bodies[0]["kind"] == "alert"
+    assert second.returncode == 0, _text(tmp_path / "err2")
+    assert (tmp_path / "err1").read_text() == "" and "Traceback" not in _text(tmp_path / "err2")
+    # The command had it already: not run again for the same transition (it was delivered).
+    assert [json.loads(line)["id"] for line in record.read_text().splitlines()].count(alert["id"]) == 1
+    assert oct(os.stat(out / OUTBOX_NAME).st_mode & 0o777) in ("0o600", "0o644")
+
+
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
