@@ -15,7 +15,7 @@ from analyzer.cli.main import main
 from analyzer.deliver.outbox import OUTBOX_NAME, Outbox
 from tests.cli.conftest import T0, FakeTime, analyzer_process, assert_usage_error, environment, kinds
 from tests.conftest import lines_at
-from tests.deliver.receivers import free_port, receiver, wait_for
+from tests.deliver.receivers import ALERTMANAGER, active_alerts, alertmanager, free_port, receiver, wait_for
 
 BURST = ["--threshold", "0.1", "--window", "10", "--interval", "5", "--lateness", "1", "--plain"]
 
@@ -57,6 +57,7 @@ def test_the_ticks_never_wait_for_a_hanging_receiver_and_a_restart_delivers(
     assert kinds(out / "alerts.csv") == ["alert", "recovered"]
     slowest = max(poll_times[1:])  # the first includes the start
     assert slowest < 0.25, f"a poll took {slowest:.3f} s while the receiver hung"
+    print(f"polls while the receiver hung: {len(poll_times) - 1}, slowest {slowest * 1000:.1f} ms")
     pending = Outbox(out / OUTBOX_NAME)
     ids = [entry.id for entry in pending.entries.values()]
     pending.close()
@@ -108,3 +109,40 @@ def test_a_monitor_killed_while_its_receiver_is_down_delivers_after_a_restart(tm
 
 def _text(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
+
+
+@pytest.mark.skipif(ALERTMANAGER is None, reason="prometheus-alertmanager is not installed")
+def test_a_monitor_fires_and_resolves_an_alert_in_a_real_alertmanager(tmp_path: Path) -> None:
+    # The log 30 s behind real time: a recovery's endsAt is then in the past for Alertmanager
+    # (resolved at once), an alert's lease (the monitor's clock + 4 min) in its future.
+    start = int(time.time()) - 30
+    log = tmp_path / "access.log"
+    log.write_bytes(lines_at(range(start - 5, start)))
+    out = tmp_path / "out"
+    seen: dict[str, float] = {}  # kind -> seconds from its row in alerts.csv to Alertmanager's answer
+    firing: list[dict] = []
+
+    with alertmanager(tmp_path) as url:
+
+        def shown(kind: str) -> bool:
+            alerts = active_alerts(url)
+            if kind == "alert" and alerts:
+                firing.extend(alerts)
+            return len(alerts) == 1 if kind == "alert" else alerts == []
+
+        def watch(_: float) -> None:  # the monitor waits while the test looks (not for delivery)
+            written = kinds(out / "alerts.csv")
+            for kind in ("alert", "recovered"):
+                if kind in written and kind not in seen:
+                    started = time.monotonic()
+                    wait_for(lambda kind=kind: shown(kind), 3, f"the {kind} in Alertmanager")
+                    seen[kind] = time.monotonic() - started
+
+        env = environment(clock=FakeTime(start, 40, on_sleep=watch))
+        assert main([str(log), "--out", str(out), *BURST, "--alertmanager", url], env) == 0
+    assert seen["alert"] < 2 and seen["recovered"] < 2, seen
+    alert = firing[0]
+    assert alert["labels"]["alertname"] == "HighTraffic" and alert["labels"]["log"] == str(log)
+    row_time = (out / "alerts.csv").read_text().splitlines()[1].split(",")[0]
+    assert alert["startsAt"].startswith(row_time.removesuffix("Z"))
+    print(f"delivery to Alertmanager: alert {seen['alert']:.3f} s, recovery {seen['recovered']:.3f} s")
