@@ -64,10 +64,13 @@ def append_lines(path: Path, seconds: list[int], route: str = "/pages/a", status
 class Served:
     """`python -m analyzer LOG --plain --serve 127.0.0.1:PORT`, its log and output directory."""
 
-    def __init__(self, tmp: Path, *options: str) -> None:
-        self.log = tmp / "access.log"
+    def __init__(self, tmp: Path, *options: str, name: str = "access.log", alerts: str = "") -> None:
+        self.log = tmp / name
         self.log.touch()
         self.out = tmp / "out"
+        if alerts:  # a history from earlier runs
+            self.out.mkdir()
+            (self.out / "alerts.csv").write_text(alerts)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "analyzer", str(self.log), "--plain", "--out", str(self.out)]
@@ -91,8 +94,8 @@ class Served:
 def served(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     started: list[Served] = []
 
-    def start(*options: str) -> Served:
-        monitor = Served(tmp_path, *options)
+    def start(*options: str, name: str = "access.log", alerts: str = "") -> Served:
+        monitor = Served(tmp_path, *options, name=name, alerts=alerts)
         started.append(monitor)
         return monitor
 

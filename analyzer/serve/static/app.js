@@ -132,7 +132,7 @@ function drawChart() {
   const end = Math.max(Math.floor(Date.now() / 1000), ...points.map((p) => p.time));
   const start = end - CHART_SECONDS;
   const x = (t) => left + (width - left) * (t - start) / CHART_SECONDS;
-  const y = (v) => (height - bottom) * (1 - v / top);
+  const y = (v) => 12 + (height - bottom - 12) * (1 - v / top);
   for (const fraction of [0, 0.5, 1]) {
     chart.append(svg("line", { x1: left, x2: width, y1: y(top * fraction), y2: y(top * fraction), class: "grid" }));
     const label = svg("text", { x: 2, y: y(top * fraction) + 4, class: "axis" });

@@ -1,0 +1,113 @@
+"""The live page (analyzer/serve/static) in a real headless Chromium, driven over WebDriver
+(plain HTTP and JSON to chromedriver), served by a real monitor process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.serve.conftest import Served, append_lines, free_port, wait_for
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="chromium and chromedriver absent")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,800"]  # fmt: skip
+ROGUE_FILE = "<img src=x onerror=document.title='pwned'>.log"
+ROGUE_PATH = "/<img%20src=x%20onerror=document.title='pwned'>"
+
+
+class Browser:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.driver = subprocess.Popen(
+            [str(DRIVER), f"--port={self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        wait_for(lambda: self.call("GET", "/status")["ready"], 10, "chromedriver")
+        options = {"binary": CHROMIUM, "args": [*FLAGS, f"--user-data-dir={tmp / 'chromium'}"]}
+        capabilities = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}}
+        self.session = "/session/" + self.call("POST", "/session", capabilities)["sessionId"]
+
+    def call(self, method: str, path: str, body: object = None) -> dict:  # type: ignore[type-arg]
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.base + path, data, {"Content-Type": "application/json"}, method=method
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.load(answer)["value"]
+
+    def run(self, script: str) -> object:
+        return self.call("POST", self.session + "/execute/sync", {"script": script, "args": []})
+
+    def text(self, element_id: str) -> str:
+        return str(self.run(f"return document.getElementById('{element_id}').innerText"))
+
+    def close(self) -> None:
+        try:
+            self.call("DELETE", self.session)
+        finally:
+            os.kill(self.driver.pid, signal.SIGTERM)
+            self.driver.wait(10)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Browser:
+    opened = Browser(tmp_path)
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def earlier_alerts(now: int, pairs: int) -> str:
+    """alerts.csv of earlier runs: `pairs` alerts and recoveries, 20 minutes apart, the last an hour ago."""
+    rows = ["time,kind,hits,threshold,window_s,message,recovery,onset"]
+    for n in range(2 * pairs):
+        second = now - 3600 - 1200 * (2 * pairs - 1 - n)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+        kind, hits = ("alert", "6.00") if n % 2 == 0 else ("recovered", "1.00")
+        words = "generated an alert" if kind == "alert" else "alert recovered"
+        rows.append(f"{stamp},{kind},{hits},2,5,High traffic {words} - hits = {hits} earlier,,crossed")
+    return "\n".join(rows) + "\n"
+
+
+def test_the_page_shows_alerts_live_log_text_as_text_and_pages(
+    tmp_path: Path, served: Callable[..., Served], browser: Browser
+) -> None:
+    options = ("--interval", "1", "--window", "5", "--threshold", "2", "--lateness", "0")
+    monitor = served(*options, name=ROGUE_FILE, alerts=earlier_alerts(int(time.time()), 12))
+    browser.call("POST", browser.session + "/url", {"url": monitor.url + "/"})
+    wait_for(lambda: "live" in browser.text("link"), 10, "the event stream")
+    assert browser.text("state") == "OK"
+    wait_for(lambda: "page 1 of 3 (24 transitions)" in browser.text("page"), 5, "the history, paged")
+    browser.run("document.getElementById('next').click()")
+    wait_for(lambda: "page 2 of 3" in browser.text("page"), 5, "the second page")
+    assert browser.text("alerts").count("earlier") == 10
+    browser.run(
+        "const p = document.getElementById('period'); p.value = '3600'; p.dispatchEvent(new Event('change'))"
+    )
+    wait_for(lambda: "page 1 of 1 (0 transitions)" in browser.text("page"), 5, "the last hour: none")
+
+    append_lines(monitor.log, [int(time.time())] * 30, route=ROGUE_PATH + "/x")  # 30 in 5 s: above 2 req/s
+    appended = time.monotonic()
+    wait_for(lambda: browser.text("state").startswith("ALERT since"), 10, "the alert on the page")
+    latency = time.monotonic() - appended
+    wait_for(lambda: "High traffic generated an alert" in browser.text("alerts"), 5, "the alert row")
+    print(f"alert on the page {latency:.2f} s after the lines were appended (lateness 0, polls every 1 s)")
+    wait_for(lambda: ROGUE_PATH in browser.text("sections"), 5, "the hostile section")
+    assert ROGUE_FILE in browser.text("files")
+    assert browser.run("return document.title") == "analyzer"  # nothing ran
+    assert browser.run("return document.querySelectorAll('img').length") == 0
+    screenshot = base64.b64decode(str(browser.call("GET", browser.session + "/screenshot")))
+    Path(os.environ.get("ANALYZER_SCREENSHOT", tmp_path / "page.png")).write_bytes(screenshot)
+    wait_for(lambda: browser.text("state") == "OK", 15, "the recovery on the page")
+    wait_for(lambda: "High traffic alert recovered - hits" in browser.text("alerts"), 5, "the recovery row")
