@@ -146,3 +146,17 @@ def test_a_monitor_fires_and_resolves_an_alert_in_a_real_alertmanager(tmp_path: 
     row_time = (out / "alerts.csv").read_text().splitlines()[1].split(",")[0]
     assert alert["startsAt"].startswith(row_time.removesuffix("Z"))
     print(f"delivery to Alertmanager: alert {seen['alert']:.3f} s, recovery {seen['recovered']:.3f} s")
+
+
+def test_a_replay_delivers_its_transitions_with_the_ids_a_monitor_would_give(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    burst = [T0 + s for s in range(0, 60) for _ in range(3)]
+    log.write_bytes(lines_at(burst + [T0 + 600 + s for s in range(0, 600, 5)]))
+    out, record = tmp_path / "o", tmp_path / "record.jsonl"
+    argv = ["replay", str(log), "--speed", "100000", "--threshold", "1", "--window", "30", "--out", str(out),
+            "--notify-command", f"cat >> {record}"]  # fmt: skip
+    assert main(argv, environment()) == 0
+    sent = [json.loads(line) for line in record.read_text().splitlines()]
+    rows = (out / "alerts.csv").read_text().splitlines()[1:]
+    assert [(body["kind"], body["time"]) for body in sent] == [tuple(row.split(",")[1::-1]) for row in rows]
+    assert sent[0]["time"] == "2026-01-01T00:00:10Z" and sent[1]["kind"] == "recovered"
