@@ -56,7 +56,7 @@ def test_the_ticks_never_wait_for_a_hanging_receiver_and_a_restart_delivers(
         assert main([str(log), "--out", str(out), *BURST, "--webhook", hanging.url + "/hook"], env) == 0
     assert kinds(out / "alerts.csv") == ["alert", "recovered"]
     slowest = max(poll_times[1:])  # the first includes the start
-    assert slowest < 0.25, f"a poll took {slowest:.3f} s while the receiver hung"
+    assert slowest < 0.5, f"a poll took {slowest:.3f} s while the receiver hung"
     print(f"polls while the receiver hung: {len(poll_times) - 1}, slowest {slowest * 1000:.1f} ms")
     pending = Outbox(out / OUTBOX_NAME)
     ids = [entry.id for entry in pending.entries.values()]
@@ -85,7 +85,8 @@ def test_a_monitor_killed_while_its_receiver_is_down_delivers_after_a_restart(tm
     first = analyzer_process(args, tmp_path, tmp_path / "out1", tmp_path / "err1")
     try:
         wait_for(lambda: "retrying (1): connection refused" in _text(tmp_path / "out1"), 20, "a failed try")
-        wait_for(record.exists, 5, "the command")
+        # The command's delivery on record (else a restart may rightly run it again: at least once).
+        wait_for(lambda: b'"outcome":"delivered"' in _bytes(out / OUTBOX_NAME), 5, "the command done")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
@@ -105,6 +106,10 @@ def test_a_monitor_killed_while_its_receiver_is_down_delivers_after_a_restart(tm
     # The command had it already: not run again for the same transition (it was delivered).
     assert [json.loads(line)["id"] for line in record.read_text().splitlines()].count(alert["id"]) == 1
     assert oct(os.stat(out / OUTBOX_NAME).st_mode & 0o777) in ("0o600", "0o644")
+
+
+def _bytes(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""
 
 
 def _text(path: Path) -> str:
