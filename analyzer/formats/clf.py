@@ -48,6 +48,7 @@ from analyzer.formats.patterns import (
 from analyzer.formats.rejects import reasons, too_long
 from analyzer.formats.sections import section_values
 from analyzer.formats.text import line_array, line_ends, split_lines, utf8_text
+from analyzer.formats.timing import request_times
 
 __all__ = [
     "COLUMNS", "FORMATS", "Parsed", "Prepared", "Requests", "detect_format", "empty_frame", "finish",
@@ -129,6 +130,7 @@ class _Fields:
     status: np.ndarray
     size: np.ndarray
     text: dict[str, Encoded]
+    duration: np.ndarray | None = None  # request times (NaN: none); None: no line has one
 
 
 def parse(
@@ -165,10 +167,14 @@ def prepare(
 ) -> Prepared:
     """The first half of parse: the byte scan and the encoding, mostly in the kernel with the
     GIL released (so another thread can meanwhile finish the batch before this one)."""
-    if fmt == "combined" and only is not None and not {"referer", "user_agent"} & only:
-        fmt = "common"  # the Combined tail is optional and adds just those: the same requests
-    lines, read = _read(data, fmt, core, fast)
+    lines, read = _read(data, fmt, core, fast, agent=_agent(fmt, core, only))
     return Prepared(lines, read, fmt, core, only)
+
+
+def _agent(fmt: str, core: bool, only: frozenset[str] | None) -> bool:
+    """Whether the referer and agent are wanted. The live monitor's lean parse wants neither,
+    but still the Combined tail, for the request time after it."""
+    return fmt == "combined" and not core and (only is None or bool({"referer", "user_agent"} & only))
 
 
 def finish(prepared: Prepared) -> Parsed:
@@ -177,10 +183,13 @@ def finish(prepared: Prepared) -> Parsed:
     columns = request_parts(read.text["request"], only)
     if not prepared.core:
         columns |= prefix_parts(read.text["prefix"], only)
-    if prepared.fmt == "combined" and not prepared.core:
+    if _agent(prepared.fmt, prepared.core, only):
         columns["referer"] = read.text["referer"].without(("-", ""))
         columns["user_agent"] = read.text["user_agent"].without(("-", ""))
-    frame = build_frame(read.seconds, read.ok, columns, {"status": read.status, "bytes": read.size}, only)
+    whole = {"status": read.status, "bytes": read.size}
+    if read.duration is not None and not np.isnan(read.duration[read.ok]).all():
+        whole["duration"] = read.duration  # where a request of the batch has a request time
+    frame = build_frame(read.seconds, read.ok, columns, whole, only)
     at, rejects, samples = rejected_lines(prepared.lines, read.ok)
     return Parsed(frame, len(prepared.lines), len(at), samples, at, rejects)
 
@@ -209,32 +218,36 @@ def requests(data: bytes, fmt: str = "combined") -> Requests:
     return Requests(read.seconds[ok], read.status[ok], read.size[ok], kept, len(lines), np.flatnonzero(~ok))
 
 
-def _read(data: bytes, fmt: str, core: bool, fast: bool, sections: bool = False) -> tuple[pa.Array, _Fields]:
+def _read(
+    data: bytes, fmt: str, core: bool, fast: bool, sections: bool = False, agent: bool = True
+) -> tuple[pa.Array, _Fields]:
     """The lines, and the fields of every line: by the fast path where it vouches, by RE2 for
-    the rest, merged in line order. `sections`: each request's section, not the request."""
+    the rest, merged in line order. `sections`: each request's section, not the request;
+    `agent`: the Combined referer and agent (the request time is read whenever the tail is)."""
     if fmt not in LINE_PATTERNS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     text, newlines = utf8_text(data)
     fast = fast and compiled.KERNEL is not None and bool(text)
-    vouched = vouch(text, fmt, core, sections, newlines) if fast else None
+    vouched = vouch(text, fmt, core, sections, newlines, agent) if fast else None
     lines = line_array(text, line_ends(text) if vouched is None else vouched.ends)
     parts = []
     rest = np.arange(len(lines))
     if vouched is not None:
         parts.append(_Fields(vouched.at, vouched.seconds, np.ones(len(vouched.at), bool),
-                             vouched.status, vouched.size, vouched.text))  # fmt: skip
+                             vouched.status, vouched.size, vouched.text, vouched.duration))  # fmt: skip
         if len(vouched.at) == len(lines):  # the usual batch: every line vouched, nothing to merge
             return lines, _with_section(parts[0]) if sections else parts[0]
         rest = np.delete(rest, vouched.at)
     if len(rest) or not parts:
-        parts.append(_matched(lines.take(pa.array(rest)) if vouched is not None else lines, rest, fmt, core))
+        taken = lines.take(pa.array(rest)) if vouched is not None else lines
+        parts.append(_matched(taken, rest, fmt, core, agent))
     if sections:
         parts = [_with_section(part) for part in parts]
     seconds, ok, status, size = _placed(parts, len(lines))
     raw = {
         name: interleave([(part.at, part.text[name]) for part in parts], len(lines)) for name in parts[0].text
     }
-    return lines, _Fields(rest, seconds, ok, status, size, raw)
+    return lines, _Fields(rest, seconds, ok, status, size, raw, _placed_durations(parts, len(lines)))
 
 
 def _with_section(part: _Fields) -> _Fields:
@@ -246,15 +259,17 @@ def _with_section(part: _Fields) -> _Fields:
     return replace(part, text={"section": section})
 
 
-def _matched(lines: pa.Array, at: np.ndarray, fmt: str, core: bool) -> _Fields:
+def _matched(lines: pa.Array, at: np.ndarray, fmt: str, core: bool, agent: bool = True) -> _Fields:
     """The RE2 way: the line pattern matched on each line."""
-    parts = extract(lines, CORE_PATTERN if core else LINE_PATTERNS[fmt])
+    tailed = fmt == "combined" and not core
+    pattern = CORE_PATTERN if core else LINE_PATTERNS[fmt]
+    if tailed and not agent:  # the same lines match; two groups fewer to cut
+        pattern = pattern.replace("(?P<referer>", "(?:").replace("(?P<user_agent>", "(?:")
+    parts = extract(lines, pattern)
     seconds = epoch_seconds(field(parts, "ts"), TIME_FORMAT)
     ok = parts.is_valid().to_numpy(zero_copy_only=False) & usable_time(seconds) & ~too_long(lines)
     names = (
-        ["request"]
-        + ([] if core else ["prefix"])
-        + (["referer", "user_agent"] if fmt == "combined" and not core else [])
+        ["request"] + ([] if core else ["prefix"]) + (["referer", "user_agent"] if tailed and agent else [])
     )
     return _Fields(
         at,
@@ -263,6 +278,7 @@ def _matched(lines: pa.Array, at: np.ndarray, fmt: str, core: bool) -> _Fields:
         integers(field(parts, "status"), np.int16, digits_only=True),
         integers(field(parts, "bytes"), np.int64, digits_only=True),
         {name: dictionary_of(field(parts, name)) for name in names},
+        request_times(field(parts, "rest")) if tailed else None,
     )
 
 
@@ -278,6 +294,17 @@ def _placed(parts: list[_Fields], rows: int) -> tuple[np.ndarray, np.ndarray, np
             part.size,
         )
     return seconds, ok, status, size
+
+
+def _placed_durations(parts: list[_Fields], rows: int) -> np.ndarray | None:
+    """The request time of every line, each part's at its lines; None where no part read one."""
+    if all(part.duration is None for part in parts):
+        return None
+    duration = np.full(rows, np.nan)
+    for part in parts:
+        if part.duration is not None:
+            duration[part.at] = part.duration
+    return duration
 
 
 def empty_frame(fmt: str = "combined") -> pd.DataFrame:

@@ -10,7 +10,10 @@ so the fields are exactly what the line pattern would capture:
   (so it is the whole bracketed field);
 - the Combined tail: the scan finds ` "referer" "agent"` by its quotes (extra nginx fields
   after it are left, as the line pattern leaves them); a line whose tail field holds a
-  backslash (an escape can hide a quote), or whose tail has another shape, is left to RE2.
+  backslash (an escape can hide a quote), or whose tail has another shape, is left to RE2;
+- what follows the agent's closing quote is the pattern's `rest`, where timing.request_times
+  reads the request time, as on the RE2 path (a batch with nothing after any agent costs one
+  comparison a line).
 
 Text fields are dictionary-encoded where they lie in the buffer (kernel.encoded_ranges). A
 line that fails any check is left out of `at`: the caller parses it the RE2 way.
@@ -38,6 +41,7 @@ from analyzer.formats.kernel import (
 )
 from analyzer.formats.patterns import TIME_FORMAT
 from analyzer.formats.rejects import MAX_LINE_CHARS
+from analyzer.formats.timing import request_times
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,23 @@ class Vouched:
     status: np.ndarray
     size: np.ndarray
     text: dict[str, Encoded]  # request (or section); prefix unless core; referer and user_agent for combined
+    # Combined: each line's request time (NaN: none); None: nothing follows any line's agent
+    duration: np.ndarray | None = None
 
 
 def vouch(
-    data: bytes, fmt: str, core: bool, sections: bool = False, lines: Newlines | None = None
+    data: bytes,
+    fmt: str,
+    core: bool,
+    sections: bool = False,
+    lines: Newlines | None = None,
+    agent: bool = True,
 ) -> Vouched:
     """Read the lines of `data` (UTF-8, each ending in `\\n`) that the fast path can vouch for.
 
     `sections` (with `core`): each request's section instead of the request (the backtest
-    sums sections only). `lines`: its newlines, if already counted."""
+    sums sections only). `lines`: its newlines, if already counted. `agent`: the Combined
+    referer and agent are encoded (the live monitor's lean parse wants only the request time)."""
     tailed = fmt == "combined" and not core
     head = scan(data, MAX_LINE_CHARS, tail=tailed, lines=lines)
     buffer = pa.py_buffer(data)
@@ -70,9 +82,24 @@ def vouch(
     if sections and core:
         section = request_sections(buffer, head.request[at], head.request_end[at])
         return Vouched(head.ends, at, seconds, head.status[at], head.size[at], {"section": section})
-    names = ["request"] + ([] if core else ["prefix"]) + (["referer", "user_agent"] if tailed else [])
+    names = (
+        ["request"] + ([] if core else ["prefix"]) + (["referer", "user_agent"] if tailed and agent else [])
+    )
     text = encoded_ranges(buffer, _ranges(head, at, names))
-    return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text)
+    duration = _request_times(buffer, head, at) if tailed else None
+    return Vouched(head.ends, at, seconds, head.status[at], head.size[at], text, duration)
+
+
+def _request_times(buffer: pa.Buffer, head: Head, at: np.ndarray) -> np.ndarray | None:
+    """The request time of each line at `at`, read from what follows its agent (NaN: none);
+    None when nothing follows any agent (plain Combined: no string is cut)."""
+    starts, stops = head.agent_end[at] + 1, head.ends[at]
+    rest = np.flatnonzero(stops > starts)
+    if len(rest) == 0:
+        return None
+    found = np.full(len(at), np.nan)
+    found[rest] = request_times(slices(buffer, starts[rest], stops[rest]))
+    return found
 
 
 def _ranges(head: Head, at: np.ndarray, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -17,9 +17,12 @@ HEAD = (
     + QUOTED.replace("(", "(?P<request>", 1)
     + r" (?P<status>[0-9]{3}|-) (?P<bytes>[0-9]+|-)"
 )
+# What follows the agent (nginx timing fields: `rt=0.120 uct="0.000"`) is `rest`, where the
+# request time is read (timing.request_times); a line without the tail has none.
 TAIL = (
-    "(?: " + QUOTED.replace("(", "(?P<referer>", 1) + " " + QUOTED.replace("(", "(?P<user_agent>", 1) + ")?"
-)
+    "(?: " + QUOTED.replace("(", "(?P<referer>", 1) + " " + QUOTED.replace("(", "(?P<user_agent>", 1)
+    + "(?P<rest>.*))?"
+)  # fmt: skip
 LINE_PATTERNS = {"common": HEAD, "combined": HEAD + TAIL}
 # What a backtest needs (time, request, status, bytes): the same lines match, and with at
 # most 4 groups RE2 uses its one-pass matcher (see columns.extract): keep it at 4.

@@ -1,14 +1,21 @@
 """nginx timing fields after a Combined line (`"agent" rt=0.120 uct="0.000" urt="0.118"`).
 
-Combined reads such a line and leaves the fields out, so the request times are lost without a
-word. From the lines themselves this finds the fields and writes the `--log-format` that reads
-them: the same separators and quotes, each key named by the nginx variable it is usually
-bound to (`rt` -> `$request_time`), so `rt=` becomes the request time of every request.
+Combined reads the request time among them (`rt=` or `request_time=`, bare or quoted) as the
+request's duration: `request_times`, on what follows the agent's closing quote, the same on
+the fast path and the RE2 reference. A line cut short before its tail is a hit without one.
+
+For `check`'s inference (analyzer.offline.infer) this also finds the fields from the lines
+themselves and writes the `--log-format` that reads them all: the same separators and quotes,
+each key named by the nginx variable it is usually bound to (`rt` -> `$request_time`).
 """
 
 from __future__ import annotations
 
 import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 COMBINED_FORMAT = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
@@ -30,6 +37,26 @@ _VALUE = r'(?:"[^"]*"|[^\s"]*)'
 # key=value fields to the end of the line, right after the agent's closing quote.
 _FIELDS = re.compile(rf'(?<=")(?P<sep> ?)(?P<fields>[A-Za-z_]+={_VALUE}(?: [A-Za-z_]+={_VALUE})*)\r?$')
 _FIELD = re.compile(rf"(?P<key>[A-Za-z_]+)=(?P<value>{_VALUE})")
+# The request time among the fields after the agent: its key at the start (glued to the quote,
+# as `"agent"rt=0.1`) or after a space, the value bare or quoted, then a space or the end. A
+# value nginx never writes (`-`, signs, exponents, 13+ digits) is no duration. The number is
+# columns.numbers' readable shape, so a custom format's $request_time reads the same.
+_NUMBER = r"[0-9]{1,12}(?:\.[0-9]{1,9})?"
+REQUEST_TIME = rf'(?:^|[ \t])(?:rt|request_time)=(?:"(?P<quoted>{_NUMBER})"|(?P<bare>{_NUMBER}))(?:[ \t]|$)'
+
+
+def request_times(rests: pa.Array) -> np.ndarray:
+    """The request time in seconds in each of `rests` (what follows the agent; missing: none),
+    NaN where there is none."""
+    if len(rests) == 0:
+        return np.zeros(0, np.float64)
+    found = pc.extract_regex(pc.cast(rests, pa.large_string()), REQUEST_TIME)
+    # One of the two is empty where the line matched (the other is its value); both null where not.
+    value = pc.binary_join_element_wise(
+        pc.struct_field(found, "quoted"), pc.struct_field(found, "bare"), pa.scalar("", pa.large_string())
+    )
+    value = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.large_string()), value)
+    return np.asarray(pc.cast(value, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
 
 
 def timing_format(lines: list[str]) -> str | None:

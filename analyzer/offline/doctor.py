@@ -21,11 +21,11 @@ from analyzer.formats.parsers import LineParser, describe, detect, make_parser
 from analyzer.formats.pipeline import parsed_in_turn
 from analyzer.formats.rejects import TOO_LONG
 from analyzer.formats.text import split_lines
-from analyzer.formats.timing import timing_format
 from analyzer.lines import MAX_LINE_BYTES
 from analyzer.offline.infer import SAMPLE_LINES, Inferred, infer_format
 from analyzer.offline.locations import open_file
 from analyzer.offline.reader import GZIP_MAGIC, InputError, open_log, pieces
+from analyzer.offline.streams import HEAD_BYTES
 from analyzer.ui.text import printable
 
 # The offset of a Common/Combined time (`... -0700]`) or an ISO 8601 one (`...+03:00`).
@@ -56,7 +56,7 @@ class Diagnosis:
     compressed: bool = False  # backtest and replay read it; the monitor follows plain files
     problem: str | None = None  # what stopped the reading (a gzip cut short)
     error_log: str | None = None  # the server whose error log this is
-    timing: str | None = None  # the --log-format that reads nginx timing fields Combined leaves out
+    timed: int = 0  # requests with a request time (nginx rt= after the agent, W3C time-taken...)
     inferred: Inferred | None = None  # a --log-format that reads more of the lines, found from them
     sample_read: int = 0  # of the inferred format's sample, the lines the format used read
 
@@ -89,22 +89,20 @@ class Diagnosis:
 
 
 def diagnose(path: str, fmt: str = "auto", log_format: str | None = None) -> Diagnosis:
-    """Read the whole file once, in pieces, with the parser the monitor would use."""
+    """Read the whole file once, in pieces, with the parser the monitor, replay and backtest
+    use: the format detected as they detect it (parsers.detect on the first 64 KiB), so the
+    counts are theirs."""
     with open_log(path) as handle:
-        head = handle.read(64 << 10)
+        head = handle.read(HEAD_BYTES)
     detecting = fmt == "auto" and not log_format
     if detecting:
         fmt = detect(head) or "combined"
     parser = make_parser(fmt, log_format)
-    timing = _timing(head) if detecting and fmt == "combined" else None  # a --format given is obeyed
-    if timing is not None:
-        parser, log_format = make_parser("custom", timing), timing
     options = f"--log-format {shlex.quote(log_format)}" if log_format else f"--format {fmt}"
     compressed = is_compressed(path)
     command = "replay " if compressed else ""
     found = Diagnosis(path, describe(parser), f"python -m analyzer {command}{shlex.quote(path)} {options}")
     found.compressed = compressed
-    found.timing = timing
     try:
         _read_all(path, parser, fmt, found)
     except InputError as error:  # found mid-way: a gzip cut short
@@ -130,16 +128,6 @@ def _infer(head: bytes, parser: LineParser, found: Diagnosis) -> None:
         found.command = f"python -m analyzer {command}{shlex.quote(found.path)} {options}"
 
 
-def _timing(head: bytes) -> str | None:
-    """The format reading the head's nginx timing fields, if it reads its lines as well as Combined."""
-    lines = head[: head.rfind(b"\n") + 1]
-    found = timing_format(lines.decode("utf-8", "replace").splitlines())
-    if found is None:
-        return None
-    combined, timed = make_parser("combined").parse(lines), make_parser("custom", found).parse(lines)
-    return found if len(timed.frame) >= 0.99 * len(combined.frame) else None
-
-
 def is_compressed(path: str) -> bool:
     with open_file(path) as handle:  # a path or a URL
         return handle.read(2) == GZIP_MAGIC
@@ -151,6 +139,8 @@ def _read_all(path: str, parser: LineParser, fmt: str, found: Diagnosis) -> None
     for (data, dropped), parsed in parsed_in_turn(parser, reads, lambda read: read[0]):
         found.lines += parsed.lines + dropped
         found.requests += len(parsed.frame)
+        if "duration" in parsed.frame:
+            found.timed += int(parsed.frame["duration"].notna().sum())
         found.rejected += parsed.rejected + dropped
         if dropped:
             found.reasons[TOO_LONG] += dropped
@@ -193,10 +183,10 @@ def render_diagnosis(found: Diagnosis) -> str:
         f"  out of order: {found.out_of_order:,} requests earlier than the one before ({share:.1%})",
         f"  time zones:   {zones}",
     ]
-    if found.timing:
+    if found.timed:
         lines.append(
-            "  timing:       nginx timing fields after the agent (rt= is the request time), which "
-            "Combined leaves out: read here, and by the command below, with --log-format"
+            f"  request time: {found.timed:,} of {found.requests:,} requests carry one "
+            "(the monitor and replay report their latency percentiles)"
         )
     if found.inferred:
         inferred = found.inferred

@@ -111,7 +111,7 @@ ROWS = [
     (["backtest", "{good}", "--format", "w3c", "--out", "{out}"], 2, "do not read as --format w3c", ""),
     (["backtest", "-", "-", "--out", "{out}"], 2, "standard input can be read only once", ""),
     (["check", "-"], 1, "check reads files, not standard input", ""),
-    (["check", "{nginx_timing}"], 0, None, "timing:       nginx timing fields after the agent"),
+    (["check", "{nginx_timing}"], 0, None, "request time: 669 of 671 requests carry one"),
     (["backtest", "{corrupt}", "--out", "{out}"], 2, "corrupt.log.gz: cannot read", ""),
     (["check", "{corrupt}"], 1, None, "NOT READABLE: cannot read"),
     (["--version"], 0, None, "analyzer "),

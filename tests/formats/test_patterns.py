@@ -20,13 +20,14 @@ def extract(values: list[str], pattern: str) -> list[dict[str, str] | None]:
     [' "-" "UA"', ' "r" "a\\"b"', "", ' "-"', ' "-" "open', ' "-" "UA"rt=0.1', ' "-" "UA\\', '  "-" "UA"'],
 )
 def test_tail_alone_captures_what_the_line_pattern_captures(tail: str) -> None:
-    """Matched on what follows the size, the tail gives the line pattern's referer and agent
-    (the line pattern gives "" for both where its optional tail does not match)."""
+    """Matched on what follows the size, the tail gives the line pattern's referer, agent and
+    what follows the agent (the line pattern gives "" for all where its optional tail does not
+    match)."""
     (whole,) = extract([LINE.format(tail=tail)], LINE_PATTERNS["combined"])
     (alone,) = extract([tail], TAIL_ALONE)
     assert whole is not None
-    expected = {"referer": whole["referer"], "user_agent": whole["user_agent"]}
-    assert (alone or {"referer": "", "user_agent": ""}) == expected
+    expected = {"referer": whole["referer"], "user_agent": whole["user_agent"], "rest": whole["rest"]}
+    assert (alone or {"referer": "", "user_agent": "", "rest": ""}) == expected
 
 
 @pytest.mark.parametrize(

@@ -94,8 +94,7 @@ def test_diagnose_each_real_log(
     """Each real log: its format, counts, zones, span, out-of-order share and an OK verdict, rendered."""
     path = str(shared_log(name))
     found = diagnose(path, fmt)
-    if name != NGINX:  # detected as check FILE detects it (the nginx log's timing fields: below)
-        assert diagnose(path) == found
+    assert diagnose(path) == found  # detected as every command detects it
     assert found.fmt == fmt
     assert (found.lines, found.requests, found.rejected, found.directives) == (
         lines,
@@ -154,19 +153,18 @@ def test_nginx_log_with_its_log_format() -> None:
     assert "2019-08-14T01:12:10Z to 2019-08-14T21:24:38Z" in text
 
 
-def test_nginx_timing_fields_are_found_and_the_format_that_reads_them_given() -> None:
-    """Detected as Combined, whose pattern leaves rt= out: check reads it with the format that keeps it."""
+def test_nginx_timing_fields_are_read_by_combined_as_every_command_reads_them() -> None:
+    """Detected as Combined, which reads rt= after the agent as the request time: check counts
+    what the monitor, replay and backtest count (the two lines cut short in their agent are
+    requests without a request time) and names no --log-format."""
     path = str(shared_log(NGINX))
     found = diagnose(path)
-    assert found.timing == NGINX_TIMING and found.fmt == f"custom: {NGINX_TIMING}"
-    assert shlex.split(found.command)[-2:] == ["--log-format", NGINX_TIMING]
-    assert (found.requests, found.rejected) == (669, 2)  # the two lines cut short, counted
-    assert (
-        "  timing:       nginx timing fields after the agent (rt= is the request time)"
-        in render_diagnosis(found)
-    )
-    assert diagnose(path, "combined").timing is None  # a format given is obeyed
-    assert diagnose(str(shared_log(ELASTIC))).timing is None
+    assert found.fmt == "combined" and found.timed == 669
+    assert shlex.split(found.command)[-2:] == ["--format", "combined"]
+    assert (found.requests, found.rejected) == (671, 0)
+    assert "  request time: 669 of 671 requests carry one" in render_diagnosis(found)
+    assert diagnose(str(shared_log(ELASTIC))).timed == 0
+    assert "request time" not in render_diagnosis(diagnose(str(shared_log(ELASTIC))))
 
 
 def test_a_url_is_diagnosed_as_the_file_it_names() -> None:
