@@ -36,6 +36,16 @@ def load_main() -> Callable[[], int]:
     return main
 
 
+STOP_GRACE = 1.0  # seconds a stopped command's exit may take before it is cut short
+
+
+def _exit_now(status: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
+
+
 def leave(status: int) -> None:
     """Exit with `status` once the command is done, without unloading every module.
 
@@ -44,6 +54,12 @@ def leave(status: int) -> None:
     flushes what it writes), exit handlers (coverage's, multiprocessing's) still run and the
     standard streams are flushed; a thread still running gets the usual exit, which waits.
     """
+    if status in (128 + signal.SIGINT, 128 + signal.SIGTERM):  # a backtest or replay stopped
+        # Within 2 s, whatever a cleanup waits for (a Dask cluster caught starting; a thread):
+        # its one line is written, its outputs flushed row by row already.
+        watchdog = threading.Timer(STOP_GRACE, _exit_now, (status,))
+        watchdog.daemon = True
+        watchdog.start()
     others = [thread for thread in threading.enumerate() if thread is not threading.main_thread()]
     if any(thread.is_alive() and not thread.daemon for thread in others):
         sys.exit(status)

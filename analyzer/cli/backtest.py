@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 from typing import TextIO
 
 from analyzer.cli.options import (
@@ -19,6 +18,7 @@ from analyzer.cli.options import (
     holding,
     interruptible,
     positive,
+    say_stopped,
     writable_directory,
 )
 from analyzer.core.times import iso_utc
@@ -186,14 +186,17 @@ def run_backtest(argv: list[str], env: Environment) -> int:
     if args.files.count(STDIN) > 1:
         raise UsageError("-: standard input can be read only once: give - once")
     try:
-        files = expand_paths(args.files)
-        if engine == "local":  # a cluster's workers check the files themselves: they read them
-            for path in files:
-                check_log(path, "custom" if log_format else args.format, log_format)
-        else:
-            cluster.require()
+        with interruptible():  # a stop while the head of standard input is awaited: not done either
+            files = expand_paths(args.files)
+            if engine == "local":  # a cluster's workers check the files themselves: they read them
+                for path in files:
+                    check_log(path, "custom" if log_format else args.format, log_format)
+            else:
+                cluster.require()
     except (InputError, cluster.ClusterError) as error:
         raise UsageError(str(error)) from None
+    except Interrupted as stopped:
+        return say_stopped(env, "backtest", stopped.signum, args.out)
     if (args.out / CHECKPOINT_NAME).exists():  # its rows would land in the monitor's stats.csv
         raise UsageError(
             f"{args.out}: holds a live monitor's checkpoint; give the backtest an --out of its own"
@@ -204,10 +207,7 @@ def run_backtest(argv: list[str], env: Environment) -> int:
             with interruptible():
                 return _run(args, files, engine, log_format, env)
         except Interrupted as stopped:
-            name = signal.Signals(stopped.signum).name
-            partial = f"the outputs in {args.out} are partial"
-            env.stderr.write(f"analyzer: backtest stopped by {name} before its end: {partial}\n")
-            return 128 + stopped.signum
+            return say_stopped(env, "backtest", stopped.signum, args.out)
 
 
 def _run(

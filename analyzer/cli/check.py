@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from analyzer.cli.options import Environment, Parser, add_format_options, checked_log_format
+import signal
+
+from analyzer.cli.options import (
+    Environment,
+    Interrupted,
+    Parser,
+    add_format_options,
+    checked_log_format,
+    interruptible,
+)
 from analyzer.offline.doctor import diagnose, render_diagnosis
 from analyzer.offline.reader import STDIN, InputError, NotALogError, check_log
 
@@ -18,24 +27,33 @@ def check_parser() -> Parser:
 
 
 def run_check(argv: list[str], env: Environment) -> int:
-    """Exit 0 when every file is readable, 1 when one is not (so scripts can test it)."""
+    """Exit 0 when every file is readable, 1 when one is not (so scripts can test it); stopped
+    by Ctrl-C or SIGTERM before its end, 130 or 143 (not 0: the files after were not read)."""
     args = check_parser().parse_args(argv)
-    log_format = checked_log_format(args.log_format)
+    try:
+        with interruptible():
+            return _checked(args.files, args.format, checked_log_format(args.log_format), env)
+    except Interrupted as stopped:
+        env.stderr.write(f"analyzer: check stopped by {signal.Signals(stopped.signum).name} before its end\n")
+        return 128 + stopped.signum
+
+
+def _checked(files: list[str], fmt: str, log_format: str | None, env: Environment) -> int:
     readable = True
-    for path in args.files:  # every file gets its answer, whatever the one before it
+    for path in files:  # every file gets its answer, whatever the one before it
         if path == STDIN:  # its diagnosis reads the file more than once
             env.stderr.write("analyzer: error: -: check reads files, not standard input: save it to a file\n")
             readable = False
             continue
         try:
-            check_log(path, "custom" if log_format else args.format, log_format)
+            check_log(path, "custom" if log_format else fmt, log_format)
         except NotALogError:
             pass  # readable but not a known format: the doctor gives it a verdict
         except InputError as error:  # missing, a directory, unreadable: nothing to diagnose
             env.stderr.write(f"analyzer: error: {error}\n")
             readable = False
             continue
-        found = diagnose(path, args.format, log_format)
+        found = diagnose(path, fmt, log_format)
         env.stdout.write(render_diagnosis(found))
         readable = readable and found.readable
     return 0 if readable else 1

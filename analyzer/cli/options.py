@@ -38,6 +38,15 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+def say_stopped(env: Environment, command: str, signum: int, out: Path) -> int:
+    """A backtest or replay stopped before its end: one line saying so, and 128 + the signal."""
+    name = signal.Signals(signum).name
+    env.stderr.write(
+        f"analyzer: {command} stopped by {name} before its end: the outputs in {out} are partial\n"
+    )
+    return 128 + signum
+
+
 @contextmanager
 def interruptible() -> Iterator[None]:
     """Ctrl-C and SIGTERM stop a command that has an end (a backtest) at once, as Interrupted:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import signal
 from dataclasses import replace
 
 from analyzer.cli.listeners import make_listeners
 from analyzer.cli.monitor import add_monitor_options, check_outputs, monitor_settings
-from analyzer.cli.options import REPLAY_OUT, Environment, Parser, UsageError, holding, positive
+from analyzer.cli.options import (
+    REPLAY_OUT,
+    Environment,
+    Interrupted,
+    Parser,
+    UsageError,
+    holding,
+    interruptible,
+    positive,
+    say_stopped,
+)
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock
@@ -43,12 +52,15 @@ def run_replay(argv: list[str], env: Environment) -> int:
             f"{settings.out}: holds a live monitor's checkpoint; give the replay an --out of its own"
         )
     try:
-        formats = {
-            path: check_log(path, "custom" if settings.log_format else settings.fmt, settings.log_format)
-            for path in settings.paths
-        }
+        with interruptible():  # a stop while the head of standard input is awaited: not done either
+            formats = {
+                path: check_log(path, "custom" if settings.log_format else settings.fmt, settings.log_format)
+                for path in settings.paths
+            }
     except InputError as error:
         raise UsageError(str(error)) from None
+    except Interrupted as stopped:
+        return say_stopped(env, "replay", stopped.signum, settings.out)
     check_outputs(settings)
     display: Display = (
         Plain(env.stdout, settings.top)
@@ -83,8 +95,5 @@ def run_replay(argv: list[str], env: Environment) -> int:
             env.sleep(0.1)
         display.close()
         if stop.signum and not replay.finished():  # stopped is not done: a script must tell
-            name = signal.Signals(stop.signum).name
-            partial = f"the outputs in {settings.out} are partial"
-            env.stderr.write(f"analyzer: replay stopped by {name} before its end: {partial}\n")
-            return 128 + stop.signum
+            return say_stopped(env, "replay", stop.signum, settings.out)
     return 0

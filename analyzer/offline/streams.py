@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import select
 import sys
 from typing import BinaryIO
 
@@ -26,7 +27,7 @@ class StreamLog:
     def __init__(self, stream: BinaryIO) -> None:
         parts, size = [], 0
         while size < HEAD_BYTES:  # a pipe hands over what the writer wrote so far: read to 64 KiB
-            part = stream.read(HEAD_BYTES - size)
+            part = _read(stream, HEAD_BYTES - size)
             if not part:
                 break
             parts.append(part)
@@ -61,11 +62,22 @@ class _Chained(io.RawIOBase):
         return self.position
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        data = self.head[: len(buffer)] if self.head else self.rest.read(len(buffer))
+        data = self.head[: len(buffer)] if self.head else _read(self.rest, len(buffer))
         self.head = self.head[len(data) :] if self.head else b""
         buffer[: len(data)] = data
         self.position += len(data)
         return len(data)
+
+
+def _read(stream: BinaryIO, size: int) -> bytes:
+    """stream.read(size), waiting where the descriptor is non-blocking (so set by whoever shares
+    it: a parent, a monitor that read it before) and nothing came yet: read() gives None there
+    (a traceback, before). The wait is a select, which a signal interrupts at once."""
+    while True:
+        data = stream.read(size)
+        if data is not None:
+            return data
+        select.select([stream], [], [], 1.0)
 
 
 @functools.cache
