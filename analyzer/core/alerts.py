@@ -9,7 +9,7 @@ the thresholds, so the comparison is between integers and `0.1 * 120` is exactly
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -91,6 +91,18 @@ def shown_rate(hits: int, rule: AlertRule, kind: str) -> str:
 
 
 @dataclass(frozen=True)
+class Driver:
+    """What drove an alert: a section, client host or user agent (`kind`: `section`, `host`,
+    `agent`) whose hits rose by `rise` from the window before the one that crossed, holding
+    `share` (0..1) of the crossing window's hits. `key` is the logged text, not escaped."""
+
+    kind: str
+    key: str
+    rise: int
+    share: float
+
+
+@dataclass(frozen=True)
 class Transition:
     """The alert turned on (`alert`) or off (`recovered`) at `second` (UTC epoch).
 
@@ -103,6 +115,10 @@ class Transition:
     hits: int
     rule: AlertRule
     onset: str = CROSSED
+    # What drove an alert (core.drivers), most first; None: not known (a recovery, a row
+    # restored from alerts.csv, a start that found the alert already on). Not compared: the
+    # transition is the same whatever could be said of its cause.
+    drivers: tuple[Driver, ...] | None = field(default=None, compare=False)
 
     @property
     def rate(self) -> float:

@@ -14,7 +14,8 @@ import pandas as pd
 
 from analyzer.formats.columns import seconds_of
 
-TEXT = ("section", "host", "method")  # the text columns the statistics count
+# The text columns the statistics count (a format without one has it all missing).
+TEXT = ("section", "host", "method", "user_agent", "referer", "path")
 
 
 class Vocabulary:
@@ -72,6 +73,9 @@ class Rows:
     section: np.ndarray  # int32 codes
     host: np.ndarray
     method: np.ndarray
+    user_agent: np.ndarray
+    referer: np.ndarray
+    path: np.ndarray
     status: np.ndarray  # int16
     bytes: np.ndarray  # int64
     duration: np.ndarray  # float64 seconds
@@ -91,18 +95,22 @@ class Rows:
             return cls.empty()
         return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
+    def take(self, mask: np.ndarray) -> Rows:
+        """The rows where `mask` holds."""
+        return Rows(*(getattr(self, f.name)[mask] for f in fields(self)))
+
     def remap(self, column: str, mapping: np.ndarray) -> None:
         """New codes for one text column after its vocabulary was compacted."""
         setattr(self, column, mapping[getattr(self, column)].astype(np.int32))
 
 
-_DTYPES = (np.int64, np.int32, np.int32, np.int32, np.int16, np.int64, np.float64)
+_DTYPES = (np.int64, *(np.int32 for _ in TEXT), np.int16, np.int64, np.float64)
 
 
 def compact(frame: pd.DataFrame, vocabularies: dict[str, Vocabulary]) -> Rows:
     """The compact columns of a request frame; a column the format lacks is all missing."""
     n = len(frame)
-    codes = {}
+    codes: dict[str, np.ndarray] = {}
     for name in TEXT:
         if name in frame and isinstance(frame[name].dtype, pd.CategoricalDtype) and n:
             values = frame[name].array
@@ -114,11 +122,9 @@ def compact(frame: pd.DataFrame, vocabularies: dict[str, Vocabulary]) -> Rows:
         frame["duration"].to_numpy(np.float64, na_value=np.nan) if "duration" in frame else np.full(n, np.nan)
     )
     return Rows(
-        seconds_of(frame),
-        codes["section"],
-        codes["host"],
-        codes["method"],
-        frame["status"].to_numpy().astype(np.int16, copy=False),
-        frame["bytes"].to_numpy().astype(np.int64, copy=False),
-        np.asarray(duration, np.float64),
+        seconds=seconds_of(frame),
+        **codes,
+        status=frame["status"].to_numpy().astype(np.int16, copy=False),
+        bytes=frame["bytes"].to_numpy().astype(np.int64, copy=False),
+        duration=np.asarray(duration, np.float64),
     )

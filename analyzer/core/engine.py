@@ -13,6 +13,7 @@ import numpy as np
 from analyzer.core.alerts import AlertRule, Transition, check, stretches
 from analyzer.core.clocks import LogClock, jumped_back, span_words
 from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
+from analyzer.core.drivers import with_drivers
 from analyzer.core.onset import Opening
 from analyzer.core.report import Counters, FileStatus, Report
 from analyzer.core.stats import summarize_counted, summarize_rows
@@ -175,6 +176,8 @@ class Engine:
         self.evaluated_to = opening.second
         self.alert_on = opening.state
         found = [opening.transition] if opening.transition is not None else []
+        self.window.seal(opening.second)
+        found = with_drivers(found, self.window)
         self.history.extend(found)
         return found
 
@@ -194,6 +197,7 @@ class Engine:
         partial = self.partial_until
         off_from = partial + 1 if partial is not None else None
         found: list[Transition] = []
+        self.window.seal(horizon)  # judged seconds keep their top keys only (core.heavy)
         for low, high in stretches(self.window.active(start - window + 1, horizon), start, horizon, window):
             first = low - window + 1
             counts = self.window.per_second(first, high)
@@ -202,8 +206,10 @@ class Engine:
         if partial is not None and horizon > partial:
             self.partial_until = None
         self.evaluated_to = horizon
+        found = with_drivers(found, self.window)
         self.history.extend(found)
-        self.window.trim(keep_after=self.evaluated_to - self.rule.window)
+        # Two windows kept: an alert's drivers compare the window that crossed with the one before.
+        self.window.trim(keep_after=self.evaluated_to - 2 * self.rule.window)
         self._compact_vocabularies()
         return found
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analyzer.core.compact import Rows, Vocabulary, compact
+from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
 from analyzer.core.tally import bin_values, duration_values
 from analyzer.core.window import DURATION_WIDTH, Counted
 
@@ -93,7 +93,7 @@ def status_class_counts(status: np.ndarray) -> dict[str, int]:
 
 def summarize(frame: pd.DataFrame, seconds: int, top: int = 10, section_limit: int = 100) -> Summary:
     """Summary of `frame`, whose requests span `seconds` seconds (exact percentiles)."""
-    vocabularies = {name: Vocabulary() for name in ("section", "host", "method")}
+    vocabularies = {name: Vocabulary() for name in TEXT}
     return summarize_rows(compact(frame, vocabularies), seconds, vocabularies, top, section_limit)
 
 

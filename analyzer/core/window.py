@@ -1,23 +1,29 @@
 """The trimmed window: what the last W + lateness seconds held, counted per second, nothing older.
 
 Not the rows themselves: per event second, the requests and bytes, and the requests of each
-section, host, method, status code, size bin and duration bin (`tally`). The alert check
-reads the requests per second; a report sums any range of seconds per key. Memory follows
-the distinct values of the window, not its requests.
+method, status code, size bin and duration bin (`tally`, exact), and of each section, host,
+user agent, referrer, path and 4xx/5xx path (`heavy`: exact until the second is judged, then
+its top keys only). The alert check reads the requests per second; a report sums any range of
+seconds per key. Memory follows the distinct values of the open seconds, not the requests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from analyzer.core.compact import TEXT, Rows, Vocabulary
+from analyzer.core.heavy import TopPerSecond
 from analyzer.core.tally import Triples, duration_bins, grouped, size_bins
 
 STATUS_KEYS = 1000  # status codes 0..999; anything else counts as 0 (unknown)
 DURATION_WIDTH = 2048  # duration bins per section in the section x duration counts
 TRIM_SLACK = 10  # seconds past the cut before trimming: a trim rewrites the arrays
+HEAVY = ("section", "host", "user_agent", "referer", "path")  # unbounded: top keys per second
+EXACT = tuple(name for name in TEXT if name not in HEAVY)  # a handful of values (methods)
+# 4xx and 5xx responses per path: key path * 2 + (1 for 5xx), heavy hitters too.
+ERROR_PATH = "error_path"
 
 
 def status_keys(status: np.ndarray) -> np.ndarray:
@@ -34,10 +40,16 @@ class Counted:
     section: np.ndarray
     host: np.ndarray
     method: np.ndarray
+    user_agent: np.ndarray
+    referer: np.ndarray
+    path: np.ndarray
+    error_path: np.ndarray  # by path * 2 + (0: 4xx, 1: 5xx)
     status: np.ndarray  # by status code
     sizes: np.ndarray  # by size bin
     durations: np.ndarray  # by duration bin (all zero: no durations)
     section_durations: tuple[np.ndarray, np.ndarray]  # keys section * DURATION_WIDTH + bin, counts
+    # The most a heavy column's count may be under the true one (the sum of sealed floors).
+    errors: dict[str, int] = field(default_factory=dict)
 
 
 class Window:
@@ -47,8 +59,9 @@ class Window:
         self.vocabularies = vocabularies
         self.counts = {
             name: Triples.empty()
-            for name in ("hits", "bytes", *TEXT, "status", "sizes", "durations", "section_durations")
+            for name in ("hits", "bytes", *EXACT, "status", "sizes", "durations", "section_durations")
         }
+        self.heavy = {name: TopPerSecond() for name in (*HEAVY, ERROR_PATH)}
 
     def add(self, rows: Rows) -> None:
         if len(rows) == 0:
@@ -61,7 +74,14 @@ class Window:
         for name in TEXT:
             codes = getattr(rows, name)
             known = codes >= 0
-            counts[name].add(grouped(seconds[known], codes[known].astype(np.int64)))
+            if name in HEAVY:
+                self.heavy[name].add(seconds[known], codes[known])
+            else:
+                counts[name].add(grouped(seconds[known], codes[known].astype(np.int64)))
+        failed = (rows.status >= 400) & (rows.status < 600) & (rows.path >= 0)
+        if failed.any():
+            keys = rows.path[failed].astype(np.int64) * 2 + (rows.status[failed] >= 500)
+            self.heavy[ERROR_PATH].add(seconds[failed], keys)
         counts["status"].add(grouped(seconds, status_keys(rows.status)))
         counts["sizes"].add(grouped(seconds[sized], size_bins(rows.bytes[sized])))
         timed = ~np.isnan(rows.duration)
@@ -101,29 +121,52 @@ class Window:
             return
         for counts in self.counts.values():
             counts.trim(keep_after)
+        for heavy in self.heavy.values():
+            heavy.trim(keep_after)
+
+    def seal(self, upto: int) -> None:
+        """Seconds up to `upto` are judged: their heavy columns keep only their top keys."""
+        for heavy in self.heavy.values():
+            heavy.seal(upto)
 
     def counted(self, first: int, last: int) -> Counted:
         """Everything held for the seconds first..last, summed per key."""
-        c = self.counts
+        c, h = self.counts, self.heavy
         sizes = {name: len(self.vocabularies[name]) for name in TEXT}
         return Counted(
             requests=c["hits"].within(first, last),
             bytes=c["bytes"].within(first, last),
-            section=c["section"].by_key(first, last, sizes["section"]),
-            host=c["host"].by_key(first, last, sizes["host"]),
+            section=h["section"].by_key(first, last, sizes["section"]),
+            host=h["host"].by_key(first, last, sizes["host"]),
             method=c["method"].by_key(first, last, sizes["method"]),
+            user_agent=h["user_agent"].by_key(first, last, sizes["user_agent"]),
+            referer=h["referer"].by_key(first, last, sizes["referer"]),
+            path=h["path"].by_key(first, last, sizes["path"]),
+            error_path=h[ERROR_PATH].by_key(first, last, 2 * sizes["path"]),
             status=c["status"].by_key(first, last, STATUS_KEYS),
             sizes=c["sizes"].by_key(first, last, 64 * 32),
             durations=c["durations"].by_key(first, last, DURATION_WIDTH),
             section_durations=c["section_durations"].select(first, last),
+            errors={name: heavy.error(first, last) for name, heavy in h.items()},
         )
 
     def codes_in_use(self, name: str) -> np.ndarray:
         """Codes of text column `name` that some held second still counts."""
-        _, keys, _ = self.counts[name].arrays()
-        return np.unique(keys)
+        if name not in HEAVY:
+            return np.unique(self.counts[name].arrays()[1])
+        codes = self.heavy[name].codes()
+        if name == "path":
+            codes = np.union1d(codes, self.heavy[ERROR_PATH].codes() // 2)
+        if name == "section":  # the durations per section are exact: their sections stay
+            codes = np.union1d(codes, self.counts["section_durations"].arrays()[1] // DURATION_WIDTH)
+        return codes
 
     def remap(self, name: str, mapping: np.ndarray) -> None:
-        self.counts[name].remap(mapping)
+        if name in HEAVY:
+            self.heavy[name].remap(mapping)
+        else:
+            self.counts[name].remap(mapping)
         if name == "section":
             self.counts["section_durations"].remap(mapping, DURATION_WIDTH)
+        if name == "path":
+            self.heavy[ERROR_PATH].remap(mapping, 2)

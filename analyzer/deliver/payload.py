@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict, is_dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,6 +52,8 @@ def drivers_of(transition: Transition) -> Any:
     drivers = getattr(transition, "drivers", None)
     if drivers is None:
         return None
+    if isinstance(drivers, tuple | list):  # dataclasses (core.alerts.Driver) as JSON objects
+        drivers = [asdict(d) if is_dataclass(d) and not isinstance(d, type) else d for d in drivers]
     try:
         return json.loads(json.dumps(drivers))  # as a receiver reads it: tuples are lists
     except (TypeError, ValueError, RecursionError):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.alerts import Transition
+from analyzer.core.drivers import drivers_text
 from analyzer.offline.buckets import BUCKET_SECONDS
 from analyzer.offline.timeline import Timeline
 from analyzer.outputs.rows import ALERT_FIELDS, alert_row
@@ -78,6 +79,7 @@ def transition_frame(found: list[Transition]) -> pd.DataFrame:
                 [np.nan if t.rule.recovery is None else t.rule.recovery for t in found], np.float64
             ),
             "onset": pd.Series([t.onset for t in found], dtype=object),
+            "drivers": pd.Series([drivers_text(t.drivers) for t in found], dtype=object),
         }
     )
 

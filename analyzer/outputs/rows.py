@@ -6,14 +6,16 @@ Numbers are formatted here, once, so the monitor and the backtest write the same
 from __future__ import annotations
 
 from analyzer.core.alerts import Transition
+from analyzer.core.drivers import drivers_text
 from analyzer.core.engine import Report
 from analyzer.core.stats import STATUS_CLASSES, Summary
 from analyzer.core.times import iso_utc
 
-# `recovery` (the recovery threshold, empty without hysteresis) and `onset` (`crossed`, or
-# `before`: found at start, the real crossing lies before `time`) came after the first six:
-# columns are only ever appended, and an older file keeps the columns its header has.
-ALERT_FIELDS = ("time", "kind", "hits", "threshold", "window_s", "message", "recovery", "onset")
+# `recovery` (the recovery threshold, empty without hysteresis), `onset` (`crossed`, or
+# `before`: found at start, the real crossing lies before `time`) and `drivers` (what drove
+# an alert, escaped text; empty for a recovery) came after the first six: columns are only
+# ever appended, and an older file keeps the columns its header has.
+ALERT_FIELDS = ("time", "kind", "hits", "threshold", "window_s", "message", "recovery", "onset", "drivers")
 SECTION_FIELDS = ("time", "section", "hits")
 STATS_FIELDS = (
     "time",
@@ -51,6 +53,7 @@ def alert_row(transition: Transition) -> tuple[object, ...]:
         transition.message,
         rule.recovery_text,
         transition.onset,
+        drivers_text(transition.drivers),
     )
 
 
@@ -93,4 +96,3 @@ def section_rows(report: Report) -> list[tuple[object, ...]]:
     """The interval's sections: the top ones plus one `(other)` row (bounded by the engine)."""
     stamp = iso_utc(report.time)
     return [(stamp, section, int(hits)) for section, hits in report.interval.sections.items()]
-

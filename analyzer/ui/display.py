@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from analyzer.core.alerts import Transition
+from analyzer.core.drivers import drivers_text
 from analyzer.core.engine import Report
 from analyzer.ui.render import WIDTH, render_report
 from analyzer.ui.text import printable
@@ -150,6 +151,9 @@ class Plain:
 
     def transition(self, transition: Transition) -> None:
         self._write(transition.message)
+        driven = drivers_text(transition.drivers)
+        if driven:  # under the message, once, as the screen's history shows it
+            self._write("  " + printable(driven, LONG))
 
     def message(self, text: str) -> None:
         self._write(printable(text, LONG))

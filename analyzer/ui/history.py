@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analyzer.core.alerts import AlertRule, Transition
+from analyzer.core.drivers import drivers_text
 from analyzer.ui.cells import Line, Piece, Span, clip, clip_left, fit, fold, line_width
 from analyzer.ui.cells import width as cells
 from analyzer.ui.text import printable
@@ -25,8 +26,15 @@ Notice = tuple[float | None, str]  # when (the monitor's clock; None: before any
 
 
 def transition_rows(transition: Transition, width: int) -> list[Line]:
-    """One message folded to the width, in the style of its kind (`alert`, `recovered`)."""
-    return [(Span(row, transition.kind),) for row in fold(printable(transition.message, UNLIMITED), width)]
+    """One message folded to the width, in the style of its kind (`alert`, `recovered`), and
+    under it what drove an alert (`driven by /api +4,120 (62%), host ...`), folded too."""
+    rows: list[Line] = [
+        (Span(row, transition.kind),) for row in fold(printable(transition.message, UNLIMITED), width)
+    ]
+    driven = drivers_text(transition.drivers)
+    if driven:
+        rows += [(Span(row, "dim"),) for row in fold(printable(driven, UNLIMITED), width)]
+    return rows
 
 
 def history_area(history: Sequence[Transition], width: int, rows: int, rule: AlertRule | None) -> list[Line]:
@@ -65,7 +73,7 @@ def area_rows(history: Sequence[Transition], width: int, count: int, marker: boo
     if not history:
         return 1
     newest = history[-count:] if count > 0 else history[-1:]
-    rows = sum(len(fold(printable(t.message, UNLIMITED), width)) for t in newest)
+    rows = sum(len(transition_rows(t, width)) for t in newest)
     return rows + (1 if marker and len(history) > len(newest) else 0)
 
 

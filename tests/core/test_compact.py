@@ -46,12 +46,7 @@ def test_compacting_a_vocabulary_keeps_the_used_codes_in_order() -> None:
     mapping = vocabulary.compact(np.array([1, 3]))
     assert list(vocabulary.values) == ["b", "d"]
     assert mapping[[0, 1, 2, 3, 4, -1]].tolist() == [-1, 0, -1, 1, -1, -1]
-    rows = Rows(
-        *(
-            np.zeros(2, dtype)
-            for dtype in (np.int64, np.int32, np.int32, np.int32, np.int16, np.int64, np.float64)
-        )
-    )
+    rows = Rows.concat([Rows.empty(), Rows.empty()])
     rows.section = np.array([3, -1], np.int32)
     rows.remap("section", mapping)
     assert rows.section.tolist() == [1, -1]

@@ -81,5 +81,5 @@ def test_a_window_holds_counts_not_rows() -> None:
     frames = [batch([(i % 3, f"/s{i % 4}/x", 200, i) for i in range(10_000)]) for _ in range(10)]
     window = window_of(frames)
     assert len(window) == 100_000
-    assert len(window.counts["section"]) <= 10 * 3 * 4
+    assert len(window.heavy["section"]) <= 10 * 3 * 4
     assert len(window.counts["hits"]) <= 10 * 3

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
+from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Driver, Transition
 from analyzer.outputs.rows import ALERT_FIELDS, alert_row
 from analyzer.outputs.sinks import CsvSink, Outputs, RejectSink, read_history
 
@@ -42,6 +42,23 @@ def test_history_keeps_this_rule_and_skips_damaged_rows(tmp_path: Path) -> None:
     history = read_history(tmp_path / "alerts.csv", rule)
     assert [(t.second, t.kind, t.hits) for t in history] == [(T0, ALERT, 25), (T0 + 9, RECOVERED, 20)]
     assert read_history(tmp_path / "none.csv", rule) == []
+
+
+def test_an_older_alerts_csv_keeps_its_columns_and_a_new_one_has_the_drivers(tmp_path: Path) -> None:
+    """An 8-column file from before `drivers` is appended to in its own columns; both read back."""
+    rule = AlertRule(2, 10)
+    driven = Transition(T0, ALERT, 25, rule, drivers=(Driver("host", "203.0.113.7", 20, 0.8),))
+    old = tmp_path / "old.csv"
+    old.write_text(",".join(ALERT_FIELDS[:8]) + "\r\n")
+    for path in (old, tmp_path / "new.csv"):
+        sink = CsvSink(path, ALERT_FIELDS)
+        sink.write(alert_row(driven))
+        sink.close()
+        (restored,) = read_history(path, rule)
+        assert (restored.second, restored.kind, restored.hits) == (T0, ALERT, 25)
+    assert "drivers" not in old.read_text() and "203.0.113.7" not in old.read_text()
+    new = (tmp_path / "new.csv").read_text().splitlines()
+    assert new[0].endswith(",onset,drivers") and new[1].endswith(",crossed,driven by host 203.0.113.7 +20 (80%)")
 
 
 def test_outputs_open_three_csvs_and_tell_the_size_of_stats(tmp_path: Path) -> None:

@@ -123,7 +123,9 @@ def test_a_notice_after_the_alert_never_takes_its_place() -> None:
     dashboard.message("/var/log/access.log: replaced (rotated): reading the new file from its start")
     rows = screen.rows()
     assert " ".join(" ".join(row.split()) for row in rows[2:4]) == report.history[-1].message
-    assert rows[4].startswith("08:00:01 …/log/access.log: replaced (rotated)")  # the path cut first
+    assert rows[4].startswith("driven by /a +")  # what drove the alert, under it
+    notice = next(row for row in rows[5:] if not row.startswith(" "))
+    assert notice.startswith("08:00:01 …/log/access.log: replaced (rotated)")  # the path cut first
 
 
 def test_close_prints_the_runs_alerts_on_the_normal_screen_once() -> None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
+from analyzer.core.drivers import drivers_text
 from analyzer.core.engine import FileStatus
 from analyzer.ui.cells import plain
 from analyzer.ui.display import Status
@@ -57,9 +58,11 @@ def test_at_80x24_every_part_is_there_and_the_alert_message_whole() -> None:
     assert len(text) == 24 and all(line_cells(line) <= 80 for line in frame.lines)
     assert text[0] == "ALERT since 07:59:57 │ avg 6.00 > 2 req/s (20 s to 07:59:55)"
     assert text[1] == "analyzer: access.log (combined) │ 08:00:00 UTC"  # the rate of the last 5 s: no room
-    assert whole(text[2:6]) == " ".join(t.message for t in screen().history)  # both, folded, not cut
-    assert text[6] == "07:59:30 access.log: rotated"
-    assert text[7].startswith("10 s to 08:00:00:") and text[8].startswith("20 s to 08:00:00:")
+    said = [(t.message, drivers_text(t.drivers)) for t in screen().history]
+    assert said[0][1].startswith("driven by /section1 +5 (12%)")  # what drove it, under the message
+    assert whole(text[2:8]) == " ".join(" ".join(filter(None, pair)) for pair in said)  # folded, not cut
+    assert text[8] == "07:59:30 access.log: rotated"
+    assert text[9].startswith("10 s to 08:00:00:") and text[10].startswith("20 s to 08:00:00:")
     assert any("┤" in row for row in text) and any("req/s, 20 s to 08:00:00" in row for row in text)
     tabs = next(row for row in text if "[1 sections]" in row)
     assert text[text.index(tabs) + 1].startswith("section")

@@ -1,0 +1,73 @@
+"""Heavy hitters per second: at most K keys a sealed second, a known bound, split-independent."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.core.heavy import TopPerSecond, truncated
+
+T0 = 1_764_300_000
+
+
+def test_a_sealed_second_keeps_the_keys_above_its_k_plus_first_count() -> None:
+    seconds = np.full(5, T0)
+    kept, floors = truncated(seconds, np.arange(5), np.array([9, 1, 5, 5, 2]), keep=2)
+    assert sorted(zip(*kept.arrays()[1:], strict=True)) == [(0, 9)]  # 5 and 5 tie at the floor: both out
+    assert floors.arrays()[2].tolist() == [5]
+
+
+def test_a_second_with_few_keys_loses_none() -> None:
+    tops = TopPerSecond(keep=3)
+    tops.add(np.array([T0, T0, T0 + 1]), np.array([4, 4, 7]))
+    tops.seal(T0 + 1)
+    assert tops.by_key(T0, T0 + 1, 8).tolist() == [0, 0, 0, 0, 2, 0, 0, 1]
+    assert tops.error(T0, T0 + 1) == 0
+
+
+def test_open_seconds_stay_exact_until_sealed() -> None:
+    tops = TopPerSecond(keep=1)
+    tops.add(np.array([T0] * 3 + [T0 + 1] * 3), np.array([0, 0, 1, 0, 1, 2]))
+    tops.seal(T0)
+    assert tops.by_key(T0 + 1, T0 + 1, 3).tolist() == [1, 1, 1]  # not judged yet: every key
+    assert tops.by_key(T0, T0, 3).tolist() == [2, 0, 0]
+    assert tops.error(T0, T0) == 1
+
+
+def test_a_late_line_cuts_its_sealed_second_again_and_the_floors_add() -> None:
+    tops = TopPerSecond(keep=1)
+    tops.add(np.array([T0] * 3), np.array([0, 0, 1]))
+    tops.seal(T0)
+    tops.add(np.array([T0]), np.array([2]))
+    tops.seal(T0 + 1)
+    assert tops.by_key(T0, T0, 3).tolist() == [2, 0, 0]
+    assert tops.error(T0, T0) == 1 + 1
+
+
+traffic = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), min_size=1, max_size=300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(traffic, st.integers(1, 8), st.lists(st.integers(0, 300), max_size=6))
+def test_counts_are_never_over_and_at_most_the_bound_under_whatever_the_split(
+    requests: list[tuple[int, int]], keep: int, cuts: list[int]
+) -> None:
+    seconds = np.array([T0 + s for s, _ in requests])
+    keys = np.array([k for _, k in requests])
+    whole, split = TopPerSecond(keep), TopPerSecond(keep)
+    whole.add(seconds, keys)
+    bounds = [0, *sorted(c % (len(requests) + 1) for c in cuts), len(requests)]
+    for low, high in pairwise(bounds):
+        split.add(seconds[low:high], keys[low:high])
+    whole.seal(T0 + 4)
+    split.seal(T0 + 4)
+    true = np.bincount(keys, minlength=31)
+    found = whole.by_key(T0, T0 + 4, 31)
+    assert (found <= true).all() and (true - found <= whole.error(T0, T0 + 4)).all()
+    assert (split.by_key(T0, T0 + 4, 31) == found).all()  # the same keys whatever the batches
+    per_second = np.bincount(seconds - T0, minlength=5)
+    assert whole.error(T0, T0 + 4) <= sum(n // (keep + 1) for n in per_second.tolist())
+    assert len(whole.kept) <= 5 * keep
