@@ -3,6 +3,7 @@
     python benchmarks/bench_live.py                       # 100, 1,000, 10,000 and 100,000 lines/s
     python benchmarks/bench_live.py --rates 1000 --seconds 30
     python benchmarks/bench_live.py --rates 1000 --screen      # the dashboard, in an 80x24 pty
+    python benchmarks/bench_live.py --rates 100000 --distinct --seconds 120   # a flood of new values
 
 For each rate: a real monitor process (`python -m analyzer LOG --plain`, `--interval 1` up to
 10,000 lines/s, the defaults at 100,000) follows an empty log; a writer process appends
@@ -11,6 +12,11 @@ whenever it is over a millisecond ahead), for --seconds. Then the writer stops, 
 gets 3 s to finish and SIGINT. Prints per rate: the monitor's CPU share over the writing
 (utime + stime from /proc), its peak RSS, reports due vs written, overruns, and lines written
 vs counted (requests + rejected over stats.csv). Linux only (/proc).
+
+With --distinct every second's lines are new: 10,000 distinct paths, 100,000 distinct hosts
+(IPv6) and 10,000 distinct user agents a second (at 100,000 lines/s: one host a line), the
+traffic that would grow one-counter-per-value memory without bound; the monitor's heavy
+hitters (`analyzer/core/heavy.py`) keep it flat.
 
 With --screen the monitor runs without --plain on a pseudo-terminal of 80x24 (its stdin, stdout
 and stderr), so it draws its dashboard, and a thread here drains what it writes, as a
@@ -56,7 +62,21 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def write_lines(path: str, rate: float, seconds: float) -> int:
+def distinct_lines(second: int, count: int) -> list[bytes]:
+    """`count` lines of `second`, every host, path and agent new to this second: host i,
+    path i mod 10,000 (in 100 sections), agent i mod 10,000."""
+    stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    tag = f"{second % 65536:x}"
+    return [
+        (
+            f'2001:db8:{tag}:{i >> 16:x}::{i & 0xFFFF:x} - - [{stamp}] "GET /s{i % 100}/{tag}-{i % 10_000} '
+            f'HTTP/1.1" 200 512 "-" "agent-{tag}-{i % 10_000}/1.0"\n'
+        ).encode()
+        for i in range(count)
+    ]
+
+
+def write_lines(path: str, rate: float, seconds: float, distinct: bool = False) -> int:
     """The writer: `rate` lines a second, one os.write each, stamped with the current second."""
     rng = np.random.default_rng(7)
     template = lines_for_second(rng, POOL, 946_684_800).splitlines(keepends=True)  # 2000-01-01T00:00:00Z
@@ -73,10 +93,14 @@ def write_lines(path: str, rate: float, seconds: float) -> int:
         second = int(now)
         if second != stamped_second:  # this second's time, written into every line of the pool
             stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000").encode()
-            pool = [line.replace(STAMP, stamp) for line in template]
+            pool = (
+                distinct_lines(second, max(1, int(rate)))
+                if distinct
+                else [line.replace(STAMP, stamp) for line in template]
+            )
             stamped_second = second
         for number in range(written, due):  # each line in its own write(), as a server writes
-            os.write(fd, pool[number % POOL])
+            os.write(fd, pool[number % len(pool)])
         written = due
     os.close(fd)
     return written
@@ -123,7 +147,9 @@ class Screen:
         self.file.close()
 
 
-def run(rate: float, seconds: float, interval: int | None, terminal: bool = False) -> dict[str, object]:
+def run(
+    rate: float, seconds: float, interval: int | None, terminal: bool = False, distinct: bool = False
+) -> dict[str, object]:
     folder = Path(tempfile.mkdtemp(prefix="bench-live-"))
     log, out = folder / "access.log", folder / "out"
     log.write_bytes(b"")
@@ -145,6 +171,7 @@ def run(rate: float, seconds: float, interval: int | None, terminal: bool = Fals
         drained_before = screen.drained
         writer = subprocess.Popen(
             [sys.executable, __file__, "--write", str(log), "--rates", str(rate), "--seconds", str(seconds)]
+            + (["--distinct"] if distinct else [])
         )
         writer.wait()
         elapsed = time.monotonic() - began
@@ -216,10 +243,13 @@ def main() -> int:
     parser.add_argument(
         "--screen", action="store_true", help="the dashboard on an 80x24 pseudo-terminal instead of --plain"
     )
+    parser.add_argument(
+        "--distinct", action="store_true", help="every host, path and agent new each second (see above)"
+    )
     parser.add_argument("--write", metavar="LOG", help=argparse.SUPPRESS)  # the writer process
     args = parser.parse_args()
     if args.write:
-        write_lines(args.write, args.rates[0], args.seconds)
+        write_lines(args.write, args.rates[0], args.seconds, args.distinct)
         return 0
     if args.burst:
         found = burst(args.burst)
@@ -234,7 +264,7 @@ def main() -> int:
     print(" ".join(f"{name:>{width}}" for name, width in header), f"{'lines counted of written':>22}")
     failed = False
     for rate in args.rates:
-        result = run(rate, args.seconds, 1 if rate <= 10_000 else None, args.screen)
+        result = run(rate, args.seconds, 1 if rate <= 10_000 else None, args.screen, args.distinct)
         lines, counted = result["lines"], result["counted"]
         ok = lines == counted and result["exit"] == 0
         failed |= not ok
