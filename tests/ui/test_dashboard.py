@@ -18,10 +18,12 @@ import pyte
 import pytest
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
+from analyzer.offline.backtest import backtest
 from analyzer.ui.dashboard import Dashboard
 from analyzer.ui.display import FASTER, PLAY_PAUSE, QUIT, SLOWER, Status
 from analyzer.ui.terminal import ENTER, LEAVE
 from tests.conftest import clf_line
+from tests.offline.test_drivers import spiked_log
 from tests.ui.conftest import HOSTILE, T0, PtyProcess, cells, make_report, rows_written
 
 RULE = AlertRule(threshold=2, window=20)
@@ -396,3 +398,34 @@ def test_keys_come_from_the_terminal_only_in_the_foreground() -> None:
         assert "background True" in text and "foreground True" in text
     finally:
         run.close()
+
+
+def test_at_80x24_a_spike_from_one_host_on_api_names_them_under_the_alert(tmp_path: Path) -> None:
+    """A replay in a real pty (its clock the log's, no waiting): the alert fires and the history
+    names /api and the host under it; alerts.csv holds the same drivers as a backtest's."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    log.write_bytes(b"".join(text for _, text in spiked_log(5, 150, 40, 8)))
+    command = [sys.executable, "-m", "analyzer", "replay", str(log), "--speed", "300", "--window", "20"]
+    run = PtyProcess([*command, "--threshold", "4", "--lateness", "1", "--out", str(out)], 80, 24)
+    try:
+        rows = run.wait_for(
+            lambda rows: (
+                "replay finished" in rows[0] and any(row.startswith("driven by /api") for row in rows)
+            ),
+            "the drivers under the alert, the replay played",
+        )
+        driven = next(i for i, row in enumerate(rows) if row.startswith("driven by /api"))
+        said = " ".join(" ".join(row.split()) for row in rows[driven : driven + 2])
+        assert "host 203.0.113.7" in said and 'agent "python-requests/2.31"' in said
+        assert rows[driven - 2].startswith("High traffic generated an alert")
+        assert all(cells(row.rstrip()) <= 80 for row in rows)
+        run.type(b"q")
+        assert run.finish() == 0
+    finally:
+        run.close()
+    with open(out / "alerts.csv", newline="") as handle:
+        live = [row["drivers"] for row in csv.DictReader(handle) if row["kind"] == "alert"]
+    offline = backtest([log], [4], 20).alert_rows
+    assert live == list(offline["drivers"][offline["kind"] == "alert"]) and live[0].startswith(
+        "driven by /api"
+    )
