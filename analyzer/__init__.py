@@ -11,7 +11,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analyzer.formats.clf import Parsed, detect_format, parse
+    from analyzer.formats.clf import Parsed, parse
+    from analyzer.formats.parsers import detect_format
     from analyzer.formats.sections import section_of
     from analyzer.offline.backtest import BacktestResult, backtest
 
@@ -21,7 +22,7 @@ _HOMES = {
     "BacktestResult": "analyzer.offline.backtest",
     "backtest": "analyzer.offline.backtest",
     "Parsed": "analyzer.formats.clf",
-    "detect_format": "analyzer.formats.clf",
+    "detect_format": "analyzer.formats.parsers",
     "parse": "analyzer.formats.clf",
     "section_of": "analyzer.formats.sections",
 }

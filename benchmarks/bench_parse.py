@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.formats import kernel
-from analyzer.formats.clf import detect_format, parse
+from analyzer.formats.clf import parse
 from analyzer.formats.compiled import KERNEL
-from analyzer.formats.parsers import ClfParser
+from analyzer.formats.parsers import ClfParser, detect_format
 from analyzer.formats.pipeline import parsed_in_turn
 from analyzer.offline.reader import pieces
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.formats.clf import detect_format, parse, seconds_of
+from analyzer.formats.clf import parse, seconds_of
+from analyzer.formats.parsers import detect_format
 from analyzer.generate import ORDINARY, Burst, Mix, generate, lines_for_second, rate_at
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -242,3 +242,15 @@ def check_seconds(
     """`check` over raw event seconds (one per request) instead of per-second counts."""
     first = start - rule.window + 1
     return check(counts_per_second(seconds, first, end), first, start, end, was_on, rule)
+
+
+def state_at(history: list[Transition], second: int, current: bool, judged_to: int | None) -> bool:
+    """Whether the alert was on at `second`, from the transitions (`current`: the state now,
+    after judging up to `judged_to`): a report written after later seconds were judged, as a
+    fast replay's, says the state at its own second."""
+    if judged_to is None or second >= judged_to:
+        return current
+    for transition in reversed(history):
+        if transition.second <= second:
+            return transition.kind == ALERT
+    return bool(history) and history[0].kind != ALERT

@@ -10,15 +10,16 @@ import math
 
 import numpy as np
 
-from analyzer.core.alerts import AlertRule, Transition, check, stretches
+from analyzer.core.alerts import AlertRule, Transition, check, state_at, stretches
 from analyzer.core.clocks import LogClock, jumped_back, span_words
-from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
+from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.drivers import with_drivers
+from analyzer.core.ledger import Ledger
 from analyzer.core.onset import Opening
 from analyzer.core.report import Counters, FileStatus, Report
-from analyzer.core.stats import summarize_counted, summarize_rows
+from analyzer.core.stats import summarize_counted
 from analyzer.core.times import iso_utc
-from analyzer.core.window import Window
+from analyzer.core.window import Window, forget_unused
 from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed
 
 __all__ = ["MAX_CATCH_UP", "NEWEST", "Counters", "Engine", "FileStatus", "Report"]
@@ -38,8 +39,10 @@ class Engine:
         history: list[Transition] | None = None,
         top: int = 10,
         section_limit: int = 100,
+        interval: int = 10,
     ) -> None:
         self.rule = rule
+        self.interval = interval
         self.lateness = lateness
         self.alert_on = alert_on
         self.history: list[Transition] = list(history or [])
@@ -56,6 +59,7 @@ class Engine:
         self.read_back = False
         self.vocabularies = {name: Vocabulary() for name in TEXT}
         self.window = Window(self.vocabularies)
+        self.ledger = Ledger(self.vocabularies, interval)  # what the next reports count
         self.pending = Counters()
         self.reject_samples: list[str] = []
         self.reject_examples: dict[str, str] = {}
@@ -82,6 +86,12 @@ class Engine:
         if read_at is not None and not warm:
             self.log_clock.observe(rows.seconds, read_at)
         self.window.add(rows)
+        others = parsed.rejected or parsed.directives
+        request_at = parsed.request_at() if others else np.zeros(0, np.int64)
+        horizon = self.horizon(read_at) if read_at is not None else None
+        self.ledger.file(
+            rows, parsed.rejected_at, request_at, warm, parsed.rejected, horizon, parsed.directive_at
+        )
         if len(rows):
             newest = int(rows.seconds.max())
             self.newest = newest if self.newest is None else max(self.newest, newest)
@@ -96,8 +106,7 @@ class Engine:
         judged = self.evaluated_to if self.evaluated_to is not None else self.resume_after
         if judged is not None and len(rows):
             late = int(np.count_nonzero(rows.seconds <= judged))
-        if len(rows):
-            self.pending.rows.append(rows)
+        self.pending.requests += len(rows)
         self.pending.directives += parsed.directives
         for reason, line in parsed.rejects:
             self.pending.reasons[reason] = self.pending.reasons.get(reason, 0) + 1
@@ -208,28 +217,13 @@ class Engine:
         self.evaluated_to = horizon
         found = with_drivers(found, self.window)
         self.history.extend(found)
-        # Two windows kept: an alert's drivers compare the window that crossed with the one before.
-        self.window.trim(keep_after=self.evaluated_to - 2 * self.rule.window)
-        self._compact_vocabularies()
+        # Kept: two windows (an alert's drivers compare the window that crossed with the one
+        # before) and what the reports not yet written need (a replay judges far ahead of them).
+        reported = self.ledger.reported_to
+        judged = self.evaluated_to if reported is None else min(self.evaluated_to, reported + self.interval)
+        self.window.trim(keep_after=judged - 2 * self.rule.window)
+        forget_unused(self.vocabularies, [self.window, self.ledger.held])
         return found
-
-    def _compact_vocabularies(self) -> None:
-        """Forget values no held second counts any more (the paths of a scan that left the
-        window), so a flood of distinct values cannot grow memory."""
-        for name, vocabulary in self.vocabularies.items():
-            if len(vocabulary) < 4096:
-                continue
-            pending = [getattr(rows, name) for rows in self.pending.rows]
-            used = np.union1d(
-                self.window.codes_in_use(name), np.concatenate([np.zeros(0, np.int32), *pending])
-            )
-            used = used[used >= 0]
-            if len(vocabulary) <= 2 * len(used):
-                continue
-            mapping = vocabulary.compact(used)
-            self.window.remap(name, mapping)
-            for rows in self.pending.rows:
-                rows.remap(name, mapping)
 
     def _first_second(self, horizon: int) -> int:
         """Where the first check starts: the oldest second whose state can be known.
@@ -252,36 +246,40 @@ class Engine:
             candidates.append(self.history[-1].second + 1)
         return max(candidates)
 
-    def report(self, now: float, interval: int, close: bool = True) -> Report:
-        """The report for the `interval` seconds ending at `now`; starts the next one.
+    def report(self, now: float, interval: int | None = None, close: bool = True) -> Report:
+        """The report of second `now`: the requests filed up to it since the last report, the
+        requests of `(now - interval, now]` when `now` is a report's second (see `ledger`),
+        over `interval` seconds (default the engine's); starts the next one.
 
         With `close=False` nothing is reset: the state so far, as a screen shows it before
-        the first report (the interval so far, the window the warm start filled).
+        the first report (the interval's seconds as the read-back holds them).
         """
         second = math.floor(now)
-        recent = Rows.concat(self.pending.rows)
-        first = second - self.rule.window + 1
-        counted = self.window.counted(first, NEWEST)
+        interval = interval or self.interval
         vocabularies, top, limit = self.vocabularies, self.top, self.section_limit
-        if close or self.pending.rows:
-            recent_summary = summarize_rows(recent, interval, vocabularies, top, limit)
-        else:  # a screen before the first report: the interval's seconds as the read-back holds them
-            held = self.window.counted(second - interval + 1, NEWEST)
-            recent_summary = summarize_counted(held, interval, vocabularies, top, limit)
+        if close:
+            if self.ledger.reported_to is not None:  # never back: what waits after it is in this one
+                second = max(second, self.ledger.reported_to + 1)
+            counted, rejected, directives = self.ledger.close(second)
+        else:
+            counted = self.window.counted(second - interval + 1, second)
+            rejected, directives = self.pending.rejected, self.pending.directives
+        first = second - self.rule.window + 1
+        window = self.window.counted(first, second)
         report = Report(
             time=second,
-            interval=recent_summary,
-            window=summarize_counted(counted, self.rule.window, vocabularies, top, limit),
-            rejected=self.pending.rejected,
+            interval=summarize_counted(counted, interval, vocabularies, top, limit),
+            window=summarize_counted(window, self.rule.window, vocabularies, top, limit),
+            rejected=rejected,
             late=self.pending.late,
             warm=self.pending.warm,
             warm_rejected=self.pending.warm_rejected,
             reject_samples=list(self.reject_samples),
             history=list(self.history),
-            alert_on=self.alert_on,
+            alert_on=state_at(self.history, second, self.alert_on, self.evaluated_to),
             rule=self.rule,
             totals=dict(self.totals),
-            directives=self.pending.directives,
+            directives=directives,
             reasons=dict(self.pending.reasons),
             reject_examples=dict(self.reject_examples),
             per_second=self.window.per_second(first, second),

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analyzer.core.alerts import AlertRule, Transition
-from analyzer.core.compact import Rows
 from analyzer.core.stats import Summary
 
 
@@ -59,9 +58,5 @@ class Counters:
     warm: int = 0
     warm_rejected: int = 0  # of the warm lines: shown, as every rejected line is
     directives: int = 0
-    rows: list[Rows] = field(default_factory=list)  # the requests, as compact columns
+    requests: int = 0  # read since the last report (the reports count them by their seconds)
     reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def requests(self) -> int:
-        return sum(len(rows) for rows in self.rows)

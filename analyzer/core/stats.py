@@ -1,9 +1,8 @@
 """Summary statistics of requests: pure, vectorised, no I/O.
 
-Two sources give the same `Summary`: compact rows (the requests of one report interval:
-percentiles exact, numpy's linear ones) and the window's per-second counts (counts exact,
-percentiles from log-scale bins: within `tally.PERCENTILE_ERROR`, 1.1%, of the nearest-rank
-percentile).
+Every summary (a report's interval, its window, a frame's) comes from counts per key and per
+log-scale bin: counts exact, percentiles nearest-rank from the bins, within
+`tally.PERCENTILE_ERROR` (1.1%) of the exact value; one method everywhere, backtest included.
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analyzer.core.compact import TEXT, Rows, Vocabulary, compact
-from analyzer.core.tally import bin_values, duration_values
-from analyzer.core.window import DURATION_WIDTH, Counted
+from analyzer.core.compact import TEXT, Vocabulary, compact
+from analyzer.core.tally import bin_values, duration_values, percentile_bins
+from analyzer.core.window import DURATION_WIDTH, Counted, Window
 
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 PERCENTILES = (50, 90, 99)
@@ -92,40 +91,12 @@ def status_class_counts(status: np.ndarray) -> dict[str, int]:
 
 
 def summarize(frame: pd.DataFrame, seconds: int, top: int = 10, section_limit: int = 100) -> Summary:
-    """Summary of `frame`, whose requests span `seconds` seconds (exact percentiles)."""
+    """Summary of `frame`, whose requests span `seconds` seconds, counted as a report counts
+    them (the percentiles from bins, as every report's: see `tally.percentile_bins`)."""
     vocabularies = {name: Vocabulary() for name in TEXT}
-    return summarize_rows(compact(frame, vocabularies), seconds, vocabularies, top, section_limit)
-
-
-def summarize_rows(
-    rows: Rows, seconds: int, vocabularies: dict[str, Vocabulary], top: int = 10, section_limit: int = 100
-) -> Summary:
-    """Summary of compact rows. Sections keep the `section_limit` busiest plus `(other)`, so a
-    scan of random paths cannot grow a report without bound."""
-    sizes = rows.bytes[rows.bytes >= 0]  # NO_SIZE: the line has no size
-    percentiles = (
-        dict(zip(PERCENTILES, np.percentile(sizes, PERCENTILES).tolist(), strict=True))
-        if len(sizes)
-        else {p: 0.0 for p in PERCENTILES}
-    )
-    latency, section_latency = _row_latency(rows, vocabularies["section"], top)
-    statuses = np.bincount(np.clip(rows.status.astype(np.int64), 0, 999), minlength=1000)
-    return Summary(
-        seconds=seconds,
-        requests=len(rows),
-        bytes=int(sizes.sum()),
-        size_percentiles=percentiles,
-        status_counts=status_class_counts(rows.status),
-        sections=top_of(
-            _by_code(rows.section, vocabularies["section"]), vocabularies["section"].values, section_limit
-        ),
-        hosts=top_of(_by_code(rows.host, vocabularies["host"]), vocabularies["host"].values, top),
-        methods=top_of(_by_code(rows.method, vocabularies["method"]), vocabularies["method"].values, top),
-        latency=latency,
-        section_latency=section_latency,
-        statuses=_statuses(statuses),
-        sized=len(sizes) > 0 or len(rows) == 0,
-    )
+    window = Window(vocabularies)
+    window.add(compact(frame, vocabularies))
+    return summarize_counted(window.counted(-(2**62), 2**62), seconds, vocabularies, top, section_limit)
 
 
 def summarize_counted(
@@ -186,37 +157,12 @@ def _statuses(by_code: np.ndarray) -> pd.Series:
 
 def _binned_percentiles(per_bin: np.ndarray, value_of: object) -> dict[int, float] | None:
     """Nearest-rank percentiles from counts per bin, each the middle of its bin; None if empty."""
-    total = int(per_bin.sum())
-    if total == 0:
+    bins = np.flatnonzero(per_bin)
+    if len(bins) == 0:
         return None
-    cumulative = np.cumsum(per_bin)
-    ranks = np.maximum(np.ceil(np.array(PERCENTILES) / 100 * total), 1)
-    bins = np.searchsorted(cumulative, ranks)
-    values = value_of(bins)  # type: ignore[operator]
-    return dict(zip(PERCENTILES, np.asarray(values, np.float64).tolist(), strict=True))
-
-
-def _row_latency(
-    rows: Rows, sections: Vocabulary, top: int
-) -> tuple[dict[int, float] | None, pd.DataFrame | None]:
-    """p50/p90/p99 of request durations overall and for the `top` busiest timed sections.
-
-    None where the log has no durations (Common, Combined without timing fields).
-    """
-    timed = ~np.isnan(rows.duration)
-    if not timed.any():
-        return None, None
-    durations = rows.duration[timed]
-    overall = dict(zip(PERCENTILES, np.percentile(durations, PERCENTILES).tolist(), strict=True))
-    codes = rows.section[timed]
-    busiest = top_of(_by_code(codes, sections), sections.values).index[:top]
-    if len(busiest) == 0:
-        return overall, None
-    table = {
-        name: np.percentile(durations[codes == code], PERCENTILES).tolist()
-        for name, code in zip(busiest, sections.values.get_indexer(busiest), strict=True)
-    }
-    return overall, _latency_table(table)
+    _, found = percentile_bins(np.zeros(len(bins), np.int64), bins, per_bin[bins], PERCENTILES)
+    values = {p: float(value_of(found[p])[0]) for p in PERCENTILES}  # type: ignore[operator]
+    return values
 
 
 def _latency_table(rows: dict[str, list[float]]) -> pd.DataFrame:

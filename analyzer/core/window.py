@@ -124,6 +124,12 @@ class Window:
         for heavy in self.heavy.values():
             heavy.trim(keep_after)
 
+    def move_to(self, second: int) -> None:
+        """Every count held, at `second` (the lines of a ledger whose clock went back)."""
+        heavy = [part for top in self.heavy.values() for part in (top.fresh, top.kept, top.floors)]
+        for triples in (*self.counts.values(), *heavy):
+            triples.move_to(second)
+
     def seal(self, upto: int) -> None:
         """Seconds up to `upto` are judged: their heavy columns keep only their top keys."""
         for heavy in self.heavy.values():
@@ -170,3 +176,18 @@ class Window:
             self.counts["section_durations"].remap(mapping, DURATION_WIDTH)
         if name == "path":
             self.heavy[ERROR_PATH].remap(mapping, 2)
+
+
+def forget_unused(vocabularies: dict[str, Vocabulary], windows: list[Window]) -> None:
+    """Forget values no held second counts any more (the paths of a scan that left the
+    windows), so a flood of distinct values cannot grow memory."""
+    for name, vocabulary in vocabularies.items():
+        if len(vocabulary) < 4096:
+            continue
+        used = np.unique(np.concatenate([window.codes_in_use(name) for window in windows]))
+        used = used[used >= 0]
+        if len(vocabulary) <= 2 * len(used):
+            continue
+        mapping = vocabulary.compact(used)
+        for window in windows:
+            window.remap(name, mapping)

@@ -45,12 +45,20 @@ class Checkpoint:
     # reads the rotated ones written since (see rotation.rotated_since).
     files_at: int = 0
     previous_at: int = 0
+    # The second of the report each set of positions belongs to: a line read back from before
+    # them and stamped after it was read but not yet reported (None: a checkpoint before these).
+    reported_to: int | None = None
+    previous_reported_to: int | None = None
 
     def positions(self, stats_size: int) -> tuple[Positions, int]:
         """The positions that match what stats.csv holds (see the module's docstring), and their time."""
         if stats_size > self.stats_before:
             return self.files, self.files_at
         return self.previous, self.previous_at
+
+    def reported(self, stats_size: int) -> int | None:
+        """The second of the last report written, with the positions that match stats.csv."""
+        return self.reported_to if stats_size > self.stats_before else self.previous_reported_to
 
 
 def file_key(path: str) -> str:
@@ -103,6 +111,8 @@ def _to_json(checkpoint: Checkpoint) -> dict[str, Any]:
         "previous": _positions_to_json(checkpoint.previous),
         "files_at": checkpoint.files_at,
         "previous_at": checkpoint.previous_at,
+        "reported_to": checkpoint.reported_to,
+        "previous_reported_to": checkpoint.previous_reported_to,
     }
 
 
@@ -137,7 +147,13 @@ def _from_json(data: dict[str, Any]) -> Checkpoint:
         previous=_positions_from_json(data["previous"]),
         files_at=_non_negative(data["files_at"]),
         previous_at=_non_negative(data["previous_at"]),
+        reported_to=_optional_second(data.get("reported_to")),  # absent in checkpoints before it
+        previous_reported_to=_optional_second(data.get("previous_reported_to")),
     )
+
+
+def _optional_second(value: Any) -> int | None:
+    return None if value is None else _typed(value, int)
 
 
 def _positions_from_json(data: dict[str, list[dict[str, Any]]]) -> Positions:
@@ -185,19 +201,24 @@ class Keeper:
         self.previous: Positions = {}
         self.stats_before = 0
         self.files_at = self.previous_at = 0
+        self.reported_to: int | None = None
+        self.previous_reported_to: int | None = None
         self._synced: tuple[object, ...] | None = None
         self._saved: tuple[object, ...] | None = None  # what the file on disk says
         self._saved_judged: int | None = None
 
-    def start(self, positions: Positions, stats_size: int) -> None:
+    def start(self, positions: Positions, stats_size: int, reported_to: int | None = None) -> None:
         """Right after the warm start: nothing read yet that a report would count."""
         self.files = self.previous = positions
+        self.reported_to = self.previous_reported_to = reported_to
         self.stats_before = stats_size
         self.files_at = self.previous_at = self._file_system_now()
 
-    def before_report(self, positions: Positions, stats_size: int) -> None:
-        """The report about to be written counts every line up to `positions`."""
+    def before_report(self, positions: Positions, stats_size: int, reported_to: int | None = None) -> None:
+        """The report of second `reported_to`, about to be written, counts every line up to
+        `positions` stamped up to it (those after it are counted again after a restart)."""
         self.previous, self.files = self.files, positions
+        self.previous_reported_to, self.reported_to = self.reported_to, reported_to
         self.previous_at, self.files_at = self.files_at, self._file_system_now()
         self.stats_before = stats_size
 
@@ -205,6 +226,7 @@ class Keeper:
         """The report's row is written: its positions hold whatever stats.csv becomes (moved
         aside when upgrading, deleted): a restart must not count that report's lines again."""
         self.previous, self.previous_at = self.files, self.files_at
+        self.previous_reported_to = self.reported_to
         self.stats_before = stats_size
 
     def save(self, evaluated_to: int | None, alert_on: bool, force: bool = False) -> None:
@@ -215,7 +237,14 @@ class Keeper:
         (a restart judges the seconds after it again, and alerts.csv keeps each transition
         single), so a quiet monitor does not rewrite a file every second.
         """
-        state = (self.files, self.previous, self.stats_before, alert_on)
+        state = (
+            self.files,
+            self.previous,
+            self.stats_before,
+            alert_on,
+            self.reported_to,
+            self.previous_reported_to,
+        )
         recent = (
             evaluated_to is not None
             and self._saved_judged is not None
@@ -233,10 +262,18 @@ class Keeper:
             self.previous,
             self.files_at,
             self.previous_at,
+            self.reported_to,
+            self.previous_reported_to,
         )
         # fsync (a few ms) only when the positions moved: a judged second or alert state
         # lost with the machine is judged again, and alerts.csv keeps a transition single.
-        positions = (self.files, self.previous, self.stats_before)
+        positions = (
+            self.files,
+            self.previous,
+            self.stats_before,
+            self.reported_to,
+            self.previous_reported_to,
+        )
         save(self.path, checkpoint, durable=positions != self._synced)
         self._synced = positions
 

@@ -19,7 +19,6 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from analyzer.formats import compiled
 from analyzer.formats.columns import (
@@ -39,19 +38,14 @@ from analyzer.formats.columns import (
 from analyzer.formats.compiled import split_requests
 from analyzer.formats.encoded import Encoded, dictionary_of
 from analyzer.formats.fast import vouch
-from analyzer.formats.patterns import (
-    CORE_PATTERN,
-    LINE_PATTERNS,
-    STRICT_COMBINED,
-    TIME_FORMAT,
-)
+from analyzer.formats.patterns import CORE_PATTERN, LINE_PATTERNS, TIME_FORMAT
 from analyzer.formats.rejects import reasons, too_long
 from analyzer.formats.sections import section_values
 from analyzer.formats.text import line_array, line_ends, split_lines, utf8_text
 from analyzer.formats.timing import request_times
 
 __all__ = [
-    "COLUMNS", "FORMATS", "Parsed", "Prepared", "Requests", "detect_format", "empty_frame", "finish",
+    "COLUMNS", "FORMATS", "Parsed", "Prepared", "Requests", "empty_frame", "finish",
     "parse", "prepare", "requests", "seconds_of", "split_lines",
 ]  # fmt: skip
 
@@ -100,24 +94,6 @@ def rejected_lines(lines: pa.Array, ok: np.ndarray) -> tuple[np.ndarray, list[tu
     texts = [line.rstrip("\r\n") for line in bad.to_pylist()]
     found = list(zip(reasons(bad).tolist(), texts, strict=True))
     return at, found, texts[:MAX_REJECT_SAMPLES]
-
-
-def detect_format(data: bytes, sample_lines: int = 50) -> str | None:
-    """The format most of the first lines match, or None when neither matches most."""
-    head = b"\n".join(data.split(b"\n", sample_lines)[:sample_lines])
-    lines = split_lines(head)
-    lines = pc.filter(lines, pc.greater(pc.binary_length(lines), 1))
-    if len(lines) == 0:
-        return None
-    common = _count_matches(lines, LINE_PATTERNS["common"])
-    if common * 2 < len(lines):
-        return None
-    combined = _count_matches(lines, STRICT_COMBINED)
-    return "combined" if combined * 2 >= common else "common"
-
-
-def _count_matches(lines: pa.Array, pattern: str) -> int:
-    return int(pc.sum(pc.cast(pc.match_substring_regex(lines, pattern), pa.int64())).as_py() or 0)
 
 
 @dataclass(frozen=True)
@@ -206,16 +182,21 @@ class Requests:
     section: Encoded
     lines: int
     rejected_at: np.ndarray
+    duration: np.ndarray | None = None  # request times after a Combined agent (NaN: none)
 
 
 def requests(data: bytes, fmt: str = "combined") -> Requests:
-    """The requests of complete Common or Combined lines, as parse(data, fmt, core=True) reads
-    them; the section straight from each distinct request (method and protocol not kept)."""
-    lines, read = _read(data, fmt, True, True, sections=True)
+    """The requests of complete Common or Combined lines, as parse(data, fmt) reads them; the
+    section straight from each distinct request (method and protocol not kept), and a
+    Combined line's request time (read with its tail, without cutting the referer and agent)."""
+    lines, read = _read(data, fmt, fmt != "combined", True, sections=True, agent=False)
     section = read.text["section"]
     ok = read.ok
     kept = Encoded(section.codes[ok], section.values)
-    return Requests(read.seconds[ok], read.status[ok], read.size[ok], kept, len(lines), np.flatnonzero(~ok))
+    duration = read.duration[ok] if read.duration is not None else None
+    return Requests(
+        read.seconds[ok], read.status[ok], read.size[ok], kept, len(lines), np.flatnonzero(~ok), duration
+    )
 
 
 def _read(

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from analyzer.formats.clf import FORMATS, Parsed, detect_format, parse
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analyzer.formats.clf import FORMATS, Parsed, parse
 from analyzer.formats.logformat import CustomParser, compile_format
+from analyzer.formats.patterns import LINE_PATTERNS, STRICT_COMBINED
+from analyzer.formats.text import split_lines
 from analyzer.formats.w3c import W3cParser, is_w3c
 
 FORMAT_CHOICES = ("auto", *FORMATS, "w3c")
@@ -56,3 +61,21 @@ def describe(parser: LineParser) -> str:
     if isinstance(parser, CustomParser):
         return f"custom: {parser.compiled.source}"
     return parser.name
+
+
+def detect_format(data: bytes, sample_lines: int = 50) -> str | None:
+    """The format most of the first lines match, or None when neither matches most."""
+    head = b"\n".join(data.split(b"\n", sample_lines)[:sample_lines])
+    lines = split_lines(head)
+    lines = pc.filter(lines, pc.greater(pc.binary_length(lines), 1))
+    if len(lines) == 0:
+        return None
+    common = _count_matches(lines, LINE_PATTERNS["common"])
+    if common * 2 < len(lines):
+        return None
+    combined = _count_matches(lines, STRICT_COMBINED)
+    return "combined" if combined * 2 >= common else "common"
+
+
+def _count_matches(lines: pa.Array, pattern: str) -> int:
+    return int(pc.sum(pc.cast(pc.match_substring_regex(lines, pattern), pa.int64())).as_py() or 0)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from analyzer.core.compact import TEXT
 from analyzer.core.engine import FileStatus
 from analyzer.follow import tail
@@ -97,7 +99,8 @@ def has_format(path: str, fmt: str) -> bool:
 def too_long(count: int, limit: int) -> Parsed:
     """Lines the follower dropped for being over --max-line-bytes, as rejected lines."""
     text = f"(a line over {limit:,} bytes, dropped)"
-    return Parsed(empty_frame(), count, count, [text], rejects=[(TOO_LONG, text)] * count)
+    at = np.arange(count, dtype=np.int64)
+    return Parsed(empty_frame(), count, count, [text], rejected_at=at, rejects=[(TOO_LONG, text)] * count)
 
 
 class Feed(Protocol):

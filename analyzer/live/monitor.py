@@ -16,6 +16,7 @@ import numpy as np
 
 from analyzer.core.alerts import ALERT, Transition, rule_key
 from analyzer.core.engine import Engine
+from analyzer.core.ledger import report_ends, report_start
 from analyzer.follow.checkpoint import CHECKPOINT_NAME, Keeper, Positions, file_key, load
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed
@@ -23,7 +24,7 @@ from analyzer.live.files import Feed, LogFile
 from analyzer.live.lookback import settle
 from analyzer.live.settings import POLL_SECONDS, Clock, Settings
 from analyzer.live.stdin import STDIN, StdinFeed
-from analyzer.live.timekeeping import Timekeeper
+from analyzer.live.timekeeping import Timekeeper, status_of
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_history
 from analyzer.ui.dashboard import Dashboard
@@ -66,6 +67,7 @@ class Monitor:
             history,
             settings.top,
             settings.csv_top,
+            settings.interval,
         )
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
         self.files: list[Feed] = list(feeds) if feeds else [self._feed(path) for path in settings.paths]
@@ -97,11 +99,15 @@ class Monitor:
                 self.display.message(f"analyzer: warning: {warning}")
             files = [file for file in self.files if isinstance(file, LogFile)]
             warm_start(files, self.engine, saved, self.outputs.stats_size(), self.keeper.rule)
-            self.keeper.start(self._positions(), self.outputs.stats_size())
+        now = self.clock.now()
+        ledger = self.engine.ledger
+        if ledger.reported_to is None:  # no report on record: the reports start from now
+            ledger.reported_to = report_start(self.engine.horizon(now), self.settings.interval)
+        if self.keeper is not None:
+            self.keeper.start(self._positions(), self.outputs.stats_size(), ledger.reported_to)
             self._save(idle=False)
         self._notices()
-        now = self.clock.now()
-        first = self.engine.report(now, self.settings.interval, close=False)
+        first = self.engine.report(self.engine.horizon(now), close=False)
         self.display.first(first, self.settings.title or self._title())
         for listener in self.listeners:
             listener.first(first)
@@ -147,28 +153,8 @@ class Monitor:
         return settle(self.engine, files, self.engine.horizon(now), self.settings.look_back)
 
     def status(self, now: float) -> Status:
-        """The state as of `now`, for a screen's top lines: each rate with the seconds it covers."""
-        engine, rule = self.engine, self.settings.rule
-        judged = engine.evaluated_to if engine.evaluated_to is not None else engine.horizon(now)
-        hits = int(engine.window.per_second(judged - rule.window + 1, judged).sum())
-        last = engine.horizon(now) + self.settings.lateness - 1  # now, on the log's clock
-        recent = 5  # seconds: "now" as an operator reads it, steadier than one second
-        return Status(
-            now=now,
-            alert_since=engine.history[-1].second if engine.alert_on and engine.history else None,
-            average=hits / rule.window,
-            threshold=rule.threshold,
-            window=rule.window,
-            rate_now=int(engine.window.per_second(last - recent + 1, last).sum()) / recent,
-            files=len(self.files),
-            newest=engine.newest,
-            speed=self.clock.speed(),
-            paused=self.clock.paused(),
-            judged=judged,
-            hits=hits,
-            recent=recent,
-            recent_to=last,
-        )
+        """The state as of `now`, for a screen's top lines (see `timekeeping.status_of`)."""
+        return status_of(self.engine, now, self.settings.lateness, len(self.files), self.clock)
 
     def _ingest(self, file: Feed, parsed: Parsed, read_at: float | None = None) -> None:
         self.engine.ingest(parsed, read_at=read_at)
@@ -213,7 +199,7 @@ class Monitor:
         if self.keeper is None:
             return
         if idle and not pending.rejected and not pending.requests:
-            self.keeper.start(self._positions(), self.outputs.stats_size())
+            self.keeper.start(self._positions(), self.outputs.stats_size(), engine.ledger.reported_to)
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
         try:
             self.keeper.save(judged, engine.alert_on, force)
@@ -223,15 +209,19 @@ class Monitor:
     def _positions(self) -> Positions:
         return {file_key(file.path): file.positions() for file in self.files}
 
-    def report(self, now: float, seconds: int | None = None) -> None:
-        """Write the report of the last `seconds` (default: one interval) ending at `now`."""
-        report = self.engine.report(now, seconds or self.settings.interval)
+    def report(self, now: float, overran: bool = False) -> None:
+        """Write the report of second `now` (`overran`: it was due an interval ago or more)."""
+        second = math.floor(now)
+        report = self.engine.report(second)
+        self.overruns += overran
+        if not self.live and not (report.interval.requests or report.rejected):
+            return  # a replay writes only the reports with lines (a quiet stretch is skipped)
         files = tuple(file.status() for file in self.files)
         report = replace(report, files=files, overruns=self.overruns - self.reported_overruns)
         self.reported_overruns = self.overruns
         # The checkpoint first, with the positions this row counts up to (see checkpoint.py).
         if self.keeper is not None:
-            self.keeper.before_report(self._positions(), self.outputs.stats_size())
+            self.keeper.before_report(self._positions(), self.outputs.stats_size(), second)
             self._save(idle=False)
         self.outputs.report(report)
         if self.keeper is not None:
@@ -240,6 +230,16 @@ class Monitor:
         self.display.report(report, self.settings.title or self._title())
         for listener in self.listeners:
             listener.report(report)
+
+    def reports(self, first_poll: bool = False) -> None:
+        """Write every report whose second the horizon has passed. One that was due an
+        interval before (a slow tick) is counted as an overrun, except right after a start
+        (reports caught up after a stop are not late ticks)."""
+        now = self.clock.now()
+        horizon = self.engine.horizon(now)
+        for second in self.engine.ledger.due(horizon):
+            late = self.live and not first_poll and horizon - second >= self.settings.interval
+            self.report(second, overran=late)
 
     def _title(self) -> str:
         names = ", ".join(f"{file.path} ({file.format_name()})" for file in self.files)
@@ -252,42 +252,23 @@ class Monitor:
         skips a report; it never runs late, and its skips of quiet stretches are no overruns.
         """
         self.warm_start()
-        interval = self.settings.interval
-        # Paced on the clock that never steps: a host clock set back an hour must not stop
-        # the reports for an hour (the wall clock only stamps them).
-        last_report = math.floor(self.clock.tick())
-        next_report = last_report + interval
+        first_poll = True
         try:
             while not self.clock.stop() and not self.quit and not all(file.ended for file in self.files):
                 self.poll()
-                tick = self.clock.tick()
-                speed = self.clock.speed()
-                quiet = speed is not None and not (
-                    self.engine.pending.requests or self.engine.pending.rejected
-                )
-                if tick >= next_report and quiet:  # a replay reports only the intervals with lines
-                    next_report = math.floor(tick) + interval
-                elif tick >= next_report:
-                    # A report that is due again already (a slow tick) is counted, not queued,
-                    # and covers all the seconds since the last one, so its rates stay true.
-                    missed = max(0, math.floor((tick - next_report) / interval)) if speed is None else 0
-                    self.overruns += missed
-                    # Divided by the seconds it really covers: after a late report the next
-                    # one, back on the schedule, covers less than an interval.
-                    self.report(self.clock.now(), max(1, math.floor(tick) - last_report))
-                    last_report = math.floor(tick)
-                    next_report = (
-                        next_report + (missed + 1) * interval if speed is None else last_report + interval
-                    )
+                self.reports(first_poll)
+                first_poll = False
                 # A backlog (a file read up to its poll budget) is read on at once, not in a second.
                 if not any(file.behind for file in self.files):
-                    step = POLL_SECONDS * max(1.0, speed or 1.0)
-                    self.clock.sleep(float(np.clip(next_report - self.clock.tick(), 0, step)))
+                    # A replay steps at most an interval of its log's time a poll: judged and
+                    # reported as it goes, as a live monitor would have (its clock skips quiet).
+                    speed = self.clock.speed()
+                    self.clock.sleep(min(POLL_SECONDS * max(1.0, speed or 1.0), self.settings.interval))
         except KeyboardInterrupt:
-            self.finish(next_report - interval)  # Ctrl-C is a clean stop too
+            self.finish()  # Ctrl-C is a clean stop too
             raise
         else:
-            self.finish(next_report - interval)
+            self.finish()
         finally:
             for listener in self.listeners:
                 listener.close()
@@ -299,13 +280,18 @@ class Monitor:
             if self.rejects:
                 self.rejects.close()
 
-    def finish(self, interval_start: float) -> None:
-        """On a clean stop, read the last lines and report the unfinished interval.
-
-        So every line read reaches stats.csv, however the interval was cut short.
-        """
+    def finish(self) -> None:
+        """On a clean stop, read the last lines and write the reports they are in, the last
+        one before its time: every line read reaches stats.csv. Lines stamped ahead of now
+        stay for the next start, which reads them back (see core/ledger.py)."""
         self.poll()
-        pending = self.engine.pending
-        if pending.requests or pending.rejected or pending.warm:
-            self.report(self.clock.now(), max(1, math.ceil(self.clock.tick() - interval_start)))
+        self.reports()
+        ledger = self.engine.ledger
+        if ledger.reported_to is not None:
+            # Late lines wait at the second after the last report: that report is written too.
+            now = self.engine.horizon(self.clock.now()) + self.settings.lateness
+            up_to = max(now, ledger.reported_to + 1)
+            held = ledger.last_held(at_most=up_to)
+            if held is not None:
+                self.report(int(report_ends(np.array([held]), self.settings.interval)[0]))
         self._save(idle=False, force=True)  # the last second judged, exactly

@@ -6,6 +6,7 @@ from __future__ import annotations
 from analyzer.core.clocks import skew_words, span_words
 from analyzer.core.engine import Engine
 from analyzer.live.settings import Clock
+from analyzer.ui.display import Status
 
 
 class Timekeeper:
@@ -59,3 +60,29 @@ class Timekeeper:
         if apart:
             return f"analyzer: warning: {skew_words(skew)}: the alert is judged on the log's time"
         return "analyzer: the log's clock agrees with this host's again"
+
+
+def status_of(engine: Engine, now: float, lateness: int, files: int, clock: Clock) -> Status:
+    """The state as of `now`, for a screen's top lines: each rate with the seconds it covers,
+    the average to the last second judged, the rate now on the log's clock."""
+    rule = engine.rule
+    judged = engine.evaluated_to if engine.evaluated_to is not None else engine.horizon(now)
+    hits = int(engine.window.per_second(judged - rule.window + 1, judged).sum())
+    last = engine.horizon(now) + lateness - 1  # now, on the log's clock
+    recent = 5  # seconds: "now" as an operator reads it, steadier than one second
+    return Status(
+        now=now,
+        alert_since=engine.history[-1].second if engine.alert_on and engine.history else None,
+        average=hits / rule.window,
+        threshold=rule.threshold,
+        window=rule.window,
+        rate_now=int(engine.window.per_second(last - recent + 1, last).sum()) / recent,
+        files=files,
+        newest=engine.newest,
+        speed=clock.speed(),
+        paused=clock.paused(),
+        judged=judged,
+        hits=hits,
+        recent=recent,
+        recent_to=last,
+    )

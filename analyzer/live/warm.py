@@ -113,6 +113,8 @@ def warm_start(
 ) -> None:
     """Fill the engine's window from the end of every file and restore the checkpoint's state."""
     resumed, since = saved.positions(stats_size) if saved else ({}, 0)
+    # Lines read back and stamped after the last report written are filed for the next ones.
+    engine.ledger.reported_to = saved.reported(stats_size) if saved else None
     reach = 2 * engine.rule.window + engine.lateness
     for file in files:
         found = read_back_file(file, resumed.get(file_key(file.path)), since, reach)

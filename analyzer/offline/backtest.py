@@ -199,7 +199,7 @@ def backtest(
     lines = rejected = directives = 0
     coverage = Coverage()  # where each piece's seconds are: the drivers' pass reads only those it needs
     started = time.perf_counter()
-    writer = ClosedWriter(out) if out is not None else None
+    writer = ClosedWriter(out, window) if out is not None else None
     with run as (size, parsed), _flushed(writer):
         for consumed, (buckets, chunk_lines, chunk_rejected) in parsed:
             lines += chunk_lines

@@ -16,47 +16,45 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analyzer.core.ledger import report_ends
 from analyzer.core.stats import STATUS_CLASSES
+from analyzer.core.tally import BINS_PER_OCTAVE, bin_values, duration_values, size_bins
+from analyzer.core.window import DURATION_WIDTH
 from analyzer.formats.clf import Parsed, Requests, seconds_of
 from analyzer.offline.reports import (
-    BINS_PER_OCTAVE,
-    bin_value,
-    buckets_of,
+    duration_codes,
+    lines_per_bucket,
     pair_sums,
     percentiles,
     rebucket,
-    size_bins,
-    split_at,
+    split_at_index,
+    split_parts,
     top_sections,
 )
 
-__all__ = [
-    "BucketMerger",
-    "ChunkBuckets",
-    "Closed",
-    "bin_value",
-    "chunk_buckets",
-    "request_buckets",
-    "size_bins",
-]
+__all__ = ["BucketMerger", "ChunkBuckets", "Closed", "chunk_buckets", "request_buckets"]
 
 BUCKET_SECONDS = 10
 HOLD_SECONDS = 3600
 CLOSE_EVERY = 8
-SIZE_BINS = np.arange(64 * BINS_PER_OCTAVE)
-TOTAL_COLUMNS = ("requests", "rejected", "late", "bytes", *STATUS_CLASSES)
+SIZE_BINS = np.arange(64 * BINS_PER_OCTAVE)  # the live window's bins (core.tally): one method
+DURATION_BINS = np.arange(DURATION_WIDTH)
+TOTAL_COLUMNS = ("requests", "rejected", "directives", "late", "bytes", *STATUS_CLASSES)
 
 
 @dataclass
 class ChunkBuckets:
-    """One chunk summed per bucket (bucket = first second of its 10 s, UTC epoch)."""
+    """One chunk summed per bucket: the report second T (UTC epoch) of the seconds (T - 10, T],
+    as the live monitor's reports (`core.ledger.report_ends`)."""
 
     seconds: np.ndarray  # distinct event seconds ...
     hits: np.ndarray  # ... and the requests in each
     totals: pd.DataFrame  # index bucket; TOTAL_COLUMNS
     sections: pd.Series  # index (bucket, section) -> hits
     sizes: pd.Series  # index (bucket, size bin) -> requests
+    durations: pd.Series  # index (bucket, duration bin) -> requests with a duration
     leading_rejected: int  # rejected lines before the chunk's first good line
+    leading_directives: int
     last_bucket: int | None  # bucket of the chunk's last good line, in file order
     first_bucket: int | None = None  # bucket of the chunk's first good line, in file order
     directives: int = 0  # W3C directive lines: lines, but neither requests nor rejected
@@ -78,7 +76,9 @@ def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
         section.codes,
         np.asarray(section.categories, object),
         parsed.rejected_at,
-        parsed.request_at if parsed.rejected else None,
+        parsed.request_at if parsed.rejected or parsed.directives else None,
+        frame["duration"].to_numpy(np.float64, na_value=np.nan) if "duration" in frame else None,
+        parsed.directive_at,
     )
 
 
@@ -95,6 +95,7 @@ def request_buckets(requests: Requests) -> ChunkBuckets:
         labels,
         requests.rejected_at,
         (lambda: np.delete(np.arange(lines), requests.rejected_at)) if len(requests.rejected_at) else None,
+        getattr(requests, "duration", None),
     )
 
 
@@ -106,21 +107,27 @@ def _summed(
     section_labels: np.ndarray,
     rejected_at: np.ndarray,
     request_at: Callable[[], np.ndarray] | None,
+    durations: np.ndarray | None = None,
+    directive_at: np.ndarray | None = None,
 ) -> ChunkBuckets:
     """Per-bucket sums of the requests (in line order); `request_at` gives their line numbers,
-    needed only when lines were rejected (None when none were)."""
+    needed only when lines were rejected (None when none were); `durations` in seconds (NaN:
+    none; None: the format has none)."""
     second_codes, distinct = pd.factorize(seconds)
     hits = np.bincount(second_codes, minlength=len(distinct))
-    bucket_codes, buckets = pd.factorize(distinct // BUCKET_SECONDS * BUCKET_SECONDS)
+    bucket_codes, buckets = pd.factorize(report_ends(np.asarray(distinct), BUCKET_SECONDS))
     row_bucket = bucket_codes[second_codes]
     n = len(buckets)
     classes = np.clip(status.astype(np.int64) // 100, 0, 9)
     by_class = np.bincount(row_bucket * 10 + classes, minlength=n * 10).reshape(n, 10)
-    rejected, leading = _rejected_per_bucket(rejected_at, request_at, row_bucket, n)
+    rejected, leading = lines_per_bucket(rejected_at, request_at, row_bucket, n)
+    directive_at = np.zeros(0, np.int64) if directive_at is None else directive_at
+    directives, leading_directives = lines_per_bucket(directive_at, request_at, row_bucket, n)
     totals = pd.DataFrame(
         {
             "requests": np.bincount(row_bucket, minlength=n),
             "rejected": rejected,
+            "directives": directives,
             "late": np.zeros(n, np.int64),
             "bytes": np.bincount(row_bucket, weights=np.maximum(sizes, 0), minlength=n).astype(np.int64),
             **{name: by_class[:, int(name[0])] for name in STATUS_CLASSES},
@@ -136,7 +143,11 @@ def _summed(
         totals=totals,
         sections=_pair_counts(buckets, row_bucket, section_codes, section_labels),
         sizes=_pair_counts(buckets, row_bucket, size_codes, SIZE_BINS),
+        durations=_pair_counts(
+            buckets, row_bucket, duration_codes(durations, len(seconds), len(DURATION_BINS)), DURATION_BINS
+        ),
         leading_rejected=leading,
+        leading_directives=leading_directives,
         last_bucket=int(buckets[row_bucket[-1]]) if len(seconds) else None,
         first_bucket=int(buckets[row_bucket[0]]) if len(seconds) else None,
     )
@@ -162,17 +173,6 @@ def _pair_counts(
     return pd.Series(counts.to_numpy()[kept], index=index, name="hits")
 
 
-def _rejected_per_bucket(
-    rejected_at: np.ndarray, request_at: Callable[[], np.ndarray] | None, row_bucket: np.ndarray, n: int
-) -> tuple[np.ndarray, int]:
-    """Each rejected line goes to the bucket of the good line before it in the file."""
-    if request_at is None:
-        return np.zeros(n, np.int64), 0
-    before = np.searchsorted(request_at(), rejected_at) - 1
-    placed = before[before >= 0]
-    return np.bincount(row_bucket[placed], minlength=n), int((before < 0).sum())
-
-
 @dataclass(frozen=True)
 class Closed:
     """Finished reports of a backtest, oldest first, one row per bucket."""
@@ -193,25 +193,28 @@ class BucketMerger:
         self.totals: list[pd.DataFrame] = []
         self.sections: list[pd.Series] = []
         self.sizes: list[pd.Series] = []
+        self.durations: list[pd.Series] = []
         self.closed_before: int | None = None  # buckets before this were written out
         self.newest: int | None = None
         self.last_bucket: int | None = None  # of the last good line so far, in file order
         self.orphans = 0  # rejected lines with no good line before them, waiting for the first one
+        self.orphan_directives = 0
         self.unclosed = 0  # chunks added since the last close
 
     def add(self, chunk: ChunkBuckets) -> Closed | None:
         """Take a chunk; return the reports that are now final (None if none are)."""
-        totals, sections, sizes = chunk.totals, chunk.sections, chunk.sizes
+        totals, sections, sizes, durations = chunk.totals, chunk.sections, chunk.sizes, chunk.durations
         if len(totals):
             self.newest = max(self.newest or 0, int(totals.index.max()))
         if self.closed_before is not None and self.newest is not None:
-            totals, sections, sizes = self._late_to_newest(totals, sections, sizes)
+            totals, sections, sizes, durations = self._late_to_newest(totals, sections, sizes, durations)
         self._place_leading(chunk)
         if chunk.last_bucket is not None:
             self.last_bucket = chunk.last_bucket
         self.totals.append(totals)
         self.sections.append(sections)
         self.sizes.append(sizes)
+        self.durations.append(durations)
         if self.newest is None:
             return None
         # Lines before `closed_before` are late from now on; what is final is summed every
@@ -231,32 +234,36 @@ class BucketMerger:
         Those before any good line of the input wait for the first one and go to its report.
         """
         rejected = chunk.leading_rejected + self.orphans
-        if not rejected:
+        directives = chunk.leading_directives + self.orphan_directives
+        if not rejected and not directives:
             return
         target = self.last_bucket if self.last_bucket is not None else chunk.first_bucket
         if target is None:
-            self.orphans = rejected
+            self.orphans, self.orphan_directives = rejected, directives
             return
-        self.orphans = 0
+        self.orphans = self.orphan_directives = 0
         if self.closed_before is not None and target < self.closed_before:
             target = self.newest or target
         extra = pd.DataFrame({c: [0] for c in TOTAL_COLUMNS}, index=pd.Index([target], name="bucket"))
-        extra["rejected"] = rejected
+        extra["rejected"], extra["directives"] = rejected, directives
         self.totals.append(extra)
 
     def _late_to_newest(
-        self, totals: pd.DataFrame, sections: pd.Series, sizes: pd.Series
-    ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        self, totals: pd.DataFrame, sections: pd.Series, sizes: pd.Series, durations: pd.Series
+    ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
         """Lines for reports already written go to the newest report, counted as late."""
         closed, newest = self.closed_before, self.newest
         assert closed is not None and newest is not None
         late = totals.index < closed
         if not late.any():
-            return totals, sections, sizes
+            return totals, sections, sizes, durations
         moved = totals[late].sum()
         moved["late"] = moved["requests"]
         totals = pd.concat([totals[~late], moved.to_frame(newest).T.rename_axis("bucket")])
-        return totals, rebucket(sections, closed, newest), rebucket(sizes, closed, newest)
+        return (
+            totals,
+            *(rebucket(counts, closed, newest) for counts in (sections, sizes, durations)),
+        )  # type: ignore[return-value]
 
     def _close(self, before: int | None) -> Closed | None:
         """Sum what is final (every bucket before `before`; all at the end) into reports.
@@ -268,17 +275,20 @@ class BucketMerger:
         if not self.totals:
             return None
         if before is None:
-            totals, sections, sizes = self.totals, self.sections, self.sizes
-            self.totals, self.sections, self.sizes = [], [], []
+            totals, sections, sizes, durations = self.totals, self.sections, self.sizes, self.durations
+            self.totals, self.sections, self.sizes, self.durations = [], [], [], []
         else:
-            totals, self.totals = split_at(
-                [part.index.to_numpy() for part in self.totals], self.totals, before
-            )
-            sections, self.sections = split_at([buckets_of(s) for s in self.sections], self.sections, before)
-            sizes, self.sizes = split_at([buckets_of(s) for s in self.sizes], self.sizes, before)
+            totals, self.totals = split_at_index(self.totals, before)
+            sections, self.sections = split_parts(self.sections, before)
+            sizes, self.sizes = split_parts(self.sizes, before)
+            durations, self.durations = split_parts(self.durations, before)
         if not totals:
             return None
         done = pd.concat(totals).groupby(level=0).sum().sort_index()
-        for name, column in percentiles(*pair_sums(sizes)).items():  # a join, without its index work
-            done[name] = column.reindex(done.index).to_numpy()
+        for found in (
+            percentiles(*pair_sums(sizes), bin_values, "size"),
+            percentiles(*pair_sums(durations), duration_values, "latency"),
+        ):
+            for name, column in found.items():  # a join, without its index work
+                done[name] = column.reindex(done.index).to_numpy()
         return Closed(done, top_sections(*pair_sums(sections), self.section_limit))

@@ -24,10 +24,15 @@ FLUSH_ROWS = 50_000
 
 
 class ClosedWriter:
-    """Closed reports written to stats.csv and sections.csv in batches, in order."""
+    """Closed reports written to stats.csv and sections.csv in batches, in order.
 
-    def __init__(self, directory: Path) -> None:
+    With a `window` that is a whole number of reports, each row has the window's requests to
+    its second too, as the live monitor's rows (the reports before it are kept for that)."""
+
+    def __init__(self, directory: Path, window: int | None = None) -> None:
         self.directory = directory
+        self.window = window if window is not None and window % BUCKET_SECONDS == 0 else None
+        self.recent = pd.Series(dtype=np.int64)  # requests of the reports a window back
         self.held: list[Closed] = []
         self.rows = 0
 
@@ -43,10 +48,24 @@ class ClosedWriter:
             return
         held, self.held, self.rows = self.held, [], 0
         if len(held) == 1:
-            write_closed(self.directory, held[0])
-            return
-        totals = pd.concat([closed.totals for closed in held])
-        write_closed(self.directory, Closed(totals, pd.concat([c.sections for c in held], ignore_index=True)))
+            closed = held[0]
+        else:
+            totals = pd.concat([closed.totals for closed in held])
+            closed = Closed(totals, pd.concat([c.sections for c in held], ignore_index=True))
+        write_closed(self.directory, closed, self._window_requests(closed.totals), self.window or 0)
+
+    def _window_requests(self, totals: pd.DataFrame) -> np.ndarray | None:
+        """The requests of the `window` seconds to each report's second (None: no window)."""
+        if self.window is None or len(totals) == 0:
+            return None
+        requests = pd.concat([self.recent, totals["requests"]])
+        ends = requests.index.to_numpy(np.int64)
+        cumulative = np.r_[0, np.cumsum(requests.to_numpy(np.int64))]
+        mine = ends[len(self.recent) :]
+        start = np.searchsorted(ends, mine - self.window, side="right")
+        found = cumulative[len(self.recent) + 1 :] - cumulative[start]
+        self.recent = requests[ends > ends[-1] - self.window]
+        return found
 
 
 def append_text(path: Path, header: str, text: str) -> None:
@@ -66,13 +85,17 @@ def _append_frame(path: Path, frame: pd.DataFrame, fields: tuple[str, ...]) -> N
     append_text(path, ",".join(fields), text)
 
 
-def write_closed(directory: Path, closed: Closed) -> None:
-    """Backtest reports into stats.csv and sections.csv, with the live monitor's columns.
+def write_closed(
+    directory: Path, closed: Closed, window_requests: np.ndarray | None = None, window_seconds: int = 120
+) -> None:
+    """Backtest reports into stats.csv and sections.csv, with the live monitor's columns and
+    numbers written as it writes them (`outputs.rows.stats_row`).
 
-    The window and alert columns stay empty: a backtest's alerts are in alerts.csv, per threshold.
+    The alert column stays empty: a backtest's alerts are in alerts.csv, per threshold; and
+    `warm` and `overruns` are the live monitor's own.
     """
     totals = closed.totals
-    stamps = pd.to_datetime(totals.index.to_numpy() + BUCKET_SECONDS, unit="s", utc=True)
+    stamps = pd.to_datetime(totals.index.to_numpy(), unit="s", utc=True)
     requests = totals["requests"].to_numpy()
     unsized = (requests > 0) & totals["size_p50"].isna().to_numpy()
     first_sections = closed.sections.drop_duplicates("bucket").set_index("bucket")["section"]
@@ -85,7 +108,7 @@ def write_closed(directory: Path, closed: Closed) -> None:
             "rejected": totals["rejected"].to_numpy(),
             "late": totals["late"].to_numpy(),
             "warm": 0,
-            "rate": np.round(requests / BUCKET_SECONDS, 3),
+            "rate": _fixed(requests / BUCKET_SECONDS, 3),
             # a bucket with requests but no size (a log without sizes): empty cells, not 0 B
             "bytes": np.where(unsized, "", totals["bytes"].to_numpy().astype(str)),
             **{
@@ -97,20 +120,32 @@ def write_closed(directory: Path, closed: Closed) -> None:
                 for p in (50, 90, 99)
             },
             **{name: totals[name].to_numpy() for name in STATUS_CLASSES},
-            "error_rate": np.round(np.divide(totals["5xx"].to_numpy(), np.maximum(requests, 1)), 4),
-            "window_requests": "",
-            "window_rate": "",
+            "error_rate": _fixed(np.divide(totals["5xx"].to_numpy(), np.maximum(requests, 1)), 4),
+            "window_requests": "" if window_requests is None else window_requests,
+            "window_rate": "" if window_requests is None else _fixed(window_requests / window_seconds, 3),
             "top_section": first_sections.reindex(totals.index).fillna("").to_numpy(),
             "alert_on": "",
             "directives": totals["directives"].to_numpy() if "directives" in totals else 0,
-            "latency_p50": "",
-            "latency_p90": "",
-            "latency_p99": "",
+            **{f"latency_p{p}": _latency(totals, p) for p in (50, 90, 99)},
             "overruns": "",
         }
     )
     _append_frame(directory / "stats.csv", stats, STATS_FIELDS)
     _append_sections(directory / "sections.csv", closed.sections)
+
+
+def _fixed(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Numbers as the live rows write them (`f"{value:.3f}"`): fixed decimals, rounded half even."""
+    return np.char.mod(f"%.{decimals}f", np.asarray(values, np.float64))
+
+
+def _latency(totals: pd.DataFrame, p: int) -> np.ndarray | str:
+    """Request-duration percentiles in seconds; empty where the log has no durations."""
+    column = totals.get(f"latency_p{p}")
+    if column is None:
+        return ""
+    values = column.to_numpy(np.float64)
+    return np.where(np.isnan(values), "", _fixed(np.nan_to_num(values), 4))
 
 
 def _append_sections(path: Path, sections: pd.DataFrame) -> None:
@@ -120,7 +155,7 @@ def _append_sections(path: Path, sections: pd.DataFrame) -> None:
     name, as the csv module quotes (a comma, a quote, a line break: in quotes, its quotes
     doubled); the rows are then joined by Arrow, column by column, into one buffer."""
     codes, buckets = pd.factorize(sections["bucket"].to_numpy())
-    ends = pd.to_datetime(np.asarray(buckets) + BUCKET_SECONDS, unit="s", utc=True)
+    ends = pd.to_datetime(np.asarray(buckets), unit="s", utc=True)
     times = pa.array(ends.strftime("%Y-%m-%dT%H:%M:%SZ"), pa.large_string()).take(pa.array(codes))
     column = pa.array(sections["section"].array, pa.large_string())
     if isinstance(column, pa.ChunkedArray):  # pandas's Arrow-backed strings

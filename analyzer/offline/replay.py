@@ -1,151 +1,21 @@
 """Replay: a historical log played through the live monitor on the log's own clock.
 
 `ReplayClock` runs `speed` event seconds per wall second (pausable, faster or slower while it
-plays) and skips the quiet stretches where nothing can change. `ReplayFeed` reads a log
-(plain or gzip) in pieces ahead of that clock and hands the monitor each request at its own
-second, in time order whatever the order of the lines (out of order by up to `hold`
-seconds): so no line is late and the transitions are exactly the backtest's. Rejected lines
-and directives are handed over as they are read.
+plays) and skips the quiet stretches where nothing can change. Each log is a `ReplayFeed`
+(replayfeed.py): each request handed at its own second, so the reports and transitions are
+exactly the backtest's.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import numpy as np
-import pandas as pd
-
-from analyzer.core.engine import FileStatus
-from analyzer.follow.fileid import Position
-from analyzer.formats.clf import Parsed
-from analyzer.formats.columns import seconds_of
-from analyzer.formats.frames import concat_frames
-from analyzer.formats.parsers import describe, make_parser
-from analyzer.offline.reader import Piece, pieces
+from analyzer.offline.replayfeed import HOLD_SECONDS, ReplayFeed
 from analyzer.ui.display import FASTER, PLAY_PAUSE, SLOWER
 
-HOLD_SECONDS = 3600  # read this far ahead of the clock: lines out of order by less are on time
 SPEEDS = (1 / 16, 1e6)  # the slowest and fastest a person can make it
-
-
-class ReplayFeed:
-    """One historical log, handed to the monitor request by request as the replay clock passes."""
-
-    ended = False  # the replay's clock says when it is over
-
-    def __init__(
-        self, path: str, fmt: str, log_format: str | None, now: Callable[[], float], hold: int = HOLD_SECONDS
-    ) -> None:
-        self.path = path
-        self.now = now
-        self.parser = make_parser(fmt, log_format)
-        self.hold = hold
-        self._pieces: Iterator[Piece] | None = pieces(path)
-        self._buffer = pd.DataFrame()  # requests read and not yet handed over, in time order
-        self._seconds = np.zeros(0, np.int64)
-        self._unplaced: list[Parsed] = []  # rejected lines and directives: handed over as read
-        self.newest: int | None = None  # the newest second read so far
-        self.lines = self.rejected = 0
-        self.last_seen: int | None = None
-
-    @property
-    def exhausted(self) -> bool:
-        """Every line read and handed over."""
-        return self.all_read and len(self._seconds) == 0 and not self._unplaced
-
-    @property
-    def all_read(self) -> bool:
-        return self._pieces is None
-
-    def waiting(self) -> int | None:
-        """The oldest second read and not yet handed over."""
-        return int(self._seconds[0]) if len(self._seconds) else None
-
-    def read_ahead(self, until: int | None) -> None:
-        """Read until the newest line read is past `until` (None: one piece with requests)."""
-        self._fill(until)
-
-    def read(self) -> list[Parsed]:
-        """Everything due by now: the requests of its seconds, and the other lines read."""
-        second = math.floor(self.now())
-        self._fill(second + self.hold)
-        due = int(np.searchsorted(self._seconds, second, side="right"))
-        batches, self._unplaced = self._unplaced, []
-        if due:
-            frame = self._buffer.iloc[:due].reset_index(drop=True)
-            self._buffer, self._seconds = self._buffer.iloc[due:], self._seconds[due:]
-            batches.append(Parsed(frame, len(frame), 0))
-        return batches
-
-    def _fill(self, until: int | None) -> None:
-        """Read pieces until the newest line read is past `until` (None: at least one piece)."""
-        read: list[pd.DataFrame] = []
-        while self._pieces is not None:
-            if (until is None and read) or (
-                until is not None and self.newest is not None and self.newest > until
-            ):
-                break
-            piece = next(self._pieces, None)
-            if piece is None:
-                self._pieces = None
-                break
-            data, dropped = piece.read_lines()
-            parsed = self.parser.parse(data)
-            if parsed.rejected or parsed.directives or dropped:
-                self._unplaced.append(_others(parsed, dropped))
-            seconds = seconds_of(parsed.frame)
-            if len(seconds):
-                read.append(parsed.frame)
-                self.newest = max(self.newest or 0, int(seconds.max()))
-        if read:
-            frame = concat_frames([self._buffer, *read] if len(self._buffer) else read)
-            seconds = seconds_of(frame)
-            order = np.argsort(seconds, kind="stable")  # time order; file order within a second
-            self._buffer, self._seconds = frame.iloc[order].reset_index(drop=True), seconds[order]
-
-    # What the monitor asks of a followed file.
-    def count(self, parsed: Parsed) -> None:
-        self.lines += len(parsed.frame) + parsed.rejected
-        self.rejected += parsed.rejected
-        if len(parsed.frame):
-            self.last_seen = int(seconds_of(parsed.frame).max())
-
-    def take_notices(self) -> list[str]:
-        return []
-
-    def status(self) -> FileStatus:
-        doing = "replayed to its end" if self.exhausted else "replaying"
-        return FileStatus(self.path, self.lines, self.rejected, self.last_seen, doing)
-
-    def format_name(self) -> str:
-        return describe(self.parser)
-
-    def positions(self) -> list[Position]:
-        return []
-
-    @property
-    def behind(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        self._pieces = None
-
-
-def _others(parsed: Parsed, dropped: int) -> Parsed:
-    """The rejected lines and directives of a parsed piece, without its requests."""
-    empty = parsed.frame.iloc[:0]
-    rejects = parsed.rejects + [("too long", "(a line over the length limit, not kept)")] * dropped
-    samples = parsed.reject_samples[:5]
-    return Parsed(
-        empty,
-        parsed.rejected + dropped + parsed.directives,
-        parsed.rejected + dropped,
-        samples,
-        rejects=rejects,
-        directive_at=parsed.directive_at,
-    )
 
 
 class Replay:

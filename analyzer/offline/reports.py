@@ -1,4 +1,4 @@
-"""The backtest's 10 s reports from summed counts: top sections and size percentiles.
+"""The backtest's 10 s reports from summed counts: top sections, size and duration percentiles.
 
 Pure numpy over sorted (bucket, key) arrays, so closing a report costs a few array passes,
 not a pandas groupby per report (the parent process of a backtest does this for every chunk).
@@ -6,21 +6,13 @@ not a pandas groupby per report (the parent process of a backtest does this for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from analyzer.core.stats import OTHER, PERCENTILES
-
-BINS_PER_OCTAVE = 16  # size histogram resolution: percentiles within about 2%
-
-
-def size_bins(sizes: np.ndarray) -> np.ndarray:
-    return np.floor(np.log2(sizes.astype(np.float64) + 1) * BINS_PER_OCTAVE).astype(np.int64)
-
-
-def bin_value(bins: np.ndarray) -> np.ndarray:
-    """The middle of each size bin, in bytes."""
-    return np.round(np.exp2((bins + 0.5) / BINS_PER_OCTAVE) - 1)
+from analyzer.core.tally import duration_bins, percentile_bins
 
 
 def pair_sums(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,27 +66,18 @@ def top_sections(buckets: np.ndarray, sections: np.ndarray, hits: np.ndarray, li
     )
 
 
-def percentiles(buckets: np.ndarray, bins: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
-    """Response-size percentiles per bucket from the histogram (the middle of the bin).
-
-    The arrays are sorted by bucket, then bin.
-    """
-    first = (
-        np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]]) if len(buckets) else np.zeros(0, np.int64)
-    )
-    group = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(buckets)]))
-    cumulative = np.cumsum(counts)
-    within = cumulative - (cumulative[first] - counts[first])[group]
-    total = np.add.reduceat(counts, first) if len(first) else np.zeros(0, np.int64)
-    index = pd.Index(buckets[first], name="bucket")
-    columns = {}
-    for p in PERCENTILES:
-        reached = np.flatnonzero(within >= p / 100 * total[group])
-        earliest = (
-            reached[np.r_[True, group[reached][1:] != group[reached][:-1]]] if len(reached) else reached
-        )
-        columns[f"size_p{p}"] = pd.Series(bin_value(bins[earliest].astype(np.int64)), index=index)
-    return pd.DataFrame(columns)
+def percentiles(
+    buckets: np.ndarray,
+    bins: np.ndarray,
+    counts: np.ndarray,
+    value_of: Callable[[np.ndarray], np.ndarray],
+    name: str,
+) -> pd.DataFrame:
+    """Percentiles per bucket from its histogram (the middle of the bin): columns `{name}_p50`...,
+    by the one method of every report (`tally.percentile_bins`). Sorted by bucket, then bin."""
+    found, per = percentile_bins(buckets, bins, counts, PERCENTILES)
+    index = pd.Index(found, name="bucket")
+    return pd.DataFrame({f"{name}_p{p}": pd.Series(value_of(per[p]), index=index) for p in PERCENTILES})
 
 
 def buckets_of(counts: pd.Series) -> np.ndarray:
@@ -125,3 +108,35 @@ def rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
     moved = np.where(buckets < closed, newest, buckets)
     index = pd.MultiIndex.from_arrays([moved, counts.index.get_level_values(1)], names=counts.index.names)
     return pd.Series(counts.to_numpy(), index=index, name=counts.name).groupby(level=[0, 1]).sum()
+
+
+def duration_codes(durations: np.ndarray | None, requests: int, bins: int) -> np.ndarray:
+    """The duration bin of each request, as the live window bins them (-1: no duration)."""
+    codes = np.full(requests, -1, np.int64)
+    if durations is None:
+        return codes
+    timed = ~np.isnan(durations)
+    codes[timed] = np.minimum(duration_bins(durations[timed]), bins - 1)
+    return codes
+
+
+def split_parts(parts: list[pd.Series], before: int) -> tuple[list, list]:
+    """`split_at` of (bucket, key) series."""
+    return split_at([buckets_of(part) for part in parts], parts, before)
+
+
+def split_at_index(parts: list[pd.DataFrame], before: int) -> tuple[list, list]:
+    """`split_at` of frames indexed by bucket."""
+    return split_at([part.index.to_numpy() for part in parts], parts, before)
+
+
+def lines_per_bucket(
+    rejected_at: np.ndarray, request_at: Callable[[], np.ndarray] | None, row_bucket: np.ndarray, n: int
+) -> tuple[np.ndarray, int]:
+    """Each rejected line (or directive) goes to the bucket of the request before it in the
+    file; those before any request are counted apart (returned second)."""
+    if request_at is None:
+        return np.zeros(n, np.int64), 0
+    before = np.searchsorted(request_at(), rejected_at) - 1
+    placed = before[before >= 0]
+    return np.bincount(row_bucket[placed], minlength=n), int((before < 0).sum())

@@ -14,7 +14,6 @@ import pandas as pd
 
 from analyzer.core.alerts import Transition
 from analyzer.core.drivers import drivers_text
-from analyzer.offline.buckets import BUCKET_SECONDS
 from analyzer.offline.timeline import Timeline
 from analyzer.outputs.rows import ALERT_FIELDS, alert_row
 
@@ -86,5 +85,5 @@ def transition_frame(found: list[Transition]) -> pd.DataFrame:
 
 def by_report_time(reports: pd.DataFrame) -> pd.DataFrame:
     """Reports indexed by their time in UTC, the end of their 10 s as in stats.csv."""
-    times = pd.to_datetime(reports.index.to_numpy() + BUCKET_SECONDS, unit="s", utc=True)
+    times = pd.to_datetime(reports.index.to_numpy(), unit="s", utc=True)  # a report's own second
     return reports.set_axis(pd.DatetimeIndex(times, name="time"))

@@ -85,7 +85,9 @@ def test_window_is_trimmed_to_what_later_seconds_need() -> None:
 
 
 def test_report_counts_the_interval_and_the_window() -> None:
-    """A report holds the lines since the last one, and the window's last W seconds."""
+    """A report holds the requests of its own seconds (a line of the next interval waits for
+    the next one; a rejected line goes with the request before it in the file), and the
+    window's last W seconds to its second."""
     engine = Engine(AlertRule(threshold=100, window=20), lateness=0)
     engine.evaluate(T0)
     feed(engine, range(T0 + 1, T0 + 11), now=T0 + 10)
@@ -93,10 +95,12 @@ def test_report_counts_the_interval_and_the_window() -> None:
     feed(engine, range(T0 + 11, T0 + 16), now=T0 + 20)
     engine.ingest(parse(b"garbage\n" + clf_line(T0 + 21, path="/api/x")))
     second = engine.report(T0 + 20, 10)
-    assert (first.interval.requests, second.interval.requests) == (10, 6)
-    assert second.rejected == 1 and second.reject_samples == ["garbage"]
-    assert second.window.requests == 16
-    assert second.interval.sections.to_dict() == {"/pages": 5, "/api": 1}
+    third = engine.report(T0 + 30, 10)
+    assert (first.interval.requests, second.interval.requests, third.interval.requests) == (10, 5, 1)
+    assert (second.rejected, third.rejected) == (1, 0) and second.reject_samples == ["garbage"]
+    assert second.window.requests == 15
+    assert second.interval.sections.to_dict() == {"/pages": 5}
+    assert third.interval.sections.to_dict() == {"/api": 1}
     assert second.totals == {"requests": 16, "rejected": 1, "late": 0}
 
 

@@ -113,15 +113,19 @@ def test_summarize_small_frame() -> None:
     assert list(summary.methods.items()) == [("GET", 8), ("POST", 2), (OTHER, 2)]
 
 
-def test_summarize_percentiles_match_numpy() -> None:
-    """Size percentiles equal numpy's on the parsed byte counts (`-` counted as 0)."""
+def test_summarize_percentiles_are_nearest_rank_within_the_bins_error() -> None:
+    """Size percentiles are the nearest-rank ones of the parsed byte counts (`-` counted as 0),
+    read from the middle of their 1/32-octave bin."""
+    from analyzer.core.tally import PERCENTILE_ERROR
+
     frame = small_frame()
     sizes = np.array([100, 250, 0, 40, 10, 999, 5000, 0, 7, 123_456, 3, 60])
     assert frame["bytes"].tolist() == sizes.tolist()
     summary = summarize(frame, seconds=10)
-    expected = np.percentile(sizes, PERCENTILES)
+    expected = np.percentile(sizes, PERCENTILES, method="inverted_cdf")
     assert list(summary.size_percentiles) == list(PERCENTILES)
-    assert [summary.size_percentiles[p] for p in PERCENTILES] == pytest.approx(expected.tolist())
+    for p, value in zip(PERCENTILES, expected, strict=True):
+        assert abs(summary.size_percentiles[p] - value) <= PERCENTILE_ERROR * (value + 1)
 
 
 def test_summarize_empty_frame() -> None:
@@ -156,7 +160,8 @@ def test_a_format_without_request_or_path_still_summarizes() -> None:
     frame = parser.parse(b"1.2.3.4 [10/Oct/2000:13:55:36 -0700] 200 12 1500\n").frame
     summary = summarize(frame, seconds=10)
     assert summary.requests == 1 and summary.sections.empty and summary.methods.empty
-    assert summary.latency == {50: 0.0015, 90: 0.0015, 99: 0.0015}
+    assert summary.latency is not None
+    assert list(summary.latency.values()) == pytest.approx([0.0015] * 3, rel=0.011)
 
 
 @settings(max_examples=60, deadline=None)
@@ -172,10 +177,10 @@ def test_a_format_without_request_or_path_still_summarizes() -> None:
 def test_the_windows_summary_counts_like_the_rows_and_bins_percentiles_within_the_error(
     lines: list[tuple[str, int, int]],
 ) -> None:
-    """Counts from the window equal those of the rows; its percentiles (bin middles) are within
-    1.1% of the nearest-rank percentile of the exact values, sizes and durations alike."""
+    """Counts from the window equal a groupby of the rows; its percentiles (bin middles) are
+    within 1.1% of the nearest-rank percentile of the exact values, sizes and durations alike."""
     from analyzer.core.compact import TEXT, Vocabulary, compact
-    from analyzer.core.stats import summarize_counted, summarize_rows
+    from analyzer.core.stats import summarize_counted, top_counts
     from analyzer.core.tally import PERCENTILE_ERROR
     from analyzer.core.window import Window
     from analyzer.formats.parsers import make_parser
@@ -193,12 +198,10 @@ def test_the_windows_summary_counts_like_the_rows_and_bins_percentiles_within_th
     rows = compact(frame, vocabularies)
     window = Window(vocabularies)
     window.add(rows)
-    exact = summarize_rows(rows, 10, vocabularies, top=3, section_limit=2)
     binned = summarize_counted(window.counted(0, 2**62), 10, vocabularies, top=3, section_limit=2)
-    for name in ("requests", "bytes", "status_counts"):
-        assert getattr(binned, name) == getattr(exact, name)
-    for name in ("sections", "hosts", "methods", "statuses"):
-        assert getattr(binned, name).to_dict() == getattr(exact, name).to_dict()
+    assert (binned.requests, binned.bytes) == (len(frame), int(frame["bytes"].sum()))
+    assert binned.sections.to_dict() == top_counts(frame["section"], 2).to_dict()
+    assert binned.hosts.to_dict() == top_counts(frame["host"], 3).to_dict()
     sizes = np.array([size for _, size, _ in lines])
     durations = np.array([micro / 1e6 for _, _, micro in lines])
     assert binned.latency is not None
@@ -207,8 +210,9 @@ def test_the_windows_summary_counts_like_the_rows_and_bins_percentiles_within_th
         assert abs(binned.size_percentiles[p] - size) <= PERCENTILE_ERROR * (size + 1)
         duration = np.percentile(durations, p, method="inverted_cdf")
         assert abs(binned.latency[p] - duration) <= PERCENTILE_ERROR * (duration + 1e-6) + 1e-12
-    assert binned.section_latency is not None and exact.section_latency is not None
-    assert list(binned.section_latency.index) == list(exact.section_latency.index)
+    assert binned.section_latency is not None
+    timed_sections = top_counts(frame["section"]).index[:3]
+    assert list(binned.section_latency.index) == list(timed_sections)
 
 
 def test_requests_without_a_size_leave_bytes_and_percentiles_alone() -> None:
@@ -219,5 +223,6 @@ def test_requests_without_a_size_leave_bytes_and_percentiles_alone() -> None:
     alone = summarize(no_bytes.frame, 10)
     assert alone.requests == 1 and not alone.sized
     mixed = summarize(concat_frames([no_bytes.frame, parse(clf_line(1_764_299_402, size=1000)).frame]), 10)
-    assert mixed.sized and mixed.bytes == 1000 and mixed.size_percentiles[50] == 1000
+    assert mixed.sized and mixed.bytes == 1000
+    assert mixed.size_percentiles[50] == pytest.approx(1000, rel=0.011)  # its bin's middle
     assert summarize(parse(b"").frame, 10).sized  # no requests: nothing is missing

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.formats.clf import COLUMNS, detect_format, parse, requests, seconds_of
+from analyzer.formats.clf import COLUMNS, parse, requests, seconds_of
+from analyzer.formats.parsers import detect_format
 from analyzer.formats.text import split_lines
 from tests.conftest import clf_line, mutate, shared_log
 

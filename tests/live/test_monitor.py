@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -74,7 +75,10 @@ def test_every_complete_line_is_counted_once_in_stats(tmp_path: Path) -> None:
     monitor.run()
     complete_on_disk = log.read_bytes().count(b"\n")
     stats = rows(out / "stats.csv")
-    assert len(stats) == 200 // 5
+    # A report per 5 s of the log's time, each written once the horizon passed it, and at the
+    # stop the one the last lines are in.
+    seconds = [datetime.fromisoformat(row["time"]).timestamp() for row in stats]
+    assert np.diff(seconds).tolist() == [5.0] * (len(stats) - 1) and len(stats) == 200 // 5 + 1
     counted = sum(int(row["requests"]) + int(row["rejected"]) for row in stats)
     assert counted == complete_on_disk
     assert appended["complete"] >= complete_on_disk > 300
@@ -175,7 +179,7 @@ def test_terminal_output_is_a_dashboard_redrawn_in_place(tmp_path: Path) -> None
     monitor.warm_start()
     first = stdout.getvalue()
     assert first.startswith(ENTER) and "\x1b[1;1H" in first
-    assert "10 s to 00:00:00: 5 req" in re.sub(r"\x1b\[[0-9;]*m", "", first)  # the window the warm start read
+    assert "10 s to 23:59:59: 5 req" in re.sub(r"\x1b\[[0-9;]*m", "", first)  # the window the warm start read
     monitor.poll()
     monitor.report(clock.now())
     clock.time += 5
@@ -210,7 +214,7 @@ def test_sections_csv_is_bounded_per_report(tmp_path: Path) -> None:
     by_report: dict[str, list[dict[str, str]]] = {}
     for row in sections:
         by_report.setdefault(row["time"], []).append(row)
-    assert len(stats) == 30 // 5
+    assert len(stats) == 30 // 5 + 1  # and at the stop, the report the last lines are in
     assert set(by_report) == {row["time"] for row in stats if int(row["requests"])}
     for row in stats:
         report_rows = by_report.get(row["time"], [])
@@ -245,7 +249,7 @@ def test_five_hundred_ticks_run_without_real_sleeping(tmp_path: Path, monkeypatc
     monkeypatch.setattr(time, "sleep", real_sleeps.append)
     monitor.run()
     assert clock.now() - T0 == 500
-    assert len(rows(out / "stats.csv")) == 50
+    assert len(rows(out / "stats.csv")) == 50 + 1  # and at the stop, the report the last lines are in
     assert real_sleeps == []
 
 
@@ -316,12 +320,12 @@ def test_a_missing_file_and_directory_are_waited_for(tmp_path: Path) -> None:
     def write(now: float) -> None:
         if int(now) == T0 + 3:
             log.parent.mkdir()
-        if int(now) >= T0 + 6:
+        if int(now) >= T0 + 12:  # after the report of +10 (written once the horizon passed it)
             append(log, lines_at([int(now)] * 2))
 
     clock = FakeClock(T0, write)
     stdout = io.StringIO()
-    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 12))
+    monitor = Monitor(settings(log, out), stdout, Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 18))
     monitor.run()
     text = stdout.getvalue()
     assert f"{log}: waiting: its directory {log.parent} does not exist" in text
@@ -380,8 +384,10 @@ def test_long_lines_crlf_cr_and_nuls_reach_the_counts_right(tmp_path: Path) -> N
         Clock(clock.now, clock.sleep, lambda: clock.sleeps >= 5),
     )
     monitor.run()
-    (row,) = rows(out / "stats.csv")
-    assert (row["requests"], row["rejected"]) == ("4", "1")
+    # All stamped T0: in its report, or the next one for the line read after it was written.
+    stats = rows(out / "stats.csv")
+    assert sum(int(row["requests"]) for row in stats) == 4
+    assert sum(int(row["rejected"]) for row in stats) == 1
     assert monitor.followers[0].nul_bytes == 4096
 
 
@@ -417,7 +423,8 @@ def test_a_million_line_burst_is_read_in_bounded_chunks(tmp_path: Path, monkeypa
 
 
 def test_an_overrun_tick_is_counted_and_shown(tmp_path: Path) -> None:
-    """A tick of 25 s with 10 s reports: the skipped report counted and shown, the late one's rate true."""
+    """A tick of 25 s with 10 s reports: the report written late is counted and shown, and
+    every report's rate is over its own 10 s."""
     log, out = tmp_path / "access.log", tmp_path / "out"
     log.write_bytes(b"")
 
@@ -441,16 +448,16 @@ def test_an_overrun_tick_is_counted_and_shown(tmp_path: Path) -> None:
     monitor.poll = slow_poll  # type: ignore[method-assign]
     monitor.run()
     stats = rows(out / "stats.csv")
-    # Reports due at +20 and +30; the tick ends at +37: one report at +37 for 27 s, one skipped.
-    assert [(row["time"], row["overruns"]) for row in stats][:3] == [
+    # The tick ends at +37: the reports of +20 and +30 are written then, each of its own 10 s
+    # of the log's time; +20's was due an interval before, and is counted as an overrun.
+    assert [(row["time"], row["overruns"]) for row in stats][:5] == [
+        (iso_z(T0), "0"),
         (iso_z(T0 + 10), "0"),
-        (iso_z(T0 + 37), "1"),
+        (iso_z(T0 + 20), "1"),
+        (iso_z(T0 + 30), "0"),
         (iso_z(T0 + 40), "0"),
     ]
-    assert stats[1]["rate"] == f"{int(stats[1]['requests']) / 27:.3f}"
-    # Back on the schedule, the next report covers the 3 s since the late one, not an interval.
-    assert stats[2]["rate"] == f"{int(stats[2]['requests']) / 3:.3f}"
-    assert "last 3 s" in stdout.getvalue()
+    assert all(row["rate"] == f"{int(row['requests']) / 10:.3f}" for row in stats)
     assert "slow ticks: 1 report came a whole interval late" in " ".join(stdout.getvalue().split())
     assert counted(out) == log.read_bytes().count(b"\n")
 
@@ -679,7 +686,7 @@ class FollowMachine(RuleBasedStateMachine):
     def stop(self) -> None:
         """A clean stop (Ctrl-C, SIGTERM): the last lines read and reported."""
         assert self.monitor is not None
-        self.monitor.finish(self.clock.now() - 1)
+        self.monitor.finish()
         self._close()
         self.since_tick = self.since_report = self.all_since_tick = self.all_since_report = 0
         self.memory_only = 0
@@ -710,8 +717,7 @@ class FollowMachine(RuleBasedStateMachine):
         counted = sum(int(row["requests"]) + int(row["rejected"]) for row in stats)
         outstanding = self.all_since_report
         if self.monitor is not None:
-            pending = self.monitor.engine.pending
-            counted += pending.requests + pending.rejected
+            counted += self.monitor.engine.ledger.unreported()
             outstanding = self.all_since_tick
         assert counted <= self.written, "a line was counted twice"
         assert counted >= self.written - self.budget - outstanding, "a line was lost"

@@ -469,7 +469,7 @@ def test_a_restart_during_an_episode_never_writes_a_second_alert_whatever_the_th
     first = Monitor(settings(log, out, rule=rule), io.StringIO(), Clock(clock.now, clock.sleep))
     first.warm_start()
     run_until(first, clock, 20)
-    first.finish(clock.now() - 5)
+    first.finish()
     first.outputs.close()
     assert [row["kind"] for row in rows(out / "alerts.csv")] == ["alert"]
     if not keep_checkpoint:
@@ -497,14 +497,14 @@ def test_moving_stats_aside_after_a_clean_stop_counts_no_line_twice(tmp_path: Pa
     first = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
     first.warm_start()
     run_until(first, clock, 12)
-    first.finish(clock.now() - 2)
+    first.finish()
     first.outputs.close()
     before = counted(out)
     os.rename(out / "stats.csv", tmp_path / "stats-old.csv")
     second = Monitor(settings(log, out), io.StringIO(), Clock(clock.now, clock.sleep))
     second.warm_start()
     run_until(second, clock, 6)
-    second.finish(clock.now() - 6)
+    second.finish()
     second.outputs.close()
     lines = len(log.read_bytes().splitlines())
     assert before + counted(out) == lines

@@ -118,11 +118,13 @@ def test_hand_computed_transitions_episodes_and_distribution(hand_log: Path, tmp
     assert result.per_second.to_dict() == {
         pd.Timestamp(T0 + s, unit="s", tz="UTC"): n for s, n in HAND_COUNTS.items()
     }
-    # Reports: bucket T0 holds 3+2+5+4+1+1 = 16 requests and the garbage line; T0 + 20 holds 6.
+    # Reports of (T - 10, T]: T0 holds its second's 3; T0 + 10 holds 2+5+4+1+1 = 13 requests and
+    # the garbage line (after the line at T0 + 7); T0 + 20 holds 6.
     stats = rows(out / "stats.csv")
     assert [(r["time"], r["requests"], r["rejected"], r["late"]) for r in stats] == [
-        (iso(T0 + 10), "16", "1", "0"),
-        (iso(T0 + 30), "6", "0", "0"),
+        (iso(T0), "3", "0", "0"),
+        (iso(T0 + 10), "13", "1", "0"),
+        (iso(T0 + 20), "6", "0", "0"),
     ]
     alerts = rows(out / "alerts.csv")
     assert [(r["time"], r["kind"], r["threshold"]) for r in alerts] == [
@@ -345,7 +347,7 @@ def expected_by_report(kinds: list[tuple[str, int, str | None]]) -> dict[str, di
             else:
                 reports[last]["rejected"] += 1  # type: ignore[operator]
             continue
-        time = iso(second // 10 * 10 + 10)
+        time = iso(-(-second // 10) * 10)  # the report of (T - 10, T]
         report = reports.setdefault(
             time, {"requests": 0, "rejected": 0, "no_section": 0, "sections": Counter()}
         )

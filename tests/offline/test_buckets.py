@@ -13,16 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.stats import OTHER
+from analyzer.core.tally import bin_values, size_bins
 from analyzer.formats.clf import parse, requests
-from analyzer.offline.buckets import (
-    BucketMerger,
-    ChunkBuckets,
-    Closed,
-    bin_value,
-    chunk_buckets,
-    request_buckets,
-    size_bins,
-)
+from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets, request_buckets
 from tests.conftest import SHARED_LOGS, clf_line
 from tests.formats.test_fast import batches
 
@@ -68,27 +61,27 @@ def test_chunk_buckets_by_hand() -> None:
         T0 + 13: 1,
     }
     totals = chunk.totals.sort_index()
-    assert totals.index.tolist() == [T0, T0 + 10]
+    assert totals.index.tolist() == [T0 + 10, T0 + 20]  # a report's second ends its 10 s
     assert totals["requests"].tolist() == [2, 2]
     assert totals["rejected"].tolist() == [1, 0]
     assert totals["bytes"].tolist() == [150, 0]  # `-` bytes count 0
     assert totals[["2xx", "3xx", "4xx", "5xx"]].to_numpy().tolist() == [[1, 0, 1, 0], [0, 0, 1, 1]]
-    assert chunk.sections.to_dict() == {(T0, "/a"): 1, (T0, "/b"): 1, (T0 + 10, "/a"): 1}  # "-" has none
+    assert chunk.sections.to_dict() == {(T0 + 10, "/a"): 1, (T0 + 10, "/b"): 1, (T0 + 20, "/a"): 1}
     assert chunk.leading_rejected == 1
-    assert chunk.last_bucket == T0 + 10
+    assert chunk.last_bucket == T0 + 20
 
 
 def test_size_percentiles_are_within_the_bin_resolution() -> None:
-    """A report's size percentiles come from a log-scale histogram: within about 2% of the truth."""
+    """A report's size percentiles come from the live window's log-scale bins: within 1.1%."""
     sizes = [1000] * 50 + [20_000] * 45 + [1_000_000] * 5
-    data = b"".join(clf_line(T0 + i % 10, size=size) for i, size in enumerate(sizes))
+    data = b"".join(clf_line(T0 + 1 + i % 10, size=size) for i, size in enumerate(sizes))
     totals, _ = merge([data])
-    row = totals.loc[T0]
+    row = totals.loc[T0 + 10]
     # 50th of 100 sizes: 1000; 90th: 20000; 99th: 1000000 (first size reaching the share)
-    assert row["size_p50"] == pytest.approx(1000, rel=0.025)
-    assert row["size_p90"] == pytest.approx(20_000, rel=0.025)
-    assert row["size_p99"] == pytest.approx(1_000_000, rel=0.025)
-    assert np.all(np.abs(bin_value(size_bins(np.array(sizes))) / np.array(sizes) - 1) < 0.025)
+    assert row["size_p50"] == pytest.approx(1000, rel=0.011)
+    assert row["size_p90"] == pytest.approx(20_000, rel=0.011)
+    assert row["size_p99"] == pytest.approx(1_000_000, rel=0.011)
+    assert np.all(np.abs(bin_values(size_bins(np.array(sizes))) / np.array(sizes) - 1) < 0.011)
 
 
 def test_sections_keep_the_top_k_and_one_other_row_with_ties_by_name() -> None:
@@ -109,18 +102,18 @@ def test_rejected_lines_at_a_chunk_start_go_to_the_good_line_before_them() -> No
     """Rejected lines opening a chunk, even a chunk of nothing else, go to the last good line before."""
     chunks = [
         clf_line(T0 + 1),
-        GARBAGE * 2 + clf_line(T0 + 25),  # 2 -> bucket T0 (the line at T0 + 1)
-        GARBAGE * 3,  # 3 -> bucket T0 + 20 (the line at T0 + 25)
-        clf_line(T0 + 31) + GARBAGE,  # 1 -> bucket T0 + 30
+        GARBAGE * 2 + clf_line(T0 + 25),  # 2 -> report T0 + 10 (the line at T0 + 1)
+        GARBAGE * 3,  # 3 -> report T0 + 30 (the line at T0 + 25)
+        clf_line(T0 + 31) + GARBAGE,  # 1 -> report T0 + 40
     ]
     totals, _ = merge(chunks)
-    assert totals["requests"].to_dict() == {T0: 1, T0 + 20: 1, T0 + 30: 1}
-    assert totals["rejected"].to_dict() == {T0: 2, T0 + 20: 3, T0 + 30: 1}
+    assert totals["requests"].to_dict() == {T0 + 10: 1, T0 + 30: 1, T0 + 40: 1}
+    assert totals["rejected"].to_dict() == {T0 + 10: 2, T0 + 30: 3, T0 + 40: 1}
 
 
 def test_rejected_lines_before_any_good_line_go_to_the_first_good_line() -> None:
     """Rejected lines before any good line, even whole chunks of them, go to the first good line's report."""
-    expected = {T0 + 40: 5, T0 + 50: 0}
+    expected = {T0 + 50: 5, T0 + 60: 0}
     one_chunk = GARBAGE * 2 + GARBAGE * 3 + clf_line(T0 + 41) + clf_line(T0 + 55)
     for chunks in (
         [GARBAGE * 2, GARBAGE * 3, clf_line(T0 + 41) + clf_line(T0 + 55)],  # orphans in chunks of their own
@@ -129,7 +122,7 @@ def test_rejected_lines_before_any_good_line_go_to_the_first_good_line() -> None
     ):
         totals, _ = merge(chunks)
         assert totals["rejected"].to_dict() == expected
-        assert totals["requests"].to_dict() == {T0 + 40: 1, T0 + 50: 1}
+        assert totals["requests"].to_dict() == {T0 + 50: 1, T0 + 60: 1}
 
 
 def test_lines_older_than_the_hold_become_late_in_the_newest_report() -> None:
@@ -139,11 +132,12 @@ def test_lines_older_than_the_hold_become_late_in_the_newest_report() -> None:
     closed = merger.add(buckets_of(clf_line(T0 + 100, path="/new") * 2))
     # The newest bucket is T0 + 100: buckets before T0 + 70 are final and written out ...
     assert isinstance(closed, Closed)
-    assert closed.totals["requests"].to_dict() == {T0: 6}
+    assert closed.totals["requests"].to_dict() == {T0: 1, T0 + 10: 5}
     # ... and forgotten: what the merger holds starts at the hold.
     assert pd.concat(merger.totals).index.min() >= T0 + 70
     assert all(part.index.get_level_values(0).min() >= T0 + 70 for part in merger.sections if len(part))
-    # A line for T0 + 3 (its report is gone) and a rejected line after it; one at T0 + 95 is in time.
+    # A line for T0 + 3 (its report is gone) and a rejected line after it; one at T0 + 95 (in the
+    # report of T0 + 100) is in time.
     assert (
         merger.add(buckets_of(clf_line(T0 + 3, path="/old") + GARBAGE + clf_line(T0 + 95, path="/new")))
         is None
@@ -151,11 +145,11 @@ def test_lines_older_than_the_hold_become_late_in_the_newest_report() -> None:
     final = merger.finish()
     assert final is not None
     totals = final.totals
-    assert totals["requests"].to_dict() == {T0 + 90: 1, T0 + 100: 3}
-    assert totals["late"].to_dict() == {T0 + 90: 0, T0 + 100: 1}
-    assert totals["rejected"].to_dict() == {T0 + 90: 0, T0 + 100: 1}  # its good line's report was gone too
+    assert totals["requests"].to_dict() == {T0 + 100: 4}
+    assert totals["late"].to_dict() == {T0 + 100: 1}
+    assert totals["rejected"].to_dict() == {T0 + 100: 1}  # its good line's report was gone too
     sections = {(r["bucket"], r["section"]): r["hits"] for r in final.sections.to_dict("records")}
-    assert sections == {(T0 + 90, "/new"): 1, (T0 + 100, "/new"): 2, (T0 + 100, "/old"): 1}
+    assert sections == {(T0 + 100, "/new"): 3, (T0 + 100, "/old"): 1}
     assert 6 + int(totals["requests"].sum()) == 10  # every good line once
 
 
@@ -192,7 +186,7 @@ def expected_reports(
             else:
                 reports[last]["rejected"] += 1
             continue
-        bucket = (T0 + offset) // 10 * 10
+        bucket = -(-(T0 + offset) // 10) * 10  # the report of (T - 10, T]
         report = reports.setdefault(bucket, Counter())
         report["requests"] += 1
         if kind == "good":

@@ -1,15 +1,15 @@
-"""Report helpers: sums per (bucket, key), top sections with (other), size percentiles."""
+"""Report helpers: sums per (bucket, key), top sections with (other), percentiles per bucket."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.stats import OTHER
-from analyzer.offline.reports import bin_value, pair_sums, percentiles, size_bins, top_sections
+from analyzer.core.tally import bin_values
+from analyzer.offline.reports import pair_sums, percentiles, top_sections
 
 
 def series(rows: list[tuple[int, object, int]]) -> pd.Series:
@@ -44,18 +44,12 @@ def test_top_sections_keep_the_busiest_ties_by_name_then_other() -> None:
 @given(
     st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.integers(1, 50)), min_size=1, max_size=40)
 )
-def test_percentiles_are_the_first_bin_reaching_each_share(rows: list[tuple[int, int, int]]) -> None:
+def test_percentiles_are_the_nearest_rank_bin_of_each_bucket(rows: list[tuple[int, int, int]]) -> None:
+    """Per bucket, the bin holding the ceil(p * n / 100)-th value: numpy's inverted_cdf."""
     buckets, bins, counts = pair_sums([series([(b * 10, k, n) for b, k, n in rows])])
-    found = percentiles(buckets, bins.astype(np.int64), counts)
+    found = percentiles(buckets, bins.astype(np.int64), counts, bin_values, "size")
     for bucket in np.unique(buckets):
-        mine = bins[buckets == bucket].astype(np.int64), counts[buckets == bucket]
-        expanded = np.repeat(*mine)
+        expanded = np.repeat(bins[buckets == bucket].astype(np.int64), counts[buckets == bucket])
         for p in (50, 90, 99):
-            share = np.flatnonzero(np.cumsum(mine[1]) >= p / 100 * mine[1].sum())[0]
-            assert found.loc[bucket, f"size_p{p}"] == bin_value(mine[0][share : share + 1])[0]
-            assert expanded.size == mine[1].sum()
-
-
-@pytest.mark.parametrize("size", [0, 1, 999, 10**6, 10**12])
-def test_size_bins_round_trip_within_the_resolution(size: int) -> None:
-    assert abs(bin_value(size_bins(np.array([size])))[0] - size) <= 0.025 * size + 1
+            nearest = int(np.percentile(expanded, p, method="inverted_cdf"))
+            assert found.loc[bucket, f"size_p{p}"] == bin_values(np.array([nearest]))[0]

@@ -32,8 +32,8 @@ def test_alert_cells_are_the_rows_alerts_csv_gets() -> None:
     assert [tuple(row) for row in cells.itertuples(index=False)] == [alert_row(t) for t in FOUND]
 
 
-def test_reports_are_indexed_by_the_end_of_their_ten_seconds_in_utc() -> None:
-    reports = pd.DataFrame({"requests": [3, 4]}, index=pd.Index([T0, T0 + 10], name="bucket"))
+def test_reports_are_indexed_by_their_own_second_the_end_of_their_ten_seconds_in_utc() -> None:
+    reports = pd.DataFrame({"requests": [3, 4]}, index=pd.Index([T0 + 10, T0 + 20], name="bucket"))
     indexed = by_report_time(reports)
     assert indexed.index.name == "time" and str(indexed.index.tz) == "UTC"
     assert indexed.index.strftime("%Y-%m-%dT%H:%M:%SZ").tolist() == [
