@@ -22,7 +22,7 @@ from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed
 from analyzer.live.files import Feed, LogFile
 from analyzer.live.lookback import settle
-from analyzer.live.settings import POLL_SECONDS, Clock, Settings
+from analyzer.live.settings import POLL_SECONDS, REPLAY_STEP, Clock, Settings
 from analyzer.live.stdin import STDIN, StdinFeed
 from analyzer.live.timekeeping import Timekeeper, status_of
 from analyzer.live.warm import warm_start
@@ -126,7 +126,9 @@ class Monitor:
         now = self.clock.now()
         self.engine.distrust_future_checkpoint(self.engine.horizon(now), self.time.waited())
         self._notices()
-        judged = self._opening(now) + self.engine.evaluate(now) if self.time.judging(self.engine) else []
+        # A replay's clock is its log's: it judges from the first poll, however far a poll steps.
+        judging = not self.live or self.time.judging(self.engine)
+        judged = self._opening(now) + self.engine.evaluate(now) if judging else []
         for transition in judged:
             self.outputs.transition(transition)
             self.display.transition(transition)
@@ -260,10 +262,10 @@ class Monitor:
                 first_poll = False
                 # A backlog (a file read up to its poll budget) is read on at once, not in a second.
                 if not any(file.behind for file in self.files):
-                    # A replay steps at most an interval of its log's time a poll: judged and
-                    # reported as it goes, as a live monitor would have (its clock skips quiet).
+                    # A replay steps up to an hour of its log a poll, judging and reporting all
+                    # of it (a step past the engine's catch-up bound would skip seconds).
                     speed = self.clock.speed()
-                    self.clock.sleep(min(POLL_SECONDS * max(1.0, speed or 1.0), self.settings.interval))
+                    self.clock.sleep(min(POLL_SECONDS * max(1.0, speed or 1.0), REPLAY_STEP))
         except KeyboardInterrupt:
             self.finish()  # Ctrl-C is a clean stop too
             raise

@@ -11,6 +11,7 @@ from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
 from analyzer.lines import MAX_LINE_BYTES
 
 POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
+REPLAY_STEP = 3600.0  # the most of its log's time a replay plays in one poll
 # How far back in the log (seconds of its time) a start reads to find when a state it finds
 # began: an alert on with no record of it is placed at its real crossing within this.
 LOOK_BACK = 86_400

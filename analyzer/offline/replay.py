@@ -103,7 +103,7 @@ class ReplayClock:
             self.wall_sleep(0.1)  # the screen still answers keys
             self._anchor()
             return
-        target = self.time + seconds
+        target = self.time + seconds if self.end is None else min(self.time + seconds, self.end)
         # Paced against the wall clock, so the work of each step does not slow the replay;
         # a wait of under 5 ms is left for the next step (at high speed it costs more than it waits).
         wall, logged = self.anchor

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.cli.main import main
-from tests.cli.conftest import assert_usage_error, environment, stopped_midway
+from tests.cli.conftest import FakeTime, assert_usage_error, environment, stopped_midway
 from tests.conftest import LIVE_T0, REPO, clf_line, lines_at
 
 SAMPLE = REPO / "data" / "sample_logs" / "access.log"
@@ -52,7 +52,7 @@ def test_a_plain_replay_prints_each_transition_once_and_a_line_of_the_alerts_a_b
     log = tmp_path / "access.log"
     burst = [T0 + s for s in range(0, 60) for _ in range(3)]  # 3 req/s for a minute over 1 req/s
     log.write_bytes(lines_at(burst + [T0 + 600 + s for s in range(0, 600, 5)]))
-    env = environment()
+    env = environment(clock=FakeTime(T0, 100))  # the pace of 1,200 s at 100,000x: a few fake ms
     argv = [
         "replay",
         str(log),

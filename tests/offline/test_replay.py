@@ -18,7 +18,7 @@ from analyzer.offline.backtest import backtest
 from analyzer.offline.reader import check_log
 from analyzer.offline.replay import Replay, ReplayClock
 from analyzer.ui.display import FASTER, PLAY_PAUSE, SLOWER, Plain
-from tests.conftest import clf_line, shared_log
+from tests.conftest import clf_line
 
 T0 = 1_764_300_000
 
@@ -79,24 +79,6 @@ def test_replay_equals_backtest_on_lines_out_of_order(
     rule = AlertRule(threshold=threshold, window=20)
     assert replayed([log], rule, folder / "r") == backtested([log], rule, folder / "b")
     assert stats_lines(folder / "r") == len(seconds) + 1
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "apache_combined_elastic-examples_2015-05-17_2015-05-20.log",
-        "apache_combined_phpmyadmin-bruteforce_2019-02-25_2019-03-20.log.gz",
-        "iis85_w3c_knowit-W3SVC1_2015-10-17_2016-10-18.log",
-        "nginx_combined_timing_dbadmins-ru_2019-08-14.log",
-    ],
-)
-def test_replay_equals_backtest_on_the_real_logs(name: str, tmp_path: Path) -> None:
-    """Half out of order (elastic), gzip with binary requests, a year of W3C with gaps: the same."""
-    log = shared_log(name)
-    rule = AlertRule(threshold=0.05 if name.startswith("nginx") else 0.5, window=120)
-    replay_rows = replayed([log], rule, tmp_path / "r", interval=3600)  # days of log: a report an hour
-    assert replay_rows == backtested([log], rule, tmp_path / "b")
-    assert replay_rows, "the threshold is low enough to fire"
 
 
 def test_the_clock_runs_at_its_speed_pauses_and_stops_at_the_end() -> None:
