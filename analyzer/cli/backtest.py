@@ -14,7 +14,9 @@ from analyzer.cli.options import (
     UsageError,
     add_alert_options,
     add_format_options,
+    add_select_options,
     checked_log_format,
+    checked_selection,
     holding,
     interruptible,
     positive,
@@ -44,6 +46,7 @@ def backtest_parser() -> Parser:
     )
     add_alert_options(parser, BACKTEST_OUT)
     add_format_options(parser)
+    add_select_options(parser)
     parser.add_argument(
         "--max-alerts-per-week",
         type=positive(float),
@@ -180,6 +183,9 @@ def suggestion(result: BacktestResult, max_per_week: float) -> str:
 def run_backtest(argv: list[str], env: Environment) -> int:
     args = backtest_parser().parse_args(argv)
     log_format = checked_log_format(args.log_format)
+    args.chosen = checked_selection(args)
+    if args.chosen and (args.scheduler or args.engine == "dask"):
+        raise UsageError("--only and --exclude are not supported with --engine dask yet")
     if args.scheduler and args.engine == "local":
         raise UsageError("--scheduler runs on a Dask cluster: it cannot go with --engine local")
     engine = "dask" if args.scheduler else args.engine or "local"
@@ -231,6 +237,7 @@ def _run(
             engine=engine,
             client=client,
             task_timeout=args.task_timeout,
+            chosen=args.chosen,
         )
     except (InputError, cluster.ClusterError) as error:  # found mid-way: a truncated gzip, a lost file
         raise UsageError(str(error)) from None

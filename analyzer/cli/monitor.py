@@ -15,7 +15,9 @@ from analyzer.cli.options import (
     UsageError,
     add_alert_options,
     add_format_options,
+    add_select_options,
     checked_log_format,
+    checked_selection,
     holding,
     non_negative,
     positive,
@@ -55,6 +57,7 @@ def add_monitor_options(parser: Parser, out: Path = MONITOR_OUT) -> None:
         "--lateness", type=int, default=5, help="seconds a line may arrive after its timestamp (default 5)"
     )
     add_format_options(parser)
+    add_select_options(parser)
     parser.add_argument(
         "--rejects", type=Path, default=None, help="append every rejected line, with its reason, to this file"
     )
@@ -165,6 +168,7 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         lateness=args.lateness,
         fmt=args.format,
         log_format=checked_log_format(args.log_format),
+        chosen=checked_selection(args),
         rejects=args.rejects,
         out=args.out,
         plain=args.plain or not env.is_terminal(env.stdout),

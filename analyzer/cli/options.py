@@ -22,6 +22,7 @@ from typing import NoReturn, TextIO
 
 from analyzer.follow.outdir import PRIVATE_MODE, Lock, OutputError, check_owner, open_append
 from analyzer.formats.logformat import FormatError, compile_format
+from analyzer.formats.select import SelectError, Selection, selection
 
 FORMAT_CHOICES = ("auto", "common", "combined", "w3c")
 
@@ -117,6 +118,32 @@ def add_format_options(parser: argparse.ArgumentParser) -> None:
         metavar="STRING",
         help="the server's own format: an nginx log_format or Apache LogFormat string",
     )
+
+
+def add_select_options(parser: argparse.ArgumentParser) -> None:
+    """--only / --exclude: which requests are counted at all (docs/filters.md)."""
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="EXPR",
+        help="count only requests matching EXPR (e.g. /api, 5xx, host:10.0.0.0/8, agent:curl; "
+        "terms in one EXPR all match; repeated: any of them); see docs/filters.md",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="EXPR",
+        help="skip requests matching EXPR before counting (e.g. agent:bot: known crawlers and scripts)",
+    )
+
+
+def checked_selection(args: argparse.Namespace) -> Selection | None:
+    """The --only / --exclude requests, if they parse; else one clear line and exit 2."""
+    try:
+        chosen = selection(getattr(args, "only", None), getattr(args, "exclude", None))
+    except SelectError as error:
+        raise UsageError(str(error)) from None
+    return chosen or None
 
 
 def checked_log_format(source: str | None) -> str | None:

@@ -71,7 +71,7 @@ def run_replay(argv: list[str], env: Environment) -> int:
         try:
             replay = Replay(
                 settings.paths, formats, settings.log_format, args.speed, settings.interval,
-                settings.lateness, env.sleep,
+                settings.lateness, env.sleep, chosen=settings.chosen,
             )  # fmt: skip
             clock = replay.clock
             ends = Clock(

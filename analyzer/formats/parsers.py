@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from analyzer.formats.clf import FORMATS, Parsed, parse
 from analyzer.formats.logformat import CustomParser, compile_format
 from analyzer.formats.patterns import LINE_PATTERNS, STRICT_COMBINED
+from analyzer.formats.select import Selection, selected
 from analyzer.formats.text import split_lines
 from analyzer.formats.w3c import W3cParser, is_w3c
 
@@ -45,8 +46,28 @@ def detect(head: bytes) -> str | None:
     return "w3c" if is_w3c(head) else detect_format(head)
 
 
-def make_parser(fmt: str, log_format: str | None = None) -> LineParser:
-    """A fresh parser for one file (raises logformat.FormatError for a bad format string)."""
+class SelectingParser:
+    """A parser whose batches keep only the chosen requests (`select`); every column is
+    parsed, as the filter reads hosts, paths and agents even where the counts do not."""
+
+    def __init__(self, inner: LineParser, chosen: Selection) -> None:
+        self.inner = inner
+        self.chosen = chosen
+        self.name = inner.name
+        self.stateful = inner.stateful
+
+    def parse(self, data: bytes, core: bool = False) -> Parsed:
+        return selected(self.inner.parse(data), self.chosen)
+
+
+def make_parser(fmt: str, log_format: str | None = None, chosen: Selection | None = None) -> LineParser:
+    """A fresh parser for one file (raises logformat.FormatError for a bad format string);
+    with a selection, its batches hold only the requests chosen."""
+    parser = _parser(fmt, log_format)
+    return SelectingParser(parser, chosen) if chosen else parser
+
+
+def _parser(fmt: str, log_format: str | None) -> LineParser:
     if log_format:
         return CustomParser(compile_format(log_format))
     if fmt == "w3c":
@@ -58,6 +79,8 @@ def make_parser(fmt: str, log_format: str | None = None) -> LineParser:
 
 def describe(parser: LineParser) -> str:
     """How the report header names the format."""
+    if isinstance(parser, SelectingParser):
+        return describe(parser.inner)
     if isinstance(parser, CustomParser):
         return f"custom: {parser.compiled.source}"
     return parser.name

@@ -40,7 +40,7 @@ def parser_for(path: str, settings: Settings) -> LineParser:
     Common and Combined lines give only the text columns the window counts: the referer,
     agent, user, path and protocol of every small batch were built and thrown away.
     """
-    parser = make_parser(choose_format(path, settings.fmt), settings.log_format)
+    parser = make_parser(choose_format(path, settings.fmt), settings.log_format, settings.chosen)
     if isinstance(parser, ClfParser):
         parser.only = frozenset(TEXT)
     return parser
@@ -164,7 +164,7 @@ class Lines:
             self.parser = None
         if self.parser is None:
             fmt = settings.fmt if settings.fmt != "auto" else detect(sample) or "combined"
-            self.parser = make_parser(fmt, settings.log_format)
+            self.parser = make_parser(fmt, settings.log_format, settings.chosen)
         return self.parser
 
     def count(self, parsed: Parsed) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from analyzer.core.alerts import AlertRule
 from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
+from analyzer.formats.select import Selection
 from analyzer.lines import MAX_LINE_BYTES
 
 POLL_SECONDS = 1.0  # lines are read and alerts checked every second; reports every interval
@@ -38,6 +39,7 @@ class Settings:
     rotate_max: float = ROTATE_MAX
     max_line_bytes: int = MAX_LINE_BYTES
     look_back: int = LOOK_BACK
+    chosen: Selection | None = None  # --only / --exclude: the requests counted (None: all)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from analyzer.core.alerts import AlertRule, Transition
 from analyzer.formats.clf import Parsed, Requests, requests
 from analyzer.formats.kernel import single_threaded
 from analyzer.formats.parsers import ClfParser, LineParser, make_parser
+from analyzer.formats.select import Selection
 from analyzer.offline.buckets import BucketMerger, ChunkBuckets, Closed, chunk_buckets, request_buckets
 from analyzer.offline.csvs import ClosedWriter
 from analyzer.offline.drivers import Coverage, with_drivers
@@ -56,11 +57,11 @@ Summed = tuple[ChunkBuckets, int, int]  # a piece's bucket sums, lines and rejec
 ENGINES = ("local", "dask")
 
 
-def parse_piece(piece: Piece, fmt: str, log_format: str | None) -> Summed:
+def parse_piece(piece: Piece, fmt: str, log_format: str | None, chosen: Selection | None = None) -> Summed:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
     single_threaded()  # the workers, one per core, are the parallelism
     data, dropped = piece.read_lines()
-    return _summed(_read_core(make_parser(fmt, log_format), data), dropped)
+    return _summed(_read_core(make_parser(fmt, log_format, chosen), data), dropped)
 
 
 def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) -> list[tuple[int, Summed]]:
@@ -116,6 +117,7 @@ def _parsed_in_order(
     log_format: str | None,
     executor: Executor | None,
     backlog_size: int = 4,
+    chosen: Selection | None = None,
 ) -> Iterator[tuple[int, Summed]]:
     """Parse pieces in file order: in the pool when given one and the format allows it.
 
@@ -125,13 +127,14 @@ def _parsed_in_order(
     stateful: dict[str, LineParser] = {}
     backlog: deque[tuple[int, Future[Summed] | Summed]] = deque()
     for piece, consumed in work:
-        parser = stateful.get(piece.path) or make_parser(formats[piece.path], log_format)
+        parser = stateful.get(piece.path) or make_parser(formats[piece.path], log_format, chosen)
         if parser.stateful or executor is None:
             stateful[piece.path] = parser if parser.stateful else stateful.get(piece.path, parser)
             data, dropped = piece.read_lines()
             backlog.append((consumed, _summed(_read_core(parser, data), dropped)))
         else:
-            backlog.append((consumed, executor.submit(parse_piece, piece, formats[piece.path], log_format)))
+            task = executor.submit(parse_piece, piece, formats[piece.path], log_format, chosen)
+            backlog.append((consumed, task))
         while backlog and (len(backlog) > backlog_size or not isinstance(backlog[0][1], Future)):
             done, result = backlog.popleft()
             yield done, result.result() if isinstance(result, Future) else result
@@ -141,7 +144,12 @@ def _parsed_in_order(
 
 @contextmanager
 def _in_process(
-    names: list[str], fmt: str, log_format: str | None, chunk_bytes: int, workers: int
+    names: list[str],
+    fmt: str,
+    log_format: str | None,
+    chunk_bytes: int,
+    workers: int,
+    chosen: Selection | None = None,
 ) -> Iterator[tuple[int, Iterator[tuple[int, Summed]]]]:
     """The bytes in all inputs, and their pieces' sums in order, parsed here or in a process pool."""
     formats = {
@@ -152,7 +160,10 @@ def _in_process(
     large = size > 2 * chunk_bytes or STDIN in names
     executor = ProcessPoolExecutor(workers) if workers > 1 and large else None
     try:
-        yield size, _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers)
+        yield (
+            size,
+            _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers, chosen),
+        )
     finally:
         if executor:
             executor.shutdown(cancel_futures=True)
@@ -173,6 +184,7 @@ def backtest(
     engine: str = "local",
     client: Any = None,
     task_timeout: float = 600.0,
+    chosen: Selection | None = None,
 ) -> BacktestResult:
     """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`.
 
@@ -181,6 +193,8 @@ def backtest(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "dask" and chosen:
+        raise ValueError("--only and --exclude are not supported with --engine dask yet")
     names = expand_paths([str(path) for path in paths])
     run: AbstractContextManager[tuple[int, Iterator[tuple[int, Summed]]]]
     if engine == "dask":
@@ -190,7 +204,7 @@ def backtest(
             names, fmt, log_format, chunk_bytes, client, parse_piece, parse_file, task_timeout
         )
     else:
-        run = _in_process(names, fmt, log_format, chunk_bytes, workers)
+        run = _in_process(names, fmt, log_format, chunk_bytes, workers, chosen)
     rules = [AlertRule(threshold, window) for threshold in thresholds]
     merger = BucketMerger(section_limit=section_limit)
     seconds: list[np.ndarray] = []
@@ -224,7 +238,7 @@ def backtest(
     in_order = sorted(
         (t for found, _ in found_by_rule for t in found), key=lambda t: (t.second, t.rule.threshold)
     )
-    in_order = with_drivers(in_order, stream(names, chunk_bytes), names, fmt, log_format, coverage)
+    in_order = with_drivers(in_order, stream(names, chunk_bytes), names, fmt, log_format, coverage, chosen)
     if out is not None:
         _write_alerts(out, in_order)
     report_frame = by_report_time(pd.concat(reports)) if reports else pd.DataFrame()

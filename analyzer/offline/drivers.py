@@ -25,6 +25,7 @@ from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.drivers import find_drivers
 from analyzer.core.window import Window
 from analyzer.formats.parsers import ClfParser, LineParser, make_parser
+from analyzer.formats.select import Selection
 from analyzer.offline.reader import STDIN, Piece, check_log
 
 # The columns the drivers count (a path is needed for its section).
@@ -76,6 +77,7 @@ def with_drivers(
     fmt: str,
     log_format: str | None,
     coverage: Coverage,
+    chosen: Selection | None = None,
 ) -> list[Transition]:
     """`found` with the drivers of each alert that crossed, from the pieces of `work` (the
     first pass's pieces again, each with the input's bytes consumed at its end)."""
@@ -94,7 +96,7 @@ def with_drivers(
     for ordinal, (piece, _) in enumerate(work):
         if not pending:
             break
-        parser = parsers.setdefault(piece.path, _parser(formats[piece.path], log_format))
+        parser = parsers.setdefault(piece.path, _parser(formats[piece.path], log_format, chosen))
         wanted = ordinal in wanted_pieces
         if wanted or parser.stateful:  # a W3C layout is read from every piece, in order
             rows = compact(parser.parse(piece.read_lines()[0]).frame, vocabularies)
@@ -115,8 +117,8 @@ def with_drivers(
     ]
 
 
-def _parser(fmt: str, log_format: str | None) -> LineParser:
-    parser = make_parser(fmt, log_format)
+def _parser(fmt: str, log_format: str | None, chosen: Selection | None) -> LineParser:
+    parser = make_parser(fmt, log_format, chosen)
     if isinstance(parser, ClfParser):
         parser.only = WANTED
     return parser

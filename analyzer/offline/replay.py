@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 
+from analyzer.formats.select import Selection
 from analyzer.offline.replayfeed import HOLD_SECONDS, ReplayFeed
 from analyzer.ui.display import FASTER, PLAY_PAUSE, SLOWER
 
@@ -31,9 +32,10 @@ class Replay:
         lateness: int,
         wall_sleep: Callable[[float], None] = time.sleep,
         wall_now: Callable[[], float] = time.monotonic,
+        chosen: Selection | None = None,
     ) -> None:
         self.lateness = lateness
-        self.feeds = [ReplayFeed(path, formats[path], log_format, self.now) for path in paths]
+        self.feeds = [ReplayFeed(path, formats[path], log_format, self.now, chosen=chosen) for path in paths]
         for feed in self.feeds:
             feed.read_ahead(None)
         starts = [second for second in (feed.waiting() for feed in self.feeds) if second is not None]

@@ -21,6 +21,7 @@ from analyzer.formats.clf import Parsed
 from analyzer.formats.columns import seconds_of
 from analyzer.formats.frames import concat_frames
 from analyzer.formats.parsers import describe, make_parser
+from analyzer.formats.select import Selection
 from analyzer.offline.reader import Piece, pieces
 
 HOLD_SECONDS = 3600  # read this far ahead of the clock: lines out of order by less are on time
@@ -32,11 +33,17 @@ class ReplayFeed:
     ended = False  # the replay's clock says when it is over
 
     def __init__(
-        self, path: str, fmt: str, log_format: str | None, now: Callable[[], float], hold: int = HOLD_SECONDS
+        self,
+        path: str,
+        fmt: str,
+        log_format: str | None,
+        now: Callable[[], float],
+        hold: int = HOLD_SECONDS,
+        chosen: Selection | None = None,
     ) -> None:
         self.path = path
         self.now = now
-        self.parser = make_parser(fmt, log_format)
+        self.parser = make_parser(fmt, log_format, chosen)
         self.hold = hold
         self._pieces: Iterator[Piece] | None = pieces(path)
         self._buffer = pd.DataFrame()  # requests read and not yet handed over, in time order

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from analyzer.core.alerts import ALERT, AlertRule, Transition
 from analyzer.core.drivers import drivers_text
 from analyzer.core.engine import Engine
-from analyzer.formats.clf import parse
+from analyzer.formats.clf import Parsed, parse
 from analyzer.offline.backtest import backtest
 from analyzer.offline.drivers import Coverage, needed_seconds
 from tests.offline.test_replay import replayed
@@ -51,7 +52,12 @@ def spiked_log(seed: int, length: int, spike_at: int, spike_rate: int) -> list[t
     return found
 
 
-def live_alerts(arrivals: list[tuple[float, bytes]], rule: AlertRule, ticks: list[float]) -> list[Transition]:
+def live_alerts(
+    arrivals: list[tuple[float, bytes]],
+    rule: AlertRule,
+    ticks: list[float],
+    parse_lines: Callable[[bytes], Parsed] = parse,
+) -> list[Transition]:
     """The monitor's core under a fake clock: lines handed over as they arrive, ticks cycled."""
     engine = Engine(rule, lateness=3)
     now, fed, step, found = float(T0), 0, 0, []
@@ -64,7 +70,7 @@ def live_alerts(arrivals: list[tuple[float, bytes]], rule: AlertRule, ticks: lis
         while arrived < len(arrivals) and arrivals[arrived][0] <= now:
             arrived += 1
         if arrived > fed:
-            engine.ingest(parse(b"".join(text for _, text in arrivals[fed:arrived])))
+            engine.ingest(parse_lines(b"".join(text for _, text in arrivals[fed:arrived])))
             fed = arrived
         found += engine.evaluate(now)
     return [t for t in found if t.kind == ALERT]
