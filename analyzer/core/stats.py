@@ -19,6 +19,7 @@ from analyzer.core.window import DURATION_WIDTH, Counted, Window
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 PERCENTILES = (50, 90, 99)
 OTHER = "(other)"
+PANEL_ROWS = 60  # keys a summary names per heavy column: a tall terminal's table fills with them
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Summary:
     section_latency: pd.DataFrame | None = field(default=None, repr=False)
     statuses: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)  # by code
     sized: bool = True  # False: requests, but none with a size (IIS without sc-bytes): sizes are n/a
+    # The busiest user agents, referrers, and paths answered 4xx and 5xx (heavy hitters).
+    agents: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)
+    referers: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)
+    paths_4xx: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)
+    paths_5xx: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)
 
     @property
     def rate(self) -> float:
@@ -109,19 +115,20 @@ def summarize_counted(
     """Summary of the window's counts over a range of seconds (percentiles from bins)."""
     size_percentiles = _binned_percentiles(counted.sizes, bin_values) or {p: 0.0 for p in PERCENTILES}
     latency = _binned_percentiles(counted.durations, duration_values)
+    rows = max(top, PANEL_ROWS)
     section_latency = None
     keys, counts = counted.section_durations
     if latency is not None and len(keys):
         sections, bins = np.divmod(keys, DURATION_WIDTH)
         timed = np.bincount(sections, counts, minlength=len(vocabularies["section"])).astype(np.int64)
         busiest = top_of(timed, vocabularies["section"].values).index[:top]
-        rows = {}
+        table = {}
         codes = vocabularies["section"].values.get_indexer(busiest)
         for name, code in zip(busiest, codes, strict=True):  # a handful of sections, small histograms
             per_bin = np.bincount(bins[sections == code], counts[sections == code], minlength=DURATION_WIDTH)
             found = _binned_percentiles(per_bin.astype(np.int64), duration_values) or {}
-            rows[name] = [found[p] for p in PERCENTILES]
-        section_latency = _latency_table(rows)
+            table[name] = [found[p] for p in PERCENTILES]
+        section_latency = _latency_table(table)
     return Summary(
         seconds=seconds,
         requests=counted.requests,
@@ -129,12 +136,16 @@ def summarize_counted(
         size_percentiles=size_percentiles,
         status_counts=_classes(counted.status),
         sections=top_of(counted.section, vocabularies["section"].values, section_limit),
-        hosts=top_of(counted.host, vocabularies["host"].values, top),
+        hosts=top_of(counted.host, vocabularies["host"].values, rows),
         methods=top_of(counted.method, vocabularies["method"].values, top),
         latency=latency,
         section_latency=section_latency if section_latency is not None and len(section_latency) else None,
         statuses=_statuses(counted.status),
         sized=bool(counted.sizes.sum() > 0) or counted.requests == 0,
+        agents=top_of(counted.user_agent, vocabularies["user_agent"].values, rows),
+        referers=top_of(counted.referer, vocabularies["referer"].values, rows),
+        paths_4xx=top_of(counted.error_path[0::2], vocabularies["path"].values, rows),
+        paths_5xx=top_of(counted.error_path[1::2], vocabularies["path"].values, rows),
     )
 
 

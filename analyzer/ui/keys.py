@@ -99,7 +99,7 @@ def press(view: View, key: str, frame: Frame) -> tuple[View, str | None]:
         "backtab": view.panel - 1,
         "left": view.panel - 1,
     }
-    panels.update({str(number + 1): number for number in range(count)})
+    panels.update({str((number + 1) % 10): number for number in range(min(count, 10))})
     if key in panels:
         return replace(view, panel=panels[key] % count, scroll=0, help=False), None
     return view, None

@@ -23,17 +23,31 @@ from analyzer.ui.display import Status
 from analyzer.ui.header import clock_line, screen_stamp, status_line, summary_lines
 from analyzer.ui.history import Notice, area_rows, history_area, history_panel, notice_line
 from analyzer.ui.panels import (
+    agents_panel,
+    errors_panel,
     files_panel,
     hosts_panel,
     methods_panel,
+    referrers_panel,
     rejected_panel,
     sections_panel,
     statuses_panel,
 )
 from analyzer.ui.words import Stamp
 
-PANELS = ("sections", "status", "hosts", "methods", "rejected", "files", "alerts")
-STICKY = {"sections", "hosts", "methods"}  # tables whose heading stays while scrolling
+PANELS = (
+    "sections",
+    "status",
+    "hosts",
+    "methods",
+    "rejected",
+    "files",
+    "alerts",
+    "agents",
+    "referrers",
+    "errors",
+)
+STICKY = {"sections", "hosts", "methods", "agents", "referrers"}  # tables whose heading stays while scrolling
 SHOWN = 4  # alert messages kept on screen before the chart gets rows
 
 HELP = (
@@ -41,7 +55,7 @@ HELP = (
     "  q               quit (the last lines are read and reported, as with Ctrl-C)",
     "  ?  h  Esc       this help, and back",
     "  p               pause the screen (the monitor keeps reading and counting)",
-    "  Tab  1-7        switch panels (Shift-Tab: back); 7: every alert and recovery",
+    "  Tab  1-9 0      switch panels (Shift-Tab: back); 7 alerts, 8 agents, 0 errors",
     "  ↑ ↓ PgUp PgDn   scroll the panel (Home, End)",
     "  Space  +  -     replay: pause or play, faster, slower",
     "",
@@ -146,14 +160,15 @@ def _plan(screen: Screen, width: int, height: int, notice: bool) -> dict[str, in
 Panel = Callable[[Report, int], list[Line]]
 
 
-def panel_lines(screen: Screen, name: str, width: int, stamp: Stamp) -> list[Line]:
-    """Every row of panel `name` at `width`."""
+def panel_lines(screen: Screen, name: str, width: int, stamp: Stamp, rows: int = 0) -> list[Line]:
+    """Every row of panel `name` at `width`; a table names as many keys as `rows` can show
+    (at least `--top`)."""
     if name == "alerts":
         return history_panel(screen.history, width)
     report = screen.report
     if report is None:
         return [(Span(clip("waiting for the first report", width), "dim"),)]
-    top = screen.top
+    top = max(screen.top, rows - 3)
     makers: dict[str, Panel] = {
         "sections": lambda r, w: sections_panel(r, w, top),
         "status": lambda r, w: statuses_panel(r, w, top),
@@ -161,6 +176,9 @@ def panel_lines(screen: Screen, name: str, width: int, stamp: Stamp) -> list[Lin
         "methods": lambda r, w: methods_panel(r, w, top),
         "rejected": lambda r, w: rejected_panel(r, w, top),
         "files": lambda r, w: files_panel(r, w, screen.notices, stamp),
+        "agents": lambda r, w: agents_panel(r, w, top),
+        "referrers": lambda r, w: referrers_panel(r, w, top),
+        "errors": lambda r, w: errors_panel(r, w, top),
     }
     return makers[name](report, width)
 
@@ -178,7 +196,7 @@ def _body(
         shown = content[:height]
         return shown + [()] * (height - len(shown)), height, 0, 0
     name = PANELS[view.panel % len(PANELS)]
-    content = panel_lines(screen, name, width, stamp)
+    content = panel_lines(screen, name, width, stamp, height)
     sticky = content[:1] if name in STICKY and screen.report is not None else []
     rows = content[len(sticky) :]
     page = max(1, height - len(sticky))
@@ -197,9 +215,11 @@ def _tabs(view: View, width: int, where: str) -> Line:
         spans = []
         for number, name in enumerate(PANELS):
             if number == chosen:
-                spans.append(Span(f"[{number + 1} {name}]", "tab"))
+                spans.append(Span(f"[{(number + 1) % 10} {name}]", "tab"))
             else:
-                spans.append(Span(f" {number + 1} {name} " if names else f" {number + 1} ", "dim"))
+                spans.append(
+                    Span(f" {(number + 1) % 10} {name} " if names else f" {(number + 1) % 10} ", "dim")
+                )
         return tuple(spans)
 
     full = (*tabs(True), Span(f"  {where}", "dim")) if where else tabs(True)
@@ -214,8 +234,8 @@ def _keys(status: Status | None, width: int, where: str) -> Line:
     """The keys to press (the replay's too, in a replay), and where the scroll is."""
     replay = status is not None and status.speed is not None
     texts = [
-        "q quit  ?/h help  p pause screen  Tab/1-7 panels  ↑↓ PgUp PgDn scroll",
-        "q quit  ?/h help  p pause  Tab/1-7 panels  ↑↓ PgUp PgDn",
+        "q quit  ?/h help  p pause screen  Tab/0-9 panels  ↑↓ PgUp PgDn scroll",
+        "q quit  ?/h help  p pause  Tab/0-9 panels  ↑↓ PgUp PgDn",
         "q quit  ?/h help",
     ]
     if replay:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from analyzer.core.engine import Report
 from analyzer.core.stats import OTHER, STATUS_CLASSES, Summary
+from analyzer.formats.select import is_bot
 from analyzer.ui.cells import Line, Span, clip, clip_left, clip_line, fold, pad
 from analyzer.ui.history import Notice, notice_rows
 from analyzer.ui.render import human_bytes, read_in
@@ -51,6 +53,7 @@ def _table(
     names: Sequence[object],
     counts: tuple[Counts, Counts],
     statuses: bool = False,
+    marked: frozenset[object] = frozenset(),
 ) -> list[Line]:
     """Rows of `name | last interval | window`; only the window's column when narrow."""
     recent, window = counts
@@ -70,7 +73,10 @@ def _table(
             pad(_share(summary, _hits(hits, name, names)), COLUMN, right=True) for summary, hits in columns
         )
         style = status_style(name) if statuses else ""
-        lines.append((Span(pad(printable(name, UNLIMITED), name_width), style), Span(cells)))
+        label = printable(name, UNLIMITED)
+        if name in marked:  # a crawler or a script: the mark first, where the cut cannot take it
+            label, style = f"[bot] {label}", "dim"
+        lines.append((Span(pad(label, name_width), style), Span(cells)))
     if not names:
         lines.append((Span("(no requests)", "dim"),))
     return [clip_line(line, width) for line in lines]
@@ -100,7 +106,39 @@ def _counts_panel(report: Report, width: int, top: int, heading: str, field: str
 
 
 def sections_panel(report: Report, width: int, top: int) -> list[Line]:
-    return _counts_panel(report, width, top, "section", "sections")
+    """Sections, then their request times where the log has durations."""
+    lines = _counts_panel(report, width, top, "section", "sections")
+    latency = report.window.section_latency
+    if latency is None or not len(latency):
+        return lines
+    name_width = max(1, min(48, width - 3 * 9))
+    heading = pad(f"request time, last {report.window.seconds} s", name_width)
+    lines += [(), (Span(heading + "".join(pad(c, 9, right=True) for c in latency.columns), "heading"),)]
+    for section, row in latency.head(top).iterrows():
+        cells = "".join(pad(f"{value * 1000:,.0f} ms", 9, right=True) for value in row.tolist())
+        lines.append((Span(pad(printable(section, UNLIMITED), name_width)), Span(cells)))
+    return [clip_line(line, width) for line in lines]
+
+
+def agents_panel(report: Report, width: int, top: int) -> list[Line]:
+    """User agents, crawlers and scripts marked `[bot]` (the list `--exclude agent:bot` uses)."""
+    recent, window = _counts(report.interval.agents), _counts(report.window.agents)
+    names = _names(recent, window, top)
+    bots = is_bot(np.array([str(name) for name in names], object))
+    marked = frozenset(name for name, bot in zip(names, bots.tolist(), strict=True) if bot and name != OTHER)
+    return _table(report, width, "user agent", names, (recent, window), marked=marked)
+
+
+def referrers_panel(report: Report, width: int, top: int) -> list[Line]:
+    return _counts_panel(report, width, top, "referrer", "referers")
+
+
+def errors_panel(report: Report, width: int, top: int) -> list[Line]:
+    """Paths answered 4xx, then paths answered 5xx."""
+    half = max(3, top // 2)
+    fours = _counts_panel(report, width, half, "path answered 4xx", "paths_4xx")
+    fives = _counts_panel(report, width, half, "path answered 5xx", "paths_5xx")
+    return [*fives, (), *fours]
 
 
 def hosts_panel(report: Report, width: int, top: int) -> list[Line]:

@@ -109,8 +109,34 @@ def test_summarize_small_frame() -> None:
     assert summary.error_rate == pytest.approx(2 / 12)
     assert summary.status_ratio("2xx") == pytest.approx(5 / 12)
     assert list(summary.sections.items()) == [("/pages", 4), ("/api", 3), ("/blog", 2), (OTHER, 3)]
-    assert list(summary.hosts.items()) == [("10.0.0.1", 3), ("10.0.0.5", 3), (OTHER, 6)]
+    # hosts, agents, referrers and error paths name up to PANEL_ROWS (a tall screen's table)
+    assert list(summary.hosts.items())[:2] == [("10.0.0.1", 3), ("10.0.0.5", 3)]
+    assert summary.hosts.sum() == 12 and OTHER not in summary.hosts.index
     assert list(summary.methods.items()) == [("GET", 8), ("POST", 2), (OTHER, 2)]
+    assert summary.agents.sum() + summary.paths_4xx.sum() + summary.paths_5xx.sum() >= 0
+
+
+def test_summaries_name_agents_referrers_and_the_paths_of_4xx_and_5xx() -> None:
+    frame = pd.DataFrame(
+        {
+            "time": pd.to_datetime([T0, T0, T0 + 1, T0 + 2], unit="s", utc=True),
+            "host": ["a", "b", "a", "c"],
+            "method": ["GET"] * 4,
+            "path": ["/x", "/y", "/x", "/z"],
+            "section": ["/x", "/y", "/x", "/z"],
+            "status": np.array([404, 500, 404, 200], np.int16),
+            "bytes": [1, 2, 3, 4],
+            "referer": ["r1", "r1", "-", "r2"],
+            "user_agent": ["curl/8", "Mozilla", "curl/8", "Mozilla"],
+        }
+    )
+    for name in ("host", "method", "path", "section", "referer", "user_agent"):
+        frame[name] = frame[name].astype("category")
+    summary = summarize(frame, seconds=3)
+    assert list(summary.agents.items()) == [("Mozilla", 2), ("curl/8", 2)]
+    assert list(summary.referers.items()) == [("r1", 2), ("-", 1), ("r2", 1)]
+    assert list(summary.paths_4xx.items()) == [("/x", 2)]
+    assert list(summary.paths_5xx.items()) == [("/y", 1)]
 
 
 def test_summarize_percentiles_are_nearest_rank_within_the_bins_error() -> None:
@@ -180,7 +206,7 @@ def test_the_windows_summary_counts_like_the_rows_and_bins_percentiles_within_th
     """Counts from the window equal a groupby of the rows; its percentiles (bin middles) are
     within 1.1% of the nearest-rank percentile of the exact values, sizes and durations alike."""
     from analyzer.core.compact import TEXT, Vocabulary, compact
-    from analyzer.core.stats import summarize_counted, top_counts
+    from analyzer.core.stats import PANEL_ROWS, summarize_counted, top_counts
     from analyzer.core.tally import PERCENTILE_ERROR
     from analyzer.core.window import Window
     from analyzer.formats.parsers import make_parser
@@ -201,7 +227,7 @@ def test_the_windows_summary_counts_like_the_rows_and_bins_percentiles_within_th
     binned = summarize_counted(window.counted(0, 2**62), 10, vocabularies, top=3, section_limit=2)
     assert (binned.requests, binned.bytes) == (len(frame), int(frame["bytes"].sum()))
     assert binned.sections.to_dict() == top_counts(frame["section"], 2).to_dict()
-    assert binned.hosts.to_dict() == top_counts(frame["host"], 3).to_dict()
+    assert binned.hosts.to_dict() == top_counts(frame["host"], PANEL_ROWS).to_dict()  # a tall screen's
     sizes = np.array([size for _, size, _ in lines])
     durations = np.array([micro / 1e6 for _, _, micro in lines])
     assert binned.latency is not None

@@ -143,7 +143,7 @@ def test_scrolling_is_clamped_and_table_headings_stay() -> None:
     assert text[-1].endswith(
         f"of {end.scroll_max + end.page}"
     )  # where the scroll is (no room beside the tabs)
-    wide = rows(layout(many, View(scroll=3), 120, 24))
+    wide = rows(layout(many, View(scroll=3), 140, 24))
     assert any(row.startswith("[1 sections]") and "rows 4-" in row for row in wide)
 
 
@@ -216,3 +216,15 @@ def test_any_size_and_content_fits_with_the_status_line_first(
     first = plain(frame.lines[0])
     assert first.startswith(state) if width >= len(state) else first[:1] in (state[0], "…")
     assert 0 <= frame.scroll <= frame.scroll_max
+
+
+def test_tables_use_the_rows_the_terminal_has() -> None:
+    """At 120x40 the sections table names more than --top sections; at 80x24 what fits."""
+    many = screen([f"/s{n:02}" for n in range(30)], alerting=False, history=())
+    tall = rows(layout(many, View(), 120, 40))
+    assert sum(1 for row in tall if row.startswith("/s")) > 10
+    small = rows(layout(many, View(), 80, 24))
+    assert len(small) == 24 and any(row.startswith("/s") for row in small)
+    for panel in (7, 8, 9):  # agents, referrers, errors
+        text = rows(layout(many, View(panel=panel), 80, 24))
+        assert any(row.startswith(("user agent", "referrer", "path answered")) for row in text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,9 +12,12 @@ from hypothesis import strategies as st
 from analyzer.core.engine import FileStatus
 from analyzer.ui.cells import plain
 from analyzer.ui.panels import (
+    agents_panel,
+    errors_panel,
     files_panel,
     hosts_panel,
     methods_panel,
+    referrers_panel,
     rejected_panel,
     sections_panel,
     status_style,
@@ -64,6 +68,26 @@ def test_hosts_and_methods() -> None:
     report = make_report(["/a"], seconds=5, per_second=2)
     assert any(row.startswith("10.0.0.1") for row in texts(hosts_panel(report, 80, 10)))
     assert any(row.startswith("GET") for row in texts(methods_panel(report, 80, 10)))
+
+
+def test_agents_mark_bots_referrers_and_the_paths_of_errors() -> None:
+    report = make_report(["/a/1", "/b/2"], seconds=8, per_second=4)
+    agents = texts(agents_panel(report, 80, 10))
+    assert agents[0].startswith("user agent")
+    assert all(not row.startswith("[bot]") or "bot" in row.lower() for row in agents)
+    assert any(row.strip() for row in texts(referrers_panel(report, 80, 10))[1:])
+    errors = texts(errors_panel(report, 80, 10))
+    fives, fours = (
+        errors.index(next(r for r in errors if r.startswith("path answered 5xx"))),
+        errors.index(next(r for r in errors if r.startswith("path answered 4xx"))),
+    )
+    assert fives < fours and any(row.startswith(("/a/1", "/b/2")) for row in errors)
+    bots = replace(
+        report, window=replace(report.window, agents=pd.Series([5, 3], index=["curl/8.0", "Mozilla/5.0"]))
+    )
+    rows = texts(agents_panel(bots, 80, 10))
+    assert any(row.startswith("[bot] curl/8.0") for row in rows)
+    assert any(row.startswith("Mozilla/5.0") for row in rows)
 
 
 def test_rejected_lines_show_their_reason_and_an_escaped_example() -> None:
