@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import AlertRule
+from analyzer.core.report import Report
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock, Settings
 from analyzer.offline.backtest import backtest
@@ -21,6 +22,14 @@ from analyzer.ui.display import FASTER, PLAY_PAUSE, SLOWER, Plain
 from tests.conftest import clf_line
 
 T0 = 1_764_300_000
+
+
+class Unseen(Plain):
+    """A display that draws no report: a year of log is thousands of blocks, and these tests
+    read the CSVs (drawing is tested in tests/ui)."""
+
+    def report(self, report: Report, title: str) -> None:
+        pass
 
 
 def replayed(
@@ -40,7 +49,7 @@ def replayed(
     clock = replay.clock
     monitor_clock = Clock(clock.now, clock.sleep, replay.finished, clock.speed, clock.paused, clock.act)
     config = Settings(paths=names, rule=rule, interval=interval, lateness=lateness, out=out, plain=True)
-    Monitor(config, io.StringIO(), monitor_clock, Plain(io.StringIO()), feeds=replay.feeds).run()
+    Monitor(config, io.StringIO(), monitor_clock, Unseen(io.StringIO()), feeds=replay.feeds).run()
     assert sum(slept) < 60, "a replay at this speed sleeps little"
     with open(out / "alerts.csv", newline="") as handle:
         return list(csv.DictReader(handle))
