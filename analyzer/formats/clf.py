@@ -12,6 +12,7 @@ then is taken back by dictionary codes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from functools import cache
@@ -50,6 +51,7 @@ __all__ = [
 ]  # fmt: skip
 
 FORMATS = ("common", "combined")
+TIMED = re.compile(rb'[ "\t](?:rt|request_time)=')  # nginx request times after the agent
 MAX_REJECT_SAMPLES = 5
 
 
@@ -188,10 +190,11 @@ class Requests:
 def requests(data: bytes, fmt: str = "combined") -> Requests:
     """The requests of complete Common or Combined lines, as parse(data, fmt) reads them; the
     section straight from each distinct request (method and protocol not kept), and a
-    Combined line's request time (read with its tail, without cutting the referer and agent)."""
-    lines, read = _read(data, fmt, fmt != "combined", True, sections=True, agent=False)
-    section = read.text["section"]
-    ok = read.ok
+    Combined line's request time where the piece's head shows them (one log_format a log):
+    read with the tail, without cutting the referer and agent."""
+    timed = fmt == "combined" and TIMED.search(data[:65536]) is not None
+    lines, read = _read(data, fmt, not timed, True, sections=True, agent=False)
+    ok, section = read.ok, read.text["section"]
     kept = Encoded(section.codes[ok], section.values)
     duration = read.duration[ok] if read.duration is not None else None
     return Requests(

@@ -39,6 +39,10 @@ HOLD_SECONDS = 3600
 CLOSE_EVERY = 8
 SIZE_BINS = np.arange(64 * BINS_PER_OCTAVE)  # the live window's bins (core.tally): one method
 DURATION_BINS = np.arange(DURATION_WIDTH)
+# (bucket, key) -> count with no row: a log without request times has no duration counts.
+NO_COUNTS = pd.Series(
+    np.zeros(0, np.int64), index=pd.MultiIndex.from_arrays([[], []], names=["bucket", "key"]), name="hits"
+)
 TOTAL_COLUMNS = ("requests", "rejected", "directives", "late", "bytes", *STATUS_CLASSES)
 
 
@@ -145,7 +149,9 @@ def _summed(
         sizes=_pair_counts(buckets, row_bucket, size_codes, SIZE_BINS),
         durations=_pair_counts(
             buckets, row_bucket, duration_codes(durations, len(seconds), len(DURATION_BINS)), DURATION_BINS
-        ),
+        )
+        if durations is not None
+        else NO_COUNTS,
         leading_rejected=leading,
         leading_directives=leading_directives,
         last_bucket=int(buckets[row_bucket[-1]]) if len(seconds) else None,
