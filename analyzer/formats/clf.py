@@ -188,10 +188,9 @@ class Requests:
 
 
 def requests(data: bytes, fmt: str = "combined") -> Requests:
-    """The requests of complete Common or Combined lines, as parse(data, fmt) reads them; the
-    section straight from each distinct request (method and protocol not kept), and a
-    Combined line's request time where the piece's head shows them (one log_format a log):
-    read with the tail, without cutting the referer and agent."""
+    """The requests of complete Common or Combined lines, as parse(data, fmt) reads them: the
+    section of each distinct request, and request times where the piece's head shows them
+    (one log_format a log: the tail read, its referer and agent not cut)."""
     timed = fmt == "combined" and TIMED.search(data[:65536]) is not None
     lines, read = _read(data, fmt, not timed, True, sections=True, agent=False)
     ok, section = read.ok, read.text["section"]
