@@ -71,7 +71,10 @@ class Ledger:
         directives (`directive_at`) are filed as rejected lines are, and counted apart."""
         reported = self.reported_to
         seconds = rows.seconds
-        rejected = self._rejected_seconds(seconds, rejected_at, request_at)
+        # Read back, a rejected line with no request before it in its batch was filed by the
+        # run before with one it no longer knows: taken as counted (never twice).
+        unknown = reported if warm and reported is not None else None
+        rejected = self._rejected_seconds(seconds, rejected_at, request_at, unknown)
         if rejected_count > len(rejected):
             unplaced = rejected_count - len(rejected)
             rejected = np.append(
@@ -79,7 +82,7 @@ class Ledger:
             )
         kinds = np.zeros(len(rejected), np.int64)  # key 0: rejected, 1: a directive
         if directive_at is not None and len(directive_at):
-            rejected = np.append(rejected, self._rejected_seconds(seconds, directive_at, request_at))
+            rejected = np.append(rejected, self._rejected_seconds(seconds, directive_at, request_at, unknown))
             kinds = np.append(kinds, np.ones(len(directive_at), np.int64))
         if len(seconds):
             self.last_good = int(seconds[-1])
@@ -110,14 +113,17 @@ class Ledger:
         return np.where(early_or_far, reported + 1, seconds)
 
     def _rejected_seconds(
-        self, seconds: np.ndarray, rejected_at: np.ndarray, request_at: np.ndarray
+        self, seconds: np.ndarray, rejected_at: np.ndarray, request_at: np.ndarray, unknown: int | None = None
     ) -> np.ndarray:
         """The second of the request before each rejected line in the file (the last one read
-        before the batch where none is in it; the next report where none was ever read)."""
+        before the batch where none is in it, or `unknown`; the next report where none was
+        ever read)."""
         if len(rejected_at) == 0:
             return np.zeros(0, np.int64)
         before = np.searchsorted(request_at, rejected_at) - 1
-        if self.last_good is not None:
+        if unknown is not None:
+            fallback = unknown
+        elif self.last_good is not None:
             fallback = self.last_good
         elif len(seconds):
             fallback = int(seconds[0])  # before the first request of all: filed with it

@@ -14,6 +14,7 @@ from analyzer.formats.clf import parse
 from tests.conftest import clf_line
 
 T0 = 1_764_300_000
+GARBAGE_LINE = b"not a log line\n"
 
 
 def ledger() -> tuple[Ledger, dict[str, Vocabulary]]:
@@ -129,3 +130,11 @@ def test_the_reports_go_back_only_with_a_clock_set_back_a_long_way() -> None:
     assert book.due(T0 + 100) == []  # set back: they go on from the new time ...
     assert book.due(T0 + 110) == [T0 + 110]  # ... and what was held goes in the next report
     assert book.close(T0 + 110)[0].requests == 1
+
+
+def test_a_rejected_line_read_back_with_no_request_before_it_was_counted_before() -> None:
+    """The run before filed it with a request this read-back does not hold: never twice."""
+    book, vocabularies = ledger()
+    book.reported_to = T0 + 10
+    file_lines(book, vocabularies, GARBAGE_LINE + lines([T0 + 12]) + GARBAGE_LINE, warm=True)
+    assert book.close(T0 + 20)[1] == 1  # only the one after the request at +12
