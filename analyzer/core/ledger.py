@@ -175,16 +175,12 @@ class Ledger:
         self.rejected.move_to(start + 1)
         self.reported_to = start
 
-    def last_held(self, at_most: int) -> int | None:
-        """The newest second filed, up to `at_most` (None: nothing is held there)."""
-        seconds = [self.held.counts["hits"].arrays()[0], self.rejected.arrays()[0]]
+    def held_reports(self, at_most: int) -> list[int]:
+        """The reports of the lines filed up to second `at_most`, ascending (written at a stop)."""
         first = (self.reported_to + 1) if self.reported_to is not None else -(2**62)
-        found = [
-            int(s[(s >= first) & (s <= at_most)].max())
-            for s in seconds
-            if ((s >= first) & (s <= at_most)).any()
-        ]
-        return max(found) if found else None
+        seconds = np.concatenate([self.held.counts["hits"].arrays()[0], self.rejected.arrays()[0]])
+        held = seconds[(seconds >= first) & (seconds <= at_most)]
+        return np.unique(report_ends(held, self.interval)).tolist()
 
     def unreported(self) -> int:
         """The lines filed and not yet in a report (requests and rejected)."""

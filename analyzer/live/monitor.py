@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TextIO
 
-import numpy as np
-
 from analyzer.core.alerts import ALERT, Transition, rule_key
 from analyzer.core.engine import Engine
-from analyzer.core.ledger import report_ends, report_start
+from analyzer.core.ledger import REWIND_AFTER, report_start
 from analyzer.follow.checkpoint import CHECKPOINT_NAME, Keeper, Positions, file_key, load
 from analyzer.follow.tail import Follower
 from analyzer.formats.clf import Parsed
@@ -284,16 +282,15 @@ class Monitor:
 
     def finish(self) -> None:
         """On a clean stop, read the last lines and write the reports they are in, the last
-        one before its time: every line read reaches stats.csv. Lines stamped ahead of now
-        stay for the next start, which reads them back (see core/ledger.py)."""
+        one before its time: every line read reaches stats.csv, up to REWIND_AFTER seconds
+        ahead of now on the log's clock (a measure of it that lags a little included); lines
+        further ahead stay for the next start, which reads them back (see core/ledger.py)."""
         self.poll()
         self.reports()
         ledger = self.engine.ledger
         if ledger.reported_to is not None:
             # Late lines wait at the second after the last report: that report is written too.
             now = self.engine.horizon(self.clock.now()) + self.settings.lateness
-            up_to = max(now, ledger.reported_to + 1)
-            held = ledger.last_held(at_most=up_to)
-            if held is not None:
-                self.report(int(report_ends(np.array([held]), self.settings.interval)[0]))
+            for second in ledger.held_reports(at_most=max(now, ledger.reported_to + 1) + REWIND_AFTER):
+                self.report(second)
         self._save(idle=False, force=True)  # the last second judged, exactly

@@ -138,3 +138,10 @@ def test_a_rejected_line_read_back_with_no_request_before_it_was_counted_before(
     book.reported_to = T0 + 10
     file_lines(book, vocabularies, GARBAGE_LINE + lines([T0 + 12]) + GARBAGE_LINE, warm=True)
     assert book.close(T0 + 20)[1] == 1  # only the one after the request at +12
+
+
+def test_a_stop_writes_the_reports_of_what_is_held_each_its_own() -> None:
+    book, vocabularies = ledger()
+    book.reported_to = T0
+    file_lines(book, vocabularies, lines([T0 + 3, T0 + 14, T0 + 15, T0 + 500]))
+    assert book.held_reports(at_most=T0 + 20) == [T0 + 10, T0 + 20]  # +500: left for the next start
