@@ -69,11 +69,48 @@ class AlertRule:
             return self.on_limit
         return math.floor(Fraction(self.recovery_text) * self.window)
 
+    # What other rules (core.rules) change: the name, the per-second series the fold sums over
+    # the window, the decision on those window totals, and the wording of a transition.
+    @property
+    def name(self) -> str:
+        return "high_traffic"
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        """The per-second series the rule's window totals are made of, in order."""
+        return ("hits",)
+
+    @property
+    def key(self) -> str:
+        return f"{self.threshold_text}/{self.window}/{self.recovery_text or None}"
+
+    def decide(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(above: turns on, below: turns off) at each second, from window totals (one row per series)."""
+        return totals[0] > self.on_limit, totals[0] <= self.off_limit
+
+    def shown(self, hits: int, volume: int, kind: str) -> str:
+        return shown_rate(hits, self, kind)
+
+    def wording(self, kind: str, onset: str, value: str, stamp: str, volume: int = 0) -> str:
+        if onset == BEFORE:
+            if kind == ALERT:
+                return (
+                    f"High traffic alert already on when monitoring started - hits = {value}, "
+                    f"on since before {stamp}"
+                )
+            return (
+                f"High traffic alert recovered before monitoring started - hits = {value}, "
+                f"off since before {stamp}"
+            )
+        if kind == ALERT:
+            return f"High traffic generated an alert - hits = {value}, triggered at {stamp}"
+        return f"High traffic alert recovered - hits = {value}, recovered at {stamp}"
+
 
 def rule_key(rule: AlertRule) -> str:
     """The alert state only carries over to the same threshold, window and recovery (exact text:
-    a threshold of 12.3456789 is not 12.3457)."""
-    return f"{rule.threshold_text}/{rule.window}/{rule.recovery_text or None}"
+    a threshold of 12.3456789 is not 12.3457); another rule's key starts with its name."""
+    return rule.key
 
 
 def shown_rate(hits: int, rule: AlertRule, kind: str) -> str:
@@ -119,10 +156,17 @@ class Transition:
     # restored from alerts.csv, a start that found the alert already on). Not compared: the
     # transition is the same whatever could be said of its cause.
     drivers: tuple[Driver, ...] | None = field(default=None, compare=False)
+    # The requests in the window, for a rule that is a share of them (error rate); else 0.
+    volume: int = 0
+    # The message as recorded (a row restored from alerts.csv of a rule whose value is not
+    # hits alone); None: worded from the fields.
+    text: str | None = field(default=None, compare=False)
 
     @property
     def rate(self) -> float:
-        """The average over the window, in requests per second."""
+        """The average over the window, in requests per second (a share's rule: its percentage)."""
+        if len(self.rule.series) > 1:
+            return 100 * self.hits / self.volume if self.volume else 0.0
         return self.hits / self.rule.window
 
     @property
@@ -131,25 +175,14 @@ class Transition:
 
     @property
     def shown(self) -> str:
-        """The average as the message prints it."""
-        return shown_rate(self.hits, self.rule, self.kind)
+        """The value as the message prints it (the high-traffic rule's: the average)."""
+        return self.rule.shown(self.hits, self.volume, self.kind)
 
     @cached_property
     def message(self) -> str:
-        stamp, value = self.time.isoformat(), self.shown
-        if self.onset == BEFORE:
-            if self.kind == ALERT:
-                return (
-                    f"High traffic alert already on when monitoring started - hits = {value}, "
-                    f"on since before {stamp}"
-                )
-            return (
-                f"High traffic alert recovered before monitoring started - hits = {value}, "
-                f"off since before {stamp}"
-            )
-        if self.kind == ALERT:
-            return f"High traffic generated an alert - hits = {value}, triggered at {stamp}"
-        return f"High traffic alert recovered - hits = {value}, recovered at {stamp}"
+        if self.text is not None:
+            return self.text
+        return self.rule.wording(self.kind, self.onset, self.shown, self.time.isoformat(), self.volume)
 
 
 def counts_per_second(seconds: np.ndarray, first: int, last: int) -> np.ndarray:
@@ -159,10 +192,11 @@ def counts_per_second(seconds: np.ndarray, first: int, last: int) -> np.ndarray:
 
 
 def window_totals(counts: np.ndarray, window: int) -> np.ndarray:
-    """totals[i] = sum of counts[i - window + 1 .. i]; seconds before the array count 0."""
-    running = np.cumsum(counts, dtype=np.int64)
+    """totals[i] = sum of counts[i - window + 1 .. i]; seconds before the array count 0.
+    With several series (one row each), per row."""
+    running = np.cumsum(counts, axis=-1, dtype=np.int64)
     totals = running.copy()
-    totals[window:] -= running[:-window]
+    totals[..., window:] -= running[..., :-window]
     return totals
 
 
@@ -172,16 +206,15 @@ def alert_states(totals: np.ndarray, rule: AlertRule, was_on: bool, off_from: in
     Before index `off_from` the totals are only lower bounds (the window restarted after a
     jump of the log's time): they can turn the alert on, never off.
     """
-    above = totals > rule.on_limit
-    if rule.recovery is None and off_from <= 0:
+    above, below = rule.decide(np.atleast_2d(totals))
+    if rule.recovery is None and off_from <= 0 and type(rule) is AlertRule:
         return above
-    below = totals <= rule.off_limit
     if off_from > 0:
-        below &= np.arange(len(totals)) >= off_from
+        below &= np.arange(len(above)) >= off_from
     # Hysteresis: only a second above the on limit or at/below the off limit decides;
     # the seconds in between carry the last decided state forward.
     decided = above | below
-    last_decided = np.maximum.accumulate(np.where(decided, np.arange(len(totals)), -1))
+    last_decided = np.maximum.accumulate(np.where(decided, np.arange(len(above)), -1))
     return np.where(last_decided >= 0, above[np.maximum(last_decided, 0)], was_on)
 
 
@@ -196,18 +229,28 @@ def check(
 ) -> tuple[list[Transition], bool]:
     """Evaluate seconds start..end; counts[i] holds the hits of second first + i.
 
-    counts must cover start - window + 1 .. end (earlier seconds may be absent: they count 0).
+    counts must cover start - window + 1 .. end (earlier seconds may be absent: they count 0):
+    one row per series of `rule.series` (a single series may be one flat array).
     Seconds before `off_from` may turn the alert on but not off (their windows are partial).
     Returns the transitions found, oldest first, and the state at `end`.
     """
     if end < start:
         return [], was_on
-    totals = window_totals(counts[: end - first + 1], rule.window)[start - first :]
+    counts = np.atleast_2d(counts)
+    totals = window_totals(counts[:, : end - first + 1], rule.window)[:, start - first :]
     states = alert_states(totals, rule, was_on, 0 if off_from is None else off_from - start)
     before = np.concatenate(([was_on], states[:-1]))
     changed = np.flatnonzero(states != before)
+    value, volume = totals[-1], totals[0]  # a share's (errors, requests); else hits, hits
     found = [
-        Transition(start + int(i), ALERT if states[i] else RECOVERED, int(totals[i]), rule) for i in changed
+        Transition(
+            start + int(i),
+            ALERT if states[i] else RECOVERED,
+            int(value[i]),
+            rule,
+            volume=int(volume[i]) if len(totals) > 1 else 0,
+        )
+        for i in changed
     ]
     return found, bool(states[-1])
 

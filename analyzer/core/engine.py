@@ -17,6 +17,7 @@ from analyzer.core.drivers import with_drivers
 from analyzer.core.ledger import Ledger
 from analyzer.core.onset import Opening
 from analyzer.core.report import Counters, FileStatus, Report
+from analyzer.core.rules import tracked_sections
 from analyzer.core.stats import summarize_counted
 from analyzer.core.times import iso_utc
 from analyzer.core.window import Window, forget_unused
@@ -40,8 +41,12 @@ class Engine:
         top: int = 10,
         section_limit: int = 100,
         interval: int = 10,
+        others: tuple[AlertRule, ...] = (),
+        others_on: dict[str, bool] | None = None,
     ) -> None:
         self.rule = rule
+        self.rules = (rule, *others)  # judged over one window, high traffic first (others: core.rules)
+        self.states = {other.key: bool((others_on or {}).get(other.key)) for other in others}
         self.interval = interval
         self.lateness = lateness
         self.alert_on = alert_on
@@ -58,7 +63,7 @@ class Engine:
         # check must find where the state it finds began (see `opening_span`).
         self.read_back = False
         self.vocabularies = {name: Vocabulary() for name in TEXT}
-        self.window = Window(self.vocabularies)
+        self.window = Window(self.vocabularies, tracked_sections(list(self.rules)))
         self.ledger = Ledger(self.vocabularies, interval)  # what the next reports count
         self.pending = Counters()
         self.reject_samples: list[str] = []
@@ -127,42 +132,36 @@ class Engine:
             f"the log's time jumped back {span_words(self.newest - first)} (from {iso_utc(self.newest)} "
             f"to {iso_utc(first)}): the window restarts there"
         )
-        self.window = Window(self.vocabularies)
+        self.window = Window(self.vocabularies, tracked_sections(list(self.rules)))
         self.evaluated_to = first - 1
         self.partial_until = first + self.rule.window - 2
         self.newest = None
         self.log_clock.forget()
 
-    def distrust_future_checkpoint(self, horizon: int, waited: bool) -> None:
-        """A checkpoint whose last judged second is later than both the clock and the log's new
-        lines (saved while the host's clock was ahead) would stop every judgement until the
-        clock catches up: judging resumes from the log instead, saying so. Told by the first
-        lines read, or, if none come, once the monitor has `waited` a lateness."""
-        if self.resume_after is None or self.evaluated_to is not None or self.resume_after <= horizon:
-            return
-        if self.newest_live is None and not waited:
-            return
-        if self.newest_live is not None and self.newest_live >= self.resume_after:
-            return
-        self.notices.append(
-            f"the checkpoint's last judged second ({iso_utc(self.resume_after)}) is later than this "
-            "host's clock and the log: not trusted; judging goes on from the log"
-        )
-        self.resume_after = None
-
     def take_notices(self) -> list[str]:
         found, self.notices = self.notices, []
         return found
 
-    def resume(self, evaluated_to: int | None, alert_on: bool) -> None:
+    @property
+    def alert_on(self) -> bool:
+        """The high-traffic rule's state (the header's, the stats' `alert_on`)."""
+        return self.states[self.rule.key]
+
+    @alert_on.setter
+    def alert_on(self, on: bool) -> None:
+        self.states[self.rule.key] = on
+
+    def resume(self, evaluated_to: int | None, alert_on: bool, others: dict[str, bool] | None = None) -> None:
         """Go on from a checkpoint: judge from the second after `evaluated_to`, in its state.
 
         alerts.csv, when it has rows, wins over the checkpoint's state: a crash between an
         alert row and the next checkpoint must not write that alert a second time.
         """
         self.resume_after = evaluated_to
-        if not self.history:
-            self.alert_on = alert_on
+        saved = {**(others or {}), self.rule.key: alert_on}
+        for rule in self.rules:
+            if rule.key in saved and not any(t.rule.key == rule.key for t in self.history):
+                self.states[rule.key] = saved[rule.key]
 
     def opening_span(self, horizon: int) -> tuple[int, int] | None:
         """`(first, judged)` when the first check has no record of the state before it: a start
@@ -209,9 +208,13 @@ class Engine:
         self.window.seal(horizon)  # judged seconds keep their top keys only (core.heavy)
         for low, high in stretches(self.window.active(start - window + 1, horizon), start, horizon, window):
             first = low - window + 1
-            counts = self.window.per_second(first, high)
-            more, self.alert_on = check(counts, first, low, high, self.alert_on, self.rule, off_from)
-            found += more
+            for rule in self.rules:  # one fold, every rule
+                counts = self.window.series(rule.series, first, high)
+                more, self.states[rule.key] = check(
+                    counts, first, low, high, self.states[rule.key], rule, off_from
+                )
+                found += more
+        found.sort(key=lambda t: t.second)  # stable: at one second, the rules in order
         if partial is not None and horizon > partial:
             self.partial_until = None
         self.evaluated_to = horizon
@@ -276,7 +279,12 @@ class Engine:
             warm_rejected=self.pending.warm_rejected,
             reject_samples=list(self.reject_samples),
             history=list(self.history),
-            alert_on=state_at(self.history, second, self.alert_on, self.evaluated_to),
+            alert_on=state_at(
+                [t for t in self.history if t.rule.key == self.rule.key],
+                second,
+                self.alert_on,
+                self.evaluated_to,
+            ),
             rule=self.rule,
             totals=dict(self.totals),
             directives=directives,

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from analyzer.core.compact import TEXT, Rows, Vocabulary
 from analyzer.core.heavy import TopPerSecond
+from analyzer.core.rules import HITS, SECTION, error_statuses
 from analyzer.core.tally import Triples, duration_bins, grouped, size_bins
 
 STATUS_KEYS = 1000  # status codes 0..999; anything else counts as 0 (unknown)
@@ -55,11 +57,21 @@ class Counted:
 class Window:
     """Requests kept for the alert check and the 2-minute statistics, counted per second."""
 
-    def __init__(self, vocabularies: dict[str, Vocabulary]) -> None:
+    def __init__(self, vocabularies: dict[str, Vocabulary], sections: tuple[str, ...] = ()) -> None:
         self.vocabularies = vocabularies
+        self.sections = sections  # the sections an alert rule judges: their requests per second, exact
         self.counts = {
             name: Triples.empty()
-            for name in ("hits", "bytes", *EXACT, "status", "sizes", "durations", "section_durations")
+            for name in (
+                "hits",
+                "bytes",
+                *EXACT,
+                "status",
+                "sizes",
+                "durations",
+                "section_durations",
+                *(SECTION + section for section in sections),
+            )
         }
         self.heavy = {name: TopPerSecond() for name in (*HEAVY, ERROR_PATH)}
 
@@ -83,6 +95,12 @@ class Window:
             keys = rows.path[failed].astype(np.int64) * 2 + (rows.status[failed] >= 500)
             self.heavy[ERROR_PATH].add(seconds[failed], keys)
         counts["status"].add(grouped(seconds, status_keys(rows.status)))
+        if self.sections:
+            codes = self.vocabularies["section"].values.get_indexer(pd.Index(list(self.sections)))
+            for section, code in zip(self.sections, codes.tolist(), strict=True):
+                if code >= 0:
+                    mine = rows.section == code
+                    counts[SECTION + section].add(grouped(seconds[mine], zeros[mine]))
         counts["sizes"].add(grouped(seconds[sized], size_bins(rows.bytes[sized])))
         timed = ~np.isnan(rows.duration)
         if timed.any():
@@ -113,6 +131,22 @@ class Window:
     def per_second(self, first: int, last: int) -> np.ndarray:
         """Requests in each second first..last (inclusive)."""
         return self.counts["hits"].by_second(first, last)
+
+    def series(self, names: tuple[str, ...], first: int, last: int) -> np.ndarray:
+        """Per second first..last, one row per series an alert rule judges (core.rules)."""
+        return np.vstack([self._series(name, first, last) for name in names])
+
+    def _series(self, name: str, first: int, last: int) -> np.ndarray:
+        if name == HITS:
+            return self.per_second(first, last)
+        if name.startswith(SECTION):
+            return self.counts[name].by_second(first, last)
+        low, high = error_statuses(name.removeprefix("errors_"))
+        seconds, keys, counts = self.counts["status"].arrays()
+        inside = (seconds >= first) & (seconds <= last) & (keys >= low) & (keys < high)
+        return np.bincount(seconds[inside] - first, counts[inside], minlength=last - first + 1).astype(
+            np.int64
+        )
 
     def trim(self, keep_after: int) -> None:
         """Forget requests at or before second `keep_after` (a few seconds late: trims are batched)."""

@@ -29,6 +29,7 @@ VERSION = 1
 JUDGED_EVERY = 10  # seconds: how stale the last judged second on disk may be
 
 Positions = dict[str, list[Position]]
+States = dict[str, bool]  # alert states by rule key
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Checkpoint:
     # them and stamped after it was read but not yet reported (None: a checkpoint before these).
     reported_to: int | None = None
     previous_reported_to: int | None = None
+    # The other rules' alert states by key (core.rules; absent in older checkpoints: none known)
+    others: dict[str, bool] = field(default_factory=dict)
 
     def positions(self, stats_size: int) -> tuple[Positions, int]:
         """The positions that match what stats.csv holds (see the module's docstring), and their time."""
@@ -113,6 +116,7 @@ def _to_json(checkpoint: Checkpoint) -> dict[str, Any]:
         "previous_at": checkpoint.previous_at,
         "reported_to": checkpoint.reported_to,
         "previous_reported_to": checkpoint.previous_reported_to,
+        "others": checkpoint.others,
     }
 
 
@@ -149,6 +153,7 @@ def _from_json(data: dict[str, Any]) -> Checkpoint:
         previous_at=_non_negative(data["previous_at"]),
         reported_to=_optional_second(data.get("reported_to")),  # absent in checkpoints before it
         previous_reported_to=_optional_second(data.get("previous_reported_to")),
+        others={str(key): _typed(on, bool) for key, on in _typed(data.get("others", {}), dict).items()},
     )
 
 
@@ -229,7 +234,9 @@ class Keeper:
         self.previous_reported_to = self.reported_to
         self.stats_before = stats_size
 
-    def save(self, evaluated_to: int | None, alert_on: bool, force: bool = False) -> None:
+    def save(
+        self, evaluated_to: int | None, alert_on: bool, force: bool = False, others: States | None = None
+    ) -> None:
         """Write the checkpoint: the report positions and the alert state as of now.
 
         Only what a restart needs is written at once: new positions, a new alert state. The
@@ -244,6 +251,7 @@ class Keeper:
             alert_on,
             self.reported_to,
             self.previous_reported_to,
+            tuple(sorted((others or {}).items())),
         )
         recent = (
             evaluated_to is not None
@@ -264,6 +272,7 @@ class Keeper:
             self.previous_at,
             self.reported_to,
             self.previous_reported_to,
+            dict(others or {}),
         )
         # fsync (a few ms) only when the positions moved: a judged second or alert state
         # lost with the machine is judged again, and alerts.csv keeps a transition single.

@@ -22,7 +22,7 @@ from analyzer.live.files import Feed, LogFile
 from analyzer.live.lookback import settle
 from analyzer.live.settings import POLL_SECONDS, REPLAY_STEP, Clock, Settings
 from analyzer.live.stdin import STDIN, StdinFeed
-from analyzer.live.timekeeping import Timekeeper, status_of
+from analyzer.live.timekeeping import Timekeeper, distrust_future_checkpoint, status_of
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_history
 from analyzer.ui.dashboard import Dashboard
@@ -57,15 +57,19 @@ class Monitor:
         self.clock = clock
         self.quit = False  # the person asked to stop (`q` on a dashboard)
         self.outputs = Outputs(settings.out)
-        history = read_history(settings.out / "alerts.csv", settings.rule)
+        path = settings.out / "alerts.csv"
+        history = read_history(path, settings.rule)
+        others = {rule.key: read_history(path, rule) for rule in settings.others}
         self.engine = Engine(
             settings.rule,
             settings.lateness,
             restored_state(history),
-            history,
+            sorted(history + [t for found in others.values() for t in found], key=lambda t: t.second),
             settings.top,
             settings.csv_top,
             settings.interval,
+            settings.others,
+            {key: restored_state(found) for key, found in others.items()},
         )
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
         self.files: list[Feed] = list(feeds) if feeds else [self._feed(path) for path in settings.paths]
@@ -122,7 +126,7 @@ class Monitor:
             for parsed in file.read():
                 self._ingest(file, parsed, read_at)
         now = self.clock.now()
-        self.engine.distrust_future_checkpoint(self.engine.horizon(now), self.time.waited())
+        distrust_future_checkpoint(self.engine, self.engine.horizon(now), self.time.waited())
         self._notices()
         # A replay's clock is its log's: it judges from the first poll, however far a poll steps.
         judging = not self.live or self.time.judging(self.engine)
@@ -202,7 +206,7 @@ class Monitor:
             self.keeper.start(self._positions(), self.outputs.stats_size(), engine.ledger.reported_to)
         judged = engine.evaluated_to if engine.evaluated_to is not None else engine.resume_after
         try:
-            self.keeper.save(judged, engine.alert_on, force)
+            self.keeper.save(judged, engine.alert_on, force, engine.states)
         except OSError as error:
             raise OutputError(f"{self.keeper.path}: cannot write the checkpoint: {error.strerror}") from None
 

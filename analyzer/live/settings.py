@@ -24,6 +24,8 @@ class Settings:
 
     paths: list[str]
     rule: AlertRule
+    # The rules judged beside the high-traffic one (core.rules: error rate, a section's rate).
+    others: tuple[AlertRule, ...] = ()
     interval: int = 10
     lateness: int = 5
     fmt: str = "auto"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from analyzer.core.clocks import skew_words, span_words
 from analyzer.core.engine import Engine
+from analyzer.core.times import iso_utc
 from analyzer.live.settings import Clock
 from analyzer.ui.display import Status
 
@@ -86,3 +87,21 @@ def status_of(engine: Engine, now: float, lateness: int, files: int, clock: Cloc
         recent=recent,
         recent_to=last,
     )
+
+
+def distrust_future_checkpoint(engine: Engine, horizon: int, waited: bool) -> None:
+    """A checkpoint whose last judged second is later than both the clock and the log's new
+    lines (saved while the host's clock was ahead) would stop every judgement until the
+    clock catches up: judging resumes from the log instead, saying so. Told by the first
+    lines read, or, if none come, once the monitor has `waited` a lateness."""
+    if engine.resume_after is None or engine.evaluated_to is not None or engine.resume_after <= horizon:
+        return
+    if engine.newest_live is None and not waited:
+        return
+    if engine.newest_live is not None and engine.newest_live >= engine.resume_after:
+        return
+    engine.notices.append(
+        f"the checkpoint's last judged second ({iso_utc(engine.resume_after)}) is later than this "
+        "host's clock and the log: not trusted; judging goes on from the log"
+    )
+    engine.resume_after = None

@@ -131,4 +131,4 @@ def warm_start(
             known = engine.known_from
             engine.known_from = oldest if known is None else max(known, oldest)
     if saved is not None and saved.rule == rule:
-        engine.resume(saved.evaluated_to, saved.alert_on)
+        engine.resume(saved.evaluated_to, saved.alert_on, saved.others)

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.alerts import AlertRule, Transition
+from analyzer.core.rules import HITS, tracked_sections
 from analyzer.formats.clf import Parsed, Requests, requests
 from analyzer.formats.kernel import single_threaded
 from analyzer.formats.parsers import ClfParser, LineParser, make_parser
@@ -42,12 +44,11 @@ from analyzer.offline.reader import (
 from analyzer.offline.result import BacktestResult, alert_cells, by_report_time, transition_frame
 from analyzer.offline.timeline import (
     average_distribution,
-    build_timeline,
     episodes,
-    in_range,
+    judge_all,
     merge_counts,
+    span_of,
     suggest_threshold,
-    transitions,
 )
 from analyzer.outputs.rows import ALERT_FIELDS, alert_row
 from analyzer.outputs.sinks import CsvSink
@@ -55,16 +56,21 @@ from analyzer.outputs.sinks import CsvSink
 Progress = Callable[[int, int, int, float], None]  # lines, bytes read, bytes in all, seconds
 Summed = tuple[ChunkBuckets, int, int]  # a piece's bucket sums, lines and rejected
 ENGINES = ("local", "dask")
+Sections = tuple[str, ...]  # those an alert rule names (core.rules): their requests per second
 
 
-def parse_piece(piece: Piece, fmt: str, log_format: str | None, chosen: Selection | None = None) -> Summed:
+def parse_piece(
+    piece: Piece, fmt: str, log_format: str | None, chosen: Selection | None = None, sections: Sections = ()
+) -> Summed:
     """One piece into bucket sums (runs in a worker process); also its lines and rejected."""
     single_threaded()  # the workers, one per core, are the parallelism
     data, dropped = piece.read_lines()
-    return _summed(_read_core(make_parser(fmt, log_format, chosen), data), dropped)
+    return _summed(_read_core(make_parser(fmt, log_format, chosen), data), dropped, sections)
 
 
-def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) -> list[tuple[int, Summed]]:
+def parse_file(
+    path: str, fmt: str, log_format: str | None, chunk_bytes: int, sections: Sections = ()
+) -> list[tuple[int, Summed]]:
     """A whole file, piece by piece in order, by one parser (runs on a Dask worker).
 
     For a gzip file (read from its start) or a W3C log (layout carried from piece to piece).
@@ -76,7 +82,7 @@ def parse_file(path: str, fmt: str, log_format: str | None, chunk_bytes: int) ->
     found = []
     for piece in pieces(path, chunk_bytes):
         data, dropped = piece.read_lines()
-        found.append((piece.end, _summed(_read_core(parser, data), dropped)))
+        found.append((piece.end, _summed(_read_core(parser, data), dropped, sections)))
     return found
 
 
@@ -85,16 +91,16 @@ def _read_core(parser: LineParser, data: bytes) -> Parsed | Requests:
     return requests(data, parser.name) if isinstance(parser, ClfParser) else parser.parse(data, core=True)
 
 
-def _summed(parsed: Parsed | Requests, dropped: int) -> Summed:
+def _summed(parsed: Parsed | Requests, dropped: int, sections: Sections = ()) -> Summed:
     """Bucket sums, lines and rejected of a piece; `dropped` over-long lines are rejected too.
 
     Lines mean every line, as everywhere: requests + rejected + directives (W3C's `#` lines,
     neither requests nor rejected, counted in the buckets' `directives`).
     """
     if isinstance(parsed, Requests):
-        buckets, lines, rejected = request_buckets(parsed), parsed.lines, len(parsed.rejected_at)
+        buckets, lines, rejected = request_buckets(parsed, sections), parsed.lines, len(parsed.rejected_at)
     else:
-        buckets, lines, rejected = chunk_buckets(parsed), parsed.lines, parsed.rejected
+        buckets, lines, rejected = chunk_buckets(parsed, sections), parsed.lines, parsed.rejected
         buckets.directives = parsed.directives
     buckets.leading_rejected += dropped  # no position kept: filed like lines before the first good one
     return buckets, lines + dropped, rejected + dropped
@@ -118,6 +124,7 @@ def _parsed_in_order(
     executor: Executor | None,
     backlog_size: int = 4,
     chosen: Selection | None = None,
+    sections: Sections = (),
 ) -> Iterator[tuple[int, Summed]]:
     """Parse pieces in file order: in the pool when given one and the format allows it.
 
@@ -131,9 +138,9 @@ def _parsed_in_order(
         if parser.stateful or executor is None:
             stateful[piece.path] = parser if parser.stateful else stateful.get(piece.path, parser)
             data, dropped = piece.read_lines()
-            backlog.append((consumed, _summed(_read_core(parser, data), dropped)))
+            backlog.append((consumed, _summed(_read_core(parser, data), dropped, sections)))
         else:
-            task = executor.submit(parse_piece, piece, formats[piece.path], log_format, chosen)
+            task = executor.submit(parse_piece, piece, formats[piece.path], log_format, chosen, sections)
             backlog.append((consumed, task))
         while backlog and (len(backlog) > backlog_size or not isinstance(backlog[0][1], Future)):
             done, result = backlog.popleft()
@@ -150,6 +157,7 @@ def _in_process(
     chunk_bytes: int,
     workers: int,
     chosen: Selection | None = None,
+    sections: Sections = (),
 ) -> Iterator[tuple[int, Iterator[tuple[int, Summed]]]]:
     """The bytes in all inputs, and their pieces' sums in order, parsed here or in a process pool."""
     formats = {
@@ -160,10 +168,8 @@ def _in_process(
     large = size > 2 * chunk_bytes or STDIN in names
     executor = ProcessPoolExecutor(workers) if workers > 1 and large else None
     try:
-        yield (
-            size,
-            _parsed_in_order(stream(names, chunk_bytes), formats, log_format, executor, 2 * workers, chosen),
-        )
+        work = stream(names, chunk_bytes)
+        yield size, _parsed_in_order(work, formats, log_format, executor, 2 * workers, chosen, sections)
     finally:
         if executor:
             executor.shutdown(cancel_futures=True)
@@ -185,8 +191,10 @@ def backtest(
     client: Any = None,
     task_timeout: float = 600.0,
     chosen: Selection | None = None,
+    rules: Iterable[AlertRule] = (),
 ) -> BacktestResult:
     """Run the alert rules over the logs, in order, as one stream; write CSVs under `out`.
+    `rules`: judged beside the high-traffic rule's `thresholds` (core.rules, same window).
 
     `paths` may be glob patterns and fsspec URLs. `engine="dask"` parses on a Dask cluster:
     `client` (a distributed.Client, left open) or a local cluster of one process per core.
@@ -196,16 +204,17 @@ def backtest(
     if engine == "dask" and chosen:
         raise ValueError("--only and --exclude are not supported with --engine dask yet")
     names = expand_paths([str(path) for path in paths])
+    rules = [*(AlertRule(threshold, window) for threshold in thresholds), *rules]
+    sections = tracked_sections(rules)
+    series = [name for name in dict.fromkeys(n for rule in rules for n in rule.series) if name != HITS]
     run: AbstractContextManager[tuple[int, Iterator[tuple[int, Summed]]]]
     if engine == "dask":
         from analyzer.offline import cluster  # dask is optional: imported only when asked for
 
-        run = cluster.on_dask(
-            names, fmt, log_format, chunk_bytes, client, parse_piece, parse_file, task_timeout
-        )
+        by_piece, by_file = partial(parse_piece, sections=sections), partial(parse_file, sections=sections)
+        run = cluster.on_dask(names, fmt, log_format, chunk_bytes, client, by_piece, by_file, task_timeout)
     else:
-        run = _in_process(names, fmt, log_format, chunk_bytes, workers, chosen)
-    rules = [AlertRule(threshold, window) for threshold in thresholds]
+        run = _in_process(names, fmt, log_format, chunk_bytes, workers, chosen, sections)
     merger = BucketMerger(section_limit=section_limit)
     seconds: list[np.ndarray] = []
     hits: list[np.ndarray] = []
@@ -220,7 +229,8 @@ def backtest(
             rejected += chunk_rejected
             directives += buckets.directives
             seconds.append(buckets.seconds)
-            hits.append(buckets.hits)
+            got = buckets.series or {}
+            hits.append(np.vstack([buckets.hits, *(got[name] for name in series)]))
             coverage.add(buckets.seconds)
             # Merged in tiers, each under half the one before: a second is merged about
             # log2(pieces) times (merging all every 64 pieces was quadratic: 17 s of 16,000 pieces).
@@ -231,12 +241,9 @@ def backtest(
             if progress:
                 progress(lines, consumed, size, time.perf_counter() - started)
         _keep(merger.finish(), reports, writer)
-    all_seconds, all_hits = merge_counts(seconds, hits)
-    kept = in_range(all_seconds, all_hits)
-    timeline = build_timeline(all_seconds[kept], all_hits[kept], window)
-    found_by_rule = [transitions(timeline, rule) for rule in rules]
-    in_order = sorted(
-        (t for found, _ in found_by_rule for t in found), key=lambda t: (t.second, t.rule.threshold)
+    all_seconds, all_series = merge_counts(seconds, hits)
+    timeline, found_by_rule, in_order, all_hits, kept = judge_all(
+        all_seconds, all_series, series, rules, window
     )
     in_order = with_drivers(in_order, stream(names, chunk_bytes), names, fmt, log_format, coverage, chosen)
     if out is not None:
@@ -262,12 +269,8 @@ def backtest(
         suggested_threshold=suggest_threshold(timeline, max_alerts_per_week) if len(timeline.axis) else 0.0,
         reports=report_frame,
         out_of_range=int(all_hits[~kept].sum()),
-        out_of_range_span=_span(all_seconds[~kept]),
+        out_of_range_span=span_of(all_seconds[~kept]),
     )
-
-
-def _span(seconds: np.ndarray) -> tuple[int, int] | None:
-    return (int(seconds.min()), int(seconds.max())) if len(seconds) else None
 
 
 def _keep(closed: Closed | None, reports: list[pd.DataFrame], writer: ClosedWriter | None) -> None:

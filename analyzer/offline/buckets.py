@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.ledger import report_ends
+from analyzer.core.rules import rule_series
 from analyzer.core.stats import STATUS_CLASSES
 from analyzer.core.tally import BINS_PER_OCTAVE, bin_values, duration_values, size_bins
 from analyzer.core.window import DURATION_WIDTH
@@ -62,9 +63,11 @@ class ChunkBuckets:
     last_bucket: int | None  # bucket of the chunk's last good line, in file order
     first_bucket: int | None = None  # bucket of the chunk's first good line, in file order
     directives: int = 0  # W3C directive lines: lines, but neither requests nor rejected
+    # Per distinct second (as `hits`), the series the alert rules judge (core.rules)
+    series: dict[str, np.ndarray] | None = None
 
 
-def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
+def chunk_buckets(parsed: Parsed, sections: tuple[str, ...] = ()) -> ChunkBuckets:
     """Sum one parsed chunk per 10 s bucket; hash-based, no sort over the rows."""
     frame = parsed.frame
     # A W3C layout without cs-uri-stem has no sections: its requests count, in no section.
@@ -83,10 +86,11 @@ def chunk_buckets(parsed: Parsed) -> ChunkBuckets:
         parsed.request_at if parsed.rejected or parsed.directives else None,
         frame["duration"].to_numpy(np.float64, na_value=np.nan) if "duration" in frame else None,
         parsed.directive_at,
+        sections=sections,
     )
 
 
-def request_buckets(requests: Requests) -> ChunkBuckets:
+def request_buckets(requests: Requests, sections: tuple[str, ...] = ()) -> ChunkBuckets:
     """The same sums from a batch read without its frame (clf.requests): equal to
     chunk_buckets(parse(data, fmt, core=True)) for the same lines."""
     labels = np.asarray(requests.section.values.to_pylist(), object)
@@ -100,6 +104,7 @@ def request_buckets(requests: Requests) -> ChunkBuckets:
         requests.rejected_at,
         (lambda: np.delete(np.arange(lines), requests.rejected_at)) if len(requests.rejected_at) else None,
         getattr(requests, "duration", None),
+        sections=sections,
     )
 
 
@@ -113,10 +118,10 @@ def _summed(
     request_at: Callable[[], np.ndarray] | None,
     durations: np.ndarray | None = None,
     directive_at: np.ndarray | None = None,
+    sections: tuple[str, ...] = (),  # those an alert rule names: their requests per second
 ) -> ChunkBuckets:
     """Per-bucket sums of the requests (in line order); `request_at` gives their line numbers,
-    needed only when lines were rejected (None when none were); `durations` in seconds (NaN:
-    none; None: the format has none)."""
+    needed when lines were rejected (else None); `durations` in seconds (NaN: none; None: none)."""
     second_codes, distinct = pd.factorize(seconds)
     hits = np.bincount(second_codes, minlength=len(distinct))
     bucket_codes, buckets = pd.factorize(report_ends(np.asarray(distinct), BUCKET_SECONDS))
@@ -156,6 +161,7 @@ def _summed(
         leading_directives=leading_directives,
         last_bucket=int(buckets[row_bucket[-1]]) if len(seconds) else None,
         first_bucket=int(buckets[row_bucket[0]]) if len(seconds) else None,
+        series=rule_series(second_codes, len(distinct), status, section_codes, section_labels, sections),
     )
 
 

@@ -79,6 +79,7 @@ def transition_frame(found: list[Transition]) -> pd.DataFrame:
             ),
             "onset": pd.Series([t.onset for t in found], dtype=object),
             "drivers": pd.Series([drivers_text(t.drivers) for t in found], dtype=object),
+            "rule": pd.Series([t.rule.name for t in found], dtype=object),
         }
     )
 

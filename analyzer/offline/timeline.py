@@ -21,15 +21,17 @@ DISTRIBUTION = (50, 90, 99, 99.9)
 
 
 def merge_counts(seconds: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Add up (second, hits) pairs from many chunks: sorted unique seconds and their hits."""
+    """Add up (second, hits) pairs from many chunks: sorted unique seconds and their hits
+    (counts may have several rows, one per series: summed per row)."""
+    rows = counts[0].shape[:-1] if counts else ()
     all_seconds = np.concatenate([np.zeros(0, np.int64), *seconds])
-    all_counts = np.concatenate([np.zeros(0, np.int64), *counts])
+    all_counts = np.concatenate([np.zeros((*rows, 0), np.int64), *counts], axis=-1)
     if len(all_seconds) == 0:  # no chunk had a good line (an input of blank or rejected lines)
         return all_seconds, all_counts
     order = np.argsort(all_seconds, kind="stable")
-    all_seconds, all_counts = all_seconds[order], all_counts[order]
+    all_seconds, all_counts = all_seconds[order], all_counts[..., order]
     starts = np.flatnonzero(np.r_[True, np.diff(all_seconds) != 0])
-    return all_seconds[starts], np.add.reduceat(all_counts, starts)
+    return all_seconds[starts], np.add.reduceat(all_counts, starts, axis=-1)
 
 
 OUT_OF_RANGE_GAP = 30 * 86_400  # requests this far from the rest of the traffic ...
@@ -64,6 +66,7 @@ class Timeline:
     window: int
     first: int
     last: int
+    series: dict[str, np.ndarray] | None = None  # per position, what the other rules judge
 
     @property
     def span(self) -> int:
@@ -75,8 +78,11 @@ class Timeline:
         return window_totals(self.counts, self.window)
 
 
-def build_timeline(seconds: np.ndarray, counts: np.ndarray, window: int) -> Timeline:
-    """Timeline of sorted unique event `seconds` with their hits; the horizon is the last one."""
+def build_timeline(
+    seconds: np.ndarray, counts: np.ndarray, window: int, series: dict[str, np.ndarray] | None = None
+) -> Timeline:
+    """Timeline of sorted unique event `seconds` with their hits (and per second the `series`
+    other rules judge); the horizon is the last one."""
     if len(seconds) == 0:
         return Timeline(np.zeros(0, np.int64), np.zeros(0, np.int64), window, 0, -1)
     horizon = int(seconds[-1])
@@ -92,16 +98,46 @@ def build_timeline(seconds: np.ndarray, counts: np.ndarray, window: int) -> Time
     axis = np.where(within < lengths[stretch], starts[stretch] + within, -1)
     dense = np.zeros(size, np.int64)
     event_stretch = np.searchsorted(starts, seconds, side="right") - 1
-    dense[offsets[event_stretch] + seconds - starts[event_stretch]] = counts
-    return Timeline(axis, dense, window, int(seconds[0]), horizon)
+    at = offsets[event_stretch] + seconds - starts[event_stretch]
+    dense[at] = counts
+    spread = {}
+    for name, values in (series or {}).items():
+        spread[name] = np.zeros(size, np.int64)
+        spread[name][at] = values
+    return Timeline(axis, dense, window, int(seconds[0]), horizon, spread)
 
 
 def transitions(timeline: Timeline, rule: AlertRule) -> tuple[list[Transition], bool]:
     """Every transition of `rule` over the timeline, and whether the alert is on at the end."""
     if len(timeline.axis) == 0:
         return [], False
-    found, on = check(timeline.counts, 0, 0, len(timeline.counts) - 1, False, rule)
+    named = {"hits": timeline.counts, **(timeline.series or {})}
+    counts = np.vstack([named[name] for name in rule.series])
+    found, on = check(counts, 0, 0, len(timeline.counts) - 1, False, rule)
     return [replace(t, second=int(timeline.axis[t.second])) for t in found], on
+
+
+def span_of(seconds: np.ndarray) -> tuple[int, int] | None:
+    return (int(seconds.min()), int(seconds.max())) if len(seconds) else None
+
+
+def judge_all(
+    seconds: np.ndarray, counts: np.ndarray, names: list[str], rules: list[AlertRule], window: int
+) -> tuple[Timeline, list[tuple[list[Transition], bool]], list[Transition], np.ndarray, np.ndarray]:
+    """Every rule over the in-range seconds: the timeline (with the series `names`, rows 1.. of
+    `counts`), each rule's transitions and state at the end, all transitions in order (at one
+    second: high traffic by threshold, then the other rules as given), the hits, what was kept."""
+    hits = counts[0] if counts.ndim > 1 else counts
+    kept = in_range(seconds, hits)
+    named = {name: counts[1 + i][kept] for i, name in enumerate(names)}
+    timeline = build_timeline(seconds[kept], hits[kept], window, named)
+    found_by_rule = [transitions(timeline, rule) for rule in rules]
+    order = {rule.key: i if type(rule) is not AlertRule else 0 for i, rule in enumerate(rules)}
+    in_order = sorted(
+        (t for found, _ in found_by_rule for t in found),
+        key=lambda t: (t.second, order[t.rule.key], t.rule.threshold),
+    )
+    return timeline, found_by_rule, in_order, hits, kept
 
 
 @dataclass(frozen=True)
@@ -115,6 +151,7 @@ class Episodes:
     short: int
     on_at_end: bool
     share: float
+    rule: str = "high_traffic"
 
 
 def episodes(found: list[Transition], on_at_end: bool, timeline: Timeline, rule: AlertRule) -> Episodes:
@@ -131,6 +168,7 @@ def episodes(found: list[Transition], on_at_end: bool, timeline: Timeline, rule:
         short=int((lengths < SHORT_EPISODE).sum()),
         on_at_end=on_at_end,
         share=total / timeline.span if timeline.span else 0.0,
+        rule=rule.name,
     )
 
 

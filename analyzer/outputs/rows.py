@@ -15,7 +15,19 @@ from analyzer.core.times import iso_utc
 # `before`: found at start, the real crossing lies before `time`) and `drivers` (what drove
 # an alert, escaped text; empty for a recovery) came after the first six: columns are only
 # ever appended, and an older file keeps the columns its header has.
-ALERT_FIELDS = ("time", "kind", "hits", "threshold", "window_s", "message", "recovery", "onset", "drivers")
+# `rule` (the rule's name: high_traffic, error_rate_5xx, section_rate:/api) came after those.
+ALERT_FIELDS = (
+    "time",
+    "kind",
+    "hits",
+    "threshold",
+    "window_s",
+    "message",
+    "recovery",
+    "onset",
+    "drivers",
+    "rule",
+)
 SECTION_FIELDS = ("time", "section", "hits")
 STATS_FIELDS = (
     "time",
@@ -54,6 +66,7 @@ def alert_row(transition: Transition) -> tuple[object, ...]:
         rule.recovery_text,
         transition.onset,
         drivers_text(transition.drivers),
+        rule.name,
     )
 
 

@@ -189,6 +189,8 @@ class Outputs:
 def same_rule(row: dict[str, str], rule: AlertRule) -> bool:
     """Whether an alerts.csv row is of `rule`: threshold and window exactly as recorded, and
     the recovery threshold where the row records one (older files do not)."""
+    if (row.get("rule") or "high_traffic") != rule.name:  # files before the column: high traffic only
+        return False
     recovery = row.get("recovery")
     if recovery is not None and (Fraction(recovery) if recovery else None) != (
         Fraction(rule.recovery_text) if rule.recovery_text else None
@@ -232,8 +234,14 @@ def read_history(path: Path, rule: AlertRule) -> list[Transition]:
             if max(len(text) for text in numbers) > 40:
                 continue  # no number of ours is this long (and `1e999999` would be slow to make)
             if row.get("kind") in (ALERT, RECOVERED) and same_rule(row, rule):
-                hits = hits_shown(row["hits"], rule, row["kind"])
                 onset = BEFORE if row.get("onset") == BEFORE else CROSSED
+                if len(rule.series) > 1:  # a share (error rate): its message as written
+                    text = row["message"]
+                    history.append(
+                        Transition(parse_iso_utc(row["time"]), row["kind"], 0, rule, onset, text=text)
+                    )
+                    continue
+                hits = hits_shown(row["hits"], rule, row["kind"])
                 history.append(Transition(parse_iso_utc(row["time"]), row["kind"], hits, rule, onset))
         except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, csv.Error, StopIteration):
             continue  # a damaged row must not stop the monitor from starting

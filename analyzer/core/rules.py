@@ -1,0 +1,161 @@
+"""The rules beside the high-traffic one: the error rate and one section's rate.
+
+Both are judged by the same fold (core.alerts `check`), over the same window, with the same
+semantics: strict `>` between integers computed exactly from the decimal text given, an
+optional recovery threshold, transitions per second. A rule names the per-second series its
+window totals are made of (`series`): `hits`, `errors_5xx`, `errors_4xx+5xx`, or
+`section:/api`; the live window and the backtest count exactly those.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from analyzer.core.alerts import ALERT, BEFORE, AlertRule
+
+ERROR_CLASSES = ("5xx", "4xx+5xx")
+HITS = "hits"
+SECTION = "section:"  # a section's series: `section:/api`
+
+
+def error_series(classes: str) -> str:
+    return f"errors_{classes}"
+
+
+def error_statuses(classes: str) -> tuple[int, int]:
+    """The status codes counted as errors, [low, high)."""
+    return (500, 600) if classes == "5xx" else (400, 600)
+
+
+@dataclass(frozen=True)
+class ErrorRateRule(AlertRule):
+    """On when the window holds at least `min_requests` requests and the share of errors
+    (`classes`: 5xx, or 4xx+5xx) among them is strictly above `threshold` percent:
+    errors * 100 * D > P * requests, P / D the percentage's exact fraction. With a recovery
+    percentage R an alert that is on turns off when the share is at or below R, or when the
+    window holds fewer than `min_requests` (so an empty window recovers, as traffic's does)."""
+
+    min_requests: int = 100
+    classes: str = "5xx"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.threshold >= 100:
+            raise ValueError(f"error-rate percentage must be below 100, got {self.threshold}")
+        if self.min_requests < 1:
+            raise ValueError(f"minimum requests must be >= 1, got {self.min_requests}")
+        if self.classes not in ERROR_CLASSES:
+            raise ValueError(f"errors must be one of {', '.join(ERROR_CLASSES)}, not {self.classes!r}")
+
+    @property
+    def name(self) -> str:
+        return f"error_rate_{self.classes}"
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        return (HITS, error_series(self.classes))
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}/{super().key}/{self.min_requests}"
+
+    def decide(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        requests, errors = totals[0], totals[1]
+        enough = requests >= self.min_requests
+        return enough & _share_above(errors, requests, self.threshold_text), ~enough | ~_share_above(
+            errors, requests, self.recovery_text or self.threshold_text
+        )
+
+    def shown(self, hits: int, volume: int, kind: str) -> str:
+        """The share in percent, 2 decimals; an alert's never reads as not above the
+        percentage, a recovery's (with the volume to judge) never as above it."""
+        share = Fraction(100 * hits, volume) if volume else Fraction(0)
+        text = f"{float(share):.2f}"
+        threshold = Fraction(self.threshold_text)
+        if kind == ALERT and Fraction(text) <= threshold:
+            text = f"{math.ceil(share * 100) / 100:.2f}"
+        elif kind != ALERT and volume >= self.min_requests and Fraction(text) > threshold:
+            text = f"{math.floor(share * 100) / 100:.2f}"
+        return text
+
+    def wording(self, kind: str, onset: str, value: str, stamp: str, volume: int = 0) -> str:
+        what = f"{self.classes} = {value}% of {volume:,} requests"
+        started = "when monitoring started"
+        if onset == BEFORE:
+            if kind == ALERT:
+                return f"High error rate alert already on {started} - {what}, on since before {stamp}"
+            return f"High error rate alert recovered before {started[5:]} - {what}, off since before {stamp}"
+        if kind == ALERT:
+            return f"High error rate generated an alert - {what}, triggered at {stamp}"
+        return f"High error rate alert recovered - {what}, recovered at {stamp}"
+
+
+def _share_above(errors: np.ndarray, requests: np.ndarray, percent: str) -> np.ndarray:
+    """errors / requests > percent / 100, exactly: errors * 100 * D > P * requests."""
+    ratio = Fraction(percent)
+    left, right = 100 * ratio.denominator, ratio.numerator
+    biggest = int(max(errors.max(initial=0), requests.max(initial=0)))
+    if biggest * max(left, right) >= 2**62:  # beyond int64: Python integers
+        errors, requests = errors.astype(object), requests.astype(object)
+    return np.asarray(errors * left > requests * right, bool)
+
+
+@dataclass(frozen=True)
+class SectionRateRule(AlertRule):
+    """On when one section's requests over the window average strictly above `threshold`
+    req/s: section_hits(t) > threshold * W, as the high-traffic rule for all requests."""
+
+    section: str = "/"
+
+    @property
+    def name(self) -> str:
+        return f"section_rate:{self.section}"
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        return (SECTION + self.section,)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}/{super().key}"
+
+    def wording(self, kind: str, onset: str, value: str, stamp: str, volume: int = 0) -> str:
+        where, what = f"High traffic on {self.section}", f"hits = {value}"
+        if onset == BEFORE:
+            if kind == ALERT:
+                return f"{where} alert already on when monitoring started - {what}, on since before {stamp}"
+            return f"{where} alert recovered before monitoring started - {what}, off since before {stamp}"
+        if kind == ALERT:
+            return f"{where} generated an alert - hits = {value}, triggered at {stamp}"
+        return f"{where} alert recovered - hits = {value}, recovered at {stamp}"
+
+
+def tracked_sections(rules: list[AlertRule]) -> tuple[str, ...]:
+    """The sections whose per-second requests some rule needs."""
+    return tuple(dict.fromkeys(rule.section for rule in rules if isinstance(rule, SectionRateRule)))
+
+
+def rule_series(
+    second_codes: np.ndarray,
+    size: int,
+    status: np.ndarray,
+    section_codes: np.ndarray,
+    section_labels: np.ndarray,
+    sections: tuple[str, ...],
+) -> dict[str, np.ndarray]:
+    """The rules' series per distinct second: the errors of each kind, the tracked sections' requests."""
+    found = {}
+    for classes in ERROR_CLASSES:
+        low, high = error_statuses(classes)
+        failed = (status >= low) & (status < high)
+        found[error_series(classes)] = np.bincount(second_codes[failed], minlength=size).astype(np.int64)
+    labels = list(section_labels)
+    for section in sections:
+        code = labels.index(section) if section in labels else -2
+        mine = section_codes == code
+        found[SECTION + section] = np.bincount(second_codes[mine], minlength=size).astype(np.int64)
+    return found
