@@ -57,9 +57,8 @@ class Monitor:
         self.clock = clock
         self.quit = False  # the person asked to stop (`q` on a dashboard)
         self.outputs = Outputs(settings.out)
-        path = settings.out / "alerts.csv"
-        history = read_history(path, settings.rule)
-        others = {rule.key: read_history(path, rule) for rule in settings.others}
+        others = {rule.key: read_history(settings.out / "alerts.csv", rule) for rule in settings.others}
+        history = read_history(settings.out / "alerts.csv", settings.rule)
         self.engine = Engine(
             settings.rule,
             settings.lateness,

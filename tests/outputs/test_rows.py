@@ -25,11 +25,12 @@ def test_alert_rows_hold_the_message_and_the_rate_it_prints() -> None:
         "recovery": "",
         "onset": "crossed",
         "drivers": "",
+        "rule": "high_traffic",
     }
     assert alert_row(Transition(T0, RECOVERED, 60, rule))[2] == "0.50"
     hostile = (Driver("host", "203.0.113.7", 4120, 0.62), Driver("agent", '\x1b[2J,"x"', 3, 0.01))
     cells = alert_row(Transition(T0 + 5, ALERT, 61, rule, drivers=hostile))
-    assert cells[-1] == r'driven by host 203.0.113.7 +4,120 (62%), agent "\x1b[2J,\"x\"" +3 (1%)'
+    assert cells[-2] == r'driven by host 203.0.113.7 +4,120 (62%), agent "\x1b[2J,\"x\"" +3 (1%)'
 
 
 def test_a_stats_row_has_every_column_and_empty_latency_without_durations() -> None:

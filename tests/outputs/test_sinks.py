@@ -58,8 +58,8 @@ def test_an_older_alerts_csv_keeps_its_columns_and_a_new_one_has_the_drivers(tmp
         assert (restored.second, restored.kind, restored.hits) == (T0, ALERT, 25)
     assert "drivers" not in old.read_text() and "203.0.113.7" not in old.read_text()
     new = (tmp_path / "new.csv").read_text().splitlines()
-    assert new[0].endswith(",onset,drivers")
-    assert new[1].endswith(",crossed,driven by host 203.0.113.7 +20 (80%)")
+    assert new[0].endswith(",onset,drivers,rule")
+    assert new[1].endswith(",crossed,driven by host 203.0.113.7 +20 (80%),high_traffic")
 
 
 def test_outputs_open_three_csvs_and_tell_the_size_of_stats(tmp_path: Path) -> None:
