@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from analyzer.core.alerts import AlertRule, Transition, check, state_at, stretches
+from analyzer.core.alerts import ALERT, AlertRule, Transition, check, state_at, stretches
 from analyzer.core.clocks import LogClock, jumped_back, span_words
 from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.drivers import with_drivers
@@ -42,11 +42,12 @@ class Engine:
         section_limit: int = 100,
         interval: int = 10,
         others: tuple[AlertRule, ...] = (),
-        others_on: dict[str, bool] | None = None,
     ) -> None:
         self.rule = rule
         self.rules = (rule, *others)  # judged over one window, high traffic first (others: core.rules)
-        self.states = {other.key: bool((others_on or {}).get(other.key)) for other in others}
+        self.states = {
+            o.key: [t.kind for t in history or [] if t.rule.key == o.key][-1:] == [ALERT] for o in others
+        }
         self.interval = interval
         self.lateness = lateness
         self.alert_on = alert_on

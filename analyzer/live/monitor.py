@@ -24,7 +24,7 @@ from analyzer.live.settings import POLL_SECONDS, REPLAY_STEP, Clock, Settings
 from analyzer.live.stdin import STDIN, StdinFeed
 from analyzer.live.timekeeping import Timekeeper, distrust_future_checkpoint, status_of
 from analyzer.live.warm import warm_start
-from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_history
+from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_histories, read_history
 from analyzer.ui.dashboard import Dashboard
 from analyzer.ui.display import QUIT, Display, Listener, Plain, Status
 
@@ -57,18 +57,16 @@ class Monitor:
         self.clock = clock
         self.quit = False  # the person asked to stop (`q` on a dashboard)
         self.outputs = Outputs(settings.out)
-        others = {rule.key: read_history(settings.out / "alerts.csv", rule) for rule in settings.others}
         history = read_history(settings.out / "alerts.csv", settings.rule)
         self.engine = Engine(
             settings.rule,
             settings.lateness,
             restored_state(history),
-            sorted(history + [t for found in others.values() for t in found], key=lambda t: t.second),
+            read_histories(settings.out / "alerts.csv", (settings.rule, *settings.others)),
             settings.top,
             settings.csv_top,
             settings.interval,
             settings.others,
-            {key: restored_state(found) for key, found in others.items()},
         )
         self.rejects = RejectSink(settings.rejects) if settings.rejects else None
         self.files: list[Feed] = list(feeds) if feeds else [self._feed(path) for path in settings.paths]

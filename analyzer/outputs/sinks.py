@@ -210,6 +210,11 @@ def hits_shown(shown: str, rule: AlertRule, kind: str) -> int:
     return near
 
 
+def read_histories(path: Path, rules: tuple[AlertRule, ...]) -> list[Transition]:
+    """Earlier transitions of every rule, oldest first (at one second, the rules in order)."""
+    return sorted((t for rule in rules for t in read_history(path, rule)), key=lambda t: t.second)
+
+
 def read_history(path: Path, rule: AlertRule) -> list[Transition]:
     """Earlier transitions of this rule from alerts.csv (none if absent).
 
