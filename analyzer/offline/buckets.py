@@ -1,10 +1,9 @@
 """Backtest reports: each chunk summed into 10-second buckets of event time, then merged.
 
-Everything kept per bucket adds up exactly across chunks (counts, bytes, sections, a
-log-scale histogram of response sizes), so lines out of order land in their own bucket
-whichever chunk they come in. Buckets more than `hold` seconds behind the newest line are
-written out and forgotten: memory follows the hold, not the size of the input. A line
-older than that (rare: a log out of order by over an hour) is counted in the newest report
+Everything kept per bucket adds up exactly across chunks (counts, bytes, sections, size and
+duration histograms), so lines out of order land in their own bucket whichever chunk they
+come in. Buckets more than `hold` seconds behind the newest line are written out and
+forgotten: memory follows the hold. A line older than that is counted in the newest report
 as `late`, so every line is still counted exactly once.
 """
 
@@ -23,6 +22,7 @@ from analyzer.core.tally import BINS_PER_OCTAVE, bin_values, duration_values, si
 from analyzer.core.window import DURATION_WIDTH
 from analyzer.formats.clf import Parsed, Requests, seconds_of
 from analyzer.offline.reports import (
+    NO_COUNTS,
     duration_codes,
     lines_per_bucket,
     pair_sums,
@@ -33,17 +33,11 @@ from analyzer.offline.reports import (
     top_sections,
 )
 
-__all__ = ["BucketMerger", "ChunkBuckets", "Closed", "chunk_buckets", "request_buckets"]
-
 BUCKET_SECONDS = 10
 HOLD_SECONDS = 3600
 CLOSE_EVERY = 8
 SIZE_BINS = np.arange(64 * BINS_PER_OCTAVE)  # the live window's bins (core.tally): one method
 DURATION_BINS = np.arange(DURATION_WIDTH)
-# (bucket, key) -> count with no row: a log without request times has no duration counts.
-NO_COUNTS = pd.Series(
-    np.zeros(0, np.int64), index=pd.MultiIndex.from_arrays([[], []], names=["bucket", "key"]), name="hits"
-)
 TOTAL_COLUMNS = ("requests", "rejected", "directives", "late", "bytes", *STATUS_CLASSES)
 
 
@@ -63,8 +57,7 @@ class ChunkBuckets:
     last_bucket: int | None  # bucket of the chunk's last good line, in file order
     first_bucket: int | None = None  # bucket of the chunk's first good line, in file order
     directives: int = 0  # W3C directive lines: lines, but neither requests nor rejected
-    # Per distinct second (as `hits`), the series the alert rules judge (core.rules)
-    series: dict[str, np.ndarray] | None = None
+    series: dict[str, np.ndarray] | None = None  # per second (as `hits`): what the rules judge
 
 
 def chunk_buckets(parsed: Parsed, sections: tuple[str, ...] = ()) -> ChunkBuckets:
@@ -120,8 +113,8 @@ def _summed(
     directive_at: np.ndarray | None = None,
     sections: tuple[str, ...] = (),  # those an alert rule names: their requests per second
 ) -> ChunkBuckets:
-    """Per-bucket sums of the requests (in line order); `request_at` gives their line numbers,
-    needed when lines were rejected (else None); `durations` in seconds (NaN: none; None: none)."""
+    """Per-bucket sums of the requests (in line order); `request_at` their line numbers where
+    lines were rejected (else None); `durations` in seconds (NaN/None: none)."""
     second_codes, distinct = pd.factorize(seconds)
     hits = np.bincount(second_codes, minlength=len(distinct))
     bucket_codes, buckets = pd.factorize(report_ends(np.asarray(distinct), BUCKET_SECONDS))

@@ -14,6 +14,11 @@ import pandas as pd
 from analyzer.core.stats import OTHER, PERCENTILES
 from analyzer.core.tally import duration_bins, percentile_bins
 
+# (bucket, key) -> count with no row: a log without request times has no duration counts.
+NO_COUNTS = pd.Series(
+    np.zeros(0, np.int64), index=pd.MultiIndex.from_arrays([[], []], names=["bucket", "key"]), name="hits"
+)
+
 
 def pair_sums(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(bucket, key) -> total over the parts, as sorted arrays: buckets, keys, totals."""
