@@ -14,6 +14,7 @@ from analyzer.core.alerts import ALERT, AlertRule, Transition, check, state_at, 
 from analyzer.core.clocks import LogClock, jumped_back, span_words
 from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.drivers import with_drivers
+from analyzer.core.focus import Focus, focus_on
 from analyzer.core.ledger import Ledger
 from analyzer.core.onset import Opening
 from analyzer.core.report import Counters, FileStatus, Report
@@ -22,6 +23,7 @@ from analyzer.core.stats import summarize_counted
 from analyzer.core.times import iso_utc
 from analyzer.core.window import Window, forget_unused
 from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed
+from analyzer.formats.select import Term
 
 __all__ = ["MAX_CATCH_UP", "NEWEST", "Counters", "Engine", "FileStatus", "Report"]
 
@@ -78,6 +80,7 @@ class Engine:
         # turn the alert on, not off). None: every window is whole.
         self.partial_until: int | None = None
         self.notices: list[str] = []  # what the shell is to say (a jump of the log's time, ...)
+        self.focus: Focus | None = None  # the screen's drill-down or filter (core.focus)
 
     def ingest(self, parsed: Parsed, warm: bool = False, read_at: float | None = None) -> None:
         """Take a parsed batch read at host time `read_at` (the log's clock is measured against
@@ -92,6 +95,8 @@ class Engine:
         if read_at is not None and not warm:
             self.log_clock.observe(rows.seconds, read_at)
         self.window.add(rows)
+        if self.focus is not None and not warm:
+            self.focus.add(parsed.frame, rows)
         others = parsed.rejected or parsed.directives
         request_at = parsed.request_at() if others else np.zeros(0, np.int64)
         horizon = self.horizon(read_at) if read_at is not None else None
@@ -226,8 +231,13 @@ class Engine:
         reported = self.ledger.reported_to
         judged = self.evaluated_to if reported is None else min(self.evaluated_to, reported + self.interval)
         self.window.trim(keep_after=judged - 2 * self.rule.window)
-        forget_unused(self.vocabularies, [self.window, self.ledger.held])
+        focused = [self.focus.keep(horizon, judged - 2 * self.rule.window)] if self.focus else []
+        forget_unused(self.vocabularies, [self.window, self.ledger.held, *focused])
         return found
+
+    def focus_on(self, terms: tuple[Term, ...], words: str, now: float) -> None:
+        """Count the requests matching every term apart from now on (`core.focus`; none: stop)."""
+        self.focus = focus_on(terms, words, self.horizon(now) + self.lateness, self.vocabularies)
 
     def _first_second(self, horizon: int) -> int:
         """Where the first check starts: the oldest second whose state can be known.

@@ -44,6 +44,7 @@ class Summary:
     referers: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)
     paths_4xx: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)
     paths_5xx: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)
+    paths: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64), repr=False)  # the busiest
 
     @property
     def rate(self) -> float:
@@ -146,6 +147,7 @@ def summarize_counted(
         referers=top_of(counted.referer, vocabularies["referer"].values, rows),
         paths_4xx=top_of(counted.error_path[0::2], vocabularies["path"].values, rows),
         paths_5xx=top_of(counted.error_path[1::2], vocabularies["path"].values, rows),
+        paths=top_of(counted.path, vocabularies["path"].values, rows),
     )
 
 

@@ -26,7 +26,7 @@ from analyzer.live.timekeeping import Timekeeper, distrust_future_checkpoint, st
 from analyzer.live.warm import warm_start
 from analyzer.outputs.sinks import OutputError, Outputs, RejectSink, read_histories, read_history
 from analyzer.ui.dashboard import Dashboard
-from analyzer.ui.display import QUIT, Display, Listener, Plain, Status
+from analyzer.ui.display import QUIT, Display, Filter, Listener, Plain, Status
 
 
 def restored_state(history: list[Transition]) -> bool:
@@ -141,7 +141,9 @@ class Monitor:
             for notice in listener.notices():
                 self.display.message(notice)
         for action in self.display.actions():
-            if action == QUIT:
+            if isinstance(action, Filter):  # the screen's filter or drill-down, from now on
+                self.engine.focus_on(action.terms, action.words, now)
+            elif action == QUIT:
                 self.quit = True
             else:
                 self.clock.act(action)  # a replay's speed and pause
@@ -153,8 +155,7 @@ class Monitor:
             files = []  # standard input cannot be read back: the read-back is all there is
         return settle(self.engine, files, self.engine.horizon(now), self.settings.look_back)
 
-    def status(self, now: float) -> Status:
-        """The state as of `now`, for a screen's top lines (see `timekeeping.status_of`)."""
+    def status(self, now: float) -> Status:  # the state as of `now` (`timekeeping.status_of`)
         return status_of(self.engine, now, self.settings.lateness, len(self.files), self.clock)
 
     def _ingest(self, file: Feed, parsed: Parsed, read_at: float | None = None) -> None:

@@ -86,6 +86,9 @@ def status_of(engine: Engine, now: float, lateness: int, files: int, clock: Cloc
         hits=hits,
         recent=recent,
         recent_to=last,
+        focus=engine.focus.summary(last, rule.window, engine.interval, engine.top, engine.section_limit)
+        if engine.focus is not None
+        else None,  # what the screen's filter or drill-down counted
     )
 
 

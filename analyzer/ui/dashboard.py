@@ -24,7 +24,7 @@ from typing import TextIO
 
 from analyzer.core.alerts import Transition
 from analyzer.core.engine import Report
-from analyzer.ui.display import Status
+from analyzer.ui.display import Action, Status
 from analyzer.ui.keys import parse_keys, press
 from analyzer.ui.layout import Frame, Screen, View, layout
 from analyzer.ui.terminal import Size, Terminal, is_terminal
@@ -72,7 +72,7 @@ class Dashboard:
         self.pending: list[Transition] = []  # transitions not yet in a report's history
         self.run: list[Transition] = []  # the transitions of this run, printed on close
         self.notices: deque[tuple[float | None, str]] = deque(maxlen=MAX_NOTICES)
-        self.queued: list[str] = []
+        self.queued: list[Action] = []
         self.frame: Frame | None = None
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
@@ -113,7 +113,7 @@ class Dashboard:
         """Keys are read (stdin and stdout are the terminal, and the monitor is in the foreground)."""
         return self.terminal.keys_fd is not None
 
-    def actions(self) -> list[str]:
+    def actions(self) -> list[Action]:
         with self.lock:
             if not self.watch and self.terminal.resized():
                 self._draw()

@@ -17,6 +17,8 @@ from typing import Protocol, TextIO
 from analyzer.core.alerts import Transition
 from analyzer.core.drivers import drivers_text
 from analyzer.core.engine import Report
+from analyzer.core.focus import Focused
+from analyzer.formats.select import Term
 from analyzer.ui.render import WIDTH, render_report
 from analyzer.ui.text import printable
 from analyzer.ui.words import finished_text, stale_text
@@ -27,6 +29,18 @@ FASTER = "faster"
 SLOWER = "slower"
 PLAY_PAUSE = "play-pause"
 LONG = 1 << 12  # escape whole texts
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Asked by `/` and Enter on a row: count the requests matching every term apart, from
+    now on (no terms: stop). `words` is how the screen says it."""
+
+    terms: tuple[Term, ...]
+    words: str
+
+
+Action = str | Filter
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,7 @@ class Status:
     recent: int = 5  # the seconds of `rate_now`
     recent_to: int | None = None  # where they end (None: the second before now's)
     finished: bool = False  # a replay that played all its lines (the screen stays until `q`)
+    focus: Focused | None = None  # what the screen's filter or drill-down counted (its Filter)
 
     @property
     def average_to(self) -> int:
@@ -90,8 +105,8 @@ class Display(Protocol):
     def status(self, status: Status) -> None:
         """The state as of this poll (a screen redraws its top line)."""
 
-    def actions(self) -> list[str]:
-        """What the person asked since the last call (QUIT, ...): keys on a dashboard."""
+    def actions(self) -> list[Action]:
+        """What the person asked since the last call (QUIT, a Filter, ...): keys on a dashboard."""
 
     def close(self) -> None:
         """Give the terminal back as it was."""
@@ -172,7 +187,7 @@ class Plain:
             self.said_finished = True
             self._write(finished_text(status.now))
 
-    def actions(self) -> list[str]:
+    def actions(self) -> list[Action]:
         return []
 
     def close(self) -> None:

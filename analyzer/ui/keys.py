@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from analyzer.ui.display import FASTER, PLAY_PAUSE, QUIT, SLOWER
+from analyzer.ui.display import FASTER, PLAY_PAUSE, QUIT, SLOWER, Action, Filter
 from analyzer.ui.layout import PANELS, Frame, View
+from analyzer.ui.lens import CHOOSABLE, SORTS, Lens, back, choose, typing
 
 SEQUENCES = {
     b"\x1b[A": "up",
@@ -33,7 +34,8 @@ SEQUENCES = {
     b"\x1b[8~": "end",
     b"\x1b[Z": "backtab",
 }
-NAMED = {b"\t": "tab", b" ": "space", b"\r": "enter", b"\n": "enter"}
+NAMED = {b"\t": "tab", b" ": "space", b"\r": "enter", b"\n": "enter", b"\x7f": "backspace"}
+NAMED[b"\x08"] = "backspace"
 ACTIONS = {"q": QUIT, "Q": QUIT, "space": PLAY_PAUSE, "+": FASTER, "=": FASTER, "-": SLOWER, "_": SLOWER}
 
 
@@ -67,11 +69,37 @@ def parse_keys(data: bytes) -> list[str]:
     return keys
 
 
-def press(view: View, key: str, frame: Frame) -> tuple[View, str | None]:
+def _lensed(view: View, lens: Lens) -> tuple[View, Action | None]:
+    """The view through `lens`; the monitor is asked to count what it filters when that changed."""
+    changed = lens.terms != view.lens.terms
+    view = replace(view, lens=lens, scroll=0 if lens.drill != view.lens.drill else view.scroll)
+    return view, Filter(lens.terms, lens.words) if changed else None
+
+
+def press(view: View, key: str, frame: Frame) -> tuple[View, Action | None]:  # noqa: PLR0911 (one a kind of key)
     """The view after `key`, and the action it asks of the monitor (None: only the view)."""
+    lens = view.lens
+    if lens.typed is not None:  # the `/` prompt takes every key
+        return _lensed(view, typing(lens, key))
     if key in ACTIONS:
         return view, ACTIONS[key]
     count = len(PANELS)
+    if key == "/" and not view.help:
+        return replace(view, lens=replace(lens, typed="", error="")), None
+    if key == "s" and not view.help:
+        return replace(view, lens=replace(lens, sort=(lens.sort + 1) % len(SORTS))), None
+    if key == "esc" and not view.help and not lens.quiet:
+        return _lensed(view, back(lens))
+    if PANELS[view.panel % count] in CHOOSABLE and lens.drill is None and not view.help:
+        if key == "enter" and frame.choices:
+            chosen = frame.choices[min(lens.selected, len(frame.choices) - 1)]
+            kind = CHOOSABLE[PANELS[view.panel % count]]
+            return _lensed(view, replace(lens, drill=(kind, str(chosen))))
+        moved = choose(lens, key, len(frame.choices), frame.page) if frame.choices else None
+        if moved is not None:  # the scroll follows the row chosen (a heading scrolls in status)
+            at = moved.selected + (1 if PANELS[view.panel % count] == "status" else 0)
+            scroll = min(max(view.scroll, at - max(1, frame.page) + 1), at)
+            return replace(view, lens=moved, scroll=scroll), None
     scrolls = {
         "up": view.scroll - 1,
         "k": view.scroll - 1,
@@ -101,5 +129,6 @@ def press(view: View, key: str, frame: Frame) -> tuple[View, str | None]:
     }
     panels.update({str((number + 1) % 10): number for number in range(min(count, 10))})
     if key in panels:
-        return replace(view, panel=panels[key] % count, scroll=0, help=False), None
+        view, asked = _lensed(view, replace(lens, drill=None, selected=0))
+        return replace(view, panel=panels[key] % count, scroll=0, help=False), asked
     return view, None

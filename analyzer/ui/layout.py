@@ -13,15 +13,19 @@ read whole (an alert message) is folded here, at word boundaries.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from analyzer.core.alerts import Transition
 from analyzer.core.engine import Report
+from analyzer.core.focus import Focused
+from analyzer.core.stats import OTHER, STATUS_CLASSES
 from analyzer.ui.cells import Line, Piece, Span, clip, clip_line, fit, line_width, plain
 from analyzer.ui.chart import chart
 from analyzer.ui.display import Status
+from analyzer.ui.drill import drill_lines, focus_of, focused_report, lens_line
 from analyzer.ui.header import clock_line, screen_stamp, status_line, summary_lines
 from analyzer.ui.history import Notice, area_rows, history_area, history_panel, notice_line
+from analyzer.ui.lens import CHOOSABLE, Lens, prompt
 from analyzer.ui.panels import (
     agents_panel,
     errors_panel,
@@ -32,6 +36,7 @@ from analyzer.ui.panels import (
     rejected_panel,
     sections_panel,
     statuses_panel,
+    table_names,
 )
 from analyzer.ui.words import Stamp
 
@@ -56,7 +61,10 @@ HELP = (
     "  ?  h  Esc       this help, and back",
     "  p               pause the screen (the monitor keeps reading and counting)",
     "  Tab  1-9 0      switch panels (Shift-Tab: back); 7 alerts, 8 agents, 0 errors",
-    "  ↑ ↓ PgUp PgDn   scroll the panel (Home, End)",
+    "  ↑ ↓ PgUp PgDn   scroll the panel (Home, End); in 1-3, choose a row",
+    "  Enter  Esc      open the row chosen (its paths, hosts, agents ...), and back",
+    "  /  Esc          filter panels, chart and summary (as --only), and clear",
+    "  s               sort the tables: hits, share of the last interval, rise",
     "  Space  +  -     replay: pause or play, faster, slower",
     "",
     "colours (NO_COLOR set or --no-color: none, bold and reverse video stay)",
@@ -73,6 +81,7 @@ class View:
     scroll: int = 0
     help: bool = False
     paused: bool = False  # the screen, not the reading
+    lens: Lens = field(default_factory=Lens)  # the filter, the drill-down, the sort (ui.lens)
 
 
 @dataclass(frozen=True)
@@ -93,17 +102,22 @@ class Frame:
     page: int  # rows of the panel on screen (a PgDn)
     scroll: int  # the first panel row shown
     scroll_max: int
+    choices: tuple[object, ...] = ()  # the rows Enter opens, in the order shown
 
 
 def layout(screen: Screen, view: View, width: int, height: int) -> Frame:
     """The dashboard in `height` rows of at most `width` cells."""
     width, height = max(0, width), max(0, height)
-    report, status = screen.report, screen.status
-    stamp = screen_stamp(status, report)
+    status, focused = screen.status, focus_of(screen.status, view.lens)
+    stamp = screen_stamp(status, screen.report)
+    screen = replace(screen, report=focused_report(screen.report, focused))
+    report = screen.report
     stale = status.stale if status is not None else None
     notice = notice_line(screen.notices, stale, report.overruns if report else 0, width, stamp)
-    rows = _plan(screen, width, height, notice is not None)
+    said = prompt(view.lens)
+    rows = _plan(screen, width, height, notice is not None, bool(said or view.lens.terms))
     lines: list[Line] = [status_line(status, report, view.paused, width, stamp)][: rows["status"]]
+    lines += [lens_line(view.lens, focused, stamp, width, said)][: rows["lens"]]
     lines += [clock_line(status, report, screen.title, width, stamp)][: rows["clock"]]
     lines += history_area(screen.history, width, rows["history"], report.rule if report else None)
     lines += [notice][: rows["notice"]] if notice is not None else []
@@ -112,7 +126,7 @@ def layout(screen: Screen, view: View, width: int, height: int) -> Frame:
         if rows["chart"]:
             rule, end = report.rule, stamp(report.time)
             lines += chart(report.per_second, rule.threshold, width, rows["chart"], rule.window, end)
-    body, page, scroll, scroll_max = _body(screen, view, width, rows["body"], stamp)
+    body, page, scroll, scroll_max, choices = _body(screen, view, width, rows["body"], stamp, focused)
     where = f"rows {scroll + 1}-{scroll + page} of {scroll_max + page}" if scroll_max else ""
     tabs = _tabs(view, width, where)
     if rows["tabs"]:
@@ -120,12 +134,12 @@ def layout(screen: Screen, view: View, width: int, height: int) -> Frame:
     lines += body
     if rows["keys"]:
         lines.append(_keys(status, width, "" if where and where in plain(tabs) else where))
-    return Frame([clip_line(line, width) for line in lines[:height]], page, scroll, scroll_max)
+    return Frame([clip_line(line, width) for line in lines[:height]], page, scroll, scroll_max, choices)
 
 
-def _plan(screen: Screen, width: int, height: int, notice: bool) -> dict[str, int]:
+def _plan(screen: Screen, width: int, height: int, notice: bool, lens: bool) -> dict[str, int]:
     """Rows for each part, by priority; the panel takes what is left."""
-    parts = ("status", "clock", "history", "notice", "summary", "chart", "tabs", "body", "keys")
+    parts = ("status", "lens", "clock", "history", "notice", "summary", "chart", "tabs", "body", "keys")
     rows = dict.fromkeys(parts, 0)
     left = height
     report = screen.report is not None
@@ -143,6 +157,7 @@ def _plan(screen: Screen, width: int, height: int, notice: bool) -> dict[str, in
         give("history", len(history_area(screen.history, width, budget, rule)) - rows["history"])
 
     give("status", 1)
+    give("lens", 1 if lens else 0)
     history(area_rows(screen.history, width, 1, marker=False))  # the newest message, whole
     give("notice", 1 if notice else 0)
     give("tabs", 1)
@@ -160,7 +175,9 @@ def _plan(screen: Screen, width: int, height: int, notice: bool) -> dict[str, in
 Panel = Callable[[Report, int], list[Line]]
 
 
-def panel_lines(screen: Screen, name: str, width: int, stamp: Stamp, rows: int = 0) -> list[Line]:
+def panel_lines(
+    screen: Screen, name: str, width: int, stamp: Stamp, rows: int = 0, sort: str = "hits"
+) -> list[Line]:
     """Every row of panel `name` at `width`; a table names as many keys as `rows` can show
     (at least `--top`)."""
     if name == "alerts":
@@ -170,41 +187,57 @@ def panel_lines(screen: Screen, name: str, width: int, stamp: Stamp, rows: int =
         return [(Span(clip("waiting for the first report", width), "dim"),)]
     top = max(screen.top, rows - 3)
     makers: dict[str, Panel] = {
-        "sections": lambda r, w: sections_panel(r, w, top),
+        "sections": lambda r, w: sections_panel(r, w, top, sort),
         "status": lambda r, w: statuses_panel(r, w, top),
-        "hosts": lambda r, w: hosts_panel(r, w, top),
-        "methods": lambda r, w: methods_panel(r, w, top),
+        "hosts": lambda r, w: hosts_panel(r, w, top, sort),
+        "methods": lambda r, w: methods_panel(r, w, top, sort),
         "rejected": lambda r, w: rejected_panel(r, w, top),
         "files": lambda r, w: files_panel(r, w, screen.notices, stamp),
-        "agents": lambda r, w: agents_panel(r, w, top),
-        "referrers": lambda r, w: referrers_panel(r, w, top),
+        "agents": lambda r, w: agents_panel(r, w, top, sort),
+        "referrers": lambda r, w: referrers_panel(r, w, top, sort),
         "errors": lambda r, w: errors_panel(r, w, top),
     }
     return makers[name](report, width)
 
 
 def _body(
-    screen: Screen, view: View, width: int, height: int, stamp: Stamp
-) -> tuple[list[Line], int, int, int]:
-    """The panel's rows on screen, the page, the scroll."""
+    screen: Screen, view: View, width: int, height: int, stamp: Stamp, focused: Focused | None
+) -> tuple[list[Line], int, int, int, tuple[object, ...]]:
+    """The panel's rows on screen, the page, the scroll, the rows Enter opens."""
     if height <= 0:
-        return [], 0, 0, 0
+        return [], 0, 0, 0, ()
     if view.help:
         content: list[Line] = [
             (Span(clip(line, width), "heading" if line and line[0] != " " else ""),) for line in HELP
         ]
         shown = content[:height]
-        return shown + [()] * (height - len(shown)), height, 0, 0
-    name = PANELS[view.panel % len(PANELS)]
-    content = panel_lines(screen, name, width, stamp, height)
-    sticky = content[:1] if name in STICKY and screen.report is not None else []
+        return shown + [()] * (height - len(shown)), height, 0, 0, ()
+    name, lens, report = PANELS[view.panel % len(PANELS)], view.lens, screen.report
+    choices: tuple[object, ...] = ()
+    if lens.drill is not None and report is not None:
+        name, content = "drill", drill_lines(report, focused, lens, width, max(screen.top, 5), stamp)
+    else:
+        content = panel_lines(screen, name, width, stamp, height, lens.sort_name)
+    sticky = content[:1] if (name in STICKY or name == "drill") and report is not None else []
     rows = content[len(sticky) :]
     page = max(1, height - len(sticky))
     scroll_max = max(0, len(rows) - page)
     scroll = min(max(0, view.scroll), scroll_max)
+    if name in CHOOSABLE and report is not None:
+        choices = _choices(report, name, max(screen.top, height - 3), lens.sort_name)
+        at = min(lens.selected, len(choices) - 1) + (0 if sticky else 1)
+        if choices:
+            rows[at] = tuple(Span(span.text, "tab") for span in rows[at])
     shown = (sticky + rows[scroll : scroll + page])[:height]
     shown += [()] * (height - len(shown))
-    return shown, page, scroll, scroll_max
+    return shown, page, scroll, scroll_max, choices
+
+
+def _choices(report: Report, name: str, top: int, sort: str) -> tuple[object, ...]:
+    if name == "status":
+        return STATUS_CLASSES
+    names = table_names(report, "sections" if name == "sections" else "hosts", top, sort)
+    return tuple(name for name in names if name != OTHER)
 
 
 def _tabs(view: View, width: int, where: str) -> Line:

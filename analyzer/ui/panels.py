@@ -89,25 +89,46 @@ def _hits(counts: Counts, name: object, names: Sequence[object]) -> int:
     return sum(counts.values()) - sum(counts.get(shown, 0) for shown in names if shown != OTHER)
 
 
-def _names(recent: Counts, window: Counts, top: int) -> list[object]:
-    """The window's busiest, then the interval's not among them (at most `top`), then `(other)`
-    when something is left."""
-    names: list[object] = [name for name in window if name != OTHER][:top]
-    room = max(0, top - len(names))
-    names += [name for name in recent if name not in names and name != OTHER][:room]
+def _names(recent: Counts, window: Counts, top: int, sort: str = "hits", ratio: float = 1.0) -> list[object]:
+    """By `sort`: `hits`, the window's busiest, then the interval's not among them (at most
+    `top`); `share`, the last interval's busiest; `rise`, those whose last interval rose most
+    over their pace in the window (`ratio`: the interval's seconds over the window's). Then
+    `(other)` when something is left."""
+    if sort == "hits":
+        names: list[object] = [name for name in window if name != OTHER][:top]
+        room = max(0, top - len(names))
+        names += [name for name in recent if name not in names and name != OTHER][:room]
+    else:
+        keys = [name for name in dict.fromkeys([*window, *recent]) if name != OTHER]
+
+        def score(name: object) -> float:
+            rise = window.get(name, 0) * ratio if sort == "rise" else 0.0
+            return recent.get(name, 0) - rise
+
+        names = sorted(keys, key=lambda name: -score(name))[:top]
     if any(_hits(counts, OTHER, names) for counts in (recent, window)):
         names.append(OTHER)
     return names
 
 
-def _counts_panel(report: Report, width: int, top: int, heading: str, field: str) -> list[Line]:
+def table_names(report: Report, field: str, top: int, sort: str = "hits") -> list[object]:
+    """The keys a table of `field` names, in its order."""
     recent, window = _counts(getattr(report.interval, field)), _counts(getattr(report.window, field))
-    return _table(report, width, heading, _names(recent, window, top), (recent, window))
+    ratio = report.interval.seconds / report.window.seconds if report.window.seconds else 1.0
+    return _names(recent, window, top, sort, ratio)
 
 
-def sections_panel(report: Report, width: int, top: int) -> list[Line]:
+def _counts_panel(
+    report: Report, width: int, top: int, heading: str, field: str, sort: str = "hits"
+) -> list[Line]:
+    recent, window = _counts(getattr(report.interval, field)), _counts(getattr(report.window, field))
+    heading += "" if sort == "hits" else f" (by {sort})"
+    return _table(report, width, heading, table_names(report, field, top, sort), (recent, window))
+
+
+def sections_panel(report: Report, width: int, top: int, sort: str = "hits") -> list[Line]:
     """Sections, then their request times where the log has durations."""
-    lines = _counts_panel(report, width, top, "section", "sections")
+    lines = _counts_panel(report, width, top, "section", "sections", sort)
     latency = report.window.section_latency
     if latency is None or not len(latency):
         return lines
@@ -120,17 +141,17 @@ def sections_panel(report: Report, width: int, top: int) -> list[Line]:
     return [clip_line(line, width) for line in lines]
 
 
-def agents_panel(report: Report, width: int, top: int) -> list[Line]:
+def agents_panel(report: Report, width: int, top: int, sort: str = "hits") -> list[Line]:
     """User agents, crawlers and scripts marked `[bot]` (the list `--exclude agent:bot` uses)."""
     recent, window = _counts(report.interval.agents), _counts(report.window.agents)
-    names = _names(recent, window, top)
+    names = table_names(report, "agents", top, sort)
     bots = is_bot(np.array([str(name) for name in names], object))
     marked = frozenset(name for name, bot in zip(names, bots.tolist(), strict=True) if bot and name != OTHER)
     return _table(report, width, "user agent", names, (recent, window), marked=marked)
 
 
-def referrers_panel(report: Report, width: int, top: int) -> list[Line]:
-    return _counts_panel(report, width, top, "referrer", "referers")
+def referrers_panel(report: Report, width: int, top: int, sort: str = "hits") -> list[Line]:
+    return _counts_panel(report, width, top, "referrer", "referers", sort)
 
 
 def errors_panel(report: Report, width: int, top: int) -> list[Line]:
@@ -141,12 +162,12 @@ def errors_panel(report: Report, width: int, top: int) -> list[Line]:
     return [*fives, (), *fours]
 
 
-def hosts_panel(report: Report, width: int, top: int) -> list[Line]:
-    return _counts_panel(report, width, top, "client host", "hosts")
+def hosts_panel(report: Report, width: int, top: int, sort: str = "hits") -> list[Line]:
+    return _counts_panel(report, width, top, "client host", "hosts", sort)
 
 
-def methods_panel(report: Report, width: int, top: int) -> list[Line]:
-    return _counts_panel(report, width, top, "method", "methods")
+def methods_panel(report: Report, width: int, top: int, sort: str = "hits") -> list[Line]:
+    return _counts_panel(report, width, top, "method", "methods", sort)
 
 
 def _classes(summary: Summary) -> Counts:

@@ -1,0 +1,83 @@
+"""A second, filtered window the screen asks for: the drill-down and the `/` filter.
+
+The window counts per key per second, never jointly (the hosts of one section are not
+known), so a drill-down or a filter is counted from the moment it is set, in a `Window` of
+its own fed the requests it matches (`formats.select`, judged once per distinct value). The
+screen says since when. Nothing is kept, and nothing costs, while no focus is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analyzer.core.compact import Rows, Vocabulary
+from analyzer.core.stats import Summary, summarize_counted
+from analyzer.core.window import Window
+from analyzer.formats.select import Selection, Term
+
+
+@dataclass(frozen=True)
+class Focused:
+    """What a focus counted, as of second `last`: the screen's tables, chart and summary."""
+
+    words: str  # the expression, as the screen asked for it
+    since: int  # the second counting began
+    last: int
+    interval: Summary  # the last interval's seconds to `last`
+    window: Summary  # the window's seconds to `last` (none before `since`)
+    per_second: np.ndarray = field(repr=False)  # the window's seconds, zeros before `since`
+
+
+class Focus:
+    """The requests matching `chosen`, counted per second from second `since` on."""
+
+    def __init__(
+        self, chosen: Selection, words: str, since: int, vocabularies: dict[str, Vocabulary]
+    ) -> None:
+        self.chosen = chosen
+        self.words = words
+        self.since = since
+        self.vocabularies = vocabularies
+        self.window = Window(vocabularies)
+
+    def add(self, frame: pd.DataFrame, rows: Rows) -> None:
+        """Count the rows of a batch (its frame and its compact rows, row for row) it matches."""
+        if len(rows) == 0:
+            return
+        keep = self.chosen.mask(frame)
+        if keep.any():
+            self.window.add(rows.take(keep) if not keep.all() else rows)
+
+    def summary(self, last: int, window: int, interval: int, top: int, limit: int) -> Focused:
+        """The interval and the window to second `last` (the window's seconds since `since`)."""
+        first = last - window + 1
+        seconds = max(1, min(window, last - self.since + 1))
+        recent = max(1, min(interval, seconds))
+        return Focused(
+            words=self.words,
+            since=self.since,
+            last=last,
+            interval=summarize_counted(
+                self.window.counted(last - recent + 1, last), recent, self.vocabularies, top, limit
+            ),
+            window=summarize_counted(
+                self.window.counted(first, last), seconds, self.vocabularies, top, limit
+            ),
+            per_second=self.window.per_second(first, last),
+        )
+
+    def keep(self, horizon: int, keep_after: int) -> Window:
+        """As the engine's window: judged seconds keep their top keys, old ones go."""
+        self.window.seal(horizon)
+        self.window.trim(keep_after)
+        return self.window
+
+
+def focus_on(
+    terms: tuple[Term, ...], words: str, since: int, vocabularies: dict[str, Vocabulary]
+) -> Focus | None:
+    """The focus counting the requests matching every term from `since` (no terms: none)."""
+    return Focus(Selection(only=(terms,)), words, since, vocabularies) if terms else None
