@@ -115,6 +115,6 @@ def test_every_command_detects_the_same_format(name: str) -> None:
     if path.endswith(".gz"):
         return  # the monitor follows plain files only
     assert choose_format(path, "auto") == fmt
-    settings = cast(Any, SimpleNamespace(fmt="auto", log_format=None))
+    settings = cast(Any, SimpleNamespace(fmt="auto", log_format=None, chosen=None))
     parsed = parser_for(path, settings).parse(Path(path).read_bytes())
     assert (len(parsed.frame), parsed.rejected) == (requests, rejected)
