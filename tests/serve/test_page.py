@@ -87,7 +87,7 @@ def test_the_page_shows_alerts_live_log_text_as_text_and_pages(
     monitor = served(*options, name=ROGUE_FILE, alerts=earlier_alerts(int(time.time()), 12))
     browser.call("POST", browser.session + "/url", {"url": monitor.url + "/"})
     wait_for(lambda: "live" in browser.text("link"), 10, "the event stream")
-    assert browser.text("state") == "OK"
+    wait_for(lambda: browser.text("state") == "OK", 10, "the state, fetched once connected")
     wait_for(lambda: "page 1 of 3 (24 transitions)" in browser.text("page"), 5, "the history, paged")
     browser.run("document.getElementById('next').click()")
     wait_for(lambda: "page 2 of 3" in browser.text("page"), 5, "the second page")
