@@ -14,7 +14,7 @@ from analyzer.core.alerts import ALERT, AlertRule, Transition, check, state_at, 
 from analyzer.core.clocks import LogClock, jumped_back, span_words
 from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.drivers import with_drivers
-from analyzer.core.focus import Focus, focus_on
+from analyzer.core.focus import Focus
 from analyzer.core.ledger import Ledger
 from analyzer.core.onset import Opening
 from analyzer.core.report import Counters, FileStatus, Report
@@ -23,7 +23,6 @@ from analyzer.core.stats import summarize_counted
 from analyzer.core.times import iso_utc
 from analyzer.core.window import Window, forget_unused
 from analyzer.formats.clf import MAX_REJECT_SAMPLES, Parsed
-from analyzer.formats.select import Term
 
 __all__ = ["MAX_CATCH_UP", "NEWEST", "Counters", "Engine", "FileStatus", "Report"]
 
@@ -83,8 +82,7 @@ class Engine:
         self.focus: Focus | None = None  # the screen's drill-down or filter (core.focus)
 
     def ingest(self, parsed: Parsed, warm: bool = False, read_at: float | None = None) -> None:
-        """Take a parsed batch read at host time `read_at` (the log's clock is measured against
-        it). Warm-start lines fill the window but belong to no report."""
+        """Take a batch read at host time `read_at`; warm-start lines fill the window, in no report."""
         rows = compact(parsed.frame, self.vocabularies)
         if (
             not warm
@@ -96,7 +94,7 @@ class Engine:
             self.log_clock.observe(rows.seconds, read_at)
         self.window.add(rows)
         if self.focus is not None and not warm:
-            self.focus.add(parsed.frame, rows)
+            self.focus.add(parsed.frame)
         others = parsed.rejected or parsed.directives
         request_at = parsed.request_at() if others else np.zeros(0, np.int64)
         horizon = self.horizon(read_at) if read_at is not None else None
@@ -131,8 +129,7 @@ class Engine:
         self.reject_samples = (self.reject_samples + parsed.reject_samples)[-MAX_REJECT_SAMPLES:]
 
     def _restart_window(self, first: int) -> None:
-        """The log's time fell back more than a window (a clock stepped back): the window
-        restarts at `first`, judged from there in the state it was in; the lines are counted."""
+        """The log's time fell back over a window: it restarts at `first`, judged from there in its state."""
         assert self.newest is not None and self.evaluated_to is not None
         self.notices.append(
             f"the log's time jumped back {span_words(self.newest - first)} (from {iso_utc(self.newest)} "
@@ -226,18 +223,12 @@ class Engine:
         self.evaluated_to = horizon
         found = with_drivers(found, self.window)
         self.history.extend(found)
-        # Kept: two windows (an alert's drivers compare the window that crossed with the one
-        # before) and what the reports not yet written need (a replay judges far ahead of them).
+        # Kept: two windows (an alert's drivers compare them) and what unwritten reports need.
         reported = self.ledger.reported_to
         judged = self.evaluated_to if reported is None else min(self.evaluated_to, reported + self.interval)
         self.window.trim(keep_after=judged - 2 * self.rule.window)
-        focused = [self.focus.keep(horizon, judged - 2 * self.rule.window)] if self.focus else []
-        forget_unused(self.vocabularies, [self.window, self.ledger.held, *focused])
+        forget_unused(self.vocabularies, [self.window, self.ledger.held])
         return found
-
-    def focus_on(self, terms: tuple[Term, ...], words: str, now: float) -> None:
-        """Count the requests matching every term apart from now on (`core.focus`; none: stop)."""
-        self.focus = focus_on(terms, words, self.horizon(now) + self.lateness, self.vocabularies)
 
     def _first_second(self, horizon: int) -> int:
         """Where the first check starts: the oldest second whose state can be known.

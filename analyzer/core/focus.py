@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analyzer.core.compact import Rows, Vocabulary
+from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.stats import Summary, summarize_counted
-from analyzer.core.window import Window
+from analyzer.core.window import Window, forget_unused
 from analyzer.formats.select import Selection, Term
 
 
@@ -34,25 +34,24 @@ class Focused:
 class Focus:
     """The requests matching `chosen`, counted per second from second `since` on."""
 
-    def __init__(
-        self, chosen: Selection, words: str, since: int, vocabularies: dict[str, Vocabulary]
-    ) -> None:
+    def __init__(self, chosen: Selection, words: str, since: int) -> None:
         self.chosen = chosen
         self.words = words
         self.since = since
-        self.vocabularies = vocabularies
-        self.window = Window(vocabularies)
+        self.vocabularies = {name: Vocabulary() for name in TEXT}  # its own: it keeps them itself
+        self.window = Window(self.vocabularies)
 
-    def add(self, frame: pd.DataFrame, rows: Rows) -> None:
-        """Count the rows of a batch (its frame and its compact rows, row for row) it matches."""
-        if len(rows) == 0:
+    def add(self, frame: pd.DataFrame) -> None:
+        """Count the requests of a batch it matches."""
+        if len(frame) == 0:
             return
         keep = self.chosen.mask(frame)
         if keep.any():
-            self.window.add(rows.take(keep) if not keep.all() else rows)
+            self.window.add(compact(frame[keep] if not keep.all() else frame, self.vocabularies))
 
     def summary(self, last: int, window: int, interval: int, top: int, limit: int) -> Focused:
         """The interval and the window to second `last` (the window's seconds since `since`)."""
+        self.keep(last - interval, last - 2 * window)
         first = last - window + 1
         seconds = max(1, min(window, last - self.since + 1))
         recent = max(1, min(interval, seconds))
@@ -69,15 +68,14 @@ class Focus:
             per_second=self.window.per_second(first, last),
         )
 
-    def keep(self, horizon: int, keep_after: int) -> Window:
-        """As the engine's window: judged seconds keep their top keys, old ones go."""
-        self.window.seal(horizon)
+    def keep(self, sealed: int, keep_after: int) -> None:
+        """As the engine's window: seconds up to `sealed` keep their top keys, old ones go, and
+        the values no second counts any more are forgotten."""
+        self.window.seal(sealed)
         self.window.trim(keep_after)
-        return self.window
+        forget_unused(self.vocabularies, [self.window])
 
 
-def focus_on(
-    terms: tuple[Term, ...], words: str, since: int, vocabularies: dict[str, Vocabulary]
-) -> Focus | None:
+def focus_on(terms: tuple[Term, ...], words: str, since: int) -> Focus | None:
     """The focus counting the requests matching every term from `since` (no terms: none)."""
-    return Focus(Selection(only=(terms,)), words, since, vocabularies) if terms else None
+    return Focus(Selection(only=(terms,)), words, since) if terms else None

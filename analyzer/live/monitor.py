@@ -14,6 +14,7 @@ from typing import TextIO
 
 from analyzer.core.alerts import ALERT, Transition, rule_key
 from analyzer.core.engine import Engine
+from analyzer.core.focus import focus_on
 from analyzer.core.ledger import REWIND_AFTER, report_start
 from analyzer.follow.checkpoint import CHECKPOINT_NAME, Keeper, Positions, file_key, load
 from analyzer.follow.tail import Follower
@@ -142,7 +143,8 @@ class Monitor:
                 self.display.message(notice)
         for action in self.display.actions():
             if isinstance(action, Filter):  # the screen's filter or drill-down, from now on
-                self.engine.focus_on(action.terms, action.words, now)
+                since = self.engine.horizon(now) + self.settings.lateness
+                self.engine.focus = focus_on(action.terms, action.words, since)
             elif action == QUIT:
                 self.quit = True
             else:

@@ -21,7 +21,7 @@ def test_no_focus_costs_nothing_and_one_counts_only_its_requests_from_when_it_wa
     engine.ingest(parse(b"".join(traffic(T0 + s) for s in range(5))), read_at=T0 + 5)
     assert engine.focus is None
     terms = parse_expression("host:203.0.113.7")
-    engine.focus_on(terms, "host:203.0.113.7", T0 + 6)
+    engine.focus = focus_on(terms, "host:203.0.113.7", T0 + 6)
     assert engine.focus is not None and engine.focus.since == T0 + 6
     engine.ingest(parse(b"".join(traffic(T0 + s) for s in range(6, 9))), read_at=T0 + 9)
     engine.evaluate(T0 + 10)
@@ -29,13 +29,12 @@ def test_no_focus_costs_nothing_and_one_counts_only_its_requests_from_when_it_wa
     assert focused.window.requests == 9 and focused.window.hosts.to_dict() == {"203.0.113.7": 9}
     assert focused.window.paths.to_dict() == {"/api/users": 9}
     assert focused.window.seconds == 4 and int(focused.per_second.sum()) == 9
-    engine.focus_on((), "", T0 + 10)
-    assert engine.focus is None
+    assert focus_on((), "", T0 + 10) is None
 
 
 def test_a_status_class_and_a_section_focus() -> None:
     engine = Engine(AlertRule(10, 20), lateness=1)
-    engine.focus = focus_on(parse_expression("4xx section:/pages"), "4xx", T0, engine.vocabularies)
+    engine.focus = focus_on(parse_expression("4xx section:/pages"), "4xx", T0)
     engine.ingest(parse(b"".join(traffic(T0 + s) for s in range(3))), read_at=T0 + 3)
     assert engine.focus is not None
     focused = engine.focus.summary(T0 + 2, 20, 10, 10, 100)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from analyzer.core.alerts import AlertRule
 from analyzer.core.engine import Engine
+from analyzer.core.focus import focus_on
 from analyzer.formats.clf import parse
 from analyzer.formats.select import parse_expression
 from analyzer.ui.drill import under
@@ -26,7 +27,7 @@ def test_a_sections_paths_are_those_under_it() -> None:
 
 def focused_screen(terms: str) -> Screen:
     engine = Engine(AlertRule(2, 20), lateness=1)
-    engine.focus_on(parse_expression(terms), terms, T0 - 10)
+    engine.focus = focus_on(parse_expression(terms), terms, T0 - 10)
     lines = clf_line(T0 - 5, "/section1/a", host="203.0.113.7") * 4 + clf_line(T0 - 5, "/section2/b", 404)
     engine.ingest(parse(lines), read_at=T0 - 4)
     assert engine.focus is not None
