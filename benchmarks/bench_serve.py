@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_live import cpu_seconds, peak_rss_mb  # noqa: E402
+from bench_live import cpu_seconds, peak_rss_mb
 
 WRITER = Path(__file__).resolve().parent / "bench_live.py"
 PAGE_FETCHES = ("/", "/api/report", "/api/alerts?per_page=10", "/api/stats")
@@ -55,7 +55,9 @@ class Browser(threading.Thread):
             path = "/events"
             with socket.create_connection(("127.0.0.1", self.port), timeout=10) as stream:
                 stream.settimeout(1)
-                stream.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+                stream.sendall(
+                    b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+                )
                 while not self.stop.is_set():
                     try:
                         data = stream.recv(1 << 16)
@@ -84,7 +86,9 @@ def run(rate: float, seconds: float, serve: bool, clients: int) -> dict[str, obj
             deadline = time.monotonic() + 30
             while not (out / "checkpoint.json").exists():
                 if time.monotonic() > deadline or monitor.poll() is not None:
-                    raise RuntimeError(f"the monitor did not start: {(folder / 'screen.txt').read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"the monitor did not start: {(folder / 'screen.txt').read_text()[-2000:]}"
+                    )
                 time.sleep(0.05)
             for browser in browsers:
                 browser.start()
@@ -123,9 +127,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds of writing per run (default 30)")
     parser.add_argument("--clients", type=int, default=10, help="event-stream clients in the last run")
     args = parser.parse_args()
-    runs = (("no --serve", False, 0), ("--serve, no client", True, 0), (f"--serve, {args.clients} clients", True, args.clients))
+    runs = (
+        ("no --serve", False, 0),
+        ("--serve, no client", True, 0),
+        (f"--serve, {args.clients} clients", True, args.clients),
+    )
     print(f"{args.rate:,.0f} lines/s for {args.seconds:.0f} s, --interval 1")
-    print(f"{'run':>22} {'CPU':>7} {'peak RSS':>9} {'reports':>8} {'overruns':>8} {'counted of written':>22}  events a client")
+    print(
+        f"{'run':>22} {'CPU':>7} {'peak RSS':>9} {'reports':>8} {'overruns':>8} "
+        f"{'counted of written':>22}  events a client"
+    )
     failed = False
     for name, serve, clients in runs:
         found = run(args.rate, args.seconds, serve, clients)

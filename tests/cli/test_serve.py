@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,8 @@ from analyzer.cli.serve import TOKEN_ENV, add_serve_options, is_loopback, parse_
 from analyzer.core.alerts import AlertRule
 from analyzer.live.settings import Settings
 from analyzer.ui.display import Listener
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def options(*argv: str) -> argparse.Namespace:
@@ -93,3 +98,42 @@ def test_the_monitor_exits_2_on_a_port_taken(tmp_path: Path) -> None:
         assert main([str(log), "--out", str(tmp_path / "out"), "--serve", str(port)], env) == 2
         assert env.stderr.getvalue().count("\n") == 1  # type: ignore[attr-defined]
         assert "cannot listen there" in env.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def test_replay_serves_its_reports_while_it_plays(tmp_path: Path) -> None:
+    from tests.conftest import clf_line
+    from tests.serve.conftest import get, wait_for
+
+    log = tmp_path / "old.log"
+    start = 1_800_000_000
+    log.write_bytes(
+        b"".join(clf_line(start + second, "/pages/a", 200) for second in range(120) for _ in range(3))
+    )
+    port = free_port()
+    argv = [sys.executable, "-m", "analyzer", "replay", str(log), "--plain", "--speed", "20"]
+    argv += ["--out", str(tmp_path / "out"), "--serve", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with subprocess.Popen(argv, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as replay:
+        try:
+            report = wait_for(
+                lambda: json.loads(get(url + "/api/report", timeout=1)[1])["report"], 20, "a report"
+            )
+            assert report and get(url + "/healthz")[0] == 200
+            metrics = wait_for(
+                lambda: b"analyzer_requests_total" in get(url + "/metrics")[1] and get(url + "/metrics")[1],
+                10,
+                "metrics",
+            )
+            assert b'analyzer_requests_total{status_class="2xx"}' in metrics
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as stream:
+                stream.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+                heard = b""
+                while b"event: report" not in heard:
+                    chunk = stream.recv(1 << 16)
+                    assert chunk, heard
+                    heard += chunk
+            assert replay.wait(timeout=30) == 0, replay.stderr.read() if replay.stderr else ""
+        finally:
+            if replay.poll() is None:
+                replay.kill()
+                replay.wait()

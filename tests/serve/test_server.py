@@ -1,20 +1,27 @@
-"""The server in this process, on a free port of 127.0.0.1: routes, headers, the token."""
+"""The server in this process, on a free port of 127.0.0.1: routes, headers, the token, slow
+clients; and 60 event streams on a real monitor process, whose ticks stay on time."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import itertools
 import json
+import selectors
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from analyzer.serve import events
 from analyzer.serve.api import Api
 from analyzer.serve.events import Hub
 from analyzer.serve.server import CSP, Server, start
 from analyzer.serve.state import LiveState
-from tests.serve.conftest import get, make_report
+from tests.serve.conftest import Served, append_lines, get, make_report, wait_for
 
 TOKEN = "s3cret-token-0123456789"
 
@@ -130,3 +137,97 @@ def test_event_streams_are_bounded(running: tuple[str, LiveState, Hub]) -> None:
     finally:
         for sock in streams:
             sock.close()
+
+
+def test_a_client_that_stops_reading_is_dropped_and_publish_never_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "QUEUE_SIZE", 4)
+    served = contextlib.contextmanager(serve)(tmp_path)
+    with served as (url, _, hub), open_stream(url) as stuck, open_stream(url) as reader:
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        read_events(reader, b": connected")
+        wait_for(lambda: len(hub) == 2, 5, "two streams")
+        frame = {"pad": "x" * 200_000}  # the socket buffers fill at once
+        started = time.monotonic()
+        for _ in range(40):
+            hub.publish("report", frame)
+            if len(hub) < 2:
+                break
+        assert time.monotonic() - started < 2  # never waited for a socket
+        wait_for(lambda: len(hub) <= 1, 5, "the stuck client dropped")
+
+
+def stream_readers(sockets: list[socket.socket], stop: threading.Event, reports: list[int]) -> None:
+    """Read every socket as it has data, counting `event: report` frames per socket."""
+    with selectors.DefaultSelector() as chosen:
+        for number, sock in enumerate(sockets):
+            sock.setblocking(False)
+            chosen.register(sock, selectors.EVENT_READ, number)
+        tails = [b""] * len(sockets)
+        while not stop.is_set():
+            for key, _ in chosen.select(0.2):
+                try:
+                    data = key.fileobj.recv(1 << 16)  # type: ignore[union-attr]
+                except BlockingIOError:
+                    continue
+                seen = tails[key.data] + data
+                reports[key.data] += seen.count(b"event: report\n")
+                tails[key.data] = seen[-16:].rpartition(b"\n")[2]
+
+
+def test_sixty_event_streams_some_never_reading_do_not_slow_the_ticks(
+    tmp_path: Path, served: Callable[..., Served]
+) -> None:
+    # --interval 2: the monitor polls a second after the last poll's work, so at --interval 1
+    # its drift alone makes an overrun now and then, clients or none; at 2 one is a tick that
+    # came over a second late.
+    monitor = served("--interval", "2", "--window", "6", "--lateness", "0")
+    # The first lines a monitor reads cost it a slow tick (its parser warms up), clients or
+    # none: read some before the clients come.
+    append_lines(monitor.log, [int(time.time())] * 5)
+    wait_for(lambda: counted(monitor.out / "stats.csv") == 5, 10, "the first lines counted")
+    time.sleep(1)
+    readers = [open_stream(monitor.url) for _ in range(40)]
+    stuck = []
+    for _ in range(20):  # never read a byte, with a small buffer: the server's writes block
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", monitor.port))
+        sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        stuck.append(sock)
+    for sock in readers:
+        read_events(sock, b": connected")
+    stop, reports = threading.Event(), [0] * len(readers)
+    reading = threading.Thread(target=stream_readers, args=(readers, stop, reports), daemon=True)
+    reading.start()
+    try:
+        began = int(time.time()) + 1
+        deadline = time.monotonic() + 7
+        while time.monotonic() < deadline:  # a request every 20 ms, as they come
+            append_lines(monitor.log, [int(time.time())] * 5)
+            time.sleep(0.02)
+        ended = int(time.time()) - 1
+        assert get(monitor.url + "/healthz")[0] == 200
+    finally:
+        stop.set()
+        reading.join(5)
+        for sock in readers + stuck:
+            sock.close()
+    with (monitor.out / "stats.csv").open(newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if began <= epoch_of(row["time"]) <= ended]
+    seconds = [epoch_of(row["time"]) for row in rows]
+    assert len(rows) >= 3 and {b - a for a, b in itertools.pairwise(seconds)} == {2}  # every interval
+    assert [row["overruns"] for row in rows] == ["0"] * len(rows)
+    assert min(reports) >= len(rows) - 2  # every reading page heard (nearly) every report
+
+
+def counted(path: Path) -> int:
+    with path.open(newline="") as handle:
+        return sum(int(row["requests"]) for row in csv.DictReader(handle))
+
+
+def epoch_of(text: str) -> int:
+    from analyzer.serve.csvfiles import epoch
+
+    return epoch(text.replace("Z", "+00:00"))
