@@ -23,6 +23,7 @@ from analyzer.cli.options import (
     say_stopped,
     writable_directory,
 )
+from analyzer.cli.rules import ERROR_RATE, HIGH_TRAFFIC, add_rule_options, other_rules, rule_label
 from analyzer.core.times import iso_utc
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.offline import cluster
@@ -45,6 +46,7 @@ def backtest_parser() -> Parser:
         help="one or more req/s thresholds (default 10)",
     )
     add_alert_options(parser, BACKTEST_OUT)
+    add_rule_options(parser, sweep=True)
     add_format_options(parser)
     add_select_options(parser)
     parser.add_argument(
@@ -127,15 +129,8 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
         + f"{result.late:,} late; {duration(span)} of traffic; window {result.window} s",
         *out_of_range(result),
         "",
-        f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} "
-        f"{'share':>7} {'short<5m':>9} {'on at end':>10}",
+        *episode_table(result),
     ]
-    for row in result.episodes.to_dict("records"):
-        lines.append(
-            f"{row['threshold']:>10g} {row['alerts']:>7,} {duration(row['seconds_in_alert']):>10} "
-            f"{duration(row['longest']):>10} {row['share']:>7.2%} {row['short']:>9,} "
-            f"{'yes' if row['on_at_end'] else 'no':>10}"
-        )
     dist = "  ".join(f"{name} {value:.2f}" for name, value in result.distribution.items())
     lines += [
         "",
@@ -143,6 +138,28 @@ def render_result(result: BacktestResult, max_per_week: float) -> str:
         suggestion(result, max_per_week),
     ]
     return "\n".join(lines) + "\n"
+
+
+def episode_table(result: BacktestResult) -> list[str]:
+    """A row per rule and threshold; the rule's column only when there are other rules than
+    high traffic (`error rate 5xx`, `/api`: their thresholds in % and req/s)."""
+    rows = result.episodes.to_dict("records")
+    labels = [rule_label(row["rule"]) for row in rows]
+    width = max(map(len, labels)) if any(row["rule"] != HIGH_TRAFFIC for row in rows) else 0
+    lines = [
+        (f"{'rule':<{width}} " if width else "")
+        + f"{'threshold':>10} {'alerts':>7} {'in alert':>10} {'longest':>10} "
+        f"{'share':>7} {'short<5m':>9} {'on at end':>10}"
+    ]
+    for label, row in zip(labels, rows, strict=True):
+        threshold = f"{row['threshold']:g}" + ("%" if row["rule"].startswith(ERROR_RATE) else "")
+        lines.append(
+            (f"{label:<{width}} " if width else "")
+            + f"{threshold:>10} {row['alerts']:>7,} {duration(row['seconds_in_alert']):>10} "
+            f"{duration(row['longest']):>10} {row['share']:>7.2%} {row['short']:>9,} "
+            f"{'yes' if row['on_at_end'] else 'no':>10}"
+        )
+    return lines
 
 
 def out_of_range(result: BacktestResult) -> list[str]:
@@ -182,6 +199,10 @@ def suggestion(result: BacktestResult, max_per_week: float) -> str:
 
 def run_backtest(argv: list[str], env: Environment) -> int:
     args = backtest_parser().parse_args(argv)
+    try:
+        args.rules = other_rules(args, args.window)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     log_format = checked_log_format(args.log_format)
     args.chosen = checked_selection(args)
     if args.chosen and (args.scheduler or args.engine == "dask"):
@@ -238,6 +259,7 @@ def _run(
             client=client,
             task_timeout=args.task_timeout,
             chosen=args.chosen,
+            rules=args.rules,
         )
     except (InputError, cluster.ClusterError) as error:  # found mid-way: a truncated gzip, a lost file
         raise UsageError(str(error)) from None

@@ -24,6 +24,7 @@ from analyzer.cli.options import (
     writable_directory,
     writable_file,
 )
+from analyzer.cli.rules import add_rule_options, other_rules
 from analyzer.core.alerts import AlertRule
 from analyzer.follow.source import open_binary
 from analyzer.follow.tail import ROTATE_MAX, ROTATE_WAIT
@@ -71,6 +72,7 @@ def add_monitor_options(parser: Parser, out: Path = MONITOR_OUT) -> None:
     parser.add_argument(
         "--no-color", action="store_true", help="a dashboard without colours (also when NO_COLOR is set)"
     )
+    add_rule_options(parser)
     add_listener_options(parser)
 
 
@@ -153,6 +155,7 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
         raise UsageError(f"--lateness must be >= 0, got {args.lateness}")
     try:
         rule = AlertRule(args.threshold, args.window, args.recovery)
+        others = other_rules(args, args.window)
     except ValueError as error:
         raise UsageError(str(error)) from None
     paths, unmatched = expand_paths(args.files)
@@ -164,6 +167,7 @@ def monitor_settings(args: argparse.Namespace, env: Environment) -> Settings:
     return Settings(
         paths=paths,
         rule=rule,
+        others=others,
         interval=args.interval,
         lateness=args.lateness,
         fmt=args.format,
