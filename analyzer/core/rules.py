@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from analyzer.core.alerts import ALERT, BEFORE, AlertRule
+from analyzer.core.alerts import ALERT, BEFORE, AlertRule, Transition
 
 ERROR_CLASSES = ("5xx", "4xx+5xx")
 HITS = "hits"
@@ -159,3 +159,14 @@ def rule_series(
         mine = section_codes == code
         found[SECTION + section] = np.bincount(second_codes[mine], minlength=size).astype(np.int64)
     return found
+
+
+def since_of(history: list[Transition], rule: AlertRule) -> int | None:
+    """The second of `rule`'s newest transition in a history that holds every rule's."""
+    return next((t.second for t in reversed(history) if t.rule.key == rule.key), None)
+
+
+def alerts_on(history: list[Transition]) -> list[Transition]:
+    """The alerts still on: each rule's newest transition where it is an alert, oldest first."""
+    newest = {t.rule.key: t for t in history}
+    return sorted((t for t in newest.values() if t.kind == ALERT), key=lambda t: t.second)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from analyzer.core.clocks import skew_words, span_words
 from analyzer.core.engine import Engine
+from analyzer.core.rules import since_of
 from analyzer.core.times import iso_utc
 from analyzer.live.settings import Clock
 from analyzer.ui.display import Status
@@ -73,7 +74,7 @@ def status_of(engine: Engine, now: float, lateness: int, files: int, clock: Cloc
     recent = 5  # seconds: "now" as an operator reads it, steadier than one second
     return Status(
         now=now,
-        alert_since=engine.history[-1].second if engine.alert_on and engine.history else None,
+        alert_since=since_of(engine.history, rule) if engine.alert_on else None,
         average=hits / rule.window,
         threshold=rule.threshold,
         window=rule.window,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, shown_rate
 from analyzer.core.engine import Report
+from analyzer.core.rules import since_of
 from analyzer.core.stats import STATUS_CLASSES, Summary
 from analyzer.ui.cells import Line, Piece, Span, clip, fit, line_width, plain
 from analyzer.ui.display import Status
@@ -39,13 +40,15 @@ def alert_on(status: Status | None, report: Report | None) -> bool:
     tell (an alert restored from the checkpoint, with no transition on record)."""
     if status is None:
         return report is not None and report.alert_on
-    return status.alert_since is not None or (report is not None and report.alert_on and not report.history)
+    return status.alert_since is not None or (
+        report is not None and report.alert_on and since_of(report.history, report.rule) is None
+    )
 
 
 def _since(status: Status | None, report: Report | None) -> int | None:
     if status is not None:
         return status.alert_since
-    return report.history[-1].second if report is not None and report.history else None
+    return since_of(report.history, report.rule) if report is not None else None
 
 
 def average_text(status: Status) -> tuple[str, bool]:

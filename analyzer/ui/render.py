@@ -16,6 +16,7 @@ import pandas as pd
 
 from analyzer.core.alerts import ALERT, BEFORE
 from analyzer.core.engine import Report
+from analyzer.core.rules import alerts_on, since_of
 from analyzer.core.stats import OTHER, STATUS_CLASSES, Summary
 from analyzer.core.times import iso_utc
 from analyzer.ui.cells import clip, wrap
@@ -49,12 +50,19 @@ def alerts_line(report: Report) -> str:
     history = report.history
     count = sum(transition.kind == ALERT for transition in history)
     so_far = f"alerts: {count:,} so far" if count else "alerts: none so far"
-    if not history:
-        return f"{so_far}, ALERT on (restored at start)" if report.alert_on else so_far
+    # Each rule's state (other rules' transitions are in the history too): the high-traffic
+    # rule's restored without a record of it, then each alert still on, the other rules named.
+    restored = report.alert_on and since_of(history, report.rule) is None
+    states = ["ALERT on (restored at start)"] if restored else []
+    states += [
+        f"ALERT on since {'before ' if on.onset == BEFORE else ''}{iso_utc(on.second)}"
+        + ("" if on.rule.key == report.rule.key else f" ({on.rule.name})")
+        for on in alerts_on(history)
+    ]
+    if states or not history:
+        return ", ".join([so_far, *states])
     last = history[-1]
     before = "before " if last.onset == BEFORE else ""
-    if last.kind == ALERT:
-        return f"{so_far}, ALERT on since {before}{iso_utc(last.second)}"
     return f"{so_far}, last recovered at {before}{iso_utc(last.second)}"
 
 

@@ -7,8 +7,11 @@ import numpy as np
 
 from analyzer.core.alerts import AlertRule
 from analyzer.core.engine import Engine
+from analyzer.core.rules import SectionRateRule
+from analyzer.formats.clf import parse
 from analyzer.live.settings import Clock
-from analyzer.live.timekeeping import Timekeeper
+from analyzer.live.timekeeping import Timekeeper, status_of
+from tests.conftest import clf_line
 
 T0 = 1_767_225_600
 
@@ -59,3 +62,21 @@ def test_the_skew_is_said_once_when_it_appears_and_once_when_it_goes() -> None:
     for read in range(T0, T0 + 9):
         engine.log_clock.observe(np.array([read - 1]), read)
     assert keeper.skew_notice(engine) == "analyzer: the log's clock agrees with this host's again"
+
+
+def test_the_status_says_since_when_the_high_traffic_alert_is_on_whatever_other_rules_did() -> None:
+    """`alert_since` is the high-traffic rule's own crossing, not a later transition of a
+    section's rule (its alert, or its recovery) that the history also holds."""
+    traffic = AlertRule(1, 10)
+    engine = Engine(traffic, lateness=0, others=(SectionRateRule(0.5, 10, section="/api"),))
+    lines = [clf_line(T0 + s // 3, "/pages/a") for s in range(90)]  # 3 req/s for 30 s
+    lines += [clf_line(T0 + 5 + s, "/api/x") for s in range(8)] * 2  # 2 req/s on /api, 5 .. 12
+    engine.ingest(parse(b"".join(sorted(lines, key=lambda line: line.split(b"[")[1]))))
+    engine.evaluate(T0 + 30)
+    assert [(t.rule.name, t.kind, t.second - T0) for t in engine.history] == [
+        ("high_traffic", "alert", 3),
+        ("section_rate:/api", "alert", 7),
+        ("section_rate:/api", "recovered", 20),
+    ]
+    status = status_of(engine, T0 + 31, 0, 1, Clocks().clock())
+    assert status.alert_since == T0 + 3

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from analyzer.core.alerts import BEFORE, AlertRule
+from analyzer.core.alerts import ALERT, BEFORE, RECOVERED, AlertRule, Transition
 from analyzer.core.engine import Engine, FileStatus, Report
+from analyzer.core.rules import ErrorRateRule
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
 from analyzer.ui.render import alerts_line, human_bytes, render_report
@@ -174,4 +175,26 @@ def test_the_alerts_line_says_the_count_and_the_state() -> None:
     before = replace(alert, onset=BEFORE)
     assert alerts_line(replace(report, history=[alert, recovered, before])) == (
         "alerts: 2 so far, ALERT on since before 2027-01-15T08:00:03Z"
+    )
+
+
+def test_the_alerts_line_tells_each_rules_state_the_other_rules_named() -> None:
+    """Another rule's transitions do not hide the high-traffic rule's state, nor it theirs."""
+    report = engine_report()
+    alert, recovered = report.history
+    errors = ErrorRateRule(5, 10, min_requests=10)
+    error_alert = Transition(T0 + 20, ALERT, 3, errors, volume=30)
+    error_recovered = replace(error_alert, second=T0 + 50, kind=RECOVERED)
+    assert alerts_line(replace(report, history=[alert, error_alert], alert_on=True)) == (
+        "alerts: 2 so far, ALERT on since 2027-01-15T08:00:03Z, "
+        "ALERT on since 2027-01-15T08:00:20Z (error_rate_5xx)"
+    )
+    assert alerts_line(replace(report, history=[alert, error_alert, recovered])) == (
+        "alerts: 2 so far, ALERT on since 2027-01-15T08:00:20Z (error_rate_5xx)"
+    )
+    assert alerts_line(replace(report, history=[error_alert, error_recovered], alert_on=True)) == (
+        "alerts: 1 so far, ALERT on (restored at start)"
+    )
+    assert alerts_line(replace(report, history=[alert, error_alert, recovered, error_recovered])) == (
+        "alerts: 2 so far, last recovered at 2027-01-15T08:00:50Z"
     )
