@@ -1,9 +1,8 @@
 """The live monitor's imperative shell: files, clock and screen around the pure engine.
 
-Each poll (every second) reads what every file appended, checks the alert up to the horizon
-and prints transitions; each interval it writes a report. The pieces: `warm` fills the
-window at start, `files` reads and parses one path, the engine (core) holds the state.
-"""
+Each poll (every second) reads what every file appended, checks the alert up to the horizon,
+prints transitions and writes the reports whose second the horizon passed. `warm` fills the
+window at start, `files` reads and parses one path, the engine (core) holds the state."""
 
 from __future__ import annotations
 
@@ -250,24 +249,25 @@ class Monitor:
         return f"analyzer: {names}"
 
     def run(self, close_display: bool = True) -> None:
-        """Poll every second and report every interval until told to stop.
-
-        A replay's clock polls every `speed` event seconds (one poll a wall second) but never
-        skips a report; it never runs late, and its skips of quiet stretches are no overruns.
-        """
+        """Poll every second, writing each report the horizon passes, until told to stop."""
         self.warm_start()
-        first_poll = True
+        first_poll, poll_at = True, self.clock.tick()
         try:
             while not self.clock.stop() and not self.quit and not all(file.ended for file in self.files):
                 self.poll()
                 self.reports(first_poll)
                 first_poll = False
                 # A backlog (a file read up to its poll budget) is read on at once, not in a second.
-                if not any(file.behind for file in self.files):
-                    # A replay steps up to an hour of its log a poll, judging and reporting all
-                    # of it (a step past the engine's catch-up bound would skip seconds).
-                    speed = self.clock.speed()
-                    self.clock.sleep(min(POLL_SECONDS * max(1.0, speed or 1.0), REPLAY_STEP))
+                if any(file.behind for file in self.files):
+                    continue
+                speed = self.clock.speed()
+                if speed is not None:  # a replay: up to an hour of its log a poll (see REPLAY_STEP)
+                    self.clock.sleep(min(POLL_SECONDS * max(1.0, speed), REPLAY_STEP))
+                    continue
+                # Live polls keep a second's pace on the clock that never steps: the work of a
+                # poll does not push the next one later (two reports would fall in one poll).
+                poll_at = max(poll_at + POLL_SECONDS, self.clock.tick() - POLL_SECONDS)
+                self.clock.sleep(max(0.0, poll_at - self.clock.tick()))
         except KeyboardInterrupt:
             self.finish()  # Ctrl-C is a clean stop too
             raise
