@@ -29,8 +29,13 @@ def pair_sums(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarra
         return buckets, np.zeros(0, object), np.zeros(0, np.int64)
     keys = np.concatenate([part.index.get_level_values(1).to_numpy() for part in parts])
     counts = np.concatenate([part.to_numpy(np.int64) for part in parts])
-    codes, labels = pd.factorize(keys, sort=True)
-    order = np.lexsort((codes, buckets))
+    if keys.dtype.kind in "iu" and len(keys):  # size or duration bins: one integer key to sort
+        width = int(keys.max()) + 1
+        order = np.argsort((buckets - buckets.min()) * width + keys, kind="stable")
+        codes, labels = keys.astype(np.int64), np.arange(width)
+    else:
+        codes, labels = pd.factorize(keys, sort=True)
+        order = np.lexsort((codes, buckets))
     buckets, codes, counts = buckets[order], codes[order], counts[order]
     starts = np.flatnonzero(np.r_[True, (buckets[1:] != buckets[:-1]) | (codes[1:] != codes[:-1])])
     return (
