@@ -32,6 +32,18 @@ def decimal_text(value: float) -> str:
     return format(Decimal(repr(float(value))).normalize(), "f")
 
 
+def worded(subject: str, what: str, kind: str, onset: str, stamp: str) -> str:
+    """A transition's message, every rule's in the high-traffic rule's words (`subject` and
+    `what` its own): `{subject} generated an alert - {what}, triggered at {stamp}`, ..."""
+    if onset == BEFORE:
+        if kind == ALERT:
+            return f"{subject} alert already on when monitoring started - {what}, on since before {stamp}"
+        return f"{subject} alert recovered before monitoring started - {what}, off since before {stamp}"
+    if kind == ALERT:
+        return f"{subject} generated an alert - {what}, triggered at {stamp}"
+    return f"{subject} alert recovered - {what}, recovered at {stamp}"
+
+
 @dataclass(frozen=True)
 class AlertRule:
     """When the alert turns on and off: average req/s over `window` seconds."""
@@ -92,19 +104,7 @@ class AlertRule:
         return shown_rate(hits, self, kind)
 
     def wording(self, kind: str, onset: str, value: str, stamp: str, volume: int = 0) -> str:
-        if onset == BEFORE:
-            if kind == ALERT:
-                return (
-                    f"High traffic alert already on when monitoring started - hits = {value}, "
-                    f"on since before {stamp}"
-                )
-            return (
-                f"High traffic alert recovered before monitoring started - hits = {value}, "
-                f"off since before {stamp}"
-            )
-        if kind == ALERT:
-            return f"High traffic generated an alert - hits = {value}, triggered at {stamp}"
-        return f"High traffic alert recovered - hits = {value}, recovered at {stamp}"
+        return worded("High traffic", f"hits = {value}", kind, onset, stamp)
 
 
 def rule_key(rule: AlertRule) -> str:

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from analyzer.core.alerts import ALERT, BEFORE, AlertRule, Transition
+from analyzer.core.alerts import ALERT, AlertRule, Transition, worded
 
 ERROR_CLASSES = ("5xx", "4xx+5xx")
 HITS = "hits"
@@ -84,14 +84,7 @@ class ErrorRateRule(AlertRule):
 
     def wording(self, kind: str, onset: str, value: str, stamp: str, volume: int = 0) -> str:
         what = f"{self.classes} = {value}% of {volume:,} requests"
-        started = "when monitoring started"
-        if onset == BEFORE:
-            if kind == ALERT:
-                return f"High error rate alert already on {started} - {what}, on since before {stamp}"
-            return f"High error rate alert recovered before {started[5:]} - {what}, off since before {stamp}"
-        if kind == ALERT:
-            return f"High error rate generated an alert - {what}, triggered at {stamp}"
-        return f"High error rate alert recovered - {what}, recovered at {stamp}"
+        return worded("High error rate", what, kind, onset, stamp)
 
 
 def _share_above(errors: np.ndarray, requests: np.ndarray, percent: str) -> np.ndarray:
@@ -124,14 +117,7 @@ class SectionRateRule(AlertRule):
         return f"{self.name}/{super().key}"
 
     def wording(self, kind: str, onset: str, value: str, stamp: str, volume: int = 0) -> str:
-        where, what = f"High traffic on {self.section}", f"hits = {value}"
-        if onset == BEFORE:
-            if kind == ALERT:
-                return f"{where} alert already on when monitoring started - {what}, on since before {stamp}"
-            return f"{where} alert recovered before monitoring started - {what}, off since before {stamp}"
-        if kind == ALERT:
-            return f"{where} generated an alert - hits = {value}, triggered at {stamp}"
-        return f"{where} alert recovered - hits = {value}, recovered at {stamp}"
+        return worded(f"High traffic on {self.section}", f"hits = {value}", kind, onset, stamp)
 
 
 def tracked_sections(rules: list[AlertRule]) -> tuple[str, ...]:
