@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from analyzer.formats.clf import parse
 REPO = Path(__file__).resolve().parents[1]
 SHARED_LOGS = REPO.parent / "shared" / "logs"
 SAMPLE_LOG = REPO / "data" / "sample_logs" / "access.log"
+
+# Subprocesses (`python -m analyzer`) run this checkout's package, wherever the editable install
+# points: a second worktree of the repository tests its own code, not the install's.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
 def shared_log(name: str) -> Path:
