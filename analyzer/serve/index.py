@@ -1,11 +1,12 @@
-"""An embedded SQLite index of stats.csv, so a period query over 30 days of reports is quick.
+"""An embedded SQLite index of what --out holds (stats.csv and sections.csv), so that a period
+query over 30 days of reports is quick.
 
-The CSV stays the record; the index is a cache of it, caught up before each query with the
-rows appended since (a few lines: the monitor writes one row per report), and rebuilt from the
-CSV when it is missing, damaged or stale (stats.csv replaced, truncated or rewritten: the
-index keeps the file's identity and the bytes just before the offset it has read to).
-Measured in docs/web.md: 259,200 rows (30 days of 10 s reports), a 24-hour query from the CSV
-alone scans the whole file; from the index it reads only its rows.
+The CSVs stay the record; each one's tables are a cache of it, caught up before each query with
+the rows appended since (a few lines: the monitor writes one report at a time), a chunk per
+transaction, and rebuilt from the CSV when missing, damaged or stale (the CSV replaced,
+truncated or rewritten: the index keeps each file's identity and the bytes just before the
+offset it has read to). One file, one connection, one lock: a query waits at most for one
+chunk of a build. Measured in docs/web.md.
 """
 
 from __future__ import annotations
@@ -15,36 +16,44 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Protocol
 
-from analyzer.serve.csvfiles import STATS_COLUMNS, read_lines, rows, stats_record
+from analyzer.serve.csvfiles import read_chunk
+from analyzer.serve.sections_table import SectionsTable
+from analyzer.serve.stats_table import FIELDS, StatsTable
 
 INDEX_NAME = "stats-index.sqlite"
-FIELDS = ("time", *STATS_COLUMNS)
-COLUMNS = ", ".join(f'"{name}"' for name in FIELDS)
-SCHEMA = 2
-# Reports merged by 10 minutes as they are indexed: a month's chart (buckets of an hour) reads
-# 4,320 of these instead of 259,200 reports (250 ms -> a few ms). Its edges are to 10 minutes.
-ROLLUP = 600
+SCHEMA = 3
 WITNESS = 64  # bytes before the offset read to: a file rewritten under the index differs there
+CHUNK = 8 << 20  # bytes of CSV indexed per transaction (about 250,000 sections.csv rows)
+
+__all__ = ["FIELDS", "Index"]
 
 
-def merging(name: str) -> str:
-    """How a bucket of reports gives one column: counts add up, the alert and the window's
-    average keep their peak (a chart must not hide an alert), other rates average."""
-    if name in ("alert_on", "window_rate"):
-        return "max"
-    return "sum" if STATS_COLUMNS[name] is int else "avg"
+class Table(Protocol):
+    """The tables that cache one CSV under --out."""
+
+    csv_name: str
+    names: tuple[str, ...]  # its tables in the database, dropped on a new schema
+
+    def create(self, db: sqlite3.Connection) -> None: ...
+
+    def clear(self, db: sqlite3.Connection) -> None: ...
+
+    def add(self, db: sqlite3.Connection, data: bytes, header: list[str]) -> int:
+        """Index the whole rows in `data` (CSV text, lines under `header`); how many."""
+        ...
 
 
-def merged_columns() -> str:
-    return ", ".join(f'{merging(name)}("{name}")' for name in STATS_COLUMNS)
-
-
-class StatsIndex:
-    def __init__(self, csv_path: Path, db_path: Path | None = None) -> None:
-        self.csv_path = csv_path
+class Index:
+    def __init__(self, directory: Path, db_path: Path | None = None, chunk: int = CHUNK) -> None:
+        self.directory = directory
+        self.chunk = chunk
+        self.stats_table = StatsTable()
+        self.sections_table = SectionsTable()
+        self.tables: tuple[Table, ...] = (self.stats_table, self.sections_table)
         self.lock = threading.Lock()
-        self.db = self._connect(db_path if db_path is not None else csv_path.with_name(INDEX_NAME))
+        self.db = self._connect(db_path if db_path is not None else directory / INDEX_NAME)
 
     def _connect(self, path: Path) -> sqlite3.Connection:
         """The index file, or one in memory where it cannot be kept (a read-only directory)."""
@@ -59,106 +68,101 @@ class StatsIndex:
                 continue
         raise RuntimeError("unreachable: an in-memory database always opens")
 
-    @staticmethod
-    def _schema(db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA:
-            db.execute("DROP TABLE IF EXISTS stats")
-            db.execute("DROP TABLE IF EXISTS meta")
-            db.execute("DROP TABLE IF EXISTS rollup")
-        typed = ", ".join(f'"{n}" {"INTEGER" if k is int else "REAL"}' for n, k in STATS_COLUMNS.items())
-        db.execute(f'CREATE TABLE IF NOT EXISTS stats ("time" INTEGER NOT NULL, {typed})')
-        db.execute('CREATE INDEX IF NOT EXISTS stats_time ON stats ("time")')
-        db.execute(f'CREATE TABLE IF NOT EXISTS rollup (bucket INTEGER PRIMARY KEY, "time" INTEGER, {typed})')
+    def _schema(self, db: sqlite3.Connection) -> None:
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+            for name in ("meta", "rollup", *(name for table in self.tables for name in table.names)):
+                db.execute(f'DROP TABLE IF EXISTS "{name}"')
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        for table in self.tables:
+            table.create(db)
         db.execute(f"PRAGMA user_version={SCHEMA}")
 
-    def _meta(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
-
     def catch_up(self) -> int:
-        """Read the rows appended to stats.csv since the last call; returns how many."""
-        with self.lock:
-            try:
-                info = os.stat(self.csv_path)
-            except OSError:
-                return 0
-            meta = self._meta()
-            identity = f"{info.st_dev}:{info.st_ino}"
-            offset = int(meta.get("offset", 0))
-            if meta.get("identity") != identity or info.st_size < offset or not self._same(meta, offset):
-                self.db.execute("DELETE FROM stats")
-                self.db.execute("DELETE FROM rollup")
-                offset = 0
-                meta = {}
-            if info.st_size == offset:
-                return 0
-            try:
-                lines, end = read_lines(self.csv_path, offset)
-            except OSError:
-                return 0
-            header = meta.get("header")
-            if header is None:
-                if not lines:
-                    return 0
-                header, lines = lines[0], lines[1:]
-            names = next(csv.reader([header]), [])
-            records = [r for r in map(stats_record, rows(lines, names)) if r is not None]
-            marks = ", ".join("?" * len(FIELDS))
-            self.db.execute("BEGIN")
-            self.db.executemany(f"INSERT INTO stats ({COLUMNS}) VALUES ({marks})", records)
-            if records:
-                self._roll_up(min(int(record[0]) for record in records))  # type: ignore[call-overload]
-            witness = self._witness(end)
-            for key, value in (("identity", identity), ("offset", str(end)), ("header", header),
-                               ("witness", witness)):  # fmt: skip
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-            self.db.execute("COMMIT")
-            return len(records)
+        """Index the rows appended to each CSV since the last call; returns how many."""
+        return sum(self._catch_up(table) for table in self.tables)
 
-    def _roll_up(self, since: int) -> None:
-        """The rollup's buckets from the one holding `since` on, made anew from the reports."""
-        first = since // ROLLUP * ROLLUP
-        self.db.execute("DELETE FROM rollup WHERE bucket >= ?", (first,))
-        self.db.execute(
-            f'INSERT INTO rollup (bucket, {COLUMNS}) SELECT "time" / {ROLLUP} * {ROLLUP}, max("time"), '
-            f'{merged_columns()} FROM stats WHERE "time" >= ? GROUP BY 1',
-            (first,),
-        )
+    def _catch_up(self, table: Table) -> int:
+        added = 0
+        while True:  # ends: each step reads further into the file, or says it is at its end
+            with self.lock:
+                rows, more = self._step(table)
+            added += rows
+            if not more:
+                return added
 
-    def _witness(self, offset: int) -> str:
+    def _step(self, table: Table) -> tuple[int, bool]:
+        """One chunk of `table`'s CSV indexed, in one transaction: (rows, more to read)."""
+        path = self.directory / table.csv_name
         try:
-            with open(self.csv_path, "rb") as handle:
+            info = os.stat(path)
+        except OSError:
+            return 0, False
+        key = table.csv_name + "."
+        meta = {
+            name.removeprefix(key): value
+            for name, value in self.db.execute("SELECT key, value FROM meta").fetchall()
+            if name.startswith(key)
+        }
+        identity = f"{info.st_dev}:{info.st_ino}"
+        offset = int(meta.get("offset", 0))
+        if meta.get("identity") != identity or info.st_size < offset or not self._same(path, meta, offset):
+            self.db.execute("BEGIN")
+            table.clear(self.db)
+            self.db.execute("DELETE FROM meta WHERE key LIKE ?", (key + "%",))
+            self.db.execute("COMMIT")
+            offset, meta = 0, {}
+        if info.st_size <= offset:
+            return 0, False
+        try:
+            data, end = read_chunk(path, offset, self.chunk)
+        except OSError:
+            return 0, False
+        header = meta.get("header")
+        if header is None:
+            if end == offset:
+                return 0, False
+            first = data.find(b"\n") + 1
+            header, data = data[:first].decode("utf-8", "replace").rstrip("\r\n"), data[first:]
+        self.db.execute("BEGIN")
+        rows = table.add(self.db, data, next(csv.reader([header]), []))
+        values = {
+            "identity": identity,
+            "offset": str(end),
+            "header": header,
+            "witness": self._witness(path, end),
+        }
+        self.db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [(key + name, value) for name, value in values.items()],
+        )
+        self.db.execute("COMMIT")
+        return rows, end < info.st_size and end > offset
+
+    @staticmethod
+    def _witness(path: Path, offset: int) -> str:
+        try:
+            with open(path, "rb") as handle:
                 handle.seek(max(0, offset - WITNESS))
                 return handle.read(min(offset, WITNESS)).hex()
         except OSError:
             return ""
 
-    def _same(self, meta: dict[str, str], offset: int) -> bool:
-        return offset == 0 or meta.get("witness") == self._witness(offset)
+    def _same(self, path: Path, meta: dict[str, str], offset: int) -> bool:
+        return offset == 0 or meta.get("witness") == self._witness(path, offset)
 
-    def query(self, since: int, until: int, max_points: int) -> list[tuple[object, ...]]:
-        """The reports in `[since, until]`, oldest first; more than `max_points` are merged into
-        that many buckets of equal time (counts summed, rates averaged, the window's peak and the
-        alert's state kept), so a month on a chart is a few hundred points, not 259,200."""
-        self.catch_up()
+    def stats(self, since: int, until: int, max_points: int) -> list[tuple[object, ...]]:
+        """stats.csv's reports in `[since, until]`, at most `max_points` (see StatsTable.query)."""
+        self._catch_up(self.stats_table)
         with self.lock:
-            (count,) = self.db.execute(
-                'SELECT count(*) FROM stats WHERE "time" BETWEEN ? AND ?', (since, until)
-            ).fetchone()
-            if count <= max_points:
-                return self.db.execute(
-                    f'SELECT {COLUMNS} FROM stats WHERE "time" BETWEEN ? AND ? ORDER BY "time"',
-                    (since, until),
-                ).fetchall()
-            step = max(1, -(-(until - since + 1) // max_points))
-            # Coarse buckets from the rollup (whole 10 minutes), finer ones from the reports.
-            table, column = ("rollup", "bucket") if step >= ROLLUP else ("stats", '"time"')
-            return self.db.execute(
-                f'SELECT max("time"), {merged_columns()} FROM {table} WHERE {column} BETWEEN ? AND ? '
-                f"GROUP BY ({column} - ?) / ? ORDER BY 1",
-                (since, until, since, step),
-            ).fetchall()
+            return self.stats_table.query(self.db, since, until, max_points)
+
+    def sections(
+        self, since: int, until: int, limit: int, skip: int
+    ) -> tuple[list[tuple[str, int]], int, int]:
+        """sections.csv's hits per section in `[since, until]` (see SectionsTable.query)."""
+        self._catch_up(self.sections_table)
+        with self.lock:
+            return self.sections_table.query(self.db, since, until, limit, skip)
 
     def close(self) -> None:
         with self.lock:

@@ -19,7 +19,10 @@ import pytest
 from analyzer.core.alerts import AlertRule
 from analyzer.core.engine import Engine
 from analyzer.core.report import FileStatus, Report
+from analyzer.core.times import iso_utc
 from analyzer.formats.clf import parse
+from analyzer.outputs.rows import SECTION_FIELDS, STATS_FIELDS
+from analyzer.outputs.sinks import cells_text
 from tests.conftest import clf_line
 
 T = TypeVar("T")
@@ -120,3 +123,30 @@ def make_report(paths: list[str], seconds: int = 30, per_second: int = 3, thresh
     engine.evaluate(T0 + 10)
     files = (FileStatus("/var/log/<b>x</b>.log", 91, 1, T0, "following"),)
     return replace(engine.report(T0, 10), files=files)
+
+
+def row(second: int, requests: int, alert_on: int = 0) -> str:
+    """A stats.csv row of a report at `second`."""
+    cells = dict.fromkeys(STATS_FIELDS, "0")
+    cells.update(time=iso_utc(second), requests=str(requests), rate=f"{requests / 10:.3f}")
+    cells.update(window_rate="1.000", alert_on=str(alert_on), top_section="/a")
+    return ",".join(cells[name] for name in STATS_FIELDS) + "\n"
+
+
+def write_stats(path: Path, reports: int, start: int = T0) -> None:
+    with path.open("w") as handle:
+        handle.write(",".join(STATS_FIELDS) + "\n")
+        handle.writelines(row(start + 10 * n, n % 50, int(n == 7)) for n in range(reports))
+
+
+SECTIONS = ("/a", "/b", "/c")
+
+
+def write_sections(path: Path, reports: int, start: int = T0, sections: tuple[str, ...] = SECTIONS) -> None:
+    """sections.csv as the monitor's own writer puts it (CRLF): a report every 10 s, its k-th
+    section with `n % 7 + k` hits in the n-th report."""
+    rows = [
+        (iso_utc(start + 10 * n), name, n % 7 + k) for n in range(reports) for k, name in enumerate(sections)
+    ]
+    with path.open("w", newline="") as handle:
+        handle.write(cells_text([SECTION_FIELDS, *rows]))

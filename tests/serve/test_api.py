@@ -8,7 +8,7 @@ from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
 from analyzer.outputs.sinks import Outputs
 from analyzer.serve.api import Api, BadRequest
 from analyzer.serve.state import LiveState
-from tests.serve.conftest import T0, make_report
+from tests.serve.conftest import HOSTILE_PATH, T0, make_report
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def api(tmp_path: Path) -> Api:
         outputs.transition(
             Transition(T0 + 600 * n, ALERT if n % 2 == 0 else RECOVERED, 241 if n % 2 == 0 else 100, rule)
         )
-    outputs.report(make_report(["/a/1"]))
+    outputs.report(make_report(["/a/1", HOSTILE_PATH]))
     outputs.close()
     return Api(tmp_path, LiveState(), wall=lambda: T0 + 5)
 
@@ -41,6 +41,22 @@ def test_stats_of_a_period_default_to_the_last_hour(api: Api) -> None:
     assert isinstance(rows, list) and len(rows) == 1
     row = rows[0]
     assert row[columns.index("time")] == T0 and row[columns.index("requests")] == 90
+
+
+def test_sections_of_a_period_are_paged_most_first_with_their_share(api: Api) -> None:
+    first = api.answer("sections", "per_page=1")  # the last hour: the report at T0
+    assert (first["total"], first["pages"], first["hits"]) == (2, 2, 90)
+    assert first["sections"] == [{"section": HOSTILE_PATH, "hits": 45, "share": 0.5}]  # a tie: by name
+    second = api.answer("sections", "per_page=1&page=2")
+    assert second["sections"] == [{"section": "/a", "hits": 45, "share": 0.5}]
+    later = api.answer("sections", f"since={T0 + 1}")
+    assert (later["total"], later["hits"], later["sections"]) == (0, 0, [])
+
+
+@pytest.mark.parametrize("query", ["since=10&until=5", "per_page=0", "page=x", "until=tomorrow"])
+def test_bad_sections_parameters_are_said(api: Api, query: str) -> None:
+    with pytest.raises(BadRequest):
+        api.answer("sections", query)
 
 
 @pytest.mark.parametrize(
