@@ -87,12 +87,12 @@ class Api:
         chosen = [row for row in read_alerts(self.out / "alerts.csv") if since <= row["second"] <= until]  # type: ignore[operator]
         chosen.reverse()
         start = (page - 1) * per_page
-        return {
-            "since": since,
-            "until": until,
-            **paged(len(chosen), page, per_page),
-            "alerts": chosen[start : start + per_page],
-        }
+        shown = chosen[start : start + per_page]
+        with self.state.lock:
+            remembered = self.state.drivers
+        for row in shown:  # this run's alerts, in a file whose header has no drivers column
+            row["drivers"] = row["drivers"] or remembered.get((row["second"], row["message"]), "")  # type: ignore[arg-type]
+        return {"since": since, "until": until, **paged(len(chosen), page, per_page), "alerts": shown}
 
     def period(self, params: dict[str, list[str]]) -> tuple[int, int]:
         """`since` and `until`; by default the last hour."""

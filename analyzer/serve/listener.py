@@ -53,7 +53,9 @@ class WebListener:
 
     def transition(self, transition: Transition) -> None:
         def publish() -> None:
-            self.hub.publish("transition", transition_json(transition))
+            data = transition_json(transition)
+            self.state.keep_drivers(transition.second, transition.message, str(data["drivers"]))
+            self.hub.publish("transition", data)
 
         self._guarded("transition", publish)
 

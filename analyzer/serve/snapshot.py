@@ -14,13 +14,26 @@ import math
 import pandas as pd
 
 from analyzer.core.alerts import Transition
+from analyzer.core.drivers import drivers_text
 from analyzer.core.report import Report
 from analyzer.core.stats import STATUS_CLASSES, Summary
+from analyzer.core.text import escaped
 from analyzer.core.times import iso_utc
 from analyzer.ui.display import Status
+from analyzer.ui.panels import bots_among, table_counts
 
 RULE = "high_traffic"  # the one rule the monitor checks; the label every per-rule metric has
 HTML_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+# Characters of a log string in a panel's row: the event goes to every page at every report,
+# and a 64 kB user agent would make each one that big. The terminal cuts it to its width.
+MAX_TEXT = 300
+# The terminal's tables of the report the page shows too: (payload key, Summary field).
+TABLES = (
+    ("agents", "agents"),
+    ("referrers", "referers"),
+    ("paths_5xx", "paths_5xx"),
+    ("paths_4xx", "paths_4xx"),
+)
 
 
 def json_bytes(data: object) -> bytes:
@@ -29,9 +42,52 @@ def json_bytes(data: object) -> bytes:
     return text.translate(HTML_UNSAFE).encode("ascii")
 
 
+def text(name: object) -> str:
+    """A log string as the page shows it: escaped as on screen and in the CSVs (a bidirectional
+    override must not make a path read backwards in the browser either), a long one cut."""
+    shown = escaped(name)
+    return shown if len(shown) <= MAX_TEXT else shown[: MAX_TEXT - 1] + "…"
+
+
 def counts(series: pd.Series) -> list[list[object]]:
     """A top-N series (name -> hits) as `[[name, hits], ...]`, most first."""
-    return [[str(name), int(hits)] for name, hits in series.items()]
+    return [[text(name), int(hits)] for name, hits in series.items()]
+
+
+def table_json(report: Report, field: str, top: int) -> list[dict[str, object]]:
+    """A terminal table's rows (ui.panels.table_counts: the same names, order and `(other)`):
+    `hits` in the window, `recent` in the last interval; user agents say which are bots."""
+    rows = table_counts(report, field, top)
+    bots = bots_among([name for name, _, _ in rows]) if field == "agents" else frozenset()
+    return [
+        {
+            "name": text(name),
+            "hits": window,
+            "recent": recent,
+            **({"bot": name in bots} if field == "agents" else {}),
+        }
+        for name, recent, window in rows
+    ]
+
+
+def latency_json(summary: Summary, top: int) -> dict[str, object] | None:
+    """Request-time percentiles (seconds) of the busiest sections, as the terminal's sections
+    panel shows them; None where the log has no durations."""
+    table = summary.section_latency
+    if table is None or not len(table):
+        return None
+    rows = [
+        [text(section), *(round(float(v), 6) for v in values)]
+        for section, values in table.head(top).iterrows()
+    ]
+    return {"columns": [str(column) for column in table.columns], "rows": rows}
+
+
+def panels_json(report: Report, top: int) -> dict[str, object]:
+    """The terminal's other panels: user agents, referrers, 5xx and 4xx paths, request times."""
+    panels: dict[str, object] = {key: table_json(report, field, top) for key, field in TABLES}
+    panels["section_latency"] = latency_json(report.window, top)
+    return panels
 
 
 def finite(value: float) -> float | None:
@@ -64,6 +120,7 @@ def transition_json(transition: Transition) -> dict[str, object]:
         "window_s": transition.rule.window,
         "message": transition.message,
         "onset": transition.onset,
+        "drivers": drivers_text(transition.drivers),
     }
 
 
@@ -91,6 +148,7 @@ def report_json(report: Report, top: int = 10) -> dict[str, object]:
         ],
         # The window's requests per second, oldest first: the page's sparkline of the last minutes.
         "per_second": [int(hits) for hits in report.per_second.tolist()],
+        "panels": panels_json(report, top),
     }
 
 

@@ -16,6 +16,7 @@ from analyzer.core.stats import OTHER, STATUS_CLASSES
 
 STALE_AFTER = 10.0  # seconds without a poll before /healthz says the monitor is not reading
 NOT_READING = ("waiting", "cannot read")  # a follower's status of a file it cannot follow
+KEPT_DRIVERS = 64  # the run's latest alerts whose drivers the page is told from memory
 
 
 @dataclass
@@ -51,6 +52,9 @@ class LiveState:
         self.files: tuple[tuple[str, str], ...] = ()  # (path, follower status) at the last report
         self.last_poll: float | None = None
         self.stopped = False
+        # (second, message) -> drivers text of this run's alerts: an alerts.csv whose header
+        # is older than the drivers column is appended to without them.
+        self.drivers: dict[tuple[int, str], str] = {}
 
     def set_report(self, data: dict[str, object], report: Report, closed: bool, top: int) -> None:
         """A report's JSON, and (`closed`: an interval, not the warm start) its counts."""
@@ -90,6 +94,13 @@ class LiveState:
             g = self.gauges
             self.gauges = Gauges(average, threshold, g.window, alert_on, g.sections)
             self.last_poll = self.clock()
+
+    def keep_drivers(self, second: int, message: str, drivers: str) -> None:
+        if not drivers:
+            return
+        with self.lock:
+            kept = {**self.drivers, (second, message): drivers}
+            self.drivers = dict(list(kept.items())[-KEPT_DRIVERS:])
 
     def stop(self) -> None:
         with self.lock:

@@ -118,6 +118,20 @@ def table_names(report: Report, field: str, top: int, sort: str = "hits") -> lis
     return _names(recent, window, top, sort, ratio)
 
 
+def table_counts(report: Report, field: str, top: int, sort: str = "hits") -> list[tuple[object, int, int]]:
+    """The rows a table of `field` shows, in its order: (name, hits in the last interval, hits
+    in the window); the web page's tables are these."""
+    recent, window = _counts(getattr(report.interval, field)), _counts(getattr(report.window, field))
+    names = table_names(report, field, top, sort)
+    return [(name, _hits(recent, name, names), _hits(window, name, names)) for name in names]
+
+
+def bots_among(names: Sequence[object]) -> frozenset[object]:
+    """The names that are crawlers or scripts (the list `--exclude agent:bot` uses)."""
+    bots = is_bot(np.array([str(name) for name in names], object))
+    return frozenset(name for name, bot in zip(names, bots.tolist(), strict=True) if bot and name != OTHER)
+
+
 def _counts_panel(
     report: Report, width: int, top: int, heading: str, field: str, sort: str = "hits"
 ) -> list[Line]:
@@ -145,9 +159,7 @@ def agents_panel(report: Report, width: int, top: int, sort: str = "hits") -> li
     """User agents, crawlers and scripts marked `[bot]` (the list `--exclude agent:bot` uses)."""
     recent, window = _counts(report.interval.agents), _counts(report.window.agents)
     names = table_names(report, "agents", top, sort)
-    bots = is_bot(np.array([str(name) for name in names], object))
-    marked = frozenset(name for name, bot in zip(names, bots.tolist(), strict=True) if bot and name != OTHER)
-    return _table(report, width, "user agent", names, (recent, window), marked=marked)
+    return _table(report, width, "user agent", names, (recent, window), marked=bots_among(names))
 
 
 def referrers_panel(report: Report, width: int, top: int, sort: str = "hits") -> list[Line]:

@@ -59,6 +59,20 @@ def test_bad_sections_parameters_are_said(api: Api, query: str) -> None:
         api.answer("sections", query)
 
 
+def test_an_older_alerts_file_is_told_this_runs_drivers(tmp_path: Path) -> None:
+    """A monitor appends to alerts.csv in its header's columns: an older header has no drivers
+    column, so the page hears them from what the run remembers."""
+    message = "High traffic generated an alert - hits = 2.01, triggered at 2027-01-15T08:00:00+00:00"
+    (tmp_path / "alerts.csv").write_text(
+        f'time,kind,hits,threshold,window_s,message\n2027-01-15T08:00:00Z,alert,2.01,2,120,"{message}"\n'
+    )
+    state = LiveState()
+    state.keep_drivers(T0, message, "driven by /a +200 (83%)")
+    (row,) = Api(tmp_path, state).answer("alerts", "")["alerts"]  # type: ignore[misc]
+    assert row["drivers"] == "driven by /a +200 (83%)"
+    assert Api(tmp_path, LiveState()).answer("alerts", "")["alerts"][0]["drivers"] == ""  # type: ignore[index]
+
+
 @pytest.mark.parametrize(
     "query", ["page=-1", "per_page=501", "since=noon", "since=10&until=5", "max_points=0"]
 )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from analyzer.core.alerts import ALERT, AlertRule, Transition
+from analyzer.core.alerts import ALERT, AlertRule, Driver, Transition
 from analyzer.serve.events import Hub
 from analyzer.serve.listener import WebListener
 from analyzer.serve.state import LiveState
@@ -14,7 +14,8 @@ def test_each_call_stores_the_state_and_publishes_an_event() -> None:
     client = hub.join()
     assert client
     listener.first(make_report(["/a/1"]))
-    listener.transition(Transition(T0, ALERT, 241, AlertRule(2, 120)))
+    driven = Transition(T0, ALERT, 241, AlertRule(2, 120), drivers=(Driver("section", "/a", 200, 0.83),))
+    listener.transition(driven)
     listener.status(
         Status(now=T0, alert_since=T0, average=2.01, threshold=2, window=120, rate_now=3, files=1, newest=T0)
     )
@@ -22,6 +23,7 @@ def test_each_call_stores_the_state_and_publishes_an_event() -> None:
     kinds = [client.next(0).split(b"\n")[0] for _ in range(4)]  # type: ignore[union-attr]
     assert kinds == [b"event: report", b"event: transition", b"event: status", b"event: report"]
     assert state.snapshot()[1].alert_on and state.snapshot()[0].requests == 90
+    assert state.drivers == {(T0, driven.message): "driven by /a +200 (83%)"}  # for the history
     listener.close()
     assert stopped and state.health() == "the monitor has stopped"
 

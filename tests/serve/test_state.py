@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from analyzer.core.report import FileStatus
 from analyzer.serve.snapshot import report_json
-from analyzer.serve.state import LiveState
+from analyzer.serve.state import KEPT_DRIVERS, LiveState
 from tests.serve.conftest import HOSTILE_PATH, make_report
 
 
@@ -55,3 +55,12 @@ def test_health_follows_the_polls_and_the_files() -> None:
     assert state.health() == "no file can be read: /l: waiting: no such file"
     state.stop()
     assert state.health() == "the monitor has stopped"
+
+
+def test_the_runs_drivers_are_kept_the_latest_only() -> None:
+    state = LiveState()
+    for second in range(KEPT_DRIVERS + 5):
+        state.keep_drivers(second, f"alert {second}", f"driven by /s{second} +1 (100%)")
+    state.keep_drivers(10**6, "a recovery", "")  # nothing to say: nothing kept
+    assert len(state.drivers) == KEPT_DRIVERS
+    assert min(state.drivers) == (5, "alert 5") and (10**6, "a recovery") not in state.drivers
