@@ -59,9 +59,21 @@ def get(url: str, headers: dict[str, str] | None = None, timeout: float = 5) -> 
         return error.code, error.read()
 
 
-def append_lines(path: Path, seconds: list[int], route: str = "/pages/a", status: int = 200) -> None:
+def append_lines(
+    path: Path,
+    seconds: list[int],
+    route: str = "/pages/a",
+    status: int = 200,
+    agent: str = "test-agent",
+    referer: str = "-",
+) -> None:
+    """Combined lines, one per second given (the agent and referrer without a `"`)."""
+    said = f'"{referer}" "{agent}"\n'.encode()
     with path.open("ab") as handle:
-        handle.write(b"".join(clf_line(second, route, status) for second in seconds))
+        lines = (
+            clf_line(second, route, status).removesuffix(b'"-" "test-agent"\n') + said for second in seconds
+        )
+        handle.write(b"".join(lines))
 
 
 class Served:

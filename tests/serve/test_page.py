@@ -25,6 +25,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1280,800"]  # fmt: skip
 ROGUE_FILE = "<img src=x onerror=document.title='pwned'>.log"
 ROGUE_PATH = "/<img%20src=x%20onerror=document.title='pwned'>"
+ROGUE_AGENT = "<img src=x onerror=document.title='agent'>"
+ROGUE_REFERRER = "javascript:document.title='referrer'//<script>x</script>"
 
 
 class Browser:
@@ -38,6 +40,16 @@ class Browser:
         options = {"binary": CHROMIUM, "args": [*FLAGS, f"--user-data-dir={tmp / 'chromium'}"]}
         capabilities = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}}
         self.session = "/session/" + self.call("POST", "/session", capabilities)["sessionId"]
+        self.viewport(1280, 800)
+
+    def viewport(self, width: int, height: int) -> None:
+        """The page's own area at `width` x `height` (--window-size counts the window's frame)."""
+        sizes = self.run(
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]"
+        )
+        frame_width, frame_height = sizes  # type: ignore[misc]
+        rect = {"width": width + frame_width, "height": height + frame_height}
+        self.call("POST", self.session + "/window/rect", rect)
 
     def call(self, method: str, path: str, body: object = None) -> dict:  # type: ignore[type-arg]
         data = json.dumps(body).encode() if body is not None else None
@@ -52,6 +64,22 @@ class Browser:
 
     def text(self, element_id: str) -> str:
         return str(self.run(f"return document.getElementById('{element_id}').innerText"))
+
+    def text_of(self, selector: str) -> str:
+        """The text of the first element `selector` finds; empty when none."""
+        return str(
+            self.run(
+                f"const found = document.querySelector('{selector}'); return found ? found.innerText : ''"
+            )
+        )
+
+    def choose(self, select_id: str, value: str) -> None:
+        """Pick `value` in a <select>, as a person would (the page hears a change)."""
+        select = f"const s = document.getElementById('{select_id}'); s.value = '{value}'; "
+        self.run(select + "s.dispatchEvent(new Event('change'))")
+
+    def screenshot(self) -> bytes:
+        return base64.b64decode(str(self.call("GET", self.session + "/screenshot")))
 
     def close(self) -> None:
         try:
@@ -92,22 +120,38 @@ def test_the_page_shows_alerts_live_log_text_as_text_and_pages(
     browser.run("document.getElementById('next').click()")
     wait_for(lambda: "page 2 of 3" in browser.text("page"), 5, "the second page")
     assert browser.text("alerts").count("earlier") == 10
-    browser.run(
-        "const p = document.getElementById('period'); p.value = '3600'; p.dispatchEvent(new Event('change'))"
-    )
+    browser.choose("period", "3600")
     wait_for(lambda: "page 1 of 1 (0 transitions)" in browser.text("page"), 5, "the last hour: none")
 
-    append_lines(monitor.log, [int(time.time())] * 30, route=ROGUE_PATH + "/x")  # 30 in 5 s: above 2 req/s
+    now = int(time.time())  # 30 in 5 s: above 2 req/s; driven by a hostile path, agent and referrer
+    append_lines(monitor.log, [now] * 30, route=ROGUE_PATH + "/x", agent=ROGUE_AGENT, referer=ROGUE_REFERRER)
+    append_lines(monitor.log, [now] * 2, route="/robots.txt", status=404, agent="Googlebot/2.1")
     appended = time.monotonic()
     wait_for(lambda: browser.text("state").startswith("ALERT since"), 10, "the alert on the page")
     latency = time.monotonic() - appended
     wait_for(lambda: "High traffic generated an alert" in browser.text("alerts"), 5, "the alert row")
     print(f"alert on the page {latency:.2f} s after the lines were appended (lateness 0, polls every 1 s)")
     wait_for(lambda: ROGUE_PATH in browser.text("sections"), 5, "the hostile section")
+    drivers = wait_for(
+        lambda: browser.text_of("#alerts tr.drivers td:last-child"), 5, "the alert's drivers line"
+    )
+    assert drivers.startswith(f"driven by {ROGUE_PATH} +30") and f'agent "{ROGUE_AGENT}" +30' in drivers
+    wait_for(lambda: ROGUE_AGENT in browser.text("agents"), 5, "the hostile agent, as text")
+    assert browser.text_of("#agents tr:has(.tag) td").startswith("bot")  # one row marked: Googlebot's
+    assert "Googlebot/2.1" in browser.text_of("#agents tr:has(.tag) td")
+    assert ROGUE_REFERRER in browser.text("referrers")
+    assert "/robots.txt" in browser.text("paths_4xx")
+    assert "no request times" in browser.text("latency")  # a combined log has none
     assert ROGUE_FILE in browser.text("files")
     assert browser.run("return document.title") == "analyzer"  # nothing ran
-    assert browser.run("return document.querySelectorAll('img').length") == 0
-    screenshot = base64.b64decode(str(browser.call("GET", browser.session + "/screenshot")))
-    Path(os.environ.get("ANALYZER_SCREENSHOT", tmp_path / "page.png")).write_bytes(screenshot)
+    assert browser.run("return document.querySelectorAll('img, script:not([src])').length") == 0
+    browser.choose("sections-period", "3600")  # the last hour, from sections.csv through the index
+    wait_for(lambda: "sections," in browser.text("sections-page"), 5, "the sections of the last hour")
+    wait_for(lambda: ROGUE_PATH in browser.text("sections"), 5, "the hostile section, from sections.csv")
+    shots = Path(os.environ.get("ANALYZER_SCREENSHOT", tmp_path / "page.png"))
+    assert browser.run("return [window.innerWidth, window.innerHeight]") == [1280, 800]
+    shots.write_bytes(browser.screenshot())
+    browser.run("document.getElementById('agents').scrollIntoView()")
+    shots.with_name(shots.stem + "-panels.png").write_bytes(browser.screenshot())
     wait_for(lambda: browser.text("state") == "OK", 15, "the recovery on the page")
     wait_for(lambda: "High traffic alert recovered - hits" in browser.text("alerts"), 5, "the recovery row")

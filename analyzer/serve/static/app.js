@@ -5,7 +5,9 @@
 
 const PER_PAGE = 10;
 const CHART_SECONDS = 3600;
-const view = { page: 1, pages: 1, report: null, status: null, points: [], threshold: null };
+const view = { page: 1, pages: 1, report: null, status: null, points: [], threshold: null, sectionsPage: 1, sectionsPages: 1 };
+// The terminal's other tables in the report (snapshot.TABLES), each shown in the table of that id.
+const TABLES = ["agents", "referrers", "paths_5xx", "paths_4xx"];
 
 function $(id) { return document.getElementById(id); }
 
@@ -72,13 +74,52 @@ function fillCounts(tableId, rows) {
   if (!rows.length) body.append(note("none yet"));
 }
 
+function share(hits, total) { return (100 * hits / (total || 1)).toFixed(1) + "%"; }
+
+// A terminal table: [{name, hits (window), recent (last interval), bot?}], its share of the
+// window's requests, a bot marked by a tag of our own text before the agent's.
+function fillTable(tableId, rows, requests) {
+  const body = $(tableId).tBodies[0];
+  body.replaceChildren();
+  for (const row of rows) {
+    const name = el("td");
+    if (row.bot) name.append(el("span", "bot", "tag"));
+    name.append(document.createTextNode(row.name));
+    const tr = el("tr");
+    tr.append(name, el("td", row.hits.toLocaleString(), "n"), el("td", share(row.hits, requests), "n"));
+    body.append(tr);
+  }
+  if (!rows.length) body.append(note("none in the window"));
+}
+
+function fillLatency(latency) {
+  const table = $("latency");
+  table.tHead.replaceChildren();
+  table.tBodies[0].replaceChildren();
+  if (!latency) {
+    table.tBodies[0].append(note("the log has no request times"));
+    return;
+  }
+  const head = el("tr");
+  head.append(el("th", "section"), ...latency.columns.map((column) => el("th", column, "n")));
+  table.tHead.append(head);
+  for (const [section, ...seconds] of latency.rows) {
+    const tr = el("tr");
+    tr.append(el("td", section), ...seconds.map((value) => el("td", Math.round(value * 1000).toLocaleString() + " ms", "n")));
+    table.tBodies[0].append(tr);
+  }
+}
+
 function showReport(report) {
   if (!report) return;
   view.report = report;
   const window = report.window;
-  fillCounts("sections", window.sections);
+  if ($("sections-period").value === "window") fillCounts("sections", window.sections);
   fillCounts("classes", Object.entries(window.status));
   fillCounts("hosts", window.hosts);
+  const panels = report.panels || {};
+  for (const id of TABLES) fillTable(id, panels[id] || [], window.requests);
+  fillLatency(panels.section_latency);
   const files = $("files").tBodies[0];
   files.replaceChildren();
   for (const file of report.files) {
@@ -91,13 +132,41 @@ function showReport(report) {
     report.totals.rejected.toLocaleString() + " rejected, " + report.totals.late.toLocaleString() + " late since start";
 }
 
-function periodSince() {
-  const choice = $("period").value;
+function periodSince(select) {
+  const choice = select.value;
   return choice === "all" ? 0 : Math.floor(Date.now() / 1000) - Number(choice);
 }
 
+// The sections panel over a chosen period, from sections.csv (/api/sections); "the window" is
+// the live report's own.
+async function loadSections() {
+  const select = $("sections-period");
+  $("sections-pager").hidden = select.value === "window";
+  if (select.value === "window") {
+    if (view.report) fillCounts("sections", view.report.window.sections);
+    return;
+  }
+  const until = Math.floor(Date.now() / 1000) + 60;
+  const answer = await getJSON(
+    "api/sections?since=" + periodSince(select) + "&until=" + until + "&page=" + view.sectionsPage + "&per_page=" + PER_PAGE
+  );
+  view.sectionsPages = answer.pages;
+  const body = $("sections").tBodies[0];
+  body.replaceChildren();
+  for (const row of answer.sections) {
+    const tr = el("tr");
+    tr.append(el("td", row.section), el("td", row.hits.toLocaleString(), "n"), el("td", (100 * row.share).toFixed(1) + "%", "n"));
+    body.append(tr);
+  }
+  if (!answer.sections.length) body.append(note("no report in this period"));
+  $("sections-page").textContent =
+    "page " + answer.page + " of " + answer.pages + " (" + answer.total + " sections, " + answer.hits.toLocaleString() + " hits)";
+  $("sections-prev").disabled = answer.page <= 1;
+  $("sections-next").disabled = answer.page >= answer.pages;
+}
+
 async function loadAlerts() {
-  const answer = await getJSON("api/alerts?since=" + periodSince() + "&page=" + view.page + "&per_page=" + PER_PAGE);
+  const answer = await getJSON("api/alerts?since=" + periodSince($("period")) + "&page=" + view.page + "&per_page=" + PER_PAGE);
   view.pages = answer.pages;
   const body = $("alerts").tBodies[0];
   body.replaceChildren();
@@ -107,6 +176,14 @@ async function loadAlerts() {
     when.title = row.time + " (UTC)";
     tr.append(when, el("td", row.kind), el("td", row.hits, "n"), el("td", row.message));
     body.append(tr);
+    if (row.drivers) { // what drove the alert, as the terminal says it, on a line of its own
+      tr.classList.add("has-drivers");
+      const drivers = el("tr", undefined, "drivers");
+      const text = el("td", row.drivers);
+      text.colSpan = 3;
+      drivers.append(el("td"), text);
+      body.append(drivers);
+    }
   }
   if (!answer.alerts.length) body.append(note("no alert in this period"));
   $("page").textContent = "page " + answer.page + " of " + answer.pages + " (" + answer.total + " transitions)";
@@ -148,6 +225,8 @@ function drawChart() {
     const inside = points.filter((p) => p.time >= start && p[key] !== null);
     if (inside.length) {
       chart.append(svg("polyline", { class: name, points: inside.map((p) => x(p.time) + "," + y(p[key])).join(" ") }));
+      const last = inside[inside.length - 1]; // a dot on the newest: one report is no line yet
+      chart.append(svg("circle", { class: "dot " + name, cx: x(last.time), cy: y(last[key]), r: 3 }));
     }
   }
   if (threshold) chart.append(svg("line", { x1: left, x2: width, y1: y(threshold), y2: y(threshold), class: "threshold" }));
@@ -159,7 +238,7 @@ async function refresh() {
     const state = await getJSON("api/report");
     showStatus(state.status);
     showReport(state.report);
-    await Promise.all([loadAlerts(), loadChart()]);
+    await Promise.all([loadAlerts(), loadChart(), loadSections()]);
   } catch (error) {
     $("link").textContent = "○ " + error.message;
   }
@@ -180,6 +259,7 @@ function connect() {
   stream.addEventListener("report", (event) => {
     const report = JSON.parse(event.data);
     showReport(report);
+    if ($("sections-period").value !== "window") loadSections().catch(() => {}); // its rows are written now
     view.points.push({ time: report.second, rate: report.interval.rate, average: report.window.rate });
     drawChart();
   });
@@ -200,5 +280,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("period").addEventListener("change", () => { view.page = 1; loadAlerts(); });
   $("prev").addEventListener("click", () => { view.page = Math.max(1, view.page - 1); loadAlerts(); });
   $("next").addEventListener("click", () => { view.page = Math.min(view.pages, view.page + 1); loadAlerts(); });
+  $("sections-period").addEventListener("change", () => { view.sectionsPage = 1; loadSections(); });
+  $("sections-prev").addEventListener("click", () => { view.sectionsPage = Math.max(1, view.sectionsPage - 1); loadSections(); });
+  $("sections-next").addEventListener("click", () => {
+    view.sectionsPage = Math.min(view.sectionsPages, view.sectionsPage + 1);
+    loadSections();
+  });
   connect();
 });
