@@ -23,7 +23,8 @@ from analyzer.cli.options import (
     say_stopped,
     writable_directory,
 )
-from analyzer.cli.rules import ERROR_RATE, HIGH_TRAFFIC, add_rule_options, other_rules, rule_label
+from analyzer.cli.rules import ERROR_RATE, HIGH_TRAFFIC, add_rule_options, other_rules
+from analyzer.core.rules import rule_label
 from analyzer.core.times import iso_utc
 from analyzer.follow.checkpoint import CHECKPOINT_NAME
 from analyzer.offline import cluster

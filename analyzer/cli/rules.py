@@ -17,16 +17,7 @@ from analyzer.formats.sections import section_of
 
 ERROR_MIN = 100  # requests the window must hold before its error rate is judged
 # How rule names (alerts.csv's `rule`) begin: core.rules' `name`s.
-HIGH_TRAFFIC, ERROR_RATE, SECTION_RATE = "high_traffic", "error_rate_", "section_rate:"
-
-
-def rule_label(name: str) -> str:
-    """A rule's name as a table shows it: `high traffic`, `error rate 4xx+5xx`, `section /api`."""
-    if name.startswith(ERROR_RATE):
-        return "error rate " + name.removeprefix(ERROR_RATE)
-    if name.startswith(SECTION_RATE):
-        return "section " + name.removeprefix(SECTION_RATE)
-    return name.replace("_", " ")
+HIGH_TRAFFIC, ERROR_RATE = "high_traffic", "error_rate_"
 
 
 def percentage(text: str) -> float:

@@ -19,6 +19,7 @@ from analyzer.core.ledger import Ledger
 from analyzer.core.onset import Opening
 from analyzer.core.report import Counters, FileStatus, Report
 from analyzer.core.rules import tracked_sections
+from analyzer.core.standing import standings
 from analyzer.core.stats import summarize_counted
 from analyzer.core.times import iso_utc
 from analyzer.core.window import Window, forget_unused
@@ -271,6 +272,7 @@ class Engine:
             rejected, directives = self.pending.rejected, self.pending.directives
         first = second - self.rule.window + 1
         window = self.window.counted(first, second)
+        history, judged, rule = self.history, self.evaluated_to, self.rule
         report = Report(
             time=second,
             interval=summarize_counted(counted, interval, vocabularies, top, limit),
@@ -281,12 +283,7 @@ class Engine:
             warm_rejected=self.pending.warm_rejected,
             reject_samples=list(self.reject_samples),
             history=list(self.history),
-            alert_on=state_at(
-                [t for t in self.history if t.rule.key == self.rule.key],
-                second,
-                self.alert_on,
-                self.evaluated_to,
-            ),
+            alert_on=state_at([t for t in history if t.rule.key == rule.key], second, self.alert_on, judged),
             rule=self.rule,
             totals=dict(self.totals),
             directives=directives,
@@ -294,6 +291,7 @@ class Engine:
             reject_examples=dict(self.reject_examples),
             per_second=self.window.per_second(first, second),
             reason_totals=dict(self.reason_totals),
+            standings=standings(self.rules, self.window, second, history, self.states, judged),
         )
         if close:
             self.pending = Counters()

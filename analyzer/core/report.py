@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analyzer.core.alerts import AlertRule, Transition
+from analyzer.core.standing import Standing
 from analyzer.core.stats import Summary
 
 
@@ -35,6 +36,8 @@ class Report:
     per_second: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
     warm_rejected: int = 0  # of the lines read back at start
     reason_totals: dict[str, int] = field(default_factory=dict)  # rejected lines per reason since start
+    # Every rule at `time` when others run beside the high-traffic one (core.standing); else none.
+    standings: tuple[Standing, ...] = ()
 
 
 @dataclass(frozen=True)

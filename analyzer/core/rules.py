@@ -120,6 +120,16 @@ class SectionRateRule(AlertRule):
         return worded(f"High traffic on {self.section}", f"hits = {value}", kind, onset, stamp)
 
 
+def rule_label(name: str) -> str:
+    """A rule's name (`name`, alerts.csv's `rule`) as people read it: `high traffic`, `error
+    rate 4xx+5xx`, `section /api`."""
+    if name.startswith("error_rate_"):
+        return "error rate " + name.removeprefix("error_rate_")
+    if name.startswith("section_rate:"):
+        return "section " + name.removeprefix("section_rate:")
+    return name.replace("_", " ")
+
+
 def tracked_sections(rules: list[AlertRule]) -> tuple[str, ...]:
     """The sections whose per-second requests some rule needs."""
     return tuple(dict.fromkeys(rule.section for rule in rules if isinstance(rule, SectionRateRule)))

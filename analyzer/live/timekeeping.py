@@ -6,6 +6,7 @@ from __future__ import annotations
 from analyzer.core.clocks import skew_words, span_words
 from analyzer.core.engine import Engine
 from analyzer.core.rules import since_of
+from analyzer.core.standing import standings
 from analyzer.core.times import iso_utc
 from analyzer.live.settings import Clock
 from analyzer.ui.display import Status
@@ -90,6 +91,7 @@ def status_of(engine: Engine, now: float, lateness: int, files: int, clock: Cloc
         focus=engine.focus.summary(last, rule.window, engine.interval, engine.top, engine.section_limit)
         if engine.focus is not None
         else None,  # what the screen's filter or drill-down counted
+        standings=standings(engine.rules, engine.window, judged, engine.history, engine.states),
     )
 
 

@@ -18,6 +18,7 @@ from analyzer.core.alerts import Transition
 from analyzer.core.drivers import drivers_text
 from analyzer.core.engine import Report
 from analyzer.core.focus import Focused
+from analyzer.core.standing import Standing
 from analyzer.formats.select import Term
 from analyzer.ui.render import WIDTH, render_report
 from analyzer.ui.text import printable
@@ -65,6 +66,8 @@ class Status:
     recent_to: int | None = None  # where they end (None: the second before now's)
     finished: bool = False  # a replay that played all its lines (the screen stays until `q`)
     focus: Focused | None = None  # what the screen's filter or drill-down counted (its Filter)
+    # Every rule at `judged` when others run beside the high-traffic one (core.standing).
+    standings: tuple[Standing, ...] = ()
 
     @property
     def average_to(self) -> int:

@@ -14,17 +14,19 @@ from __future__ import annotations
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, shown_rate
 from analyzer.core.engine import Report
 from analyzer.core.rules import since_of
+from analyzer.core.standing import Standing
 from analyzer.core.stats import STATUS_CLASSES, Summary
 from analyzer.ui.cells import Line, Piece, Span, clip, fit, line_width, plain
 from analyzer.ui.display import Status
 from analyzer.ui.panels import summary_sizes
 from analyzer.ui.render import human_bytes, read_in
 from analyzer.ui.text import printable
-from analyzer.ui.words import Stamp, finished_text, plural, rate_text
+from analyzer.ui.words import Stamp, finished_text, plural, rate_text, since_text, standing_text
 
 SEPARATOR = Span(" │ ", "dim")
 LONG = 1 << 12
 MIN_TITLE = 12  # cells under which a replay's title is left out of its clock line
+PAUSED = Piece(((Span("screen paused (p resumes)", "warning"),), (Span("paused", "warning"),)), 3, True)
 
 
 def screen_stamp(status: Status | None, report: Report | None) -> Stamp:
@@ -77,6 +79,9 @@ def status_line(
     when the alert is on (the history under it says when): where both do not fit, `ALERT`
     alone, so a replay's dated `since` never pushes the average out."""
     stamp = stamp or screen_stamp(status, report)
+    standings = status.standings if status is not None else report.standings if report is not None else ()
+    if standings:
+        return _rules_line(standings, status, report, screen_paused, width, stamp)
     since = _since(status, report)
     alert = (Span("ALERT", "state-alert"),)
     if not alert_on(status, report):
@@ -87,9 +92,7 @@ def status_line(
         states = [alert]
     rest = _status_pieces(status, stamp) if status is not None else []
     if screen_paused:
-        # Shortened before anything else is left out, never left out itself.
-        paused = ((Span("screen paused (p resumes)", "warning"),), (Span("paused", "warning"),))
-        rest.insert(0, Piece(paused, 3, required=True))
+        rest.insert(0, PAUSED)  # shortened before anything else is left out, never left out itself
     average = plain(rest[-1].variants[0]) if status is not None else ""
     line = fit([Piece(tuple(states), 0, required=True), *rest], width, SEPARATOR)
     if len(states) > 1 and average not in plain(line):
@@ -98,13 +101,48 @@ def status_line(
     return line
 
 
-def _status_pieces(status: Status, stamp: Stamp) -> list[Piece]:
-    pieces = []
+def _rules_line(
+    standings: tuple[Standing, ...],
+    status: Status | None,
+    report: Report | None,
+    screen_paused: bool,
+    width: int,
+    stamp: Stamp,
+) -> Line:
+    """The status line when other rules run beside the high-traffic one: `ALERT` when any
+    rule's alert is on (`OK` only when none is), each alerting rule with its value against its
+    limit and since when, first and never left out; then the rules that are not on, then the
+    window's span, as fits: `ALERT │ 5xx 6.20% > 5% since 14:10:08 │ avg 1.25 ≤ 10 req/s │ ...`."""
+    on = [standing for standing in standings if standing.on]
+    state = Span("ALERT", "state-alert") if on else Span("OK", "state-ok")
+    pieces = [Piece(((state,),), 0, required=True), *([PAUSED] if screen_paused else [])]
+    pieces += _replay_pieces(status, 1) if status is not None else []  # before any since
+    for standing in on:
+        text = standing_text(standing)
+        since = since_text(standing, stamp)
+        variants = ((Span(text + since, "alert-text"),),) if since else ()
+        pieces.append(Piece((*variants, (Span(text, "alert-text"),)), 2, required=True))
+    for rank, standing in enumerate(standing for standing in standings if not standing.on):
+        style = "alert-text" if standing.above else ""  # over its limit, not yet on (lateness)
+        pieces.append(Piece(((Span(standing_text(standing), style),),), 5 + rank))
+    end = status.average_to if status is not None else report.time if report is not None else None
+    if end is not None:  # every rule's value is over the same window, to the same second
+        pieces.append(Piece(((Span(f"{standings[0].rule.window} s to {stamp(end)}"),),), 4))
+    return fit(pieces, width, SEPARATOR)
+
+
+def _replay_pieces(status: Status, keep: int) -> list[Piece]:
+    """A replay's state: its speed, paused, or finished."""
     if status.finished:
-        pieces.append(Piece(((Span(finished_text(status.now), "finished"),),), 1))
-    elif status.speed is not None:
+        return [Piece(((Span(finished_text(status.now), "finished"),),), keep)]
+    if status.speed is not None:
         replay = "replay paused" if status.paused else f"replay {status.speed:g}x"
-        pieces.append(Piece(((Span(replay, "warning"),),), 1))
+        return [Piece(((Span(replay, "warning"),),), keep)]
+    return []
+
+
+def _status_pieces(status: Status, stamp: Stamp) -> list[Piece]:
+    pieces = _replay_pieces(status, 1)
     shown, above = average_text(status)
     sign = ">" if above else "≤"
     average = (

@@ -16,12 +16,13 @@ import pandas as pd
 
 from analyzer.core.alerts import ALERT, BEFORE
 from analyzer.core.engine import Report
-from analyzer.core.rules import alerts_on, since_of
+from analyzer.core.rules import ErrorRateRule, SectionRateRule, alerts_on, since_of
+from analyzer.core.standing import Standing
 from analyzer.core.stats import OTHER, STATUS_CLASSES, Summary
 from analyzer.core.times import iso_utc
 from analyzer.ui.cells import clip, wrap
 from analyzer.ui.text import printable
-from analyzer.ui.words import plural, rate_text
+from analyzer.ui.words import plural, rate_text, standing_text
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
 WIDTH = 80  # columns of a block when the terminal's are not known
@@ -64,6 +65,43 @@ def alerts_line(report: Report) -> str:
     last = history[-1]
     before = "before " if last.onset == BEFORE else ""
     return f"{so_far}, last recovered at {before}{iso_utc(last.second)}"
+
+
+def rule_lines(report: Report, width: int = WIDTH) -> list[str]:
+    """Each rule that runs at the report's second, one line each (wrapped between fields), its
+    value against its limit and its state: `error rate: 5xx 6.20% > 5% (window 120 s, 566
+    requests, judged from 100): ALERT ON since 2026-01-01T00:00:21Z`. The high-traffic rule
+    alone keeps its one line, `alert when the 120 s average exceeds ...`."""
+    rule = report.rule
+    if not report.standings:
+        return wrap(
+            [f"alert when the {rule.window} s average exceeds {rule.threshold_text} req/s",
+             f"(window hits > {rule.on_limit:,})"],
+            width,
+        )  # fmt: skip
+    lines = []
+    for standing in report.standings:
+        rule = standing.rule
+        kind, limit = "high traffic", f"alert at hits > {rule.on_limit:,}"
+        if isinstance(rule, ErrorRateRule):
+            kind, limit = "error rate", f"judged from {plural(rule.min_requests, 'request')}"
+            if standing.volume >= rule.min_requests:  # else the value says how few
+                limit = f"{plural(standing.volume, 'request')}, judged from {rule.min_requests:,}"
+        elif isinstance(rule, SectionRateRule):
+            kind = "section"
+        fields = [f"{kind}:", standing_text(standing), f"(window {rule.window} s,", f"{limit}):"]
+        lines += wrap([*fields, _state_text(standing)], width)
+    return lines
+
+
+def _state_text(standing: Standing) -> str:
+    """`ok`, `ALERT ON`, `ALERT ON since 2026-01-01T00:00:21Z` (`since before`: a start
+    found it on and could not read back to its crossing)."""
+    if not standing.on:
+        return "ok"
+    if standing.since is None:
+        return "ALERT ON"
+    return f"ALERT ON since {'before ' if standing.before else ''}{iso_utc(standing.since)}"
 
 
 def summary_lines(label: str, summary: Summary, width: int = WIDTH) -> list[str]:
@@ -192,8 +230,8 @@ def render_report(
 ) -> str:
     """A block: the state and the alerts so far, traffic, sections, hosts, rejected lines and
     files. `start`: the state right after the warm start; `stale`: the log is old (say so)."""
-    rule = report.rule
-    state = "ALERT ON" if report.alert_on else "ok"
+    on = report.alert_on or any(standing.on for standing in report.standings)
+    state = "ALERT ON" if on else "ok"
     header = [f"{printable(title, LONG)} |", f"{iso_utc(report.time)} |", state]
     if start:
         header[-1] += " |"
@@ -211,13 +249,7 @@ def render_report(
     lines = [
         *wrap(header, width),
         alerts_line(report),
-        *wrap(
-            [
-                f"alert when the {rule.window} s average exceeds {rule.threshold_text} req/s",
-                f"(window hits > {rule.on_limit:,})",
-            ],
-            width,
-        ),
+        *rule_lines(report, width),
         *([stale] if stale else []),
         "",
         *summary_lines(f"{read_in(report)}last {report.interval.seconds} s", report.interval, width),

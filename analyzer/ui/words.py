@@ -11,6 +11,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from analyzer.core.alerts import ALERT, RECOVERED
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
+from analyzer.core.standing import Standing
+from analyzer.ui.text import printable
+
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`1 request`, `2 requests`, `1,234 lines` (`many`: an irregular plural)."""
@@ -63,3 +68,26 @@ def stale_text(now: float, newest: int | None, window: int) -> str | None:
 def finished_text(second: float) -> str:
     """The end of a replay, with its date (a replay is read by date)."""
     return f"replay finished at {clock(second, True)} UTC"
+
+
+def standing_text(standing: Standing) -> str:
+    """A rule's window value against its limit, printed as its messages print it (never on
+    the wrong side of the limit): `avg 17.10 > 10 req/s`, `5xx 6.20% > 5%`, `/api 0.50 ≤ 20
+    req/s`; an error rate over fewer requests than it judges says how few."""
+    rule = standing.rule
+    sign = ">" if standing.above else "≤"
+    shown = rule.shown(standing.value, standing.volume, ALERT if standing.above else RECOVERED)
+    if isinstance(rule, ErrorRateRule):
+        if standing.volume < rule.min_requests:
+            return f"{rule.classes} {shown}%, {standing.volume:,} req < min {rule.min_requests:,}"
+        return f"{rule.classes} {shown}% {sign} {rule.threshold_text}%"
+    name = printable(rule.section, 40) if isinstance(rule, SectionRateRule) else "avg"
+    return f"{name} {shown} {sign} {rule.threshold_text} req/s"
+
+
+def since_text(standing: Standing, stamp: Stamp) -> str:
+    """` since 14:10:08` (` since before ...` when a start could not read back to it); empty
+    when the rule is off or its alert was restored without a record of when it began."""
+    if standing.since is None:
+        return ""
+    return f" since {'before ' if standing.before else ''}{stamp(standing.since)}"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.cli.rules import other_rules, rule_label, section_rate
-from analyzer.core.rules import ErrorRateRule, SectionRateRule
+from analyzer.cli.rules import other_rules, section_rate
+from analyzer.core.rules import ErrorRateRule, SectionRateRule, rule_label
 from tests.cli.conftest import assert_usage_error
 from tests.conftest import REPO, clf_line
 
@@ -116,6 +116,14 @@ def test_a_plain_replay_prints_the_error_rate_alert_once_and_writes_the_backtest
     assert text.count("High error rate alert recovered - 5xx = 4.76% of 21 requests, recovered at") == 1
     assert text.count("High traffic on /api generated an alert - hits = 0.30, triggered at") == 2
     assert "High traffic generated" not in text
+    # Each block tells every rule: traffic is quiet, yet the block at 45 s says ALERT ON (/api's).
+    flat = " ".join(text.split())
+    assert "| 2026-01-01T00:00:45Z | ALERT ON alerts: " in flat
+    assert "high traffic: avg 2.50 ≤ 10 req/s (window 10 s, alert at hits > 100): ok" in flat
+    assert (
+        "error rate: 5xx 20.00% > 5% (window 10 s, 25 requests, judged from 10): "
+        "ALERT ON since 2026-01-01T00:00:21Z section: /api 0.50 > 0.2 req/s" in flat
+    )
     backtested = analyzer("backtest", str(error_log), "--out", str(tmp_path / "b"), *rules)
     assert backtested.returncode == 0, backtested.stderr
     assert (tmp_path / "r" / "alerts.csv").read_text() == (tmp_path / "b" / "alerts.csv").read_text()

@@ -429,3 +429,28 @@ def test_at_80x24_a_spike_from_one_host_on_api_names_them_under_the_alert(tmp_pa
     assert live == list(offline["drivers"][offline["kind"] == "alert"]) and live[0].startswith(
         "driven by /api"
     )
+
+
+def test_at_80x24_an_error_rate_alert_while_traffic_is_quiet_is_an_alert_on_the_status_line(
+    tmp_path: Path,
+) -> None:
+    """A replay in a real pty of a log that ends during an error-rate alert (503s from 50 s,
+    2 req/s throughout, far under the traffic threshold): the status line says ALERT with the
+    error rate against its limit, never OK; every row fits."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    lines = [clf_line(T0 + second) for second in range(60) for _ in range(2)]
+    lines += [clf_line(T0 + second, "/api/orders", status=503) for second in range(50, 60)]
+    log.write_bytes(b"".join(sorted(lines, key=lambda line: line.split(b"[")[1])))
+    command = [sys.executable, "-m", "analyzer", "replay", str(log), "--speed", "300", "--window", "20"]
+    rules = ["--error-rate", "5", "--error-rate-min", "10", "--lateness", "1", "--out", str(out)]
+    run = PtyProcess([*command, *rules], 80, 24)
+    try:
+        rows = run.wait_for(lambda rows: "replay finished" in rows[0], "the replay played")
+        # 10 errors in 50 requests at 59 s; on since 52 (3 in 43), dated in a replay.
+        assert rows[0].rstrip() == "ALERT │ replay finished at 2027-01-15 08:01:00 UTC │ 5xx 20.00% > 5%"
+        assert any(row.startswith("High error rate generated an alert - 5xx = 6.98% of 43") for row in rows)
+        assert all(cells(row.rstrip()) <= 80 for row in rows)
+        run.type(b"q")
+        assert run.finish() == 0
+    finally:
+        run.close()

@@ -10,6 +10,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import AlertRule
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
+from analyzer.core.standing import Standing
 from analyzer.ui.cells import plain
 from analyzer.ui.display import Status
 from analyzer.ui.header import alert_on, clock_line, screen_stamp, status_line, summary_lines
@@ -141,6 +143,77 @@ def test_the_status_line_fits_any_width_and_starts_with_the_state(
     if alerting and width >= 20 + (9 if paused else 0) and speed is None:
         assert text.startswith("ALERT since 07:59:30") or (text.startswith("ALERT │") and "avg " in text)
     assert line_cells(clock_line(status, None, "analyzer: a.log", width, screen_stamp(status, None))) <= width
+
+
+TRAFFIC, ERRORS, API = AlertRule(10, 120), ErrorRateRule(5, 120), SectionRateRule(20, 120, section="/api")
+QUIET = (
+    Standing(TRAFFIC, 150, 0, above=False, on=False),
+    Standing(ERRORS, 12, 1000, above=False, on=False),
+    Standing(API, 60, 0, above=False, on=False),
+)
+
+
+def test_with_other_rules_an_error_rate_alert_is_an_alert_with_its_own_since_and_value() -> None:
+    """High traffic quiet, the error rate on: never `OK`; the alerting rule first with its
+    value against its limit and since when, then the others as fit, then the window's span."""
+    errors_on = (QUIET[0], Standing(ERRORS, 62, 1000, above=True, on=True, since=T0 - 40), QUIET[2])
+    status = replace(OK, judged=T0, standings=errors_on)
+    assert plain(status_line(status, None, False, 120)) == (
+        "ALERT │ 5xx 6.20% > 5% since 07:59:20 │ avg 1.25 ≤ 10 req/s │ /api 0.50 ≤ 20 req/s │ "
+        "120 s to 08:00:00"
+    )
+    line = status_line(status, None, False, 80)
+    assert plain(line) == "ALERT │ 5xx 6.20% > 5% since 07:59:20 │ avg 1.25 ≤ 10 req/s │ 120 s to 08:00:00"
+    assert line[0].style == "state-alert" and line_cells(line) <= 80
+    assert plain(status_line(replace(status, standings=QUIET), None, False, 80)) == (
+        "OK │ avg 1.25 ≤ 10 req/s │ 5xx 1.20% ≤ 5% │ 120 s to 08:00:00"  # the last rule off: left out
+    )
+
+
+def test_with_other_rules_every_alerting_rule_is_told_and_never_left_out_at_80_columns() -> None:
+    """Three alerts on: at 80 columns each rule's value stays; the since go first, then the
+    replay's speed (the screen's pause stays, shortened). `since before`: a start that could
+    not read back to the crossing."""
+    all_on = (
+        Standing(TRAFFIC, 2052, 0, above=True, on=True, since=T0 - 55),
+        Standing(ERRORS, 62, 1000, above=True, on=True, since=T0 - 40, before=True),
+        Standing(API, 2460, 0, above=True, on=True, since=T0 - 30),
+    )
+    status = replace(ALERTING, standings=all_on)
+    assert plain(status_line(status, None, False, 200)) == (
+        "ALERT │ avg 17.10 > 10 req/s since 07:59:05 │ 5xx 6.20% > 5% since before 07:59:20 │ "
+        "/api 20.50 > 20 req/s since 07:59:30 │ 120 s to 08:00:00"
+    )
+    replay = plain(status_line(replace(status, speed=60.0), None, True, 80))
+    assert replay == "ALERT │ paused │ avg 17.10 > 10 req/s │ 5xx 6.20% > 5% │ /api 20.50 > 20 req/s"
+    few = Standing(ERRORS, 1, 2, above=False, on=False)  # 1 error in 2 requests is not judged
+    assert "5xx 50.00%, 2 req < min 100" in plain(
+        status_line(replace(OK, standings=(QUIET[0], few)), None, False, 120)
+    )
+
+
+def test_with_other_rules_before_any_status_the_report_tells_them() -> None:
+    report = replace(make_report(["/a"]), standings=(QUIET[0], Standing(API, 2460, 0, True, True, T0 - 30)))
+    assert plain(status_line(None, report, False, 80)) == (
+        "ALERT │ /api 20.50 > 20 req/s since 07:59:30 │ 120 s to 08:00:00"
+    )
+
+
+@given(st.integers(1, 250), st.lists(st.booleans(), min_size=3, max_size=3), st.booleans())
+def test_with_other_rules_the_status_line_fits_any_width_and_starts_with_the_state(
+    width: int, on: list[bool], dated: bool
+) -> None:
+    standings = tuple(
+        replace(s, on=o, above=o, since=T0 - 9 if o else None) for s, o in zip(QUIET, on, strict=True)
+    )
+    status = replace(OK, standings=standings, speed=60.0 if dated else None)
+    text = plain(line := status_line(status, None, False, width))
+    assert line_cells(line) <= width
+    state = "ALERT" if any(on) else "OK"
+    assert text.startswith(state) if width >= len(state) else text[:1] in (state[0], "…")
+    shown = {"avg": on[0], "5xx": on[1], "/api": on[2]}
+    if width >= 80:  # every alerting rule's value
+        assert all(f"│ {name} " in text for name, alerting in shown.items() if alerting), text
 
 
 @pytest.mark.parametrize("width", [1, 10, 40, 80])

@@ -9,7 +9,7 @@ import pytest
 
 from analyzer.core.alerts import ALERT, BEFORE, RECOVERED, AlertRule, Transition
 from analyzer.core.engine import Engine, FileStatus, Report
-from analyzer.core.rules import ErrorRateRule
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
 from analyzer.formats.clf import parse
 from analyzer.formats.w3c import W3cParser
 from analyzer.ui.render import alerts_line, human_bytes, render_report
@@ -198,3 +198,27 @@ def test_the_alerts_line_tells_each_rules_state_the_other_rules_named() -> None:
     assert alerts_line(replace(report, history=[alert, error_alert, recovered, error_recovered])) == (
         "alerts: 2 so far, last recovered at 2027-01-15T08:00:50Z"
     )
+
+
+def test_with_other_rules_the_block_header_tells_each_rule_its_value_and_state() -> None:
+    """An error-rate alert on while traffic is quiet: the block says ALERT ON, and one line per
+    rule its value against its limit and its state; too few requests to judge are said."""
+    errors, api = ErrorRateRule(5, 10, min_requests=10), SectionRateRule(0.2, 10, section="/api")
+    engine = Engine(AlertRule(threshold=10, window=10), lateness=0, others=(errors, api))
+    lines = b"".join(clf_line(T0 + s // 2) for s in range(60))  # 2 req/s for 30 s
+    lines += b"".join(clf_line(T0 + 25 + s, "/api/orders", status=503) for s in range(3))
+    engine.ingest(parse(lines))
+    engine.evaluate(T0 + 28)
+    out = render_report(engine.report(T0 + 28, interval=10), "rules", width=80).splitlines()
+    assert out[0] == "rules | 2027-01-15T08:00:28Z | ALERT ON"
+    assert out[2:7] == [
+        "high traffic: avg 2.30 ≤ 10 req/s (window 10 s, alert at hits > 100): ok",
+        "error rate: 5xx 13.04% > 5% (window 10 s, 23 requests, judged from 10):",
+        "  ALERT ON since 2027-01-15T08:00:26Z",  # 1 in 21 at 25 is not over 5%
+        "section: /api 0.30 > 0.2 req/s (window 10 s, alert at hits > 2):",
+        "  ALERT ON since 2027-01-15T08:00:27Z",
+    ]
+    engine.evaluate(T0 + 60)  # both recovered: the window emptied
+    quiet = render_report(engine.report(T0 + 60, interval=10), "rules", width=200).splitlines()
+    assert quiet[0] == "rules | 2027-01-15T08:01:00Z | ok"
+    assert quiet[3] == "error rate: 5xx 0.00%, 0 req < min 10 (window 10 s, judged from 10 requests): ok"
