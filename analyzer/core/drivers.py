@@ -3,7 +3,10 @@
 When the alert turns on at second t, the window that crossed is (t - W, t] and the one before
 it (t - 2W, t - W]. The drivers are the sections, client hosts and user agents whose hits
 rose most from the one to the other: per kind, the `PER_KIND` largest rises, each with its
-share of the crossing window's hits. Counts come from the window's heavy hitters
+share of the crossing window's hits. They are counted over the requests the rule counts
+(`core.rules.population`): every request for high traffic, the errors for an error rate
+(whose errors rose), one section's requests for a section's rate (paths, hosts and agents
+within it). Counts come from the window's heavy hitters
 (`core.heavy`), so a key's count is at most the column's error bound under the true one; a
 rise not above the bound of the window before (where the key may have been dropped) is not
 named, so every key named really rose; nor is one under a tenth of the whole traffic's rise.
@@ -19,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.alerts import ALERT, CROSSED, Driver, Transition
+from analyzer.core.rules import HITS, driven_by, population
 from analyzer.core.text import escaped
-from analyzer.core.window import Window
+from analyzer.core.window import Window, scoped_name
 
-KINDS = (("section", "section"), ("host", "host"), ("user_agent", "agent"))  # column, kind
 PER_KIND = 2
 # A key is named when its rise is at least this part of the whole traffic's rise: the spike,
 # not the noise of ordinary traffic (a page read 7 times more than two minutes before).
@@ -49,16 +52,21 @@ def top_rises(rise: np.ndarray, values: pd.Index, least: int, count: int) -> lis
     return [(code, text) for _, text, code in ordered[:count]]
 
 
-def find_drivers(window: Window, second: int, span: int, per_kind: int = PER_KIND) -> tuple[Driver, ...]:
-    """The drivers of an alert at `second` for a window of `span` seconds, from what the
-    window holds (it must hold the 2 * span seconds up to `second`, sealed)."""
+def find_drivers(
+    window: Window, second: int, span: int, per_kind: int = PER_KIND, scope: str = HITS
+) -> tuple[Driver, ...]:
+    """The drivers of an alert at `second` for a window of `span` seconds among the requests
+    of `scope` (a population, `core.rules`), from what the window holds (it must hold the
+    2 * span seconds up to `second`, sealed, and count `scope`'s keys apart)."""
     now_first, before_first = second - span + 1, second - 2 * span + 1
-    total = window.counts["hits"].within(now_first, second)
-    rise_all = total - window.counts["hits"].within(before_first, now_first - 1)
+    counts = window.series((scope,), before_first, second)[0]
+    total = int(counts[span:].sum())
+    rise_all = total - int(counts[:span].sum())
     least_part = math.ceil(LEAST_PART * max(rise_all, 0))
     found: list[Driver] = []
-    for column, kind in KINDS:
-        heavy, values = window.heavy[column], window.vocabularies[column].values
+    for column, kind in driven_by(scope):
+        heavy = window.heavy[column if scope == HITS else scoped_name(scope, column)]
+        values = window.vocabularies[column].values
         size = len(values)
         now = heavy.by_key(now_first, second, size)
         rise = rises(now, heavy.by_key(before_first, now_first - 1, size))
@@ -71,7 +79,7 @@ def find_drivers(window: Window, second: int, span: int, per_kind: int = PER_KIN
 def with_drivers(found: list[Transition], window: Window) -> list[Transition]:
     """Each alert that crossed with its drivers; recoveries and alerts found on at start as they are."""
     return [
-        replace(t, drivers=find_drivers(window, t.second, t.rule.window))
+        replace(t, drivers=find_drivers(window, t.second, t.rule.window, scope=population(t.rule)))
         if t.kind == ALERT and t.onset == CROSSED
         else t
         for t in found
@@ -82,7 +90,12 @@ def driver_text(driver: Driver) -> str:
     """One driver as said on screen and in alerts.csv: escaped, a long key cut."""
     key = escaped(driver.key)
     key = key if len(key) <= SHOWN_KEY else key[: SHOWN_KEY - 1] + "…"
-    name = {"section": key, "host": f"host {key}", "agent": 'agent "{}"'.format(key.replace('"', '\\"'))}
+    name = {
+        "section": key,
+        "path": key,
+        "host": f"host {key}",
+        "agent": 'agent "{}"'.format(key.replace('"', '\\"')),
+    }
     return f"{name.get(driver.kind, f'{driver.kind} {key}')} +{driver.rise:,} ({driver.share:.0%})"
 
 

@@ -18,7 +18,7 @@ from analyzer.core.focus import Focus
 from analyzer.core.ledger import Ledger
 from analyzer.core.onset import Opening
 from analyzer.core.report import Counters, FileStatus, Report
-from analyzer.core.rules import tracked_sections
+from analyzer.core.rules import scoped, tracked_sections
 from analyzer.core.standing import standings
 from analyzer.core.stats import summarize_counted
 from analyzer.core.times import iso_utc
@@ -66,7 +66,7 @@ class Engine:
         # check must find where the state it finds began (see `opening_span`).
         self.read_back = False
         self.vocabularies = {name: Vocabulary() for name in TEXT}
-        self.window = Window(self.vocabularies, tracked_sections(list(self.rules)))
+        self.window = Window(self.vocabularies, tracked_sections(list(self.rules)), scoped(list(self.rules)))
         self.ledger = Ledger(self.vocabularies, interval)  # what the next reports count
         self.pending = Counters()
         self.reject_samples: list[str] = []
@@ -136,7 +136,7 @@ class Engine:
             f"the log's time jumped back {span_words(self.newest - first)} (from {iso_utc(self.newest)} "
             f"to {iso_utc(first)}): the window restarts there"
         )
-        self.window = Window(self.vocabularies, tracked_sections(list(self.rules)))
+        self.window = Window(self.vocabularies, tracked_sections(list(self.rules)), scoped(list(self.rules)))
         self.evaluated_to = first - 1
         self.partial_until = first + self.rule.window - 2
         self.newest = None

@@ -130,6 +130,37 @@ def rule_label(name: str) -> str:
     return name.replace("_", " ")
 
 
+# The columns an alert's drivers name, per population: a section rule's are within the section.
+DRIVEN_BY = (("section", "section"), ("host", "host"), ("user_agent", "agent"))  # (column, kind)
+DRIVEN_IN_SECTION = (("path", "path"), ("host", "host"), ("user_agent", "agent"))
+
+
+def population(rule: AlertRule) -> str:
+    """The requests an alert's drivers are counted over: the series the rule's value counts
+    (every request for high traffic, the errors for an error rate, one section's requests)."""
+    return rule.series[-1]
+
+
+def driven_by(series: str) -> tuple[tuple[str, str], ...]:
+    """The (column, kind) pairs the drivers of a population name."""
+    return DRIVEN_IN_SECTION if series.startswith(SECTION) else DRIVEN_BY
+
+
+def scoped(rules: list[AlertRule]) -> tuple[str, ...]:
+    """The populations other than all requests whose drivers some rule needs: their keys are
+    counted apart (core.window)."""
+    return tuple(dict.fromkeys(population(rule) for rule in rules if population(rule) != HITS))
+
+
+def in_population(series: str, status: np.ndarray, sections: np.ndarray, code: int) -> np.ndarray:
+    """Which requests (their status codes and section codes) belong to a population other than
+    all requests; `code` is the population's section's (-1: not seen)."""
+    if series.startswith(SECTION):
+        return (sections == code) & (code >= 0)
+    low, high = error_statuses(series.removeprefix("errors_"))
+    return (status >= low) & (status < high)
+
+
 def tracked_sections(rules: list[AlertRule]) -> tuple[str, ...]:
     """The sections whose per-second requests some rule needs."""
     return tuple(dict.fromkeys(rule.section for rule in rules if isinstance(rule, SectionRateRule)))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analyzer.core.compact import TEXT, Rows, Vocabulary
 from analyzer.core.heavy import TopPerSecond
-from analyzer.core.rules import HITS, SECTION, error_statuses
+from analyzer.core.rules import HITS, SECTION, driven_by, error_statuses, in_population
 from analyzer.core.tally import Triples, duration_bins, grouped, size_bins
 
 STATUS_KEYS = 1000  # status codes 0..999; anything else counts as 0 (unknown)
@@ -26,6 +26,11 @@ HEAVY = ("section", "host", "user_agent", "referer", "path")  # unbounded: top k
 EXACT = tuple(name for name in TEXT if name not in HEAVY)  # a handful of values (methods)
 # 4xx and 5xx responses per path: key path * 2 + (1 for 5xx), heavy hitters too.
 ERROR_PATH = "error_path"
+
+
+def scoped_name(scope: str, column: str) -> str:
+    """The heavy counts of `column` over one population's requests (`errors_5xx|host`)."""
+    return f"{scope}|{column}"
 
 
 def status_keys(status: np.ndarray) -> np.ndarray:
@@ -57,9 +62,17 @@ class Counted:
 class Window:
     """Requests kept for the alert check and the 2-minute statistics, counted per second."""
 
-    def __init__(self, vocabularies: dict[str, Vocabulary], sections: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        vocabularies: dict[str, Vocabulary],
+        sections: tuple[str, ...] = (),
+        scopes: tuple[str, ...] = (),
+    ) -> None:
         self.vocabularies = vocabularies
         self.sections = sections  # the sections an alert rule judges: their requests per second, exact
+        # Populations whose drivers are their own (an error rate's errors, a section's requests):
+        # their keys counted apart, as heavy hitters too (core.rules `scoped`).
+        self.scopes = {scope: driven_by(scope) for scope in scopes}
         self.counts = {
             name: Triples.empty()
             for name in (
@@ -74,6 +87,8 @@ class Window:
             )
         }
         self.heavy = {name: TopPerSecond() for name in (*HEAVY, ERROR_PATH)}
+        for scope, columns in self.scopes.items():
+            self.heavy.update({scoped_name(scope, column): TopPerSecond() for column, _ in columns})
 
     def add(self, rows: Rows) -> None:
         if len(rows) == 0:
@@ -101,6 +116,12 @@ class Window:
                 if code >= 0:
                     mine = rows.section == code
                     counts[SECTION + section].add(grouped(seconds[mine], zeros[mine]))
+        for scope, columns in self.scopes.items():
+            code = self._section_code(scope.removeprefix(SECTION)) if scope.startswith(SECTION) else -1
+            mine = in_population(scope, rows.status, rows.section, code)
+            for column, _ in columns:
+                codes = getattr(rows, column)[mine]
+                self.heavy[scoped_name(scope, column)].add(seconds[mine][codes >= 0], codes[codes >= 0])
         counts["sizes"].add(grouped(seconds[sized], size_bins(rows.bytes[sized])))
         timed = ~np.isnan(rows.duration)
         if timed.any():
@@ -110,6 +131,18 @@ class Window:
             with_section = sections >= 0
             keys = sections[with_section] * DURATION_WIDTH + bins[with_section]
             counts["section_durations"].add(grouped(seconds[timed][with_section], keys))
+
+    def _section_code(self, section: str) -> int:
+        return int(self.vocabularies["section"].values.get_indexer(pd.Index([section]))[0])
+
+    def _scoped(self, column: str) -> list[TopPerSecond]:
+        """The heavy counts of `column` kept apart for populations (core.rules `scoped`)."""
+        return [
+            self.heavy[scoped_name(scope, c)]
+            for scope, pairs in self.scopes.items()
+            for c, _ in pairs
+            if c == column
+        ]
 
     def __len__(self) -> int:
         return self.counts["hits"].total()
@@ -195,6 +228,8 @@ class Window:
         if name not in HEAVY:
             return np.unique(self.counts[name].arrays()[1])
         codes = self.heavy[name].codes()
+        for heavy in self._scoped(name):  # a population's own keys of this column
+            codes = np.union1d(codes, heavy.codes())
         if name == "path":
             codes = np.union1d(codes, self.heavy[ERROR_PATH].codes() // 2)
         if name == "section":  # the durations per section are exact: their sections stay
@@ -204,6 +239,8 @@ class Window:
     def remap(self, name: str, mapping: np.ndarray) -> None:
         if name in HEAVY:
             self.heavy[name].remap(mapping)
+            for heavy in self._scoped(name):
+                heavy.remap(mapping)
         else:
             self.counts[name].remap(mapping)
         if name == "section":

@@ -5,10 +5,11 @@ notes the first and last event second of each piece it sums (`Coverage`). Once t
 are known, this pass reads again only the pieces that can hold a second of some alert's two
 windows (t - 2W, t], keeps only the requests of those seconds, and counts them in a
 `core.window.Window` as the monitor does: exact until every piece that holds the second was
-read, then cut to its top keys (`Window.seal`); the drivers are `core.drivers.find_drivers`,
-the monitor's own. Memory: the exact counts of the needed seconds not yet complete (for a
-log in time order, a few pieces' worth) and the top keys of the sealed ones, whatever the
-log's size.
+read, then cut to its top keys (`Window.seal`), each rule's population (its errors, its
+section's requests) counted apart as the monitor's window does; the drivers are
+`core.drivers.find_drivers`, the monitor's own. Memory: the exact counts of the needed
+seconds not yet complete (for a log in time order, a few pieces' worth) and the top keys of
+the sealed ones, whatever the log's size.
 
 Standard input cannot be read twice: its alerts keep no drivers.
 """
@@ -23,12 +24,14 @@ import numpy as np
 from analyzer.core.alerts import ALERT, Driver, Transition
 from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.drivers import find_drivers
+from analyzer.core.rules import population, scoped, tracked_sections
 from analyzer.core.window import Window
 from analyzer.formats.parsers import ClfParser, LineParser, make_parser
 from analyzer.formats.select import Selection
 from analyzer.offline.reader import STDIN, Piece, check_log
 
-# The columns the drivers count (a path is needed for its section).
+# The text columns the drivers count (a path is needed for its section, and is a section
+# rule's driver); the status, which an error rate's population needs, is always read.
 WANTED = frozenset(("section", "host", "user_agent", "path"))
 
 
@@ -81,7 +84,8 @@ def with_drivers(
 ) -> list[Transition]:
     """`found` with the drivers of each alert that crossed, from the pieces of `work` (the
     first pass's pieces again, each with the input's bytes consumed at its end)."""
-    alerts = sorted({t.second: t for t in found if t.kind == ALERT}.values(), key=lambda t: t.second)
+    # One computation per second and population (several thresholds of one rule share it).
+    alerts = sorted({key(t): t for t in found if t.kind == ALERT}.values(), key=lambda t: t.second)
     if not alerts or STDIN in names:
         return found
     formats = {name: check_log(name, "custom" if log_format else fmt, log_format) for name in names}
@@ -89,9 +93,10 @@ def with_drivers(
     holding, complete_after = coverage.needs(needed)
     wanted_pieces = set(holding.tolist())
     vocabularies = {name: Vocabulary() for name in TEXT}
-    window = Window(vocabularies)
+    rules = [alert.rule for alert in alerts]
+    window = Window(vocabularies, tracked_sections(rules), scoped(rules))
     parsers: dict[str, LineParser] = {}
-    drivers: dict[int, tuple[Driver, ...]] = {}
+    drivers: dict[tuple[int, int, str], tuple[Driver, ...]] = {}
     pending = list(alerts)
     for ordinal, (piece, _) in enumerate(work):
         if not pending:
@@ -109,12 +114,19 @@ def with_drivers(
         window.seal(sealed)
         while pending and pending[0].second <= sealed:
             alert = pending.pop(0)
-            drivers[alert.second] = find_drivers(window, alert.second, alert.rule.window)
+            drivers[key(alert)] = find_drivers(
+                window, alert.second, alert.rule.window, scope=population(alert.rule)
+            )
         if pending:
             window.trim(keep_after=pending[0].second - 2 * pending[0].rule.window)
     return [
-        replace(t, drivers=drivers[t.second]) if t.kind == ALERT and t.second in drivers else t for t in found
+        replace(t, drivers=drivers[key(t)]) if t.kind == ALERT and key(t) in drivers else t for t in found
     ]
+
+
+def key(alert: Transition) -> tuple[int, int, str]:
+    """What an alert's drivers depend on: its second, window and population."""
+    return alert.second, alert.rule.window, population(alert.rule)
 
 
 def _parser(fmt: str, log_format: str | None, chosen: Selection | None) -> LineParser:

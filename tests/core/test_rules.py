@@ -15,7 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition, check
-from analyzer.core.rules import ErrorRateRule, SectionRateRule, tracked_sections
+from analyzer.core.rules import (
+    ErrorRateRule,
+    SectionRateRule,
+    driven_by,
+    in_population,
+    population,
+    rule_label,
+    scoped,
+    tracked_sections,
+)
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock, Settings
 from analyzer.offline.backtest import backtest
@@ -108,6 +117,31 @@ def test_bad_rules_refused() -> None:
     ):
         with pytest.raises(ValueError):
             make()
+
+
+def test_each_rules_drivers_are_counted_over_the_requests_it_counts() -> None:
+    """High traffic: every request, by section, host, agent; an error rate: its errors; a
+    section's rate: its requests, by path, host, agent."""
+    traffic, errors, api = (
+        AlertRule(1),
+        ErrorRateRule(5, classes="4xx+5xx"),
+        SectionRateRule(1, section="/api"),
+    )
+    assert [population(rule) for rule in (traffic, errors, api)] == ["hits", "errors_4xx+5xx", "section:/api"]
+    assert [kind for _, kind in driven_by("errors_5xx")] == ["section", "host", "agent"]
+    assert [column for column, _ in driven_by("section:/api")] == ["path", "host", "user_agent"]
+    assert scoped([traffic, errors, api, ErrorRateRule(9, classes="4xx+5xx")]) == (
+        "errors_4xx+5xx",
+        "section:/api",
+    )
+    status, sections = np.array([200, 404, 503, 302]), np.array([0, 1, 1, -1])
+    assert in_population("errors_4xx+5xx", status, sections, -1).tolist() == [False, True, True, False]
+    assert in_population("errors_5xx", status, sections, -1).tolist() == [False, False, True, False]
+    assert in_population("section:/api", status, sections, 1).tolist() == [False, True, True, False]
+    assert not in_population("section:/api", status, sections, -1).any()  # a section not yet seen
+    assert [rule_label(rule.name) for rule in (traffic, errors, api)] == [
+        "high traffic", "error rate 4xx+5xx", "section /api"
+    ]  # fmt: skip
 
 
 RULES = (

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.compact import TEXT, Vocabulary, compact
-from analyzer.core.window import TRIM_SLACK, Window
+from analyzer.core.window import TRIM_SLACK, Window, forget_unused, scoped_name
 from analyzer.formats.clf import parse
 from analyzer.formats.columns import seconds_of
 from analyzer.formats.frames import concat_frames
@@ -83,3 +83,25 @@ def test_a_window_holds_counts_not_rows() -> None:
     assert len(window) == 100_000
     assert len(window.heavy["section"]) <= 10 * 3 * 4
     assert len(window.counts["hits"]) <= 10 * 3
+
+
+def test_a_populations_keys_are_counted_apart_and_survive_a_compaction() -> None:
+    """An error rate's errors and a section's requests have their own heavy counts (their
+    drivers are theirs); forgetting a scan's hosts renumbers the hosts, theirs too."""
+    vocabularies = {name: Vocabulary() for name in TEXT}
+    window = Window(vocabularies, ("/api",), ("errors_5xx", "section:/api"))
+    scan = b"".join(clf_line(T0, host=f"10.1.{n // 256}.{n % 256}") for n in range(5000))
+    failing = b"".join(clf_line(T0 + 30 + s, "/api/pay", 503, host="198.51.100.23") for s in range(3))
+    window.add(compact(parse(scan + failing + clf_line(T0 + 31, "/api/list")).frame, vocabularies))
+    window.trim(keep_after=T0 + TRIM_SLACK + 1)
+    forget_unused(vocabularies, [window])
+    assert len(vocabularies["host"]) < 5000  # the scan's hosts are forgotten
+
+    def counted(name: str, column: str) -> dict[str, int]:
+        counts = window.heavy[scoped_name(name, column)].by_key(T0, T0 + 40, len(vocabularies[column]))
+        return {vocabularies[column].values[code]: int(n) for code, n in enumerate(counts) if n}
+
+    assert counted("errors_5xx", "host") == {"198.51.100.23": 3}
+    assert counted("errors_5xx", "section") == {"/api": 3}
+    assert counted("section:/api", "path") == {"/api/pay": 3, "/api/list": 1}
+    assert counted("section:/api", "host") == {"198.51.100.23": 3, "10.0.0.1": 1}

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from analyzer.core.alerts import ALERT, AlertRule, Transition
 from analyzer.core.drivers import drivers_text
 from analyzer.core.engine import Engine
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
+from analyzer.core.times import iso_utc
 from analyzer.formats.clf import Parsed, parse
 from analyzer.offline.backtest import backtest
 from analyzer.offline.drivers import Coverage, needed_seconds
@@ -24,25 +26,33 @@ from tests.offline.test_replay import replayed
 
 T0 = 1_764_300_000
 SPIKE_HOST, SPIKE_AGENT = "203.0.113.7", "python-requests/2.31"
+FAILING_HOST, FAILING_AGENT = "198.51.100.23", "curl/8.5"  # an error spike's client
 
 
-def line(second: int, host: str, path: str, agent: str) -> bytes:
+def line(second: int, host: str, path: str, agent: str, status: int = 200) -> bytes:
     local = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S")
-    return f'{host} - - [{local} +0000] "GET {path} HTTP/1.1" 200 10 "-" "{agent}"\n'.encode()
+    return f'{host} - - [{local} +0000] "GET {path} HTTP/1.1" {status} 10 "-" "{agent}"\n'.encode()
 
 
-def spiked_log(seed: int, length: int, spike_at: int, spike_rate: int) -> list[tuple[float, bytes]]:
-    """Background traffic from a few hosts, agents and sections, and one host hammering /api:
-    (arrival time, line), each line arriving within 2 s of its second."""
+def spiked_log(
+    seed: int, length: int, spike_at: int, spike_rate: int, errors_at: int | None = None
+) -> list[tuple[float, bytes]]:
+    """Background traffic from a few hosts, agents and sections (1 in 50 answered 500), and one
+    host hammering /api: (arrival time, line), each line arriving within 2 s of its second.
+    With `errors_at`, 30 s from there of one client whose requests to /checkout fail (503),
+    1 or 2 a second."""
     rng = random.Random(seed)
     found = []
     for second in range(T0, T0 + length):
         for _ in range(rng.randint(0, 3)):
             host = f"10.0.0.{rng.randint(1, 30)}"
             path = rng.choice(["/", "/pages/a", "/img/b.png", "/blog/c"])
-            found.append(
-                (second + rng.random() * 2, line(second, host, path, rng.choice(["Mozilla/5.0", "bot/1"])))
-            )
+            agent, status = rng.choice(["Mozilla/5.0", "bot/1"]), 500 if rng.random() < 0.02 else 200
+            found.append((second + rng.random() * 2, line(second, host, path, agent, status)))
+        if errors_at is not None and errors_at <= second - T0 < errors_at + 30:
+            for _ in range(rng.randint(1, 2)):
+                failed = line(second, FAILING_HOST, "/checkout/pay", FAILING_AGENT, 503)
+                found.append((second + rng.random() * 2, failed))
         if spike_at <= second - T0 < spike_at + 40:
             for i in range(spike_rate):
                 found.append(
@@ -57,9 +67,10 @@ def live_alerts(
     rule: AlertRule,
     ticks: list[float],
     parse_lines: Callable[[bytes], Parsed] = parse,
+    others: tuple[AlertRule, ...] = (),
 ) -> list[Transition]:
     """The monitor's core under a fake clock: lines handed over as they arrive, ticks cycled."""
-    engine = Engine(rule, lateness=3)
+    engine = Engine(rule, lateness=3, others=others)
     now, fed, step, found = float(T0), 0, 0, []
     engine.evaluate(now)
     last = int(max(arrival for arrival, _ in arrivals)) + 1
@@ -92,23 +103,36 @@ def test_drivers_are_the_same_live_in_replay_and_in_backtest(
     ticks: list[float],
     chunk: int,
 ) -> None:
+    """A traffic spike on /api, then an error spike on /checkout: every rule's drivers the same
+    three ways; an error rate's name whose errors rose (never /api, whose traffic did), a
+    section's the paths, hosts and agents within it."""
     folder = tmp_path_factory.mktemp("drivers")
-    arrivals = spiked_log(seed, 150, spike_at, spike_rate)
+    arrivals = spiked_log(seed, 150, spike_at, spike_rate, errors_at=110)
     log = folder / "access.log"
     log.write_bytes(b"".join(text for _, text in arrivals))
     rule = AlertRule(threshold=4, window=20)
-    live = live_alerts(arrivals, rule, ticks)
+    others = (ErrorRateRule(25, 20, min_requests=20), SectionRateRule(2, 20, section="/api"))
+    live = live_alerts(arrivals, rule, ticks, others=others)
     offline = [
-        t for t in backtest([log], [4], 20, chunk_bytes=chunk).alert_rows.itertuples() if t.kind == ALERT
+        t
+        for t in backtest([log], [4], 20, chunk_bytes=chunk, rules=others).alert_rows.itertuples()
+        if t.kind == ALERT
     ]
-    replay = [row for row in replayed([log], rule, folder / "r") if row["kind"] == ALERT]
-    assert live, "the planted spike fires"
-    assert [drivers_text(t.drivers) for t in live] == [row.drivers for row in offline]
-    assert [row["drivers"] for row in replay] == [row.drivers for row in offline]
-    first = live[0].drivers or ()
-    assert ("section", "/api") in [(d.kind, d.key) for d in first]
-    assert ("host", SPIKE_HOST) in [(d.kind, d.key) for d in first]
-    assert ("agent", SPIKE_AGENT) in [(d.kind, d.key) for d in first]
+    replay = [row for row in replayed([log], rule, folder / "r", others=others) if row["kind"] == ALERT]
+    by_rule = {name: [t for t in live if t.rule.name == name] for name in ("high_traffic", "error_rate_5xx")}
+    assert by_rule["high_traffic"] and by_rule["error_rate_5xx"], "the planted spikes fire"
+    live_rows = sorted((t.rule.name, iso_utc(t.second), drivers_text(t.drivers)) for t in live)
+    assert live_rows == sorted((row.rule, row.time, row.drivers) for row in offline)
+    assert [(row["rule"], row["drivers"]) for row in replay] == [(row.rule, row.drivers) for row in offline]
+    first = [(d.kind, d.key) for d in by_rule["high_traffic"][0].drivers or ()]
+    assert {("section", "/api"), ("host", SPIKE_HOST), ("agent", SPIKE_AGENT)} <= set(first)
+    failing = [(d.kind, d.key) for d in by_rule["error_rate_5xx"][-1].drivers or ()]
+    assert {("section", "/checkout"), ("host", FAILING_HOST), ("agent", FAILING_AGENT)} <= set(failing)
+    assert ("section", "/api") not in failing and ("host", SPIKE_HOST) not in failing
+    api = [(d.kind, d.key) for t in live if t.rule.name == "section_rate:/api" for d in t.drivers or ()]
+    assert ("host", SPIKE_HOST) in api and any(
+        kind == "path" and key.startswith("/api/x") for kind, key in api
+    )
 
 
 def test_a_gzip_log_and_several_pieces_give_the_drivers_of_one_piece(tmp_path: Path) -> None:

@@ -33,7 +33,13 @@ class Unseen(Plain):
 
 
 def replayed(
-    paths: list[Path], rule: AlertRule, out: Path, speed: float = 1e6, lateness: int = 5, interval: int = 10
+    paths: list[Path],
+    rule: AlertRule,
+    out: Path,
+    speed: float = 1e6,
+    lateness: int = 5,
+    interval: int = 10,
+    others: tuple[AlertRule, ...] = (),
 ) -> list[dict[str, str]]:
     """Run `replay` in process with no real sleeping; the rows of its alerts.csv."""
     names = [str(path) for path in paths]
@@ -48,7 +54,7 @@ def replayed(
     replay = Replay(names, formats, None, speed, interval, lateness, sleep, lambda: wall[0])
     clock = replay.clock
     monitor_clock = Clock(clock.now, clock.sleep, replay.finished, clock.speed, clock.paused, clock.act)
-    config = Settings(paths=names, rule=rule, interval=interval, lateness=lateness, out=out, plain=True)
+    config = Settings(names, rule, others, interval, lateness, out=out, plain=True)
     Monitor(config, io.StringIO(), monitor_clock, Unseen(io.StringIO()), feeds=replay.feeds).run()
     assert sum(slept) < 60, "a replay at this speed sleeps little"
     with open(out / "alerts.csv", newline="") as handle:
