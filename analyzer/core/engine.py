@@ -182,13 +182,13 @@ class Engine:
         judged = min(horizon, max(self._first_second(horizon), first + self.rule.window - 1))
         return (first, judged) if judged >= first else None
 
-    def open(self, opening: Opening) -> list[Transition]:
-        """Take the state an opening found at its second; the checks go on after it."""
+    def open(self, openings: dict[str, Opening]) -> list[Transition]:
+        """Take the state each rule's opening (by rule key) found at their second; the checks go on after."""
         self.read_back = False
-        self.evaluated_to = opening.second
-        self.alert_on = opening.state
-        found = [opening.transition] if opening.transition is not None else []
-        self.window.seal(opening.second)
+        self.evaluated_to = second = next(iter(openings.values())).second
+        self.states.update({key: opening.state for key, opening in openings.items()})
+        found = sorted((o.transition for o in openings.values() if o.transition), key=lambda t: t.second)
+        self.window.seal(second)
         found = with_drivers(found, self.window)
         self.history.extend(found)
         return found

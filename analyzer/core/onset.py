@@ -13,6 +13,12 @@ t - W + 1. While that lies before `first` the window total is only a lower bound
 before `first` may be missing): it proves the alert on when it is above the on limit, and
 keeps an alert on while it stays above the off limit, but never proves it off. From
 `first + W - 1` on the totals are exact and the rule decides as everywhere else.
+
+Every rule is opened so (core.rules: an error rate, a section's rate): the counts are one row
+per series of the rule. A rule whose value is one count (the traffic, a section's) grows
+with the lines missing, so a lower bound proves it on as above; a share (errors among
+requests) does not (the missing lines may be answered 200), so a partial window proves
+nothing of it and only whole windows decide.
 """
 
 from __future__ import annotations
@@ -42,15 +48,18 @@ class Opening:
 
 
 def known_states(counts: np.ndarray, rule: AlertRule) -> np.ndarray:
-    """ON, OFF or UNKNOWN at each second of `counts` (complete from its first second)."""
-    totals = window_totals(counts, rule.window)
-    index = np.arange(len(counts))
+    """ON, OFF or UNKNOWN at each second of `counts` (complete from its first second; one row
+    per series of the rule, or one flat array)."""
+    counts = np.atleast_2d(counts)
+    above, below = rule.decide(window_totals(counts, rule.window))
+    index = np.arange(counts.shape[1])
     exact = index >= rule.window - 1
-    sets_on = totals > rule.on_limit
-    sets_off = exact & (totals <= rule.off_limit)
+    grows = len(rule.series) == 1  # a count, not a share: a lower bound over the limit proves on
+    sets_on = above & (exact | grows)
+    sets_off = exact & below
     # A partial window at or below the off limit proves nothing: the state is unknown again.
     # Between the limits the state carries (exact: hysteresis; partial: only an `on` can).
-    forgets = ~exact & (totals <= rule.off_limit)
+    forgets = ~exact & (below | ~grows)
     event = sets_on | sets_off | forgets
     value = np.where(sets_on, ON, np.where(sets_off, OFF, UNKNOWN))
     last = np.maximum.accumulate(np.where(event, index, -1))
@@ -60,14 +69,15 @@ def known_states(counts: np.ndarray, rule: AlertRule) -> np.ndarray:
 def open_at(
     counts: np.ndarray, first: int, judged: int, rule: AlertRule, believed: bool, floor: int | None = None
 ) -> Opening:
-    """The state at `judged` from `counts` (hits of seconds first..judged, complete from `first`).
+    """The state at `judged` from `counts` (hits of seconds first..judged, complete from `first`;
+    one row per series of the rule, or one flat array).
 
     `believed`: the state on record (the last transition of alerts.csv; off without one), true
     at `floor`, the second of that transition. When the counts show the other state, the
     transition is placed at the second it really happened, if they hold it.
     """
-    counts = np.asarray(counts[: judged - first + 1], np.int64)
-    if judged < first or len(counts) == 0:
+    counts = np.atleast_2d(np.asarray(counts, np.int64))[:, : judged - first + 1]
+    if judged < first or counts.shape[1] == 0:
         return Opening(judged, believed, None, False)
     states = known_states(counts, rule)
     now = int(states[-1])
@@ -77,6 +87,7 @@ def open_at(
     if state == believed:
         return Opening(judged, state, None, True)
     totals = window_totals(counts, rule.window)
+    value, volume = totals[-1], totals[0] if len(totals) > 1 else np.zeros_like(totals[0])  # a share's
     other = np.flatnonzero(states != now)
     start = int(other[-1]) + 1 if len(other) else 0  # the run of the state now begins here
     kind = ALERT if state else RECOVERED
@@ -87,8 +98,9 @@ def open_at(
     if floor is not None and second <= floor:  # the record says otherwise up to its own second
         second, placed = floor + 1, False
     if placed:
-        return Opening(judged, state, Transition(second, kind, int(totals[start]), rule), True)
+        found = Transition(second, kind, int(value[start]), rule, volume=int(volume[start]))
+        return Opening(judged, state, found, True)
     # Not placed: said as found, with the average when monitoring started; settled only
     # where no earlier count can change it (the record's own second bounds the search).
-    found = Transition(second, kind, int(totals[-1]), rule, BEFORE)
+    found = Transition(second, kind, int(value[-1]), rule, BEFORE, volume=int(volume[-1]))
     return Opening(judged, state, found, floor is not None and second == floor + 1)

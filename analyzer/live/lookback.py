@@ -7,6 +7,10 @@ from its end, then its rotated generations, in pieces, keeping only the hits of 
 (no frame is kept: a day of a busy log is gigabytes), first 16 windows back, then four times
 as far each time, up to `--look-back` seconds of the log's time (default a day). The core
 (`core.onset`) says when the counts place the transition, or that it began before them.
+
+Every rule is opened so, each from its own record: with an error rate or a section's rate
+the pieces also count, per second, the errors or the section's requests (`core.rules`
+series), so an error-rate episode a start finds on is written at the second it crossed.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import numpy as np
+import pandas as pd
 
-from analyzer.core.alerts import Transition
+from analyzer.core.alerts import AlertRule, Transition
 from analyzer.core.engine import Engine
-from analyzer.core.onset import open_at
+from analyzer.core.onset import Opening, open_at
+from analyzer.core.rules import HITS, SECTION, in_population
 from analyzer.follow.fileid import Identity
 from analyzer.follow.source import open_binary
 from analyzer.formats.columns import seconds_of
@@ -33,8 +39,9 @@ PIECE_BYTES = 8 << 20  # read backwards this much at a time
 FIRST_REACH = 16  # windows read back at first; then four times as far each time
 
 
-def backward_seconds(handle: BinaryIO, name: str, settings: Settings) -> Iterator[np.ndarray]:
-    """The event seconds of a file's complete lines, piece by piece from its end to its start."""
+def backward_frames(handle: BinaryIO, name: str, settings: Settings) -> Iterator[pd.DataFrame]:
+    """The requests of a file's complete lines (times, statuses, sections: the core columns),
+    piece by piece from its end to its start."""
     end = os.fstat(handle.fileno()).st_size
     parser = parser_for(name, settings)  # one for the file; a W3C one anew per piece (its layout)
     carry = b""  # the start of a line that began in the piece before (earlier in the file)
@@ -59,13 +66,33 @@ def backward_seconds(handle: BinaryIO, name: str, settings: Settings) -> Iterato
         if parser.stateful:
             parser = parser_for(name, settings)
             prime_layout(parser, name, start + cut)
-        yield seconds_of(parser.parse(clean(block, settings.max_line_bytes), core=True).frame)
+        yield parser.parse(clean(block, settings.max_line_bytes), core=True).frame
 
 
-def file_counts(path: str, settings: Settings, since: int, until: int) -> tuple[int, np.ndarray]:
-    """Hits per second of since..until in `path` and then its older generations, read backwards,
-    and the second they are complete from: `since`, or the oldest line if the files end first."""
-    counts = np.zeros(until - since + 1, np.int64)
+def series_counts(
+    frame: pd.DataFrame, seconds: np.ndarray, names: tuple[str, ...], since: int, until: int
+) -> np.ndarray:
+    """Per second since..until, one row per series (`core.rules`: hits, errors, a section's)."""
+    inside = (seconds >= since) & (seconds <= until)
+    found = np.zeros((len(names), until - since + 1), np.int64)
+    for row, name in enumerate(names):
+        mine = inside
+        if name != HITS:
+            sections = frame["section"].astype("category").cat
+            code = int(sections.categories.get_indexer(pd.Index([name.removeprefix(SECTION)]))[0])
+            status, codes = frame["status"].to_numpy(), sections.codes.to_numpy()
+            mine = inside & in_population(name, status, codes, code)
+        found[row] = np.bincount(seconds[mine] - since, minlength=until - since + 1)
+    return found
+
+
+def file_counts(
+    path: str, settings: Settings, since: int, until: int, series: tuple[str, ...] = (HITS,)
+) -> tuple[int, np.ndarray]:
+    """Each series' requests per second of since..until (a row each) in `path` and then its
+    older generations, read backwards, and the second they are complete from: `since`, or the
+    oldest line if the files end first."""
+    counts = np.zeros((len(series), until - since + 1), np.int64)
     oldest: int | None = None
     try:
         current = Identity.of(os.stat(path))
@@ -75,11 +102,11 @@ def file_counts(path: str, settings: Settings, since: int, until: int) -> tuple[
     for name in names:
         try:
             with open_binary(name) as handle:
-                for seconds in backward_seconds(handle, name, settings):
+                for frame in backward_frames(handle, name, settings):
+                    seconds = seconds_of(frame)
                     if not len(seconds):
                         continue
-                    inside = seconds[(seconds >= since) & (seconds <= until)] - since
-                    counts += np.bincount(inside, minlength=len(counts))[: len(counts)]
+                    counts += series_counts(frame, seconds, series, since, until)
                     low = int(seconds.min())
                     oldest = low if oldest is None else min(oldest, low)
                     if oldest < since:
@@ -89,36 +116,49 @@ def file_counts(path: str, settings: Settings, since: int, until: int) -> tuple[
     return (oldest if oldest is not None else until + 1), counts
 
 
-def past_counts(files: list[LogFile], since: int, until: int) -> tuple[int, np.ndarray]:
-    """Every file's hits per second of since..until, and the second all are complete from."""
-    total = np.zeros(until - since + 1, np.int64)
+def past_counts(
+    files: list[LogFile], since: int, until: int, names: tuple[str, ...]
+) -> tuple[int, np.ndarray]:
+    """Every file's series per second of since..until, and the second all are complete from."""
+    total = np.zeros((len(names), until - since + 1), np.int64)
     complete = since
     for file in files:
-        first, counts = file_counts(file.path, file.settings, since, until)
+        first, counts = file_counts(file.path, file.settings, since, until, names)
         total += counts
         complete = max(complete, first)
-    return complete, total[complete - since :]
+    return complete, total[:, complete - since :]
 
 
 def settle(engine: Engine, files: list[LogFile], horizon: int, look_back: int) -> list[Transition]:
-    """The first check of a start with no record of the state: the state at the first second it
-    can judge, and where it began (engine.open). Returns the transition to write, if any."""
+    """The first check of a start with no record of the state: each rule's state at the first
+    second it can judge, and where it began (engine.open). Returns the transitions to write."""
     span = engine.opening_span(horizon)
     if span is None:
         return []
     first, judged = span
-    rule = engine.rule
-    floor = engine.history[-1].second if engine.history else None
-    believed = engine.alert_on
-    opening = open_at(engine.window.per_second(first, judged), first, judged, rule, believed, floor)
-    reach = FIRST_REACH * rule.window
+
+    def opened(rule: AlertRule, counts: np.ndarray, since: int) -> Opening:
+        """From the rule's own record: its state, true from its last transition's second."""
+        floor = next((t.second for t in reversed(engine.history) if t.rule.key == rule.key), None)
+        return open_at(counts, since, judged, rule, engine.states[rule.key], floor)
+
+    rules = engine.rules
+    openings = {
+        rule.key: opened(rule, engine.window.series(rule.series, first, judged), first) for rule in rules
+    }
+    names = tuple(dict.fromkeys(name for rule in rules for name in rule.series))
+    reach = FIRST_REACH * engine.rule.window
     bound = judged - look_back
-    while not opening.settled and files and first > bound:
+    while files and first > bound and not all(opening.settled for opening in openings.values()):
         since = max(bound, judged - reach)
-        earlier, counts = past_counts(files, since, judged)
+        earlier, counts = past_counts(files, since, judged, names)
         if earlier < first:  # more of the past than the read-back held
-            first, opening = earlier, open_at(counts, earlier, judged, rule, believed, floor)
+            first = earlier
+            for rule in rules:
+                if not openings[rule.key].settled:
+                    rows = counts[[names.index(name) for name in rule.series]]
+                    openings[rule.key] = opened(rule, rows, earlier)
         if earlier > since or since == bound:  # the files hold nothing older, or the bound is reached
             break
         reach *= 4
-    return engine.open(opening)
+    return engine.open(openings)

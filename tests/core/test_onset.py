@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition, check
 from analyzer.core.onset import OFF, ON, UNKNOWN, known_states, open_at
+from analyzer.core.rules import ErrorRateRule
 
 T0 = 1_764_300_000
 RULE = AlertRule(threshold=2, window=10)  # on above 20 hits in 10 s
@@ -15,7 +16,7 @@ RULE = AlertRule(threshold=2, window=10)  # on above 20 hits in 10 s
 
 def truth(counts: np.ndarray, rule: AlertRule) -> tuple[list[Transition], bool]:
     """The contract over a whole series that truly began at its first second (zeros before)."""
-    return check(counts, T0, T0, T0 + len(counts) - 1, False, rule)
+    return check(counts, T0, T0, T0 + counts.shape[-1] - 1, False, rule)
 
 
 def test_a_crossing_inside_what_was_read_is_placed_at_its_second() -> None:
@@ -110,4 +111,66 @@ def test_what_is_placed_is_true_whatever_the_past_held(
     if transition.onset == CROSSED:
         assert (transition.second, transition.kind, transition.hits) == (last.second, last.kind, last.hits)
     else:  # on since before its second: the true change came at or before it
+        assert last.second <= transition.second and last.kind == transition.kind
+
+
+def test_an_error_rate_is_proved_by_whole_windows_only() -> None:
+    """A share is not a count: the lines before what was read may all be answered 200, so a
+    partial window over the percentage proves nothing; the first whole window does."""
+    errors = ErrorRateRule(20, 10, min_requests=5)
+    counts = np.array([[4] * 30, [2] * 30])  # requests, 5xx: 50% from the first second read
+    assert list(known_states(counts, errors)) == [UNKNOWN] * 9 + [ON] * 21
+    opening = open_at(counts, T0, T0 + 29, errors, believed=False)
+    transition = opening.transition
+    assert opening.state and not opening.settled and transition is not None
+    assert (transition.second, transition.onset, transition.hits, transition.volume) == (
+        T0 + 9,
+        BEFORE,
+        20,
+        40,
+    )
+    assert transition.message == (
+        "High error rate alert already on when monitoring started - 5xx = 50.00% of 40 requests, "
+        "on since before 2025-11-28T03:20:09+00:00"
+    )
+    counts = np.array([[4] * 40, [0] * 20 + [2] * 20])  # the crossing read: placed at its second,
+    # 10 errors in 40 requests 5 s into the errors (8 in 40 is 20%: not over)
+    placed = open_at(counts, T0, T0 + 39, errors, believed=False).transition
+    assert placed == truth(counts, errors)[0][0] and placed is not None and placed.second == T0 + 24
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    past=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=30),
+    read=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=50),
+    percent=st.sampled_from([10, 25, 50]),
+    window=st.integers(1, 10),
+    least=st.integers(1, 20),
+    recovery=st.sampled_from([None, 5]),
+)
+def test_what_is_placed_of_an_error_rate_is_true_whatever_the_past_held(
+    past: list[tuple[int, int]],
+    read: list[tuple[int, int]],
+    percent: int,
+    window: int,
+    least: int,
+    recovery: int | None,
+) -> None:
+    """The same property for a share (requests, errors a second; errors among requests)."""
+    rule = ErrorRateRule(percent, window, recovery, min_requests=least)
+    series = np.array([[r + e for r, e in past + read], [e for _, e in past + read]], np.int64)
+    true_transitions, true_on = truth(series, rule)
+    first, judged = T0 + len(past), T0 + series.shape[1] - 1
+    opening = open_at(series[:, len(past) :], first, judged, rule, believed=False)
+    if known_states(series[:, len(past) :], rule)[-1] != UNKNOWN:
+        assert opening.state == true_on
+    transition = opening.transition
+    if transition is None:
+        return
+    last = true_transitions[-1]
+    if transition.onset == CROSSED:
+        assert (transition.second, transition.kind, transition.hits, transition.volume) == (
+            last.second, last.kind, last.hits, last.volume
+        )  # fmt: skip
+    else:
         assert last.second <= transition.second and last.kind == transition.kind

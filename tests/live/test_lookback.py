@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 
 from analyzer.core.alerts import AlertRule, check_seconds
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
 from analyzer.core.times import iso_utc
+from analyzer.formats.columns import seconds_of
 from analyzer.live import lookback
-from analyzer.live.lookback import backward_seconds, file_counts
+from analyzer.live.lookback import backward_frames, file_counts
 from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock
+from analyzer.offline.backtest import backtest
 from analyzer.outputs.rows import ALERT_FIELDS
 from tests.conftest import clf_line
 from tests.live.conftest import (
@@ -146,6 +149,36 @@ def test_an_alert_on_record_that_ended_while_down_recovers_at_its_real_second(tm
     assert list(row) == list(ALERT_FIELDS[:6]), "an older file keeps the columns it has"
 
 
+def test_a_start_30_minutes_into_an_error_rate_episode_writes_its_real_crossing(tmp_path: Path) -> None:
+    """10 minutes of 2 req/s answered 200, then 30 more with a 503 on /api every second: a start
+    finds the error-rate and the /api alerts on, and reads back to the seconds they crossed
+    (beyond the read-back), as a backtest of the whole log places them; traffic stays quiet."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 2400
+    failing = [
+        clf_line(second, "/api/orders", 503) if second >= begin + 600 else b"" for second in range(begin, T0)
+    ]
+    log.write_bytes(b"".join(clf_line(second) * 2 + failing[second - begin] for second in range(begin, T0)))
+    others = (ErrorRateRule(5, 120, min_requests=100), SectionRateRule(0.5, 120, section="/api"))
+    monitor, stdout = start(log, out, T0, others=others)
+    found = rows(out / "alerts.csv")
+    # 5xx: 13 errors in 253 requests, 12 s into the episode; /api: 61 > 60 hits, 60 s in.
+    assert [(row["time"], row["rule"], row["onset"]) for row in found] == [
+        (iso_utc(begin + 612), "error_rate_5xx", "crossed"),
+        (iso_utc(begin + 660), "section_rate:/api", "crossed"),
+    ]
+    assert found[0]["message"] == (
+        f"High error rate generated an alert - 5xx = 5.14% of 253 requests, triggered at {iso(begin + 612)}"
+    )
+    assert all(row["message"] in stdout.getvalue() for row in found)
+    known_from = monitor.engine.known_from
+    assert known_from is not None and known_from > begin + 660 + 120, "beyond the read-back"
+    backtest([log], [10], 120, out=out / "backtest", rules=others)
+    assert [(row["time"], row["rule"], row["message"]) for row in rows(out / "backtest" / "alerts.csv")] == [
+        (row["time"], row["rule"], row["message"]) for row in found
+    ]
+
+
 def test_a_quiet_log_needs_no_look_back(tmp_path: Path) -> None:
     log, out = tmp_path / "access.log", tmp_path / "out"
     data, _ = traffic([(T0 - 2400, 2400, 2)])
@@ -165,12 +198,12 @@ def test_reading_backwards_yields_every_complete_line_once(tmp_path: Path) -> No
         lookback.PIECE_BYTES, saved = piece, lookback.PIECE_BYTES
         try:
             with open(log, "rb") as handle:
-                found = np.concatenate(list(backward_seconds(handle, str(log), settings_)))
+                found = np.concatenate([seconds_of(f) for f in backward_frames(handle, str(log), settings_)])
         finally:
             lookback.PIECE_BYTES = saved
         assert sorted(found.tolist()) == seconds
     first, counts = file_counts(str(log), settings_, T0 + 100, T0 + 199)
-    assert first == T0 + 100 and counts.tolist() == [3] * 100
+    assert first == T0 + 100 and counts.tolist() == [[3] * 100]
     first, counts = file_counts(str(log), settings_, T0 - 100, T0 + 199)
     assert first == T0, "complete only from the log's first line"
 
