@@ -1,7 +1,8 @@
 """`python -m analyzer`: the command line.
 
-Ctrl-C or SIGTERM while the program is still starting (its imports take a second) is a clean
-stop too, not a traceback: nothing was read yet, so there is nothing to flush.
+Ctrl-C or SIGTERM while the program is still starting (its imports take a second) is never a
+traceback: nothing was read yet, so there is nothing to flush. For the monitor it is a clean
+stop (0); a command with an end (backtest, replay, check) is not done: 130 or 143 and one line.
 """
 
 import atexit
@@ -14,9 +15,24 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+ENDING = ("backtest", "replay", "check")  # commands that a stop leaves not done
+_signalled: list[int] = []
+
 
 def _stop(signum: int, frame: FrameType | None) -> None:
+    _signalled.append(signum)
     raise KeyboardInterrupt
+
+
+def stopped_while_starting(argv: list[str], signum: int) -> int:
+    """The exit status of a command stopped before it installed its own clean stop (its one
+    line written for a command with an end, whose outputs were not begun)."""
+    command = argv[0] if argv else ""  # a subcommand comes first (cli.main)
+    if command not in ENDING:
+        return 0
+    name = signal.Signals(signum).name
+    sys.stderr.write(f"analyzer: {command} stopped by {name} while starting: nothing was read\n")
+    return 128 + signum
 
 
 def load_main() -> Callable[[], int]:
@@ -71,9 +87,10 @@ def leave(status: int) -> None:
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _stop)  # until a command installs its own clean stop
+    for number in (signal.SIGINT, signal.SIGTERM):  # until a command installs its own clean stop
+        signal.signal(number, _stop)
     try:
         status = load_main()()
     except KeyboardInterrupt:
-        status = 0
+        status = stopped_while_starting(sys.argv[1:], _signalled[-1] if _signalled else signal.SIGINT)
     leave(status)

@@ -54,6 +54,40 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = 30) -> N
         time.sleep(0.05)
 
 
+def waiting(pid: int) -> Callable[[], bool]:
+    """Whether `pid` has its imports done (the parser's kernel mapped) and sits asleep, its CPU
+    time unchanged over a fifth of a second: blocked on what it reads, not still starting
+    (a fixed sleep was not enough on a loaded machine: the signal came during the imports)."""
+
+    def cpu_and_state() -> tuple[int, str]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12]), fields[0]
+
+    def idle() -> bool:
+        if "_kernel" not in Path(f"/proc/{pid}/maps").read_text():
+            return False
+        before = cpu_and_state()
+        time.sleep(0.2)
+        return cpu_and_state() == (before[0], "S") and before[1] == "S"
+
+    return idle
+
+
+def reading(pid: int, path: Path) -> Callable[[], bool]:
+    """Whether `pid` has `path` open: past its start, into the file."""
+
+    def opened() -> bool:
+        for link in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(link) == str(path):
+                    return True
+            except OSError:
+                continue
+        return False
+
+    return opened
+
+
 def stop(process: subprocess.Popen[bytes], signum: int, folder: Path) -> tuple[float, int, str]:
     """Send `signum`; the seconds until the process exited, its status and its stderr."""
     assert process.poll() is None, (folder / "stderr").read_text()
@@ -120,7 +154,7 @@ def test_backtest_and_replay_waiting_for_standard_input_are_not_done(
     argv = [command, "-", "--out", str(out)] + (["--plain"] if command == "replay" else [])
     try:
         with started(argv, tmp_path, read) as process:
-            time.sleep(1.5)  # its imports done, it waits for the head
+            wait_for(waiting(process.pid), "its imports done, waiting for the head")
             found = stop(process, signum, tmp_path)
     finally:
         os.close(read)
@@ -201,7 +235,7 @@ def test_a_dask_backtest_whose_workers_are_stopped(tmp_path: Path, signum: int, 
 def test_check_in_the_middle_of_a_big_file_is_not_done(tmp_path: Path, signum: int, status: int) -> None:
     log = big_log(tmp_path)
     with started(["check", str(log)], tmp_path) as process:
-        time.sleep(1.5)
+        wait_for(reading(process.pid, log), "check reading the log")
         took, returncode, err = stop(process, signum, tmp_path)
     assert took < BUDGET and returncode == status, (took, returncode, err)
     assert err == f"analyzer: check stopped by {signal.Signals(signum).name} before its end\n"
@@ -215,3 +249,24 @@ def test_generate_and_demo_stop_cleanly(tmp_path: Path, command: str, signum: in
         time.sleep(3)
         took, returncode, err = stop(process, signum, tmp_path)
     assert took < BUDGET and returncode == 0 and "Traceback" not in err, (took, returncode, err)
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Whether `pid` has a handler of its own for SIGTERM (its SigCgt mask, from /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return False
+
+
+@pytest.mark.parametrize(("signum", "status"), SIGNALS)
+def test_a_backtest_stopped_while_it_starts_is_not_done(tmp_path: Path, signum: int, status: int) -> None:
+    """The signal during the imports (__main__'s handlers in place, the command's not yet): was
+    exit 0, as if the backtest were done."""
+    log = big_log(tmp_path, copies=1)
+    with started(["backtest", str(log), "--out", str(tmp_path / "out")], tmp_path) as process:
+        wait_for(lambda: catches_sigterm(process.pid), "__main__'s handlers")
+        took, returncode, err = stop(process, signum, tmp_path)
+    assert took < BUDGET and returncode == status, (took, returncode, err)
+    name = signal.Signals(signum).name
+    assert err == f"analyzer: backtest stopped by {name} while starting: nothing was read\n"
