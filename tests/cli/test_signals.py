@@ -249,24 +249,3 @@ def test_generate_and_demo_stop_cleanly(tmp_path: Path, command: str, signum: in
         time.sleep(3)
         took, returncode, err = stop(process, signum, tmp_path)
     assert took < BUDGET and returncode == 0 and "Traceback" not in err, (took, returncode, err)
-
-
-def catches_sigterm(pid: int) -> bool:
-    """Whether `pid` has a handler of its own for SIGTERM (its SigCgt mask, from /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("SigCgt:"):
-            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
-    return False
-
-
-@pytest.mark.parametrize(("signum", "status"), SIGNALS)
-def test_a_backtest_stopped_while_it_starts_is_not_done(tmp_path: Path, signum: int, status: int) -> None:
-    """The signal during the imports (__main__'s handlers in place, the command's not yet): was
-    exit 0, as if the backtest were done."""
-    log = big_log(tmp_path, copies=1)
-    with started(["backtest", str(log), "--out", str(tmp_path / "out")], tmp_path) as process:
-        wait_for(lambda: catches_sigterm(process.pid), "__main__'s handlers")
-        took, returncode, err = stop(process, signum, tmp_path)
-    assert took < BUDGET and returncode == status, (took, returncode, err)
-    name = signal.Signals(signum).name
-    assert err == f"analyzer: backtest stopped by {name} while starting: nothing was read\n"
