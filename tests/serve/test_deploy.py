@@ -25,7 +25,7 @@ def test_promtool_checks_the_rules() -> None:
         timeout=30,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 5 rules found" in done.stdout
+    assert "SUCCESS: 6 rules found" in done.stdout
 
 
 def test_promtool_runs_the_rules_unit_tests() -> None:
