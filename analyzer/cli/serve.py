@@ -99,7 +99,7 @@ def serve_listeners(args: argparse.Namespace, settings: Settings, env: Environme
             f"--serve {args.serve}: off loopback a token is required "
             f"(--serve-token-file FILE or ${TOKEN_ENV})"
         )
-    state = LiveState()
+    state = LiveState(rules=(settings.rule, *settings.others))
     hub = Hub()
     api = Api(settings.out, state, wall=env.now)
     try:

@@ -70,7 +70,8 @@ class Api:
         params = parse_qs(query, keep_blank_values=True, max_num_fields=20)
         if route == "report":
             with self.state.lock:
-                return {"report": self.state.report, "status": self.state.status}
+                report, status = self.state.report, self.state.status
+            return {"report": report, "status": status, "rules": self.state.rules_json()}
         if route == "alerts":
             return self.alerts(params)
         if route == "stats":

@@ -49,11 +49,12 @@ class WebListener:
     def _report(self, report: Report, closed: bool) -> None:
         data = report_json(report, self.top)
         self.state.set_report(data, report, closed, self.top)
-        self.hub.publish("report", data)
+        self.hub.publish("report", {**data, "rules": self.state.rules_json()})
 
     def transition(self, transition: Transition) -> None:
         def publish() -> None:
             data = transition_json(transition)
+            self.state.set_transition(transition)
             self.state.keep_drivers(transition.second, transition.message, str(data["drivers"]))
             self.hub.publish("transition", data)
 
@@ -62,8 +63,8 @@ class WebListener:
     def status(self, status: Status) -> None:
         def publish() -> None:
             data = status_json(status)
-            self.state.set_status(data, status.average, status.threshold, status.alert_since is not None)
-            self.hub.publish("status", data)
+            self.state.set_status(data, status)
+            self.hub.publish("status", {**data, "rules": self.state.rules_json()})
 
         self._guarded("status", publish)
 

@@ -14,7 +14,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from analyzer.serve.snapshot import RULE
+from analyzer.core.rules import ErrorRateRule
+from analyzer.serve.rule_states import RuleState
 from analyzer.serve.state import LiveState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -42,25 +43,7 @@ class MonitorCollector(Collector):
         yield CounterMetricFamily(
             "analyzer_late_lines", "Requests read after their second was judged", value=totals.late
         )
-        labels = ["rule"]
-        average = GaugeMetricFamily(
-            "analyzer_window_average_requests_per_second",
-            "Requests per second over the window",
-            labels=labels,
-        )
-        average.add_metric([RULE], gauges.average)
-        yield average
-        threshold = GaugeMetricFamily(
-            "analyzer_threshold_requests_per_second", "The alert's threshold", labels=labels
-        )
-        threshold.add_metric([RULE], gauges.threshold)
-        yield threshold
-        window = GaugeMetricFamily("analyzer_window_seconds", "The window averaged", labels=labels)
-        window.add_metric([RULE], gauges.window)
-        yield window
-        alert = GaugeMetricFamily("analyzer_alert_on", "1 while the rule's alert is on", labels=labels)
-        alert.add_metric([RULE], 1.0 if gauges.alert_on else 0.0)
-        yield alert
+        yield from rule_gauges(gauges.rules)
         sections = GaugeMetricFamily(
             "analyzer_window_section_requests",
             "Requests in the window per section: the top N and `(other)`, so cardinality stays bounded",
@@ -69,6 +52,49 @@ class MonitorCollector(Collector):
         for name, hits in gauges.sections:
             sections.add_metric([name], hits)
         yield sections
+
+
+def rule_gauges(states: tuple[RuleState, ...]) -> Iterator[Metric]:
+    """A series per rule judged, labelled with the rule's name as alerts.csv and delivery name
+    it (`high_traffic`, `error_rate_5xx`, `section_rate:/api`): as many as the options ask for.
+    Averages (the high-traffic rule, a section's) in req/s; an error rate as a ratio (0 to 1)."""
+    labels = ["rule"]
+    alert = GaugeMetricFamily("analyzer_alert_on", "1 while the rule's alert is on", labels=labels)
+    window = GaugeMetricFamily("analyzer_window_seconds", "The window averaged", labels=labels)
+    average = GaugeMetricFamily(
+        "analyzer_window_average_requests_per_second", "Requests per second over the window", labels=labels
+    )
+    threshold = GaugeMetricFamily(
+        "analyzer_threshold_requests_per_second", "The alert's threshold", labels=labels
+    )
+    ratio = GaugeMetricFamily(
+        "analyzer_window_error_ratio", "Errors among the window's requests (0 to 1)", labels=labels
+    )
+    limit = GaugeMetricFamily(
+        "analyzer_threshold_error_ratio", "The error-rate alert's threshold (0 to 1)", labels=labels
+    )
+    volume = GaugeMetricFamily(
+        "analyzer_window_requests", "The window's requests the error rate is of", labels=labels
+    )
+    minimum = GaugeMetricFamily(
+        "analyzer_minimum_requests",
+        "The requests a window must hold for its error rate to be judged",
+        labels=labels,
+    )
+    for state in states:
+        rule, name = state.rule, [state.rule.name]
+        alert.add_metric(name, 1.0 if state.on else 0.0)
+        window.add_metric(name, rule.window)
+        if isinstance(rule, ErrorRateRule):
+            ratio.add_metric(name, state.value / state.volume if state.volume else 0.0)
+            limit.add_metric(name, rule.threshold / 100)
+            volume.add_metric(name, state.volume)
+            minimum.add_metric(name, rule.min_requests)
+        else:
+            average.add_metric(name, state.level)
+            threshold.add_metric(name, rule.threshold)
+    families = (average, threshold, window, alert, ratio, limit, volume, minimum)
+    yield from (family for family in families if family.samples)  # without an error rate, not its four
 
 
 def metrics_registry(state: LiveState) -> CollectorRegistry:

@@ -19,10 +19,10 @@ from analyzer.core.report import Report
 from analyzer.core.stats import STATUS_CLASSES, Summary
 from analyzer.core.text import escaped
 from analyzer.core.times import iso_utc
+from analyzer.serve.rule_states import unit
 from analyzer.ui.display import Status
 from analyzer.ui.panels import bots_among, table_counts
 
-RULE = "high_traffic"  # the one rule the monitor checks; the label every per-rule metric has
 HTML_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 # Characters of a log string in a panel's row: the event goes to every page at every report,
 # and a 64 kB user agent would make each one that big. The terminal cuts it to its width.
@@ -114,7 +114,8 @@ def transition_json(transition: Transition) -> dict[str, object]:
         "time": iso_utc(transition.second),
         "second": transition.second,
         "kind": transition.kind,
-        "rule": RULE,
+        "rule": transition.rule.name,  # as alerts.csv and delivery name it: high_traffic, error_rate_5xx...
+        "unit": unit(transition.rule),  # of `hits` and `threshold`
         "hits": transition.shown,
         "threshold": transition.rule.threshold_text,
         "window_s": transition.rule.window,
@@ -130,7 +131,7 @@ def report_json(report: Report, top: int = 10) -> dict[str, object]:
     return {
         "time": iso_utc(report.time),
         "second": report.time,
-        "rule": RULE,
+        "rule": rule.name,  # the high-traffic rule's; every rule's state is in the event's `rules`
         "threshold": rule.threshold_text,
         "window_s": rule.window,
         "alert_on": report.alert_on,

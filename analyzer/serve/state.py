@@ -9,10 +9,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from analyzer.core.alerts import AlertRule, Transition
 from analyzer.core.report import Report
 from analyzer.core.stats import OTHER, STATUS_CLASSES
+from analyzer.serve.rule_states import RuleState, report_states, states_json, with_status, with_transition
+from analyzer.ui.display import Status
 
 STALE_AFTER = 10.0  # seconds without a poll before /healthz says the monitor is not reading
 NOT_READING = ("waiting", "cannot read")  # a follower's status of a file it cannot follow
@@ -33,22 +36,27 @@ class Totals:
 
 @dataclass(frozen=True)
 class Gauges:
-    average: float = 0.0
-    threshold: float = 0.0
-    window: int = 120
-    alert_on: bool = False
+    rules: tuple[RuleState, ...] = ()  # every rule judged, the high-traffic one first
     sections: tuple[tuple[str, int], ...] = ()  # the window's top sections and `(other)`
 
 
 class LiveState:
-    def __init__(self, clock: Callable[[], float] = time.monotonic, stale_after: float = STALE_AFTER) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        stale_after: float = STALE_AFTER,
+        rules: tuple[AlertRule, ...] = (),
+    ) -> None:
+        """`rules`: every rule the monitor judges, the high-traffic one first (none given: the
+        reports' own, the high-traffic rule alone)."""
         self.clock = clock
         self.stale_after = stale_after
+        self.rules = rules
         self.lock = threading.Lock()
         self.report: dict[str, object] | None = None  # report_json of the latest report
         self.status: dict[str, object] | None = None
         self.totals = Totals()
-        self.gauges = Gauges()
+        self.gauges = Gauges(tuple(RuleState(rule) for rule in rules))
         self.files: tuple[tuple[str, str], ...] = ()  # (path, follower status) at the last report
         self.last_poll: float | None = None
         self.stopped = False
@@ -67,9 +75,7 @@ class LiveState:
             named = [(str(name), int(hits)) for name, hits in sections.items() if name != OTHER][:top]
             rest = int(sections.sum()) - sum(hits for _, hits in named)
             head = [*named, (OTHER, rest)] if rest else named
-            self.gauges = Gauges(
-                report.window.rate, report.rule.threshold, report.rule.window, report.alert_on, tuple(head)
-            )
+            self.gauges = Gauges(report_states(report, self.rules), tuple(head))
             self.last_poll = self.clock()
 
     def _count(self, report: Report) -> None:
@@ -88,12 +94,21 @@ class LiveState:
             reasons=dict(report.reason_totals),
         )
 
-    def set_status(self, data: dict[str, object], average: float, threshold: float, alert_on: bool) -> None:
+    def set_status(self, data: dict[str, object], status: Status) -> None:
         with self.lock:
             self.status = data
-            g = self.gauges
-            self.gauges = Gauges(average, threshold, g.window, alert_on, g.sections)
+            self.gauges = replace(self.gauges, rules=with_status(self.gauges.rules, status))
             self.last_poll = self.clock()
+
+    def set_transition(self, transition: Transition) -> None:
+        with self.lock:
+            self.gauges = replace(self.gauges, rules=with_transition(self.gauges.rules, transition))
+
+    def rules_json(self) -> list[dict[str, object]]:
+        """Every rule's state, as the page and /api/report tell it."""
+        with self.lock:
+            states = self.gauges.rules
+        return states_json(states)
 
     def keep_drivers(self, second: int, message: str, drivers: str) -> None:
         if not drivers:

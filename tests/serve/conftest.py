@@ -123,9 +123,16 @@ T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
 HOSTILE_PATH = "/<img%20src=x%20onerror=alert(1)>"
 
 
-def make_report(paths: list[str], seconds: int = 30, per_second: int = 3, threshold: float = 2) -> Report:
-    """A closed report at T0 from an engine fed `per_second` requests a second over `seconds`."""
-    engine = Engine(AlertRule(threshold=threshold, window=20))
+def make_report(
+    paths: list[str],
+    seconds: int = 30,
+    per_second: int = 3,
+    threshold: float = 2,
+    others: tuple[AlertRule, ...] = (),
+) -> Report:
+    """A closed report at T0 from an engine fed `per_second` requests a second over `seconds`
+    (a quarter of them 5xx), judging `others` beside the high-traffic rule."""
+    engine = Engine(AlertRule(threshold=threshold, window=20), others=others)
     lines = b"".join(
         clf_line(T0 - seconds + second, paths[(second + n) % len(paths)], (200, 404, 503, 301)[n % 4])
         for second in range(seconds)

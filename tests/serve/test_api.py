@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
 from analyzer.outputs.sinks import Outputs
 from analyzer.serve.api import Api, BadRequest
 from analyzer.serve.state import LiveState
@@ -79,3 +80,39 @@ def test_an_older_alerts_file_is_told_this_runs_drivers(tmp_path: Path) -> None:
 def test_bad_parameters_are_said(api: Api, query: str) -> None:
     with pytest.raises(BadRequest):
         api.answer("alerts" if "page" in query else "stats", query)
+
+
+def test_each_alert_names_its_rule_an_older_file_high_traffics(tmp_path: Path) -> None:
+    old = "High traffic generated an alert - hits = 2.01, triggered at 2027-01-15T08:00:00+00:00"
+    (tmp_path / "alerts.csv").write_text(
+        f'time,kind,hits,threshold,window_s,message\n2027-01-15T08:00:00Z,alert,2.01,2,120,"{old}"\n'
+    )
+    outputs = Outputs(tmp_path)  # appends in the file's own columns: no rule column
+    outputs.transition(Transition(T0 + 60, ALERT, 9, ErrorRateRule(5, 120), volume=100))
+    outputs.close()
+    (tmp_path / "new").mkdir()
+    outputs = Outputs(tmp_path / "new")  # today's header, with the rule column
+    errors, section = ErrorRateRule(5, 120), SectionRateRule(1, 120, section="/api")
+    outputs.transition(Transition(T0, ALERT, 9, errors, volume=100))
+    outputs.transition(Transition(T0 + 1, ALERT, 121, section))
+    outputs.transition(Transition(T0 + 2, RECOVERED, 100, AlertRule(2, 120)))
+    outputs.close()
+    rules = [row["rule"] for row in Api(tmp_path, LiveState()).answer("alerts", "")["alerts"]]  # type: ignore[attr-defined]
+    assert rules == ["high_traffic", "high_traffic"]  # the error rate's row too: the file cannot say
+    newer = Api(tmp_path / "new", LiveState()).answer("alerts", "")["alerts"]
+    assert [(row["rule"], row["hits"], row["threshold"]) for row in newer] == [  # type: ignore[attr-defined]
+        ("high_traffic", "0.83", "2"), ("section_rate:/api", "1.01", "1"), ("error_rate_5xx", "9.00", "5"),
+    ]  # fmt: skip
+
+
+def test_the_report_answer_has_every_rules_state(tmp_path: Path) -> None:
+    others = (ErrorRateRule(5, 20, min_requests=10),)
+    report = make_report(["/a/1"], others=others)
+    state = LiveState(rules=(report.rule, *others))
+    assert [rule["on"] for rule in Api(tmp_path, state).answer("report", "")["rules"]] == [False, False]  # type: ignore[attr-defined]
+    state.set_report({"second": T0}, report, closed=True, top=5)
+    answer = Api(tmp_path, state).answer("report", "")
+    assert answer["report"] == {"second": T0}
+    assert [(rule["rule"], rule["on"], rule["value"]) for rule in answer["rules"]] == [  # type: ignore[attr-defined]
+        ("high_traffic", True, 2.85), ("error_rate_5xx", True, 33.333),
+    ]  # fmt: skip

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from analyzer.core.alerts import RECOVERED, Transition
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
 from analyzer.serve.metrics import exposition, metrics_registry
 from analyzer.serve.state import LiveState
-from tests.serve.conftest import HOSTILE_PATH, Served, append_lines, free_port, get, make_report, wait_for
+from tests.serve.conftest import HOSTILE_PATH, T0, Served, append_lines, free_port, get, make_report, wait_for
 
 
 def samples(state: LiveState) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -41,6 +43,46 @@ def test_the_exposition_parses_back_with_bounded_section_labels() -> None:
         sum(v for (n, _), v in found.items() if n == "analyzer_window_section_requests")
         == report.window.requests
     )
+
+
+def test_each_rule_has_its_own_series_the_high_traffic_ones_unchanged() -> None:
+    others = (ErrorRateRule(5, 20, min_requests=10), SectionRateRule(1, 20, section="/a"))
+    report = make_report(["/a/1", "/b/2"], others=others)  # 57 in the window, 19 of them 5xx, 28 /a
+    state = LiveState(rules=(report.rule, *others))
+    before = samples(state)  # before any report: each rule's threshold, no alert
+    assert before[("analyzer_threshold_error_ratio", (("rule", "error_rate_5xx"),))] == 0.05
+    assert before[("analyzer_alert_on", (("rule", "section_rate:/a"),))] == 0
+    state.set_report({}, report, closed=True, top=5)
+    found = samples(state)
+    rules = {labels[0][1] for name, labels in found if name == "analyzer_alert_on"}
+    assert rules == {"high_traffic", "error_rate_5xx", "section_rate:/a"}
+    high = (("rule", "high_traffic"),)
+    assert found[("analyzer_window_average_requests_per_second", high)] == 57 / 20
+    assert found[("analyzer_threshold_requests_per_second", high)] == 2
+    assert found[("analyzer_window_seconds", high)] == 20 and found[("analyzer_alert_on", high)] == 1
+    section = (("rule", "section_rate:/a"),)
+    assert found[("analyzer_window_average_requests_per_second", section)] == 28 / 20
+    assert found[("analyzer_threshold_requests_per_second", section)] == 1
+    errors = (("rule", "error_rate_5xx"),)
+    assert found[("analyzer_window_error_ratio", errors)] == 19 / 57
+    assert found[("analyzer_window_requests", errors)] == 57
+    assert found[("analyzer_minimum_requests", errors)] == 10
+    assert found[("analyzer_alert_on", errors)] == 1
+    assert ("analyzer_window_average_requests_per_second", errors) not in found  # a ratio is no req/s
+    state.set_transition(Transition(T0 + 1, RECOVERED, 0, others[0], volume=57))
+    assert samples(state)[("analyzer_alert_on", errors)] == 0  # at once, not at the next report
+    size = len(exposition(metrics_registry(state)))
+    print(f"/metrics with 3 rules: {size} bytes")
+    assert size < 6000
+
+
+def test_without_an_error_rate_its_families_are_not_exposed() -> None:
+    state = LiveState()
+    report = make_report(["/a/1"])
+    state.set_report({}, report, closed=True, top=5)
+    text = exposition(metrics_registry(state)).decode()
+    assert "error_ratio" not in text and "analyzer_minimum_requests" not in text
+    assert 'analyzer_alert_on{rule="high_traffic"} 1.0' in text
 
 
 PROMETHEUS = shutil.which("prometheus")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.outputs.rows import ALERT_FIELDS
 from tests.serve.conftest import Served, append_lines, free_port, wait_for
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -27,6 +28,7 @@ ROGUE_FILE = "<img src=x onerror=document.title='pwned'>.log"
 ROGUE_PATH = "/<img%20src=x%20onerror=document.title='pwned'>"
 ROGUE_AGENT = "<img src=x onerror=document.title='agent'>"
 ROGUE_REFERRER = "javascript:document.title='referrer'//<script>x</script>"
+PILLS = "return [...document.querySelectorAll('#rules-on .pill')].map((pill) => pill.innerText)"
 
 
 class Browser:
@@ -98,13 +100,15 @@ def browser(tmp_path: Path) -> Browser:
 
 def earlier_alerts(now: int, pairs: int) -> str:
     """alerts.csv of earlier runs: `pairs` alerts and recoveries, 20 minutes apart, the last an hour ago."""
-    rows = ["time,kind,hits,threshold,window_s,message,recovery,onset"]
+    rows = [",".join(ALERT_FIELDS)]
     for n in range(2 * pairs):
         second = now - 3600 - 1200 * (2 * pairs - 1 - n)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
         kind, hits = ("alert", "6.00") if n % 2 == 0 else ("recovered", "1.00")
         words = "generated an alert" if kind == "alert" else "alert recovered"
-        rows.append(f"{stamp},{kind},{hits},2,5,High traffic {words} - hits = {hits} earlier,,crossed")
+        rows.append(
+            f"{stamp},{kind},{hits},2,5,High traffic {words} - hits = {hits} earlier,,crossed,,high_traffic"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -112,6 +116,7 @@ def test_the_page_shows_alerts_live_log_text_as_text_and_pages(
     tmp_path: Path, served: Callable[..., Served], browser: Browser
 ) -> None:
     options = ("--interval", "1", "--window", "5", "--threshold", "2", "--lateness", "0")
+    options += ("--error-rate", "10", "--error-rate-min", "10")  # a second rule, its own badge
     monitor = served(*options, name=ROGUE_FILE, alerts=earlier_alerts(int(time.time()), 12))
     browser.call("POST", browser.session + "/url", {"url": monitor.url + "/"})
     wait_for(lambda: "live" in browser.text("link"), 10, "the event stream")
@@ -126,14 +131,28 @@ def test_the_page_shows_alerts_live_log_text_as_text_and_pages(
     now = int(time.time())  # 30 in 5 s: above 2 req/s; driven by a hostile path, agent and referrer
     append_lines(monitor.log, [now] * 30, route=ROGUE_PATH + "/x", agent=ROGUE_AGENT, referer=ROGUE_REFERRER)
     append_lines(monitor.log, [now] * 2, route="/robots.txt", status=404, agent="Googlebot/2.1")
+    append_lines(monitor.log, [now] * 4, route="/api/x", status=503)  # 4 of 36: 11.11% > 10%
     appended = time.monotonic()
-    wait_for(lambda: browser.text("state").startswith("ALERT since"), 10, "the alert on the page")
+    wait_for(lambda: browser.text("state") == "ALERT", 10, "the alert on the page")
     latency = time.monotonic() - appended
+    badge = wait_for(lambda: len(pills := browser.run(PILLS)) == 2 and pills, 5, "both rules' badges")  # type: ignore[arg-type]
+    assert badge[0].startswith("high traffic since ") and " req/s > 2 req/s" in badge[0]
+    assert badge[1].startswith("error rate 5xx since ")
+    wait_for(
+        lambda: browser.run(PILLS)[1].endswith("11.11% of 36 requests > 10%"), 5, "the error rate's value"
+    )  # type: ignore[index]
     wait_for(lambda: "High traffic generated an alert" in browser.text("alerts"), 5, "the alert row")
+    wait_for(
+        lambda: browser.text_of('#alerts tr[data-rule="error_rate_5xx"] td.rule') == "error rate 5xx",
+        5,
+        "its rule",
+    )
     print(f"alert on the page {latency:.2f} s after the lines were appended (lateness 0, polls every 1 s)")
     wait_for(lambda: ROGUE_PATH in browser.text("sections"), 5, "the hostile section")
     drivers = wait_for(
-        lambda: browser.text_of("#alerts tr.drivers td:last-child"), 5, "the alert's drivers line"
+        lambda: browser.text_of('#alerts tr[data-rule="high_traffic"] + tr.drivers td:last-child'),
+        5,
+        "the alert's drivers line",
     )
     assert drivers.startswith(f"driven by {ROGUE_PATH} +30") and f'agent "{ROGUE_AGENT}" +30' in drivers
     wait_for(lambda: ROGUE_AGENT in browser.text("agents"), 5, "the hostile agent, as text")

@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
 from analyzer.serve import events
 from analyzer.serve.api import Api
 from analyzer.serve.events import Hub
 from analyzer.serve.server import CSP, Server, start
 from analyzer.serve.state import LiveState
-from tests.serve.conftest import Served, append_lines, get, make_report, wait_for
+from tests.serve.conftest import T0, Served, append_lines, get, make_report, wait_for
 
 TOKEN = "s3cret-token-0123456789"
 
@@ -94,6 +96,30 @@ def test_off_loopback_the_token_is_asked_on_every_endpoint_but_healthz(
     assert get(url + "/metrics", {"Authorization": f"Bearer {TOKEN}"})[0] == 200
     assert get(url + "/api/report", {"Cookie": f"analyzer_token={TOKEN}"})[0] == 200
     assert get(url + "/healthz")[0] == 503  # no token needed: a load balancer asks it
+
+
+def test_metrics_and_the_report_answer_tell_every_rule_over_http(tmp_path: Path) -> None:
+    others = (ErrorRateRule(5, 20, min_requests=10), SectionRateRule(1, 20, section="/a"))
+    report = make_report(["/a/1", "/b/2"], others=others)
+    state = LiveState(rules=(report.rule, *others))
+    stop = start(server := Server(("127.0.0.1", 0), state, Api(tmp_path, state), Hub(), None))
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        state.set_report({"second": T0}, report, closed=True, top=5)
+        status, body = get(url + "/metrics")
+        families = {family.name: family for family in text_string_to_metric_families(body.decode())}
+        on = {sample.labels["rule"]: sample.value for sample in families["analyzer_alert_on"].samples}
+        assert status == 200 and on == {"high_traffic": 1, "error_rate_5xx": 1, "section_rate:/a": 1}
+        (ratio,) = families["analyzer_window_error_ratio"].samples
+        assert ratio.labels == {"rule": "error_rate_5xx"} and ratio.value == 19 / 57
+        answer = json.loads(get(url + "/api/report")[1])
+        assert [(rule["rule"], rule["value"], rule["since"]) for rule in answer["rules"]] == [
+            ("high_traffic", 2.85, T0 - 17),
+            ("error_rate_5xx", 33.333, T0 - 27),
+            ("section_rate:/a", 1.4, T0 - 17),
+        ]
+    finally:
+        stop()
 
 
 def read_events(sock: socket.socket, until: bytes, seconds: float = 5) -> bytes:

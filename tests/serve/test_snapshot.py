@@ -8,6 +8,7 @@ import pytest
 from analyzer.core.alerts import ALERT, AlertRule, Driver, Transition
 from analyzer.core.engine import Engine
 from analyzer.core.report import Report
+from analyzer.core.rules import ErrorRateRule, SectionRateRule
 from analyzer.core.text import escaped
 from analyzer.formats.parsers import make_parser
 from analyzer.serve.snapshot import MAX_TEXT, json_bytes, report_json, text, transition_json
@@ -36,7 +37,17 @@ def test_json_bytes_cannot_close_a_script_or_open_a_tag() -> None:
 
 def test_a_transition_says_its_rule_and_its_message() -> None:
     data = transition_json(Transition(T0, ALERT, 2401, AlertRule(20)))
-    assert data["rule"] == "high_traffic" and data["hits"] == "20.01"
+    assert data["rule"] == "high_traffic" and data["hits"] == "20.01" and data["unit"] == "req/s"
+    errors = transition_json(Transition(T0, ALERT, 53, ErrorRateRule(5, 120), volume=1000))
+    assert (errors["rule"], errors["unit"], errors["hits"], errors["threshold"]) == (
+        "error_rate_5xx",
+        "%",
+        "5.30",
+        "5",
+    )
+    assert errors["message"].startswith("High error rate generated an alert - 5xx = 5.30% of 1,000 requests")  # type: ignore[attr-defined]
+    section = transition_json(Transition(T0, ALERT, 121, SectionRateRule(1, 120, section="/api")))
+    assert (section["rule"], section["unit"], section["hits"]) == ("section_rate:/api", "req/s", "1.01")
     assert (
         data["message"]
         == "High traffic generated an alert - hits = 20.01, triggered at 2027-01-15T08:00:00+00:00"

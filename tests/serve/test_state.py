@@ -5,6 +5,7 @@ from dataclasses import replace
 from analyzer.core.report import FileStatus
 from analyzer.serve.snapshot import report_json
 from analyzer.serve.state import KEPT_DRIVERS, LiveState
+from analyzer.ui.display import Status
 from tests.serve.conftest import HOSTILE_PATH, make_report
 
 
@@ -48,7 +49,7 @@ def test_health_follows_the_polls_and_the_files() -> None:
     assert state.health() is None
     clock.time += 11
     assert state.health() == "no poll for 11 s (the monitor is stuck or paused)"
-    state.set_status({}, 1.0, 2.0, False)
+    state.set_status({}, Status(clock.time, None, 1.0, 2.0, 20, 1.0, 1, None))
     assert state.health() is None
     gone = replace(report, files=(FileStatus("/l", 0, 0, None, "waiting: no such file"),))
     state.set_report(report_json(gone), gone, closed=True, top=10)

@@ -5,7 +5,7 @@
 
 const PER_PAGE = 10;
 const CHART_SECONDS = 3600;
-const view = { page: 1, pages: 1, report: null, status: null, points: [], threshold: null, sectionsPage: 1, sectionsPages: 1 };
+const view = { page: 1, pages: 1, report: null, status: null, rules: [], points: [], threshold: null, sectionsPage: 1, sectionsPages: 1 };
 // The terminal's other tables in the report (snapshot.TABLES), each shown in the table of that id.
 const TABLES = ["agents", "referrers", "paths_5xx", "paths_4xx"];
 
@@ -46,20 +46,58 @@ function showStatus(status) {
   if (!status) return;
   view.status = status;
   view.threshold = status.threshold;
+  if (status.rules) view.rules = status.rules;
+  showRules();
+}
+
+// A rule's name as the terminal's tables say it: high traffic, error rate 5xx, section /api.
+function ruleLabel(name) {
+  if (name.startsWith("error_rate_")) return "error rate " + name.slice("error_rate_".length);
+  if (name.startsWith("section_rate:")) return "section " + name.slice("section_rate:".length);
+  return name.replace(/_/g, " ");
+}
+
+function measure(value, unit) { return unit === "%" ? value.toFixed(2) + "%" : value.toFixed(2) + " req/s"; }
+
+// A rule's value against its limit: "7.40% of 566 requests > 5%", "1.40 req/s > 1 req/s".
+function againstLimit(rule) {
+  const of = rule.unit === "%" ? " of " + rule.volume.toLocaleString() + " requests" : "";
+  const limit = rule.unit === "%" ? rule.limit + "%" : rule.limit + " req/s";
+  return measure(rule.value, rule.unit) + of + (rule.on ? " > " : ", limit ") + limit;
+}
+
+// The badge: OK, or every rule in alert with its own since and value against its limit. The
+// high-traffic rule alone keeps its words (ALERT since ...), its figures on the line beside.
+function showRules() {
+  const status = view.status;
+  if (!status) return;
+  const rules = view.rules;
+  const several = rules.length > 1;
+  const on = several ? rules.filter((rule) => rule.on) : [];
+  const alert = several ? on.length > 0 : status.alert_on;
   const box = $("status");
   const state = $("state");
-  if (status.alert_on) {
-    box.className = "status alert";
+  box.className = alert ? "status alert" : "status ok";
+  state.title = "";
+  if (!alert) state.textContent = "OK";
+  else if (!several) {
     state.textContent = "ALERT since " + localTime(status.alert_since);
     state.title = utcTime(status.alert_since);
-  } else {
-    box.className = "status ok";
-    state.textContent = "OK";
-    state.title = "";
+  } else state.textContent = "ALERT";
+  const pills = $("rules-on");
+  pills.replaceChildren();
+  for (const rule of on) {
+    const since = rule.since === null ? " (on at start)" : " since " + (rule.before ? "before " : "") + localTime(rule.since);
+    const pill = el("span", ruleLabel(rule.rule) + since + " · " + againstLimit(rule), "pill");
+    pill.dataset.rule = rule.rule;
+    if (rule.since !== null) pill.title = utcTime(rule.since);
+    pills.append(pill);
   }
+  const others = rules.filter((rule) => rule.rule !== "high_traffic" && !rule.on);
   $("average").textContent =
     "average " + status.average.toFixed(2) + " req/s over " + status.window_s + " s, threshold " +
-    status.threshold + " · now " + status.rate_now.toFixed(1) + " req/s" + (status.stale ? " · " + status.stale : "");
+    status.threshold + " · now " + status.rate_now.toFixed(1) + " req/s" + (status.stale ? " · " + status.stale : "") +
+    others.map((rule) => " · " + ruleLabel(rule.rule) + " " + againstLimit(rule)).join("");
 }
 
 function fillCounts(tableId, rows) {
@@ -172,15 +210,17 @@ async function loadAlerts() {
   body.replaceChildren();
   for (const row of answer.alerts) {
     const tr = el("tr", undefined, row.kind);
+    tr.dataset.rule = row.rule;
     const when = el("td", localTime(row.second));
     when.title = row.time + " (UTC)";
-    tr.append(when, el("td", row.kind), el("td", row.hits, "n"), el("td", row.message));
+    const share = row.rule.startsWith("error_rate_") ? "%" : ""; // the rule's value: a share, or req/s
+    tr.append(when, el("td", row.kind), el("td", ruleLabel(row.rule), "rule"), el("td", row.hits + share, "n"), el("td", row.message));
     body.append(tr);
     if (row.drivers) { // what drove the alert, as the terminal says it, on a line of its own
       tr.classList.add("has-drivers");
       const drivers = el("tr", undefined, "drivers");
       const text = el("td", row.drivers);
-      text.colSpan = 3;
+      text.colSpan = 4;
       drivers.append(el("td"), text);
       body.append(drivers);
     }
@@ -236,6 +276,7 @@ function drawChart() {
 async function refresh() {
   try {
     const state = await getJSON("api/report");
+    view.rules = state.rules || [];
     showStatus(state.status);
     showReport(state.report);
     await Promise.all([loadAlerts(), loadChart(), loadSections()]);
@@ -259,18 +300,22 @@ function connect() {
   stream.addEventListener("report", (event) => {
     const report = JSON.parse(event.data);
     showReport(report);
+    if (report.rules) { view.rules = report.rules; showRules(); }
     if ($("sections-period").value !== "window") loadSections().catch(() => {}); // its rows are written now
     view.points.push({ time: report.second, rate: report.interval.rate, average: report.window.rate });
     drawChart();
   });
   stream.addEventListener("transition", (event) => {
     const transition = JSON.parse(event.data);
-    if (view.status) {
-      showStatus(Object.assign({}, view.status, {
-        alert_on: transition.kind === "alert",
-        alert_since: transition.kind === "alert" ? transition.second : null,
-      }));
-    }
+    const on = transition.kind === "alert";
+    const since = on ? transition.second : null;
+    // The rule's alert at once (its value comes with the next status or report).
+    view.rules = view.rules.map((rule) =>
+      rule.rule === transition.rule ? Object.assign({}, rule, { on: on, since: since, before: on && transition.onset === "before" }) : rule
+    );
+    if (view.status && transition.rule === "high_traffic") {
+      showStatus(Object.assign({}, view.status, { alert_on: on, alert_since: since, rules: view.rules }));
+    } else showRules();
     view.page = 1;
     loadAlerts();
   });
