@@ -15,7 +15,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from analyzer.core.rules import ErrorRateRule
-from analyzer.serve.rule_states import RuleState
+from analyzer.core.standing import Standing
+from analyzer.serve.rule_states import level
 from analyzer.serve.state import LiveState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -54,7 +55,7 @@ class MonitorCollector(Collector):
         yield sections
 
 
-def rule_gauges(states: tuple[RuleState, ...]) -> Iterator[Metric]:
+def rule_gauges(standings: tuple[Standing, ...]) -> Iterator[Metric]:
     """A series per rule judged, labelled with the rule's name as alerts.csv and delivery name
     it (`high_traffic`, `error_rate_5xx`, `section_rate:/api`): as many as the options ask for.
     Averages (the high-traffic rule, a section's) in req/s; an error rate as a ratio (0 to 1)."""
@@ -81,7 +82,7 @@ def rule_gauges(states: tuple[RuleState, ...]) -> Iterator[Metric]:
         "The requests a window must hold for its error rate to be judged",
         labels=labels,
     )
-    for state in states:
+    for state in standings:
         rule, name = state.rule, [state.rule.name]
         alert.add_metric(name, 1.0 if state.on else 0.0)
         window.add_metric(name, rule.window)
@@ -91,7 +92,7 @@ def rule_gauges(states: tuple[RuleState, ...]) -> Iterator[Metric]:
             volume.add_metric(name, state.volume)
             minimum.add_metric(name, rule.min_requests)
         else:
-            average.add_metric(name, state.level)
+            average.add_metric(name, level(state))
             threshold.add_metric(name, rule.threshold)
     families = (average, threshold, window, alert, ratio, limit, volume, minimum)
     yield from (family for family in families if family.samples)  # without an error rate, not its four

@@ -16,6 +16,7 @@ import pandas as pd
 from analyzer.core.alerts import Transition
 from analyzer.core.drivers import drivers_text
 from analyzer.core.report import Report
+from analyzer.core.rules import rule_label
 from analyzer.core.stats import STATUS_CLASSES, Summary
 from analyzer.core.text import escaped
 from analyzer.core.times import iso_utc
@@ -115,6 +116,7 @@ def transition_json(transition: Transition) -> dict[str, object]:
         "second": transition.second,
         "kind": transition.kind,
         "rule": transition.rule.name,  # as alerts.csv and delivery name it: high_traffic, error_rate_5xx...
+        "label": rule_label(transition.rule.name),
         "unit": unit(transition.rule),  # of `hits` and `threshold`
         "hits": transition.shown,
         "threshold": transition.rule.threshold_text,

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 
 from analyzer.core.alerts import AlertRule, Transition
 from analyzer.core.report import Report
+from analyzer.core.standing import Standing
 from analyzer.core.stats import OTHER, STATUS_CLASSES
-from analyzer.serve.rule_states import RuleState, report_states, states_json, with_status, with_transition
+from analyzer.serve.rule_states import quiet, report_states, states_json, status_states, with_transition
 from analyzer.ui.display import Status
 
 STALE_AFTER = 10.0  # seconds without a poll before /healthz says the monitor is not reading
@@ -36,7 +37,7 @@ class Totals:
 
 @dataclass(frozen=True)
 class Gauges:
-    rules: tuple[RuleState, ...] = ()  # every rule judged, the high-traffic one first
+    rules: tuple[Standing, ...] = ()  # every rule judged, the high-traffic one first
     sections: tuple[tuple[str, int], ...] = ()  # the window's top sections and `(other)`
 
 
@@ -47,16 +48,15 @@ class LiveState:
         stale_after: float = STALE_AFTER,
         rules: tuple[AlertRule, ...] = (),
     ) -> None:
-        """`rules`: every rule the monitor judges, the high-traffic one first (none given: the
-        reports' own, the high-traffic rule alone)."""
+        """`rules`: every rule the monitor judges, the high-traffic one first, told before the
+        first report (none given: the reports say them)."""
         self.clock = clock
         self.stale_after = stale_after
-        self.rules = rules
         self.lock = threading.Lock()
         self.report: dict[str, object] | None = None  # report_json of the latest report
         self.status: dict[str, object] | None = None
         self.totals = Totals()
-        self.gauges = Gauges(tuple(RuleState(rule) for rule in rules))
+        self.gauges = Gauges(tuple(quiet(rule) for rule in rules))
         self.files: tuple[tuple[str, str], ...] = ()  # (path, follower status) at the last report
         self.last_poll: float | None = None
         self.stopped = False
@@ -75,7 +75,7 @@ class LiveState:
             named = [(str(name), int(hits)) for name, hits in sections.items() if name != OTHER][:top]
             rest = int(sections.sum()) - sum(hits for _, hits in named)
             head = [*named, (OTHER, rest)] if rest else named
-            self.gauges = Gauges(report_states(report, self.rules), tuple(head))
+            self.gauges = Gauges(report_states(report), tuple(head))
             self.last_poll = self.clock()
 
     def _count(self, report: Report) -> None:
@@ -97,7 +97,7 @@ class LiveState:
     def set_status(self, data: dict[str, object], status: Status) -> None:
         with self.lock:
             self.status = data
-            self.gauges = replace(self.gauges, rules=with_status(self.gauges.rules, status))
+            self.gauges = replace(self.gauges, rules=status_states(self.gauges.rules, status))
             self.last_poll = self.clock()
 
     def set_transition(self, transition: Transition) -> None:

@@ -100,6 +100,7 @@ def test_each_alert_names_its_rule_an_older_file_high_traffics(tmp_path: Path) -
     rules = [row["rule"] for row in Api(tmp_path, LiveState()).answer("alerts", "")["alerts"]]  # type: ignore[attr-defined]
     assert rules == ["high_traffic", "high_traffic"]  # the error rate's row too: the file cannot say
     newer = Api(tmp_path / "new", LiveState()).answer("alerts", "")["alerts"]
+    assert [row["label"] for row in newer] == ["high traffic", "section /api", "error rate 5xx"]  # type: ignore[attr-defined]
     assert [(row["rule"], row["hits"], row["threshold"]) for row in newer] == [  # type: ignore[attr-defined]
         ("high_traffic", "0.83", "2"), ("section_rate:/api", "1.01", "1"), ("error_rate_5xx", "9.00", "5"),
     ]  # fmt: skip

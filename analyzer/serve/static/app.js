@@ -50,22 +50,6 @@ function showStatus(status) {
   showRules();
 }
 
-// A rule's name as the terminal's tables say it: high traffic, error rate 5xx, section /api.
-function ruleLabel(name) {
-  if (name.startsWith("error_rate_")) return "error rate " + name.slice("error_rate_".length);
-  if (name.startsWith("section_rate:")) return "section " + name.slice("section_rate:".length);
-  return name.replace(/_/g, " ");
-}
-
-function measure(value, unit) { return unit === "%" ? value.toFixed(2) + "%" : value.toFixed(2) + " req/s"; }
-
-// A rule's value against its limit: "7.40% of 566 requests > 5%", "1.40 req/s > 1 req/s".
-function againstLimit(rule) {
-  const of = rule.unit === "%" ? " of " + rule.volume.toLocaleString() + " requests" : "";
-  const limit = rule.unit === "%" ? rule.limit + "%" : rule.limit + " req/s";
-  return measure(rule.value, rule.unit) + of + (rule.on ? " > " : ", limit ") + limit;
-}
-
 // The badge: OK, or every rule in alert with its own since and value against its limit. The
 // high-traffic rule alone keeps its words (ALERT since ...), its figures on the line beside.
 function showRules() {
@@ -86,10 +70,9 @@ function showRules() {
   } else state.textContent = "ALERT";
   const pills = $("rules-on");
   pills.replaceChildren();
-  for (const rule of on) {
-    const since = rule.since === null ? " (on at start)" : " since " + (rule.before ? "before " : "") + localTime(rule.since);
-    const pill = el("span", ruleLabel(rule.rule) + since + " · " + againstLimit(rule), "pill");
-    pill.dataset.rule = rule.rule;
+  for (const rule of on) { // the terminal's words: "error rate 5xx since 10:00:00 · 5xx 6.20% > 5%"
+    const since = rule.since === null ? "" : " since " + (rule.before ? "before " : "") + localTime(rule.since);
+    const pill = el("span", rule.label + since + " · " + rule.text, "pill");
     if (rule.since !== null) pill.title = utcTime(rule.since);
     pills.append(pill);
   }
@@ -97,7 +80,7 @@ function showRules() {
   $("average").textContent =
     "average " + status.average.toFixed(2) + " req/s over " + status.window_s + " s, threshold " +
     status.threshold + " · now " + status.rate_now.toFixed(1) + " req/s" + (status.stale ? " · " + status.stale : "") +
-    others.map((rule) => " · " + ruleLabel(rule.rule) + " " + againstLimit(rule)).join("");
+    others.map((rule) => " · " + rule.label + " " + rule.text).join("");
 }
 
 function fillCounts(tableId, rows) {
@@ -214,7 +197,7 @@ async function loadAlerts() {
     const when = el("td", localTime(row.second));
     when.title = row.time + " (UTC)";
     const share = row.rule.startsWith("error_rate_") ? "%" : ""; // the rule's value: a share, or req/s
-    tr.append(when, el("td", row.kind), el("td", ruleLabel(row.rule), "rule"), el("td", row.hits + share, "n"), el("td", row.message));
+    tr.append(when, el("td", row.kind), el("td", row.label, "rule"), el("td", row.hits + share, "n"), el("td", row.message));
     body.append(tr);
     if (row.drivers) { // what drove the alert, as the terminal says it, on a line of its own
       tr.classList.add("has-drivers");
