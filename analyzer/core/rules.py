@@ -10,6 +10,7 @@ window totals are made of (`series`): `hits`, `errors_5xx`, `errors_4xx+5xx`, or
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -118,6 +119,33 @@ class SectionRateRule(AlertRule):
 
     def wording(self, kind: str, onset: str, value: str, stamp: str, volume: int = 0) -> str:
         return worded(f"High traffic on {self.section}", f"hits = {value}", kind, onset, stamp)
+
+
+# Every rule words its messages with its own subject (core.alerts `worded`): the rule of a row
+# from before alerts.csv had a `rule` column is in its message. Greedy: a section's own text may
+# hold the words; what follows the subject never does.
+_SECTION_SUBJECT = re.compile(
+    r"High traffic on (.*) (?:generated an alert|alert (?:recovered|already on when monitoring started"
+    r"|recovered before monitoring started)) - hits = [0-9.]+, [a-z ]+ [0-9T:Z+-]+",
+    re.DOTALL,
+)
+_ERROR_SUBJECT = re.compile(r"High error rate [a-z ]+ - (\S+) = ")
+
+
+def rule_of_row(rule: str | None, message: str) -> str:
+    """An alerts.csv row's rule: its `rule` cell, or in a file older than that column, the rule
+    its message names (high traffic's when it names no other)."""
+    if rule:
+        return rule
+    if message.startswith("High error rate "):
+        found = _ERROR_SUBJECT.match(message)
+        if found and found[1] in ERROR_CLASSES:
+            return f"error_rate_{found[1]}"
+    elif message.startswith("High traffic on "):
+        found = _SECTION_SUBJECT.fullmatch(message)
+        if found:
+            return f"section_rate:{found[1]}"
+    return "high_traffic"
 
 
 def rule_label(name: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition, shown_rate
 from analyzer.core.engine import Report
+from analyzer.core.rules import rule_of_row
 from analyzer.core.text import escaped
 from analyzer.core.times import parse_iso_utc
 from analyzer.follow.outdir import PRIVATE_MODE, OutputError, open_append
@@ -189,7 +190,7 @@ class Outputs:
 def same_rule(row: dict[str, str], rule: AlertRule) -> bool:
     """Whether an alerts.csv row is of `rule`: threshold and window exactly as recorded, and
     the recovery threshold where the row records one (older files do not)."""
-    if (row.get("rule") or "high_traffic") != rule.name:  # files before the column: high traffic only
+    if rule_of_row(row.get("rule"), row.get("message") or "") != rule.name:  # older files: by the message
         return False
     recovery = row.get("recovery")
     if recovery is not None and (Fraction(recovery) if recovery else None) != (

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analyzer.core.rules import rule_label
-from analyzer.serve.rule_states import HIGH_TRAFFIC
+from analyzer.core.rules import rule_label, rule_of_row
 
 # stats.csv's columns the API serves, with their types (the rest stay in the CSV).
 STATS_COLUMNS: dict[str, type] = {
@@ -135,7 +134,8 @@ def read_alerts(path: Path) -> list[dict[str, object]]:
         except (KeyError, ValueError, TypeError, OverflowError):
             continue
         alert: dict[str, object] = {"second": second, **{name: row.get(name, "") for name in ALERT_COLUMNS}}
-        alert["rule"] = rule = row.get("rule") or HIGH_TRAFFIC  # a file older than the column: high traffic's
+        # a file older than the `rule` column: the rule its message names
+        alert["rule"] = rule = rule_of_row(row.get("rule"), row.get("message") or "")
         alert["label"] = rule_label(rule)
         alerts.append(alert)
     return alerts

@@ -14,14 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition, check
+from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition, check
 from analyzer.core.rules import (
+    ERROR_CLASSES,
     ErrorRateRule,
     SectionRateRule,
     driven_by,
     in_population,
     population,
     rule_label,
+    rule_of_row,
     scoped,
     tracked_sections,
 )
@@ -236,3 +238,25 @@ def test_restart_during_an_error_rate_episode_writes_no_second_alert(tmp_path: P
     run(40, b"".join(clf_line(T0 + 30 + s, status=500) for s in range(5) for _ in range(2)))
     assert alert_rows(out)[: len(first)] == first
     assert [kind for _, kind, _, _ in alert_rows(out)].count("alert") == 1, (alert_rows(out), checkpoint)
+
+
+@given(
+    section=st.text(min_size=1, max_size=40).map(lambda text: "/" + text),
+    kind=st.sampled_from([ALERT, RECOVERED]),
+    onset=st.sampled_from([CROSSED, BEFORE]),
+    classes=st.sampled_from(ERROR_CLASSES),
+)
+def test_a_row_without_a_rule_cell_is_of_the_rule_its_message_names(
+    section: str, kind: str, onset: str, classes: str
+) -> None:
+    """alerts.csv from before the `rule` column: a section's own text may repeat the words."""
+    stamp = "2026-01-01T00:00:00+00:00"
+    for rule in (
+        AlertRule(2, 120),
+        ErrorRateRule(5, 120, classes=classes),
+        SectionRateRule(1, 120, section=section),
+    ):
+        message = rule.wording(kind, onset, "1.25", stamp, 40)
+        assert rule_of_row("", message) == rule.name == rule_of_row(rule.name, "anything")
+    hostile = SectionRateRule(1, 120, section="/x generated an alert - hits = 9.00, triggered at " + stamp)
+    assert rule_of_row(None, hostile.wording(ALERT, CROSSED, "1.00", stamp)) == hostile.name

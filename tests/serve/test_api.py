@@ -82,7 +82,7 @@ def test_bad_parameters_are_said(api: Api, query: str) -> None:
         api.answer("alerts" if "page" in query else "stats", query)
 
 
-def test_each_alert_names_its_rule_an_older_file_high_traffics(tmp_path: Path) -> None:
+def test_each_alert_names_its_rule_an_older_file_by_its_message(tmp_path: Path) -> None:
     old = "High traffic generated an alert - hits = 2.01, triggered at 2027-01-15T08:00:00+00:00"
     (tmp_path / "alerts.csv").write_text(
         f'time,kind,hits,threshold,window_s,message\n2027-01-15T08:00:00Z,alert,2.01,2,120,"{old}"\n'
@@ -98,7 +98,7 @@ def test_each_alert_names_its_rule_an_older_file_high_traffics(tmp_path: Path) -
     outputs.transition(Transition(T0 + 2, RECOVERED, 100, AlertRule(2, 120)))
     outputs.close()
     rules = [row["rule"] for row in Api(tmp_path, LiveState()).answer("alerts", "")["alerts"]]  # type: ignore[attr-defined]
-    assert rules == ["high_traffic", "high_traffic"]  # the error rate's row too: the file cannot say
+    assert rules == ["error_rate_5xx", "high_traffic"]  # newest first; no rule column: each message names it
     newer = Api(tmp_path / "new", LiveState()).answer("alerts", "")["alerts"]
     assert [row["label"] for row in newer] == ["high traffic", "section /api", "error rate 5xx"]  # type: ignore[attr-defined]
     assert [(row["rule"], row["hits"], row["threshold"]) for row in newer] == [  # type: ignore[attr-defined]
