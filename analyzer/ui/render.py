@@ -47,8 +47,10 @@ def read_in(report: Report) -> str:
 
 def alerts_line(report: Report) -> str:
     """`alerts: none so far`, `alerts: 2 so far, ALERT on since ...`, `alerts: 3 so far, last
-    recovered at ...`: the state of the alert in one line (the messages were printed as they came)."""
-    history = report.history
+    recovered at ...`: the state of the alert in one line (the messages were printed as they came),
+    as of the report's second: a poll judges up to its horizon, later than the reports it writes
+    (a replay's poll reads up to an hour of its log), and a block must not tell of its future."""
+    history = [transition for transition in report.history if transition.second <= report.time]
     count = sum(transition.kind == ALERT for transition in history)
     so_far = f"alerts: {count:,} so far" if count else "alerts: none so far"
     # Each rule's state (other rules' transitions are in the history too): the high-traffic

@@ -177,10 +177,18 @@ def test_the_alerts_line_says_the_count_and_the_state() -> None:
         "alerts: 2 so far, ALERT on since before 2027-01-15T08:00:03Z"
     )
 
+    # A poll judges ahead of the reports it writes: a block tells no transition after its second.
+    early = replace(report, time=alert.second - 1)
+    assert alerts_line(early) == "alerts: none so far"
+    assert alerts_line(replace(report, time=recovered.second - 1)).endswith(
+        "1 so far, ALERT on since 2027-01-15T08:00:03Z"
+    )
+
 
 def test_the_alerts_line_tells_each_rules_state_the_other_rules_named() -> None:
     """Another rule's transitions do not hide the high-traffic rule's state, nor it theirs."""
     report = engine_report()
+    report = replace(report, time=T0 + 60)  # after every transition below
     alert, recovered = report.history
     errors = ErrorRateRule(5, 10, min_requests=10)
     error_alert = Transition(T0 + 20, ALERT, 3, errors, volume=30)
