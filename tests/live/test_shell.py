@@ -81,9 +81,9 @@ def test_two_thousand_logs_at_the_usual_soft_limit_are_followed_or_refused_in_on
     )
     # Following (its first checkpoint written) or refused (exited): bounded, not a fixed wait,
     # which on a loaded machine stopped it during its imports, before it read a line.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while process.poll() is None and not (tmp_path / "o" / "checkpoint.json").exists():
-        assert time.monotonic() < deadline, "neither following nor refused after 60 s"
+        assert time.monotonic() < deadline, "neither following nor refused after 180 s"
         time.sleep(0.1)
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
