@@ -1,6 +1,7 @@
-"""The backtest's question answered by polars and DuckDB beside `python -m analyzer backtest`.
+"""The backtest's question answered by polars, DuckDB and chDB beside `python -m analyzer backtest`.
 
     python benchmarks/bench_peers.py [LOG] [--lines 2000000] [--repeat 3]
+    python benchmarks/bench_peers.py --lines 20000000 --repeat 1     # 24 days of log, 4.4 GB
 
 The question: when would alerts at 4 thresholds (5, 10, 20, 50 req/s over 120 s) have fired
 and recovered. Each contender is a whole process with its imports, run in turn (one round
@@ -12,12 +13,16 @@ queries of /work/shared/perf-notes.md:
   the 4 thresholds;
 - DuckDB: the same in SQL (`read_csv` of one VARCHAR column, `regexp_extract`, `strptime`, a
   window `sum() OVER (ROWS 119 PRECEDING)`), `threads=2`;
+- chDB (ClickHouse in-process): the same in ClickHouse SQL (`file(LOG, 'LineAsString')`,
+  `extract`, `parseDateTimeOrNull`, `sum() OVER (ROWS BETWEEN 119 PRECEDING ...)`, `lagInFrame`);
 - analyzer: `python -m analyzer backtest LOG --threshold 5 10 20 50 --out TMP` (every CSV written,
   the 10 s reports and sections included: more work than the peers do).
 
 The analyzer's modules are compiled to bytecode first, as an installed package's are.
-A peer that is not installed (`pip install -e '.[bench]'`) is left out. Prints wall time,
-peak RSS of the largest process of each run (parent or worker) and the ratios to polars.
+A peer that is not installed (`pip install -e '.[bench]'`) is left out. Prints wall time, CPU
+time (user + system of the process and its workers: on a machine shared with other work the
+wall time is noisy, the CPU time much less), peak RSS of the largest process of each run
+(parent or worker), the ratios to polars, and the load average around the runs.
 The log is made by make_log.py when missing (benchmarks/data/, git-ignored).
 """
 
@@ -97,10 +102,46 @@ print("transitions", rows)
     .replace("@THRESHOLDS@", str(list(THRESHOLDS)))
 )
 
+CHDB = (
+    r"""
+import sys
+import chdb
+
+log = sys.argv[1].replace("\\", "\\\\").replace("'", "\\'")  # a ClickHouse string literal
+rows = chdb.query('''
+WITH per_second AS (
+    SELECT toUnixTimestamp(parseDateTimeOrNull(extract(line, '\\[([^\\]]+)\\]'), '%d/%b/%Y:%H:%i:%s %z'))
+               AS second,
+           count() AS hits
+    FROM file('@LOG@', 'LineAsString')
+    WHERE second IS NOT NULL AND extract(line, '" ([0-9]{3}) ') != ''
+    GROUP BY second
+), windowed AS (
+    SELECT second, sum(hits) OVER (ORDER BY second ROWS BETWEEN @ROWS@ PRECEDING AND CURRENT ROW) AS total
+    FROM per_second
+), judged AS (
+    SELECT threshold, second, total > threshold * @WINDOW@ AS alert_on
+    FROM windowed ARRAY JOIN @THRESHOLDS@ AS threshold
+), changes AS (
+    SELECT threshold,
+           alert_on != lagInFrame(alert_on, 1, false) OVER (
+               PARTITION BY threshold ORDER BY second ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
+           ) AS changed
+    FROM judged
+)
+SELECT threshold, sum(changed) FROM changes GROUP BY threshold ORDER BY threshold
+'''.replace("@LOG@", log), "CSV")
+print("transitions", str(rows).split())
+""".replace("@WINDOW@", str(WINDOW))
+    .replace("@ROWS@", str(WINDOW - 1))
+    .replace("@THRESHOLDS@", str(list(THRESHOLDS)))
+)
+
 
 @dataclass
 class Run:
     wall: float
+    cpu: float  # user + system seconds of the process and its waited-for children
     peak_rss_mb: float  # the largest process of the run (a parent or one of its workers)
     output: str
 
@@ -116,7 +157,7 @@ def run_process(argv: list[str], env: dict[str, str]) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{argv[:3]} failed ({process.returncode}):\n{output}")
-    return Run(wall, usage.ru_maxrss / 1024, output)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
 
 
 def contenders(log: Path, out: str) -> dict[str, list[str]]:
@@ -126,6 +167,8 @@ def contenders(log: Path, out: str) -> dict[str, list[str]]:
         found["polars"] = [python, "-c", POLARS, str(log)]
     if importlib.util.find_spec("duckdb"):
         found["duckdb"] = [python, "-c", DUCKDB, str(log)]
+    if importlib.util.find_spec("chdb"):
+        found["chdb"] = [python, "-c", CHDB, str(log)]
     thresholds = [str(t) for t in THRESHOLDS]
     found["analyzer backtest"] = [
         python, "-m", "analyzer", "backtest", str(log), "--threshold", *thresholds,
@@ -156,20 +199,24 @@ def main() -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
     runs: dict[str, list[Run]] = {}
+    load, cores = os.getloadavg()[0], os.cpu_count()
     with tempfile.TemporaryDirectory() as scratch:
         for round_number in range(args.repeat):
             for name, argv in contenders(log, os.path.join(scratch, f"out{round_number}")).items():
                 runs.setdefault(name, []).append(run_process(argv, env))
     best = {name: min(found, key=lambda run: run.wall) for name, found in runs.items()}
     polars = best.get("polars")
-    print(f"{'what':<20} {'best wall':>9} {'of':<22} {'lines/s':>9} {'peak RSS':>9} {'x polars':>8}")
+    print(f"load average (1 min) before the runs {load:.2f}, after {os.getloadavg()[0]:.2f}; {cores} cores")
+    header = f"{'what':<18} {'best wall':>9} {'of':<22} {'CPU':>7} {'lines/s':>9} {'peak RSS':>9}"
+    print(f"{header} {'x polars':>7}")
     for name, run in best.items():
         walls = ", ".join(f"{r.wall:.2f}" for r in runs[name])
         ratio = f"{run.wall / polars.wall:.2f}" if polars else "-"
         rss = f"{run.peak_rss_mb:.0f} MB" if name != "wc -l" else "-"
         speed = lines / run.wall / 1e6
-        print(f"{name:<20} {run.wall:>7.2f} s ({walls:<20}) {speed:>7.2f} M {rss:>9} {ratio:>8}")
-    for name in ("polars", "duckdb"):
+        cpu = f"{run.cpu:.1f} s"
+        print(f"{name:<18} {run.wall:>7.2f} s ({walls:<20}) {cpu:>7} {speed:>7.2f} M {rss:>9} {ratio:>7}")
+    for name in ("polars", "duckdb", "chdb"):
         if name in best:
             print(f"{name} says: {best[name].output.strip().splitlines()[-1]}")
 
