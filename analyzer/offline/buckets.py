@@ -22,14 +22,25 @@ from analyzer.core.tally import BINS_PER_OCTAVE, bin_values, duration_values, si
 from analyzer.core.window import DURATION_WIDTH
 from analyzer.formats.clf import Parsed, Requests, seconds_of
 from analyzer.offline.reports import (
+    DIRECTIVES,
+    LATE,
     NO_COUNTS,
+    REJECTED,
+    REQUESTS,
+    TOTAL_COLUMNS,
+    Pairs,
+    Ranked,
+    Totals,
+    distinct_codes,
     duration_codes,
     lines_per_bucket,
+    pair_counts,
     pair_sums,
     percentiles,
     rebucket,
-    split_at_index,
+    section_sums,
     split_parts,
+    summed_rows,
     top_sections,
 )
 
@@ -38,20 +49,20 @@ HOLD_SECONDS = 3600
 CLOSE_EVERY = 8
 SIZE_BINS = np.arange(64 * BINS_PER_OCTAVE)  # the live window's bins (core.tally): one method
 DURATION_BINS = np.arange(DURATION_WIDTH)
-TOTAL_COLUMNS = ("requests", "rejected", "directives", "late", "bytes", *STATUS_CLASSES)
 
 
 @dataclass
 class ChunkBuckets:
     """One chunk summed per bucket: the report second T (UTC epoch) of the seconds (T - 10, T],
-    as the live monitor's reports (`core.ledger.report_ends`)."""
+    as the live monitor's reports (`core.ledger.report_ends`). Arrays only: a worker's result
+    is pickled as their bytes, and the parent merges them without an index."""
 
     seconds: np.ndarray  # distinct event seconds ...
     hits: np.ndarray  # ... and the requests in each
-    totals: pd.DataFrame  # index bucket; TOTAL_COLUMNS
-    sections: pd.Series  # index (bucket, section) -> hits
-    sizes: pd.Series  # index (bucket, size bin) -> requests
-    durations: pd.Series  # index (bucket, duration bin) -> requests with a duration
+    totals: Totals
+    sections: Pairs  # (bucket, section) -> hits
+    sizes: Pairs  # (bucket, size bin) -> requests
+    durations: Pairs  # (bucket, duration bin) -> requests with a duration
     leading_rejected: int  # rejected lines before the chunk's first good line
     leading_directives: int
     last_bucket: int | None  # bucket of the chunk's last good line, in file order
@@ -115,37 +126,33 @@ def _summed(
 ) -> ChunkBuckets:
     """Per-bucket sums of the requests (in line order); `request_at` their line numbers where
     lines were rejected (else None); `durations` in seconds (NaN/None: none)."""
-    second_codes, distinct = pd.factorize(seconds)
+    second_codes, distinct = distinct_codes(np.asarray(seconds, np.int64))
     hits = np.bincount(second_codes, minlength=len(distinct))
-    bucket_codes, buckets = pd.factorize(report_ends(np.asarray(distinct), BUCKET_SECONDS))
-    row_bucket = bucket_codes[second_codes]
+    ends = report_ends(distinct, BUCKET_SECONDS)  # ascending, as `distinct`
+    new_bucket = np.r_[True, ends[1:] != ends[:-1]] if len(ends) else np.zeros(0, bool)
+    buckets = ends[new_bucket]
+    row_bucket = (np.cumsum(new_bucket) - 1)[second_codes]
     n = len(buckets)
     classes = np.clip(status.astype(np.int64) // 100, 0, 9)
     by_class = np.bincount(row_bucket * 10 + classes, minlength=n * 10).reshape(n, 10)
     rejected, leading = lines_per_bucket(rejected_at, request_at, row_bucket, n)
     directive_at = np.zeros(0, np.int64) if directive_at is None else directive_at
     directives, leading_directives = lines_per_bucket(directive_at, request_at, row_bucket, n)
-    totals = pd.DataFrame(
-        {
-            "requests": np.bincount(row_bucket, minlength=n),
-            "rejected": rejected,
-            "directives": directives,
-            "late": np.zeros(n, np.int64),
-            "bytes": np.bincount(row_bucket, weights=np.maximum(sizes, 0), minlength=n).astype(np.int64),
-            **{name: by_class[:, int(name[0])] for name in STATUS_CLASSES},
-        },
-        index=pd.Index(np.asarray(buckets, np.int64), name="bucket"),
-    )
-    buckets = np.asarray(buckets, np.int64)
+    values = np.zeros((n, len(TOTAL_COLUMNS)), np.int64)
+    values[:, REQUESTS] = np.bincount(row_bucket, minlength=n)
+    values[:, REJECTED], values[:, DIRECTIVES] = rejected, directives
+    values[:, TOTAL_COLUMNS.index("bytes")] = np.bincount(row_bucket, np.maximum(sizes, 0), minlength=n)
+    for name in STATUS_CLASSES:
+        values[:, TOTAL_COLUMNS.index(name)] = by_class[:, int(name[0])]
     # no size (NO_SIZE) is code -1: out of the histogram, so its percentiles are n/a, not 0 B
     size_codes = np.where(sizes >= 0, size_bins(np.maximum(sizes, 0)), -1)
     return ChunkBuckets(
-        seconds=np.asarray(distinct, np.int64),
+        seconds=distinct,
         hits=hits,
-        totals=totals,
-        sections=_pair_counts(buckets, row_bucket, section_codes, section_labels),
-        sizes=_pair_counts(buckets, row_bucket, size_codes, SIZE_BINS),
-        durations=_pair_counts(
+        totals=Totals(buckets, values),
+        sections=pair_counts(buckets, row_bucket, section_codes, section_labels),
+        sizes=pair_counts(buckets, row_bucket, size_codes, SIZE_BINS),
+        durations=pair_counts(
             buckets, row_bucket, duration_codes(durations, len(seconds), len(DURATION_BINS)), DURATION_BINS
         )
         if durations is not None
@@ -158,32 +165,12 @@ def _summed(
     )
 
 
-def _pair_counts(
-    buckets: np.ndarray, row_bucket: np.ndarray, codes: np.ndarray, labels: np.ndarray
-) -> pd.Series:
-    """Requests per (bucket, label), counted on one int64 key per row (code -1: left out)."""
-    width = len(labels) + 1
-    keys = row_bucket.astype(np.int64) * width + (codes.astype(np.int64) + 1)
-    if len(buckets) * width <= 4 * len(keys) + 4096:  # few possible keys: count them all
-        tally = np.bincount(keys, minlength=len(buckets) * width)
-        found = np.flatnonzero(tally)
-        counts = pd.Series(tally[found], index=found)
-    else:
-        counts = pd.Series(keys).value_counts(sort=False)
-    bucket_of, code_of = np.divmod(counts.index.to_numpy(), width)
-    kept = code_of > 0
-    index = pd.MultiIndex.from_arrays(
-        [buckets[bucket_of[kept]], labels[code_of[kept] - 1]], names=["bucket", "key"]
-    )
-    return pd.Series(counts.to_numpy()[kept], index=index, name="hits")
-
-
 @dataclass(frozen=True)
 class Closed:
     """Finished reports of a backtest, oldest first, one row per bucket."""
 
     totals: pd.DataFrame  # index bucket; TOTAL_COLUMNS and size_p50/p90/p99
-    sections: pd.DataFrame  # bucket, section, hits: top sections then (other), per bucket
+    sections: Ranked  # per bucket its top sections, then (other)
 
 
 class BucketMerger:
@@ -195,10 +182,10 @@ class BucketMerger:
         self.hold = hold
         self.close_every = close_every
         self.section_limit = section_limit
-        self.totals: list[pd.DataFrame] = []
-        self.sections: list[pd.Series] = []
-        self.sizes: list[pd.Series] = []
-        self.durations: list[pd.Series] = []
+        self.totals: list[Totals] = []
+        self.sections: list[Pairs] = []
+        self.sizes: list[Pairs] = []
+        self.durations: list[Pairs] = []
         self.closed_before: int | None = None  # buckets before this were written out
         self.newest: int | None = None
         self.last_bucket: int | None = None  # of the last good line so far, in file order
@@ -210,7 +197,7 @@ class BucketMerger:
         """Take a chunk; return the reports that are now final (None if none are)."""
         totals, sections, sizes, durations = chunk.totals, chunk.sections, chunk.sizes, chunk.durations
         if len(totals):
-            self.newest = max(self.newest or 0, int(totals.index.max()))
+            self.newest = max(self.newest or 0, int(totals.buckets.max()))
         if self.closed_before is not None and self.newest is not None:
             totals, sections, sizes, durations = self._late_to_newest(totals, sections, sizes, durations)
         self._place_leading(chunk)
@@ -249,22 +236,23 @@ class BucketMerger:
         self.orphans = self.orphan_directives = 0
         if self.closed_before is not None and target < self.closed_before:
             target = self.newest or target
-        extra = pd.DataFrame({c: [0] for c in TOTAL_COLUMNS}, index=pd.Index([target], name="bucket"))
-        extra["rejected"], extra["directives"] = rejected, directives
-        self.totals.append(extra)
+        extra = np.zeros((1, len(TOTAL_COLUMNS)), np.int64)
+        extra[0, REJECTED], extra[0, DIRECTIVES] = rejected, directives
+        self.totals.append(Totals(np.array([target], np.int64), extra))
 
     def _late_to_newest(
-        self, totals: pd.DataFrame, sections: pd.Series, sizes: pd.Series, durations: pd.Series
-    ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+        self, totals: Totals, sections: Pairs, sizes: Pairs, durations: Pairs
+    ) -> tuple[Totals, Pairs, Pairs, Pairs]:
         """Lines for reports already written go to the newest report, counted as late."""
         closed, newest = self.closed_before, self.newest
         assert closed is not None and newest is not None
-        late = totals.index < closed
+        late = totals.buckets < closed
         if not late.any():
             return totals, sections, sizes, durations
-        moved = totals[late].sum()
-        moved["late"] = moved["requests"]
-        totals = pd.concat([totals[~late], moved.to_frame(newest).T.rename_axis("bucket")])
+        moved = totals.values[late].sum(axis=0, keepdims=True)
+        moved[0, LATE] = moved[0, REQUESTS]
+        kept = totals.take(~late)
+        totals = Totals(np.r_[kept.buckets, newest], np.concatenate([kept.values, moved]))
         return (
             totals,
             *(rebucket(counts, closed, newest) for counts in (sections, sizes, durations)),
@@ -283,17 +271,16 @@ class BucketMerger:
             totals, sections, sizes, durations = self.totals, self.sections, self.sizes, self.durations
             self.totals, self.sections, self.sizes, self.durations = [], [], [], []
         else:
-            totals, self.totals = split_at_index(self.totals, before)
+            totals, self.totals = split_parts(self.totals, before)
             sections, self.sections = split_parts(self.sections, before)
             sizes, self.sizes = split_parts(self.sizes, before)
             durations, self.durations = split_parts(self.durations, before)
         if not totals:
             return None
-        done = pd.concat(totals).groupby(level=0).sum().sort_index()
-        for found in (
-            percentiles(*pair_sums(sizes), bin_values, "size"),
-            percentiles(*pair_sums(durations), duration_values, "latency"),
-        ):
-            for name, column in found.items():  # a join, without its index work
-                done[name] = column.reindex(done.index).to_numpy()
-        return Closed(done, top_sections(*pair_sums(sections), self.section_limit))
+        buckets, values = summed_rows(totals)
+        done = pd.DataFrame(values, pd.Index(buckets, name="bucket"), list(TOTAL_COLUMNS))
+        columns = percentiles(*pair_sums(sizes), bin_values, "size", buckets)
+        columns |= percentiles(*pair_sums(durations), duration_values, "latency", buckets)
+        for name, column in columns.items():
+            done[name] = column
+        return Closed(done, top_sections(*section_sums(sections), self.section_limit))

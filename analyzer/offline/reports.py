@@ -1,58 +1,192 @@
 """The backtest's 10 s reports from summed counts: top sections, size and duration percentiles.
 
-Pure numpy over sorted (bucket, key) arrays, so closing a report costs a few array passes,
-not a pandas groupby per report (the parent process of a backtest does this for every chunk).
+Pure numpy over (bucket, key) arrays, so closing a report costs a few array passes, not a
+pandas groupby per report (the parent process of a backtest does this for every chunk), and
+a worker's sums cross to the parent as a few arrays (pickled as their bytes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analyzer.core.stats import OTHER, PERCENTILES
+from analyzer.core.stats import OTHER, PERCENTILES, STATUS_CLASSES
 from analyzer.core.tally import duration_bins, percentile_bins
 
-# (bucket, key) -> count with no row: a log without request times has no duration counts.
-NO_COUNTS = pd.Series(
-    np.zeros(0, np.int64), index=pd.MultiIndex.from_arrays([[], []], names=["bucket", "key"]), name="hits"
-)
+TOTAL_COLUMNS = ("requests", "rejected", "directives", "late", "bytes", *STATUS_CLASSES)
+REQUESTS, REJECTED, DIRECTIVES, LATE = range(4)  # their columns in Totals.values
 
 
-def pair_sums(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(bucket, key) -> total over the parts, as sorted arrays: buckets, keys, totals."""
-    buckets = np.concatenate(
-        [np.zeros(0, np.int64)] + [s.index.get_level_values(0).to_numpy(np.int64) for s in parts]
-    )
+@dataclass(frozen=True)
+class Pairs:
+    """Counts per (bucket, key), each pair at most once: keys are bins (integers) or section
+    names (an object array of str)."""
+
+    buckets: np.ndarray  # int64
+    keys: np.ndarray
+    counts: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def take(self, rows: np.ndarray) -> Pairs:
+        return Pairs(self.buckets[rows], self.keys[rows], self.counts[rows])
+
+    def as_dict(self) -> dict[tuple[int, object], int]:
+        """{(bucket, key): count}: for tests and notebooks."""
+        pairs = zip(self.buckets.tolist(), self.keys.tolist(), self.counts.tolist(), strict=True)
+        return {(bucket, key): count for bucket, key, count in pairs}
+
+
+# No counts at all: a log without request times has no duration counts.
+NO_COUNTS = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """TOTAL_COLUMNS per bucket: one row a bucket in a chunk (a merger's parts may repeat one)."""
+
+    buckets: np.ndarray  # int64
+    values: np.ndarray  # int64, one row per bucket, one column per TOTAL_COLUMNS
+
+    def __len__(self) -> int:
+        return len(self.buckets)
+
+    def take(self, rows: np.ndarray) -> Totals:
+        return Totals(self.buckets[rows], self.values[rows])
+
+    def frame(self) -> pd.DataFrame:
+        """As a frame indexed by bucket (for tests and notebooks)."""
+        return pd.DataFrame(self.values, pd.Index(self.buckets, name="bucket"), list(TOTAL_COLUMNS))
+
+
+def summed_rows(parts: list[Totals]) -> tuple[np.ndarray, np.ndarray]:
+    """The parts' rows added up per bucket: sorted buckets and their totals."""
+    buckets = np.concatenate([part.buckets for part in parts])
+    values = np.concatenate([part.values for part in parts])
     if len(buckets) == 0:
-        return buckets, np.zeros(0, object), np.zeros(0, np.int64)
-    keys = np.concatenate([part.index.get_level_values(1).to_numpy() for part in parts])
-    counts = np.concatenate([part.to_numpy(np.int64) for part in parts])
-    if keys.dtype.kind in "iu" and len(keys):  # size or duration bins: one integer key to sort
-        width = int(keys.max()) + 1
-        order = np.argsort((buckets - buckets.min()) * width + keys, kind="stable")
-        codes, labels = keys.astype(np.int64), np.arange(width)
+        return buckets, values
+    order = np.argsort(buckets, kind="stable")
+    buckets, values = buckets[order], values[order]
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    return buckets[starts], np.add.reduceat(values, starts, axis=0)
+
+
+def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code into the sorted distinct values, and those: a bincount over a chunk's
+    few minutes of seconds (no sort), np.unique where they are spread (a broken clock)."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64), values
+    first = int(values.min())
+    span = int(values.max()) - first + 1
+    if span > 4 * len(values) + 4096:
+        distinct, codes = np.unique(values, return_inverse=True)
+        return codes.astype(np.int64, copy=False), distinct
+    present = np.bincount(values - first, minlength=span) > 0
+    rank = np.cumsum(present) - 1
+    return rank[values - first], np.flatnonzero(present) + first
+
+
+def pair_counts(buckets: np.ndarray, row_bucket: np.ndarray, codes: np.ndarray, labels: np.ndarray) -> Pairs:
+    """Requests per (bucket, label), counted on one int64 key per row (code -1: left out)."""
+    width = len(labels) + 1
+    keys = row_bucket.astype(np.int64) * width + (codes.astype(np.int64) + 1)
+    if len(buckets) * width <= 4 * len(keys) + 4096:  # few possible keys: count them all
+        tally = np.bincount(keys, minlength=len(buckets) * width)
+        found = np.flatnonzero(tally)
+        counts = tally[found]
     else:
-        codes, labels = pd.factorize(keys, sort=True)
-        order = np.lexsort((codes, buckets))
-    buckets, codes, counts = buckets[order], codes[order], counts[order]
-    starts = np.flatnonzero(np.r_[True, (buckets[1:] != buckets[:-1]) | (codes[1:] != codes[:-1])])
+        found, counts = np.unique(keys, return_counts=True)
+    bucket_of, code_of = np.divmod(found, width)
+    kept = code_of > 0
+    return Pairs(buckets[bucket_of[kept]], labels[code_of[kept] - 1], counts[kept].astype(np.int64))
+
+
+def pair_sums(parts: list[Pairs]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bin, of sizes or durations) -> total over the parts, as sorted arrays: buckets, bins, totals."""
+    buckets, keys, counts = _joined(parts)
+    if len(keys) == 0:
+        return buckets, keys.astype(np.int64), counts
+    width = int(keys.max()) + 1
+    order = np.argsort((buckets - buckets.min()) * width + keys, kind="stable")  # runs already sorted
+    return _reduced(buckets[order], keys[order].astype(np.int64), counts[order])
+
+
+def section_sums(parts: list[Pairs]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(bucket, section) -> hits over the parts, sorted by bucket then name: buckets, codes into
+    the sorted distinct names, hits, and those names."""
+    buckets, keys, counts = _joined(parts)
+    codes, names = pd.factorize(keys, sort=True)
+    order = np.lexsort((codes, buckets))
     return (
-        buckets[starts],
-        np.asarray(labels, dtype=keys.dtype)[codes[starts]],
-        np.add.reduceat(counts, starts),
+        *_reduced(buckets[order], codes[order].astype(np.int64), counts[order]),
+        np.asarray(names, object),
     )
 
 
-def top_sections(buckets: np.ndarray, sections: np.ndarray, hits: np.ndarray, limit: int) -> pd.DataFrame:
+def _joined(parts: list[Pairs]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    found = [part for part in parts if len(part)]
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, np.int64)
+    return tuple(
+        np.concatenate([getattr(part, name) for part in found]) for name in ("buckets", "keys", "counts")
+    )  # type: ignore[return-value]
+
+
+def _reduced(
+    buckets: np.ndarray, keys: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted (bucket, key) rows with each pair's counts added up."""
+    if len(buckets) == 0:
+        return buckets, keys, counts
+    starts = np.flatnonzero(np.r_[True, (buckets[1:] != buckets[:-1]) | (keys[1:] != keys[:-1])])
+    return buckets[starts], keys[starts], np.add.reduceat(counts, starts)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The rows of sections.csv: per bucket (ascending) its top sections by hits, ties by name,
+    then one (other) row for the rest."""
+
+    buckets: np.ndarray  # int64
+    codes: np.ndarray  # int64, into `names`
+    hits: np.ndarray  # int64
+    names: np.ndarray  # object array of str
+
+    def __len__(self) -> int:
+        return len(self.buckets)
+
+    def frame(self) -> pd.DataFrame:
+        """bucket, section, hits (for tests and notebooks)."""
+        section = pd.array(self.names[self.codes], dtype="str")
+        return pd.DataFrame({"bucket": self.buckets, "section": section, "hits": self.hits})
+
+    @staticmethod
+    def joined(parts: list[Ranked]) -> Ranked:
+        """The rows of several in turn (their names side by side, codes moved along)."""
+        shifts = np.cumsum([0] + [len(part.names) for part in parts])[:-1]
+        return Ranked(
+            np.concatenate([np.zeros(0, np.int64)] + [part.buckets for part in parts]),
+            np.concatenate(
+                [np.zeros(0, np.int64)] + [p.codes + shift for p, shift in zip(parts, shifts, strict=True)]
+            ),
+            np.concatenate([np.zeros(0, np.int64)] + [part.hits for part in parts]),
+            np.concatenate([np.zeros(0, object)] + [part.names for part in parts]),
+        )
+
+
+def top_sections(
+    buckets: np.ndarray, codes: np.ndarray, hits: np.ndarray, names: np.ndarray, limit: int
+) -> Ranked:
     """Per bucket the `limit` busiest sections (ties by name) and one (other) row for the rest.
 
-    The arrays are sorted by bucket, then section name.
+    The arrays are sorted by bucket, then section name (`codes` into the sorted `names`).
     """
-    names = sections.astype(str)
     order = np.lexsort((-hits, buckets))  # stable: equal hits keep the name order
-    buckets, names, hits = buckets[order], names[order], hits[order]
+    buckets, codes, hits = buckets[order], codes[order], hits[order]
     first = (
         np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]]) if len(buckets) else np.zeros(0, np.int64)
     )
@@ -65,14 +199,12 @@ def top_sections(buckets: np.ndarray, sections: np.ndarray, hits: np.ndarray, li
     both_buckets = np.concatenate([buckets[top], buckets[over]])
     both_order = np.concatenate([rank[top], np.full(len(over), limit)])
     sort = np.lexsort((both_order, both_buckets))
-    return pd.DataFrame(
-        {
-            "bucket": both_buckets[sort],
-            "section": pd.array(
-                np.concatenate([names[top], np.full(len(over), OTHER, object)])[sort], dtype="str"
-            ),
-            "hits": np.concatenate([hits[top], rest[with_rest]])[sort],
-        }
+    other = np.full(len(over), len(names), np.int64)  # the code of (other), after the names
+    return Ranked(
+        both_buckets[sort],
+        np.concatenate([codes[top], other])[sort],
+        np.concatenate([hits[top], rest[with_rest]])[sort],
+        np.concatenate([np.asarray(names, object), np.array([OTHER], object)]),
     )
 
 
@@ -82,42 +214,47 @@ def percentiles(
     counts: np.ndarray,
     value_of: Callable[[np.ndarray], np.ndarray],
     name: str,
-) -> pd.DataFrame:
-    """Percentiles per bucket from its histogram (the middle of the bin): columns `{name}_p50`...,
-    by the one method of every report (`tally.percentile_bins`). Sorted by bucket, then bin."""
+    at: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Percentiles per bucket from its histogram (the middle of the bin), for each of the sorted
+    buckets `at` (NaN where one has no counts): columns `{name}_p50`..., by the one method of every
+    report (`tally.percentile_bins`). The arrays are sorted by bucket, then bin."""
     found, per = percentile_bins(buckets, bins, counts, PERCENTILES)
-    index = pd.Index(found, name="bucket")
-    return pd.DataFrame({f"{name}_p{p}": pd.Series(value_of(per[p]), index=index) for p in PERCENTILES})
+    where = np.searchsorted(at, found)
+    columns = {}
+    for p in PERCENTILES:
+        column = np.full(len(at), np.nan)
+        column[where] = value_of(per[p])
+        columns[f"{name}_p{p}"] = column
+    return columns
 
 
-def buckets_of(counts: pd.Series) -> np.ndarray:
-    """The bucket of each row of a (bucket, key) series, from the index's codes (no Index built)."""
-    index = counts.index
-    assert isinstance(index, pd.MultiIndex)
-    return np.asarray(index.levels[0])[index.codes[0]]
-
-
-def split_at(buckets: list[np.ndarray], parts: list, before: int) -> tuple[list, list]:
-    """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces."""
+def split_parts(parts: list, before: int) -> tuple[list, list]:
+    """The parts' rows before `before` (final) and from it on (held), leaving out empty pieces
+    (parts of `Pairs`, or of `buckets.Totals`: anything with `buckets` and `take`)."""
     done, held = [], []
-    for bucket, part in zip(buckets, parts, strict=True):
-        early = bucket < before
+    for part in parts:
+        early = part.buckets < before
         if early.all():
             done.append(part)
         elif early.any():
-            done.append(part[early])
-            held.append(part[~early])
+            done.append(part.take(early))
+            held.append(part.take(~early))
         elif len(part):
             held.append(part)
     return done, held
 
 
-def rebucket(counts: pd.Series, closed: int, newest: int) -> pd.Series:
+def rebucket(counts: Pairs, closed: int, newest: int) -> Pairs:
     """The counts of buckets before `closed` moved to the bucket `newest` (late lines)."""
-    buckets = counts.index.get_level_values(0).to_numpy()
-    moved = np.where(buckets < closed, newest, buckets)
-    index = pd.MultiIndex.from_arrays([moved, counts.index.get_level_values(1)], names=counts.index.names)
-    return pd.Series(counts.to_numpy(), index=index, name=counts.name).groupby(level=[0, 1]).sum()
+    late = counts.buckets < closed
+    if not late.any():
+        return counts
+    moved = Pairs(np.where(late, newest, counts.buckets), counts.keys, counts.counts)
+    if counts.keys.dtype != object:
+        return Pairs(*pair_sums([moved]))
+    buckets, codes, hits, names = section_sums([moved])
+    return Pairs(buckets, names[codes], hits)
 
 
 def duration_codes(durations: np.ndarray | None, requests: int, bins: int) -> np.ndarray:
@@ -128,16 +265,6 @@ def duration_codes(durations: np.ndarray | None, requests: int, bins: int) -> np
     timed = ~np.isnan(durations)
     codes[timed] = np.minimum(duration_bins(durations[timed]), bins - 1)
     return codes
-
-
-def split_parts(parts: list[pd.Series], before: int) -> tuple[list, list]:
-    """`split_at` of (bucket, key) series."""
-    return split_at([buckets_of(part) for part in parts], parts, before)
-
-
-def split_at_index(parts: list[pd.DataFrame], before: int) -> tuple[list, list]:
-    """`split_at` of frames indexed by bucket."""
-    return split_at([part.index.to_numpy() for part in parts], parts, before)
 
 
 def lines_per_bucket(

@@ -40,7 +40,7 @@ def merge(
     closed = [merger.add(buckets_of(chunk)) for chunk in chunks] + [merger.finish()]
     done = [c for c in closed if c is not None]
     totals = pd.concat([c.totals for c in done]) if done else pd.DataFrame()
-    sections = pd.concat([c.sections for c in done], ignore_index=True) if done else pd.DataFrame()
+    sections = pd.concat([c.sections.frame() for c in done], ignore_index=True) if done else pd.DataFrame()
     return totals, sections
 
 
@@ -60,13 +60,13 @@ def test_chunk_buckets_by_hand() -> None:
         T0 + 12: 1,
         T0 + 13: 1,
     }
-    totals = chunk.totals.sort_index()
+    totals = chunk.totals.frame().sort_index()
     assert totals.index.tolist() == [T0 + 10, T0 + 20]  # a report's second ends its 10 s
     assert totals["requests"].tolist() == [2, 2]
     assert totals["rejected"].tolist() == [1, 0]
     assert totals["bytes"].tolist() == [150, 0]  # `-` bytes count 0
     assert totals[["2xx", "3xx", "4xx", "5xx"]].to_numpy().tolist() == [[1, 0, 1, 0], [0, 0, 1, 1]]
-    assert chunk.sections.to_dict() == {(T0 + 10, "/a"): 1, (T0 + 10, "/b"): 1, (T0 + 20, "/a"): 1}
+    assert chunk.sections.as_dict() == {(T0 + 10, "/a"): 1, (T0 + 10, "/b"): 1, (T0 + 20, "/a"): 1}
     assert chunk.leading_rejected == 1
     assert chunk.last_bucket == T0 + 20
 
@@ -134,8 +134,8 @@ def test_lines_older_than_the_hold_become_late_in_the_newest_report() -> None:
     assert isinstance(closed, Closed)
     assert closed.totals["requests"].to_dict() == {T0: 1, T0 + 10: 5}
     # ... and forgotten: what the merger holds starts at the hold.
-    assert pd.concat(merger.totals).index.min() >= T0 + 70
-    assert all(part.index.get_level_values(0).min() >= T0 + 70 for part in merger.sections if len(part))
+    assert min(part.buckets.min() for part in merger.totals) >= T0 + 70
+    assert all(part.buckets.min() >= T0 + 70 for part in merger.sections if len(part))
     # A line for T0 + 3 (its report is gone) and a rejected line after it; one at T0 + 95 (in the
     # report of T0 + 100) is in time.
     assert (
@@ -148,7 +148,7 @@ def test_lines_older_than_the_hold_become_late_in_the_newest_report() -> None:
     assert totals["requests"].to_dict() == {T0 + 100: 4}
     assert totals["late"].to_dict() == {T0 + 100: 1}
     assert totals["rejected"].to_dict() == {T0 + 100: 1}  # its good line's report was gone too
-    sections = {(r["bucket"], r["section"]): r["hits"] for r in final.sections.to_dict("records")}
+    sections = {(r["bucket"], r["section"]): r["hits"] for r in final.sections.frame().to_dict("records")}
     assert sections == {(T0 + 100, "/new"): 3, (T0 + 100, "/old"): 1}
     assert 6 + int(totals["requests"].sum()) == 10  # every good line once
 
@@ -252,9 +252,9 @@ def test_closing_every_few_chunks_gives_the_reports_of_closing_after_each(
 def assert_same_buckets(one: ChunkBuckets, other: ChunkBuckets) -> None:
     assert one.seconds.tolist() == other.seconds.tolist()
     assert one.hits.tolist() == other.hits.tolist()
-    pd.testing.assert_frame_equal(one.totals, other.totals, check_exact=True)
-    pd.testing.assert_series_equal(one.sections, other.sections, check_exact=True)
-    pd.testing.assert_series_equal(one.sizes, other.sizes, check_exact=True)
+    pd.testing.assert_frame_equal(one.totals.frame(), other.totals.frame(), check_exact=True)
+    assert one.sections.as_dict() == other.sections.as_dict()
+    assert one.sizes.as_dict() == other.sizes.as_dict()
     assert (one.leading_rejected, one.first_bucket, one.last_bucket) == (
         other.leading_rejected,
         other.first_bucket,
