@@ -24,11 +24,10 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from analyzer.formats.parsers import make_parser
-from analyzer.offline.buckets import ChunkBuckets
 from analyzer.offline.locations import is_url, open_file
+from analyzer.offline.parsing import Parsing, Summed
 from analyzer.offline.reader import GZIP_MAGIC, InputError, Piece, check_log, file_size, pieces
 
-Summed = tuple[ChunkBuckets, int, int]  # as offline.backtest: a piece's sums, lines and rejected
 ParsePiece = Callable[[Piece, str, "str | None"], Summed]
 ParseFile = Callable[[str, str, "str | None", int], list[tuple[int, Summed]]]
 Plan = tuple[str, int, list[tuple[int, int]] | None]  # format, size, byte ranges (None: whole file)
@@ -116,7 +115,7 @@ def on_dask(
     parse_piece: ParsePiece,
     parse_file: ParseFile,
     task_timeout: float = TASK_TIMEOUT,
-) -> Iterator[tuple[int, Iterator[tuple[int, Summed]]]]:
+) -> Iterator[Parsing]:
     """The bytes in all inputs, and their pieces' sums in input order, parsed by the cluster.
 
     `client` is used and left open; without one a local cluster is started and closed after.
@@ -139,7 +138,7 @@ def on_dask(
         size = sum(size for _, size, _ in plans)
         work = _tasks(sent, plans, log_format, chunk_bytes, parse_piece, parse_file)
         backlog = 2 * max(sum(client.nthreads().values()), 2)
-        yield size, _in_order(client, work, backlog, task_timeout)
+        yield Parsing(size, _in_order(client, work, backlog, task_timeout))
     except InputError as error:
         raise _as_given(error, dict(zip(sent, names, strict=True))) from None
     except BaseException:  # stopped (a signal) or failed: our own workers' answers are not wanted

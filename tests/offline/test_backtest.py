@@ -17,9 +17,7 @@ from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule
 from analyzer.core.stats import OTHER
-from analyzer.formats import kernel
-from analyzer.offline.backtest import BacktestResult, backtest, parse_file, parse_piece
-from analyzer.offline.reader import pieces
+from analyzer.offline.backtest import BacktestResult, backtest
 from analyzer.offline.timeline import transitions
 from analyzer.outputs.rows import ALERT_FIELDS, SECTION_FIELDS, STATS_FIELDS, alert_row
 from tests.conftest import arriving_traffic, clf_line, lines_at, run_live, shared_log
@@ -498,34 +496,6 @@ def test_an_endless_line_is_dropped_as_read_and_counted_rejected(tmp_path: Path,
     assert int((stats["requests"] + stats["rejected"]).sum()) == 4
 
 
-def test_a_whole_file_is_its_pieces_in_order_each_at_its_end(tmp_path: Path) -> None:
-    """parse_file (a Dask worker's task for a .gz or W3C log): the pieces' own sums and ends."""
-    path = tmp_path / "access.log.gz"
-    path.write_bytes(gzip.compress(lines_at(range(T0, T0 + 300)) + GARBAGE))
-    whole = parse_file(str(path), "combined", None, 4096)
-    one_by_one = [(piece.end, parse_piece(piece, "combined", None)) for piece in pieces(str(path), 4096)]
-    assert len(whole) == len(one_by_one) > 3
-    for (end, (buckets, lines, rejected)), (piece_end, (alone, piece_lines, piece_rejected)) in zip(
-        whole, one_by_one, strict=True
-    ):
-        assert (end, lines, rejected) == (piece_end, piece_lines, piece_rejected)
-        assert np.array_equal(buckets.seconds, alone.seconds) and np.array_equal(buckets.hits, alone.hits)
-    assert whole[-1][0] == path.stat().st_size and sum(lines for _, (_, lines, _) in whole) == 301
-
-
 def test_an_unknown_engine_is_a_value_error(hand_log: Path) -> None:
     with pytest.raises(ValueError, match="engine must be one of local, dask, not 'spark'"):
         backtest([hand_log], [1], engine="spark")
-
-
-def test_a_worker_parses_in_one_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worker processes (one per core) are the parallelism: their parses start no threads."""
-    path = tmp_path / "access.log"
-    path.write_bytes(lines_at(range(T0, T0 + 300)))
-    for task in (
-        lambda: parse_piece(next(iter(pieces(str(path), 4096))), "combined", None),
-        lambda: parse_file(str(path), "combined", None, 4096),
-    ):
-        monkeypatch.setattr(kernel.THREADS, "count", 2)
-        task()
-        assert kernel.THREADS.count == 1
