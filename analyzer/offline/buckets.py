@@ -278,9 +278,8 @@ class BucketMerger:
         if not totals:
             return None
         buckets, values = summed_rows(totals)
-        done = pd.DataFrame(values, pd.Index(buckets, name="bucket"), list(TOTAL_COLUMNS))
-        columns = percentiles(*pair_sums(sizes), bin_values, "size", buckets)
+        columns = dict(zip(TOTAL_COLUMNS, values.T, strict=True))
+        columns |= percentiles(*pair_sums(sizes), bin_values, "size", buckets)
         columns |= percentiles(*pair_sums(durations), duration_values, "latency", buckets)
-        for name, column in columns.items():
-            done[name] = column
+        done = pd.DataFrame(columns, pd.Index(buckets, name="bucket"))
         return Closed(done, top_sections(*section_sums(sections), self.section_limit))
