@@ -14,8 +14,23 @@ static const unsigned char STOPS[256] = {
     ['/'] = ENDS_SEGMENT,
 };
 
-/* The first byte from `at` (before `to`) in the class `stops`, else to. */
+/* The bytes of `word` equal to `c`, as the high bit of each: exact for the lowest one (a borrow
+   only flags bytes above it), which is all a search needs; so is an OR of several. */
+static inline uint64_t bytes_equal(uint64_t word, unsigned char c) {
+    uint64_t diff = word ^ (0x0101010101010101ull * c);
+    return (diff - 0x0101010101010101ull) & ~diff & 0x8080808080808080ull;
+}
+
+/* The first byte from `at` (before `to`) in the class `stops`, else to: 8 bytes a step (a
+   request's path and protocol are most of a backtest's per-line walk), then byte by byte. */
 static inline int64_t run_end(const unsigned char *bytes, int64_t at, int64_t to, unsigned char stops) {
+    for (; at + 8 <= to; at += 8) {
+        uint64_t word = load8(bytes + at), hit = 0;
+        if (stops & (ENDS_WORD | ENDS_PATH)) hit |= bytes_equal(word, ' ');
+        if (stops & (ENDS_PATH | ENDS_SEGMENT)) hit |= bytes_equal(word, '?') | bytes_equal(word, '#');
+        if (stops & ENDS_SEGMENT) hit |= bytes_equal(word, '/');
+        if (hit) return at + (__builtin_ctzll(hit) >> 3);
+    }
     while (at < to && !(STOPS[bytes[at]] & stops)) at++;
     return at;
 }
