@@ -1,7 +1,7 @@
 """The backtest's question answered by polars, DuckDB and chDB beside `python -m analyzer backtest`.
 
     python benchmarks/bench_peers.py [LOG] [--lines 2000000] [--repeat 3]
-    python benchmarks/bench_peers.py --lines 20000000 --repeat 1     # 24 days of log, 4.4 GB
+    python benchmarks/bench_peers.py --lines 20000000 --repeat 1     # 40 hours of log, 4.35 GB
 
 The question: when would alerts at 4 thresholds (5, 10, 20, 50 req/s over 120 s) have fired
 and recovered. Each contender is a whole process with its imports, run in turn (one round
