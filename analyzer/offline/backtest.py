@@ -151,22 +151,13 @@ def backtest(
     )
 
 
-def _drivers(
-    pool: Executor | None,
-    found: list[Transition],
-    names: list[str],
-    chunk_bytes: int,
-    fmt: str,
-    log_format: str | None,
-    coverage: Coverage,
-    chosen: Selection | None,
-) -> Callable[[], list[Transition]]:
+def _drivers(pool: Executor | None, found: list[Transition], *where: Any) -> Callable[[], list[Transition]]:
     """The transitions with their alerts' drivers, when called: read by a worker of `pool` when
-    there is one and something to read, else here when asked."""
-    task = (found, names, chunk_bytes, fmt, log_format, coverage, chosen)
+    there is one and something to read, else here when asked (`where`: drivers_of's inputs)."""
+    names = where[0]
     if pool is None or STDIN in names or not any(t.kind == ALERT for t in found):
-        return partial(drivers_of, *task)
-    return pool.submit(drivers_of, *task).result
+        return partial(drivers_of, found, *where)
+    return pool.submit(drivers_of, found, *where).result
 
 
 def drivers_of(
