@@ -8,6 +8,7 @@ monitor keeps only what its statistics need, as small integer arrays whose codes
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -21,12 +22,11 @@ TEXT = ("section", "host", "method", "user_agent", "referer", "path")
 class Vocabulary:
     """The distinct values of one text column, each with a code that stays until compacted."""
 
-    SMALL = 256  # up to this many categories a dict lookup beats building a pandas hash table
-
     def __init__(self) -> None:
         self._code_of: dict[object, int] = {}
         self._values: list[object] = []
         self._index: pd.Index | None = pd.Index([], dtype=object)
+        self.looked_at = 0  # its size when `window.forget_unused` last looked for unused values
 
     def __len__(self) -> int:
         return len(self._values)
@@ -41,10 +41,9 @@ class Vocabulary:
     def codes(self, categories: pd.Index) -> np.ndarray:
         """The code of each category, new ones added: one hash lookup per distinct value."""
         wanted = categories.to_numpy(dtype=object)
-        if len(wanted) <= self.SMALL:
-            found = np.fromiter((self._code_of.get(value, -1) for value in wanted), np.int64, len(wanted))
-        else:
-            found = np.asarray(self.values.get_indexer(categories), np.int64)
+        # The dict, not a pandas hash table of `values`: that would be built again after every
+        # batch bringing a new value, a pass over the whole vocabulary (a flood: every batch).
+        found = np.fromiter(map(self._code_of.get, wanted, repeat(-1)), np.int64, len(wanted))
         new = np.flatnonzero(found < 0)
         if len(new):
             start = len(self._values)
@@ -62,6 +61,7 @@ class Vocabulary:
         self._values = [self._values[code] for code in used.tolist()]
         self._code_of = {value: code for code, value in enumerate(self._values)}
         self._index = None
+        self.looked_at = len(used)
         return mapping
 
 

@@ -210,6 +210,7 @@ class Engine:
         off_from = partial + 1 if partial is not None else None
         found: list[Transition] = []
         self.window.seal(horizon)  # judged seconds keep their top keys only (core.heavy)
+        self.ledger.seal(horizon)
         for low, high in stretches(self.window.active(start - window + 1, horizon), start, horizon, window):
             first = low - window + 1
             for rule in self.rules:  # one fold, every rule

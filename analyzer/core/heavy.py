@@ -7,14 +7,25 @@ traffic. `TopPerSecond` keeps, for each second still open (not yet judged), exac
 counted strictly more than its (K+1)-th largest count are kept, at most K of them, and that
 count is kept as the second's *floor*.
 
-The bound: a key's count over any range of sealed seconds is under-estimated by at most the
-sum of the floors of the seconds where it was dropped, and never over-estimated. A second's
-floor is at most N_s / (K + 1) for its N_s requests, so over a range holding N requests the
-error is at most N / (K + 1): with K = 100, under 1% of the range's traffic; a key holding
-more than that share is always present. Keys tied at the floor are all dropped together, so
-the kept set depends only on the second's exact counts, never on how its lines were split
-into batches nor on dictionary codes: the live monitor, a replay and a backtest keep the same
-keys for the same second.
+An open second is exact while it holds at most `OPEN` * K distinct keys of the column. Past
+that (a flood: 100,000 new hosts a second) it is cut at once by a Misra-Gries step: the
+(OPEN/2 * K + 1)-th largest count f is taken from every key (those at or under f go) and f
+is a floor of the second too. So an open second holds at most OPEN * K keys plus a batch's.
+
+The bound: a key's count over any range of seconds is never over its true count, and under it
+by at most the sum of the floors of the range's seconds. A second's floors add up to at most
+N_s / (K + 1) for its N_s requests (a Misra-Gries step of f takes at least (K + 1) * f hits
+off the counts, and the seal's floor is at most what is left over K + 1), so over a range
+holding N requests the error is at most N / (K + 1): with K = 100, under 1% of the range's
+traffic; a key holding more than that share is always present. The hits dropped are kept per
+second (`dropped`): per-key counts plus dropped is every request with the column. Keys tied at
+the floor are dropped together, so while no open second is cut the kept set depends only on
+the second's exact counts, never on how its lines were split into batches nor on dictionary
+codes: the live monitor, a replay and a backtest keep the same keys for the same second. A
+second cut while open depends on its batches too (within the same bound).
+
+Memory, per column: at most K keys per sealed second kept, plus OPEN * K (and a batch's) per
+open second, whatever the number of distinct values.
 """
 
 from __future__ import annotations
@@ -24,43 +35,71 @@ import numpy as np
 from analyzer.core.tally import Triples, grouped
 
 KEEP = 100  # keys kept per sealed second per column: the error bound is N / (KEEP + 1)
+OPEN = 20  # an open second is exact up to OPEN * keep keys, then cut to OPEN // 2 * keep
 
 
 def truncated(
-    seconds: np.ndarray, keys: np.ndarray, counts: np.ndarray, keep: int = KEEP
-) -> tuple[Triples, Triples]:
+    seconds: np.ndarray,
+    keys: np.ndarray,
+    counts: np.ndarray,
+    keep: int = KEEP,
+    over: int | None = None,
+    lowered: bool = False,
+) -> tuple[Triples, Triples, Triples]:
     """Distinct (second, key, count) triples cut to each second's top `keep` keys: the kept
-    triples, and (second, 0, floor) for each second that lost keys. Vectorised: one sort."""
+    triples, and (second, 0, floor) and (second, 0, hits dropped) for each second that lost
+    keys. Only seconds with more than `over` keys are cut (default `keep`); `lowered`: the
+    floor is taken off the kept counts too (a Misra-Gries step). Vectorised: one sort."""
     if len(seconds) == 0:
-        return Triples.empty(), Triples.empty()
+        return Triples.empty(), Triples.empty(), Triples.empty()
     order = np.lexsort((-counts, seconds))
     seconds, keys, counts = seconds[order], keys[order], counts[order]
     starts = np.flatnonzero(np.r_[True, seconds[1:] != seconds[:-1]])
     lengths = np.diff(np.r_[starts, len(seconds)])
-    # The (keep+1)-th largest count of each second (0 when it has no more than `keep` keys).
-    floors = np.where(lengths > keep, counts[np.minimum(starts + keep, len(counts) - 1)], 0)
+    # The (keep+1)-th largest count of each second cut (0 when it is not).
+    cut = lengths > (keep if over is None else over)
+    floors = np.where(cut, counts[np.minimum(starts + keep, len(counts) - 1)], 0)
     floor_of = np.repeat(floors, lengths)
     kept = counts > floor_of
+    taken = np.where(kept, floor_of if lowered else 0, counts)
+    lost = np.add.reduceat(taken, starts)
     lossy = floors > 0
+    zeros = np.zeros(int(lossy.sum()), np.int64)
     return (
-        Triples(seconds[kept], keys[kept], counts[kept]),
-        Triples(seconds[starts][lossy], np.zeros(int(lossy.sum()), np.int64), floors[lossy]),
+        Triples(seconds[kept], keys[kept], counts[kept] - taken[kept]),
+        Triples(seconds[starts][lossy], zeros, floors[lossy]),
+        Triples(seconds[starts][lossy], zeros, lost[lossy]),
     )
 
 
 class TopPerSecond:
-    """One column's counts per second: exact while open, the top keys once sealed."""
+    """One column's counts per second: exact while open (and not flooded), the top keys once sealed."""
 
     def __init__(self, keep: int = KEEP) -> None:
         self.keep = keep
         self.fresh = Triples.empty()  # exact, since the last seal (a late line's too)
         self.kept = Triples.empty()  # sealed seconds: at most `keep` keys each
-        self.floors = Triples.empty()  # sealed seconds that lost keys: (second, 0, floor)
+        self.floors = Triples.empty()  # seconds that lost keys: (second, 0, floor), one per cut
+        self.lost = Triples.empty()  # seconds that lost keys: (second, 0, hits dropped)
         self.sealed_to: int | None = None
+        self._merge_at = OPEN * keep  # fresh triples past which open seconds are looked at
 
     def add(self, seconds: np.ndarray, keys: np.ndarray) -> None:
         """Count requests (their seconds and key codes, none missing)."""
         self.fresh.add(grouped(seconds, keys.astype(np.int64)))
+        if len(self.fresh) > self._merge_at:
+            self._lighten()
+
+    def _lighten(self) -> None:
+        """Cut the open seconds past OPEN * keep keys (a Misra-Gries step, see the module).
+        Looked at when the fresh triples doubled since: amortised, one sort per triple added."""
+        fresh, floors, lost = truncated(
+            *_summed(*self.fresh.arrays()), keep=OPEN // 2 * self.keep, over=OPEN * self.keep, lowered=True
+        )
+        self.fresh = fresh
+        self.floors.add(floors)
+        self.lost.add(lost)
+        self._merge_at = max(2 * len(fresh), OPEN * self.keep)
 
     def seal(self, upto: int) -> None:
         """Seconds up to `upto` are judged: keep only their top keys. A late line's second,
@@ -75,10 +114,12 @@ class TopPerSecond:
             if self.sealed_to is not None and int(s.min()) <= self.sealed_to:
                 s, k, c = self._reopen(np.unique(s[s <= self.sealed_to]), s, k, c)
             summed = _summed(s, k, c)
-            kept, floors = truncated(*summed, keep=self.keep)
+            kept, floors, lost = truncated(*summed, keep=self.keep)
             self.kept.add(kept)
             self.floors.add(floors)
+            self.lost.add(lost)
             self.fresh = Triples(seconds[~due], keys[~due], counts[~due])
+            self._merge_at = max(2 * len(self.fresh), OPEN * self.keep)
         self.sealed_to = upto if self.sealed_to is None else max(self.sealed_to, upto)
 
     def _reopen(
@@ -91,21 +132,28 @@ class TopPerSecond:
         return np.r_[s, ks[back]], np.r_[k, kk[back]], np.r_[c, kc[back]]
 
     def by_key(self, first: int, last: int, size: int) -> np.ndarray:
-        """Counts per key (0..size-1) over seconds first..last: exact where open, at most the
-        `error(first, last)` under where sealed."""
+        """Counts per key (0..size-1) over seconds first..last: at most `error(first, last)`
+        under the true counts (exact where open and never cut)."""
         return self.kept.by_key(first, last, size) + self.fresh.by_key(first, last, size)
 
     def error(self, first: int, last: int) -> int:
         """The most any key's count over first..last may be under its true count."""
         return self.floors.within(first, last)
 
+    def dropped(self, first: int, last: int) -> int:
+        """The hits over first..last counted under no key (their keys were dropped or lowered)."""
+        return self.lost.within(first, last)
+
     def codes(self) -> np.ndarray:
-        """Every key code some second still counts."""
-        return np.union1d(self.kept.arrays()[1], self.fresh.arrays()[1])
+        """Every key code some second still counts (repeated as often as it is held)."""
+        return np.concatenate([self.kept.arrays()[1], self.fresh.arrays()[1]])
 
     def trim(self, keep_after: int) -> None:
-        for triples in (self.fresh, self.kept, self.floors):
+        for triples in self.parts():
             triples.trim(keep_after)
+
+    def parts(self) -> tuple[Triples, ...]:
+        return (self.fresh, self.kept, self.floors, self.lost)
 
     def remap(self, mapping: np.ndarray, width: int = 1) -> None:
         """New keys after a vocabulary was compacted (keys code * width + rest, as `Triples`)."""
@@ -117,7 +165,7 @@ class TopPerSecond:
         return min(found) if found else None
 
     def __len__(self) -> int:
-        return len(self.fresh) + len(self.kept) + len(self.floors)
+        return sum(len(part) for part in self.parts())
 
 
 def _summed(s: np.ndarray, k: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -30,6 +30,10 @@ FUTURE = 86_400  # seconds ahead of the horizon past which a line goes in the ne
 # log's clock set back. Less is the measure of the log's clock wavering (late lines): the
 # reports wait for it, so their seconds never go back for it.
 REWIND_AFTER = 300
+# Sections kept per judged second (other heavy columns: `heavy.KEEP`). sections.csv names the
+# top --csv-top of a report: they equal the backtest's exact ones while no second holds more
+# distinct sections than this (a scan of random first segments is cut, its hits in `(other)`).
+SECTIONS_KEPT = 1000
 
 
 def report_ends(seconds: np.ndarray, interval: int) -> np.ndarray:
@@ -48,7 +52,7 @@ class Ledger:
 
     def __init__(self, vocabularies: dict[str, Vocabulary], interval: int) -> None:
         self.interval = interval
-        self.held = Window(vocabularies)
+        self.held = Window(vocabularies, keep={"section": SECTIONS_KEPT})
         self.rejected = Triples.empty()
         self.reported_to: int | None = None  # the second of the last report written (None: none yet)
         self.last_good: int | None = None  # the second of the last request filed, in file order
@@ -132,6 +136,12 @@ class Ledger:
         if len(seconds) == 0:
             return np.full(len(rejected_at), fallback, np.int64)
         return np.where(before >= 0, seconds[np.maximum(before, 0)], fallback).astype(np.int64)
+
+    def seal(self, upto: int) -> None:
+        """Seconds up to `upto` are judged: their hosts, paths, agents and referers keep their
+        top keys only, as the window's (`core.heavy`): memory follows the keys kept per second,
+        not the distinct values of the reports not yet written."""
+        self.held.seal(upto)
 
     def due(self, horizon: int) -> list[int]:
         """The reports the horizon has passed that hold lines, and the last one passed (written

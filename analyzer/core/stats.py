@@ -71,17 +71,17 @@ def top_counts(values: pd.Series, limit: int | None = None) -> pd.Series:
     return top_of(counts, pd.Index(uniques, dtype=object), limit)
 
 
-def top_of(counts: np.ndarray, values: pd.Index, limit: int | None = None) -> pd.Series:
-    """`top_counts` from hits per code (`counts[i]` for `values[i]`)."""
+def top_of(counts: np.ndarray, values: pd.Index, limit: int | None = None, unplaced: int = 0) -> pd.Series:
+    """`top_counts` from hits per code (`counts[i]` for `values[i]`); with `limit`, `unplaced`
+    hits (counted under no key: a heavy hitter's dropped keys) go in `(other)` too."""
     at = np.flatnonzero(counts[: len(values)] > 0)
     hits = counts[at].astype(np.int64)
+    rest = unplaced if limit is not None else 0
     if limit is not None and len(at) > limit:  # only the busiest and their ties need their names
         kth = np.partition(hits, len(hits) - limit)[len(hits) - limit]
         rest_at = hits < kth
-        rest = int(hits[rest_at].sum())
+        rest += int(hits[rest_at].sum())
         at, hits = at[~rest_at], hits[~rest_at]
-    else:
-        rest = 0
     names = np.asarray(values.to_numpy()[at], dtype=str) if len(at) else np.zeros(0, str)
     order = np.lexsort((names, -hits))
     hits, names = hits[order], names[order]
@@ -136,7 +136,9 @@ def summarize_counted(
         bytes=counted.bytes,
         size_percentiles=size_percentiles,
         status_counts=_classes(counted.status),
-        sections=top_of(counted.section, vocabularies["section"].values, section_limit),
+        sections=top_of(
+            counted.section, vocabularies["section"].values, section_limit, counted.dropped.get("section", 0)
+        ),
         hosts=top_of(counted.host, vocabularies["host"].values, rows),
         methods=top_of(counted.method, vocabularies["method"].values, top),
         latency=latency,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.compact import TEXT, Rows, Vocabulary
-from analyzer.core.heavy import TopPerSecond
+from analyzer.core.heavy import KEEP, TopPerSecond
 from analyzer.core.rules import HITS, SECTION, driven_by, error_statuses, in_population
 from analyzer.core.tally import Triples, duration_bins, grouped, size_bins
 
@@ -57,6 +57,8 @@ class Counted:
     section_durations: tuple[np.ndarray, np.ndarray]  # keys section * DURATION_WIDTH + bin, counts
     # The most a heavy column's count may be under the true one (the sum of sealed floors).
     errors: dict[str, int] = field(default_factory=dict)
+    # A heavy column's hits whose keys were dropped (in no key's count: `(other)`'s).
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
 class Window:
@@ -67,7 +69,9 @@ class Window:
         vocabularies: dict[str, Vocabulary],
         sections: tuple[str, ...] = (),
         scopes: tuple[str, ...] = (),
+        keep: dict[str, int] | None = None,
     ) -> None:
+        """`keep`: keys kept per sealed second of some heavy columns (others: `heavy.KEEP`)."""
         self.vocabularies = vocabularies
         self.sections = sections  # the sections an alert rule judges: their requests per second, exact
         # Populations whose drivers are their own (an error rate's errors, a section's requests):
@@ -86,7 +90,7 @@ class Window:
                 *(SECTION + section for section in sections),
             )
         }
-        self.heavy = {name: TopPerSecond() for name in (*HEAVY, ERROR_PATH)}
+        self.heavy = {name: TopPerSecond((keep or {}).get(name, KEEP)) for name in (*HEAVY, ERROR_PATH)}
         for scope, columns in self.scopes.items():
             self.heavy.update({scoped_name(scope, column): TopPerSecond() for column, _ in columns})
 
@@ -193,7 +197,7 @@ class Window:
 
     def move_to(self, second: int) -> None:
         """Every count held, at `second` (the lines of a ledger whose clock went back)."""
-        heavy = [part for top in self.heavy.values() for part in (top.fresh, top.kept, top.floors)]
+        heavy = [part for top in self.heavy.values() for part in top.parts()]
         for triples in (*self.counts.values(), *heavy):
             triples.move_to(second)
 
@@ -221,20 +225,27 @@ class Window:
             durations=c["durations"].by_key(first, last, DURATION_WIDTH),
             section_durations=c["section_durations"].select(first, last),
             errors={name: heavy.error(first, last) for name, heavy in h.items()},
+            dropped={name: heavy.dropped(first, last) for name, heavy in h.items()},
         )
 
     def codes_in_use(self, name: str) -> np.ndarray:
-        """Codes of text column `name` that some held second still counts."""
+        """Codes of text column `name` that some held second still counts, ascending."""
+        used = np.zeros(len(self.vocabularies[name]), bool)
+        self.mark_used(name, used)
+        return np.flatnonzero(used)
+
+    def mark_used(self, name: str, used: np.ndarray) -> None:
+        """Set `used[code]` for each code of text column `name` some held second counts (no sort)."""
         if name not in HEAVY:
-            return np.unique(self.counts[name].arrays()[1])
-        codes = self.heavy[name].codes()
+            used[self.counts[name].arrays()[1]] = True
+            return
+        used[self.heavy[name].codes()] = True
         for heavy in self._scoped(name):  # a population's own keys of this column
-            codes = np.union1d(codes, heavy.codes())
+            used[heavy.codes()] = True
         if name == "path":
-            codes = np.union1d(codes, self.heavy[ERROR_PATH].codes() // 2)
+            used[self.heavy[ERROR_PATH].codes() // 2] = True
         if name == "section":  # the durations per section are exact: their sections stay
-            codes = np.union1d(codes, self.counts["section_durations"].arrays()[1] // DURATION_WIDTH)
-        return codes
+            used[self.counts["section_durations"].arrays()[1] // DURATION_WIDTH] = True
 
     def remap(self, name: str, mapping: np.ndarray) -> None:
         if name in HEAVY:
@@ -251,14 +262,17 @@ class Window:
 
 def forget_unused(vocabularies: dict[str, Vocabulary], windows: list[Window]) -> None:
     """Forget values no held second counts any more (the paths of a scan that left the
-    windows), so a flood of distinct values cannot grow memory."""
+    windows), so a flood of distinct values cannot grow memory. A vocabulary is looked at once
+    it has doubled since it was last looked at: amortised, a few array passes per value added."""
     for name, vocabulary in vocabularies.items():
-        if len(vocabulary) < 4096:
+        if len(vocabulary) < max(4096, 2 * vocabulary.looked_at):
             continue
-        used = np.unique(np.concatenate([window.codes_in_use(name) for window in windows]))
-        used = used[used >= 0]
-        if len(vocabulary) <= 2 * len(used):
+        used = np.zeros(len(vocabulary), bool)
+        for window in windows:
+            window.mark_used(name, used)
+        vocabulary.looked_at = len(vocabulary)
+        if len(vocabulary) <= 2 * int(used.sum()):
             continue
-        mapping = vocabulary.compact(used)
+        mapping = vocabulary.compact(np.flatnonzero(used))
         for window in windows:
             window.remap(name, mapping)

@@ -15,9 +15,24 @@ T0 = 1_764_300_000
 
 def test_a_sealed_second_keeps_the_keys_above_its_k_plus_first_count() -> None:
     seconds = np.full(5, T0)
-    kept, floors = truncated(seconds, np.arange(5), np.array([9, 1, 5, 5, 2]), keep=2)
+    kept, floors, lost = truncated(seconds, np.arange(5), np.array([9, 1, 5, 5, 2]), keep=2)
     assert sorted(zip(*kept.arrays()[1:], strict=True)) == [(0, 9)]  # 5 and 5 tie at the floor: both out
     assert floors.arrays()[2].tolist() == [5]
+    assert lost.arrays()[2].tolist() == [1 + 5 + 5 + 2]  # counted under no key: `(other)`'s
+
+
+def test_a_misra_gries_step_takes_the_floor_off_the_keys_kept_too() -> None:
+    seconds = np.r_[np.full(5, T0), np.full(2, T0 + 1)]
+    counts = np.array([9, 1, 5, 4, 2, 3, 3])
+    kept, floors, lost = truncated(seconds, np.arange(7), counts, keep=2, over=3, lowered=True)
+    assert sorted(zip(*kept.arrays(), strict=True)) == [
+        (T0, 0, 9 - 4),
+        (T0, 2, 5 - 4),
+        (T0 + 1, 5, 3),
+        (T0 + 1, 6, 3),
+    ]
+    assert floors.arrays()[2].tolist() == [4]  # only the second with more than 3 keys is cut
+    assert lost.arrays()[2].tolist() == [4 + 1 + 4 + 4 + 2]
 
 
 def test_a_second_with_few_keys_loses_none() -> None:
@@ -51,7 +66,7 @@ traffic = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), min_size=1,
 
 
 @settings(max_examples=60, deadline=None)
-@given(traffic, st.integers(1, 8), st.lists(st.integers(0, 300), max_size=6))
+@given(traffic, st.integers(2, 8), st.lists(st.integers(0, 300), max_size=6))
 def test_counts_are_never_over_and_at_most_the_bound_under_whatever_the_split(
     requests: list[tuple[int, int]], keep: int, cuts: list[int]
 ) -> None:
@@ -71,3 +86,31 @@ def test_counts_are_never_over_and_at_most_the_bound_under_whatever_the_split(
     per_second = np.bincount(seconds - T0, minlength=5)
     assert whole.error(T0, T0 + 4) <= sum(n // (keep + 1) for n in per_second.tolist())
     assert len(whole.kept) <= 5 * keep
+
+
+flood = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 60)), min_size=1, max_size=400)
+
+
+@settings(max_examples=60, deadline=None)
+@given(flood, st.lists(st.integers(0, 400), max_size=8))
+def test_an_open_second_past_its_size_is_cut_at_once_within_the_same_bound(
+    requests: list[tuple[int, int]], cuts: list[int]
+) -> None:
+    """keep=1: an open second holds at most 20 keys (and a batch's), whatever the split; the
+    counts stay never over, at most the bound under, and the hits dropped are accounted for."""
+    seconds = np.array([T0 + s for s, _ in requests])
+    keys = np.array([k for _, k in requests])
+    tops = TopPerSecond(keep=1)
+    bounds = [0, *sorted(c % (len(requests) + 1) for c in cuts), len(requests)]
+    for low, high in pairwise(bounds):
+        tops.add(seconds[low:high], keys[low:high])
+        assert len(tops.fresh) <= 2 * 3 * 20  # 20 keys each, then doubled before it is looked at
+    true = np.bincount(keys, minlength=61)
+    open_counts = tops.by_key(T0, T0 + 2, 61)
+    tops.seal(T0 + 2)
+    for found in (open_counts, tops.by_key(T0, T0 + 2, 61)):
+        assert (found <= true).all() and (true - found <= tops.error(T0, T0 + 2)).all()
+    assert tops.by_key(T0, T0 + 2, 61).sum() + tops.dropped(T0, T0 + 2) == len(requests)
+    per_second = np.bincount(seconds - T0, minlength=3)
+    assert tops.error(T0, T0 + 2) <= sum(n // 2 for n in per_second.tolist())
+    assert len(tops.kept) <= 3
