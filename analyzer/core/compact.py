@@ -13,10 +13,14 @@ from itertools import repeat
 import numpy as np
 import pandas as pd
 
+from analyzer.core.heavy import KEEP, OPEN, flood_cut
 from analyzer.formats.columns import seconds_of
 
 # The text columns the statistics count (a format without one has it all missing).
 TEXT = ("section", "host", "method", "user_agent", "referer", "path")
+# Those a flood of new values is cut from in each batch before the values are looked up
+# (`heavy.flood_cut`): not sections, whose rows the section rules count exactly.
+CUT = ("host", "user_agent", "referer", "path")
 
 
 class Vocabulary:
@@ -70,7 +74,7 @@ class Rows:
     """Requests as compact columns (codes -1: missing; duration NaN: none)."""
 
     seconds: np.ndarray  # int64 UTC epoch seconds
-    section: np.ndarray  # int32 codes
+    section: np.ndarray  # int32 codes (-1 missing; heavy.DROPPED and under: cut from a flood)
     host: np.ndarray
     method: np.ndarray
     user_agent: np.ndarray
@@ -101,7 +105,8 @@ class Rows:
 
     def remap(self, column: str, mapping: np.ndarray) -> None:
         """New codes for one text column after its vocabulary was compacted."""
-        setattr(self, column, mapping[getattr(self, column)].astype(np.int32))
+        codes = getattr(self, column)
+        setattr(self, column, np.where(codes >= 0, mapping[codes], codes).astype(np.int32))
 
 
 _DTYPES = (np.int64, *(np.int32 for _ in TEXT), np.int16, np.int64, np.float64)
@@ -110,19 +115,32 @@ _DTYPES = (np.int64, *(np.int32 for _ in TEXT), np.int16, np.int64, np.float64)
 def compact(frame: pd.DataFrame, vocabularies: dict[str, Vocabulary]) -> Rows:
     """The compact columns of a request frame; a column the format lacks is all missing."""
     n = len(frame)
+    seconds = seconds_of(frame)
     codes: dict[str, np.ndarray] = {}
     for name in TEXT:
         if name in frame and isinstance(frame[name].dtype, pd.CategoricalDtype) and n:
             values = frame[name].array
-            lookup = np.append(vocabularies[name].codes(values.categories), -1)
-            codes[name] = lookup[values.codes].astype(np.int32)
+            categories, own = values.categories, None
+            if name in CUT and len(categories) > OPEN * KEEP:  # a flood, maybe: cut it first
+                own = flood_cut(seconds, values.codes.astype(np.int32))
+            if own is None:  # nothing cut: every category is looked up
+                codes[name] = np.append(vocabularies[name].codes(categories), -1)[values.codes].astype(
+                    np.int32
+                )
+                continue
+            wanted = np.zeros(len(categories), bool)
+            wanted[own[own >= 0]] = True
+            lookup = np.full(len(categories), -1, np.int64)
+            lookup[wanted] = vocabularies[name].codes(categories[wanted])
+            # Missing (-1) and dropped rows (heavy.DROPPED and under) keep their codes.
+            codes[name] = np.where(own >= 0, lookup[np.maximum(own, 0)], own).astype(np.int32)
         else:
             codes[name] = np.full(n, -1, np.int32)
     duration = (
         frame["duration"].to_numpy(np.float64, na_value=np.nan) if "duration" in frame else np.full(n, np.nan)
     )
     return Rows(
-        seconds=seconds_of(frame),
+        seconds=seconds,
         **codes,
         status=frame["status"].to_numpy().astype(np.int16, copy=False),
         bytes=frame["bytes"].to_numpy().astype(np.int64, copy=False),

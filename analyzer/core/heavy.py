@@ -10,7 +10,9 @@ count is kept as the second's *floor*.
 An open second is exact while it holds at most `OPEN` * K distinct keys of the column. Past
 that (a flood: 100,000 new hosts a second) it is cut at once by a Misra-Gries step: the
 (OPEN/2 * K + 1)-th largest count f is taken from every key (those at or under f go) and f
-is a floor of the second too. So an open second holds at most OPEN * K keys plus a batch's.
+is a floor of the second too. A batch's second past OPEN * K keys is cut so before its values
+are even looked up (`flood_cut`), so a flood's values never reach the vocabularies. An open
+second holds at most OPEN * K keys plus a batch's.
 
 The bound: a key's count over any range of seconds is never over its true count, and under it
 by at most the sum of the floors of the range's seconds. A second's floors add up to at most
@@ -35,7 +37,10 @@ import numpy as np
 from analyzer.core.tally import Triples, grouped
 
 KEEP = 100  # keys kept per sealed second per column: the error bound is N / (KEEP + 1)
-OPEN = 20  # an open second is exact up to OPEN * keep keys, then cut to OPEN // 2 * keep
+OPEN = 50  # an open second is exact up to OPEN * keep keys, then cut to OPEN // 2 * keep
+# A row whose key a batch's flood cut dropped (`flood_cut`); a code under it is dropped too and
+# carries its cut's floor f as DROPPED - f (one row per second cut).
+DROPPED = -2
 
 
 def truncated(
@@ -72,6 +77,59 @@ def truncated(
     )
 
 
+def flood_cut(seconds: np.ndarray, codes: np.ndarray, keep: int = KEEP) -> np.ndarray | None:
+    """A batch's codes of one column (its own codes: -1 missing) with each second holding
+    more than OPEN * keep distinct keys cut as an open second is, by a Misra-Gries step to its
+    OPEN // 2 * keep largest: the rows of the keys at or under the floor f, and f rows of each
+    key kept, become DROPPED; one row a second cut carries f, as DROPPED - f. Done before the
+    batch's values are looked up, so a flood's values never reach the vocabulary; the window
+    counts the rows dropped and the floors (`TopPerSecond.cut_before`). None: no second is
+    flooded (nothing cut). `codes` must be wide enough for DROPPED - f (int32)."""
+    known = np.flatnonzero(codes >= 0)
+    if len(known) <= OPEN * keep:  # no second can hold more keys than the batch has rows
+        return None
+    at, key = seconds[known], codes[known].astype(np.int64)
+    first, width = int(at.min()), int(key.max()) + 1
+    span = int(at.max()) - first + 1
+    at = at - first
+    combined = at * width + key
+    if span * width <= 4 * len(combined) + 4096:  # as `tally.grouped`: dense counts, no sort
+        dense = np.bincount(combined, minlength=span * width)
+        groups = np.flatnonzero(dense)
+        group_counts, row_counts = dense[groups], dense[combined]
+    else:
+        groups, inverse, group_counts = np.unique(combined, return_inverse=True, return_counts=True)
+        row_counts = group_counts[inverse]
+    group_seconds = groups // width  # ascending
+    keys_per_second = np.bincount(group_seconds, minlength=span)
+    flooded = np.flatnonzero(keys_per_second > OPEN * keep)
+    if len(flooded) == 0:
+        return None
+    rank = OPEN // 2 * keep  # the floor is the (rank + 1)-th largest count of its second
+    floors = np.zeros(span, np.int64)
+    for second, start in zip(flooded.tolist(), np.searchsorted(group_seconds, flooded).tolist(), strict=True):
+        # Each second here holds over OPEN * keep keys: few seconds, and no loop over rows.
+        counts = group_counts[start : start + keys_per_second[second]]
+        floors[second] = np.partition(counts, len(counts) - rank - 1)[len(counts) - rank - 1]
+    row_floors = floors[at]
+    gone = row_counts <= row_floors  # a key at or under its floor goes whole
+    lowered = np.flatnonzero(~gone & (row_floors > 0))  # a key over it loses its first f rows
+    if len(lowered):
+        order = lowered[np.argsort(combined[lowered], kind="stable")]
+        ordered = combined[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        sizes = np.diff(np.r_[starts, len(ordered)])
+        gone[order[np.arange(len(order)) - np.repeat(starts, sizes) < row_floors[order]]] = True
+    found = codes.copy()
+    found[known[gone]] = DROPPED
+    # Every second cut drops a key whole at least (the one ranked just past those kept): any
+    # of its rows carries the floor.
+    carrier = np.zeros(span, np.int64)
+    carrier[at[gone]] = known[gone]
+    found[carrier[flooded]] = DROPPED - floors[flooded]
+    return found
+
+
 class TopPerSecond:
     """One column's counts per second: exact while open (and not flooded), the top keys once sealed."""
 
@@ -100,6 +158,12 @@ class TopPerSecond:
         self.floors.add(floors)
         self.lost.add(lost)
         self._merge_at = max(2 * len(fresh), OPEN * self.keep)
+
+    def cut_before(self, dropped_at: np.ndarray, floor_at: np.ndarray, floors: np.ndarray) -> None:
+        """Hits a batch's flood cut dropped before they were counted (`flood_cut`): the second
+        of each, and the seconds and floors of the cuts."""
+        self.lost.add(grouped(dropped_at, np.zeros(len(dropped_at), np.int64)))
+        self.floors.add(Triples(floor_at, np.zeros(len(floor_at), np.int64), floors))
 
     def seal(self, upto: int) -> None:
         """Seconds up to `upto` are judged: keep only their top keys. A late line's second,

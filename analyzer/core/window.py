@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.compact import TEXT, Rows, Vocabulary
-from analyzer.core.heavy import KEEP, TopPerSecond
+from analyzer.core.heavy import DROPPED, KEEP, TopPerSecond
 from analyzer.core.rules import HITS, SECTION, driven_by, error_statuses, in_population
 from analyzer.core.tally import Triples, duration_bins, grouped, size_bins
 
@@ -107,12 +107,15 @@ class Window:
             known = codes >= 0
             if name in HEAVY:
                 self.heavy[name].add(seconds[known], codes[known])
+                self._cut(name, seconds, codes)
             else:
                 counts[name].add(grouped(seconds[known], codes[known].astype(np.int64)))
-        failed = (rows.status >= 400) & (rows.status < 600) & (rows.path >= 0)
+        failed = (rows.status >= 400) & (rows.status < 600)
         if failed.any():
-            keys = rows.path[failed].astype(np.int64) * 2 + (rows.status[failed] >= 500)
-            self.heavy[ERROR_PATH].add(seconds[failed], keys)
+            with_path = failed & (rows.path >= 0)
+            keys = rows.path[with_path].astype(np.int64) * 2 + (rows.status[with_path] >= 500)
+            self.heavy[ERROR_PATH].add(seconds[with_path], keys)
+            self._cut(ERROR_PATH, seconds, rows.path, failed)
         counts["status"].add(grouped(seconds, status_keys(rows.status)))
         if self.sections:
             codes = self.vocabularies["section"].values.get_indexer(pd.Index(list(self.sections)))
@@ -126,6 +129,7 @@ class Window:
             for column, _ in columns:
                 codes = getattr(rows, column)[mine]
                 self.heavy[scoped_name(scope, column)].add(seconds[mine][codes >= 0], codes[codes >= 0])
+                self._cut(scoped_name(scope, column), seconds, getattr(rows, column), mine)
         counts["sizes"].add(grouped(seconds[sized], size_bins(rows.bytes[sized])))
         timed = ~np.isnan(rows.duration)
         if timed.any():
@@ -147,6 +151,21 @@ class Window:
             for c, _ in pairs
             if c == column
         ]
+
+    def _cut(
+        self, name: str, seconds: np.ndarray, codes: np.ndarray, counted: np.ndarray | None = None
+    ) -> None:
+        """The rows a batch's flood cut dropped (`heavy.flood_cut`), `counted` of them in this
+        column, with the cuts' floors (a 4xx/5xx path's count, or a population's, is at most
+        its key's over all requests: the same floors bound it)."""
+        dropped = codes <= DROPPED
+        if not dropped.any():
+            return
+        carriers = codes < DROPPED
+        lost = dropped if counted is None else dropped & counted
+        self.heavy[name].cut_before(
+            seconds[lost], seconds[carriers], DROPPED - codes[carriers].astype(np.int64)
+        )
 
     def __len__(self) -> int:
         return self.counts["hits"].total()

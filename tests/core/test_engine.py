@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Transition, check_seconds
 from analyzer.core.engine import Engine
+from analyzer.core.heavy import KEEP
+from analyzer.core.window import TRIM_SLACK
 from analyzer.formats.clf import parse
 from tests.conftest import arriving_traffic, clf_line, lines_at, run_live
 
@@ -137,6 +141,61 @@ def test_a_scan_of_random_paths_does_not_grow_memory() -> None:
     report = engine.report(T0 + 200, 5)  # the window: seconds 191..200, with lines up to 199
     assert report.window.requests == 9 * 50
     assert len(report.window.sections) == 101 and report.window.sections.iloc[-1] == 9 * 50 - 100
+
+
+def flood_second(second: int, distinct: int, heavy: int) -> bytes:
+    """`distinct` requests of `second`, each from a new host, for a new path, with a new agent,
+    and `heavy` more from one host, for one path, with one agent."""
+    stamp = datetime.fromtimestamp(second, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    new = (
+        f'2001:db8:{second % 65536:x}::{i:x} - - [{stamp}] "GET /s{i % 50}/{second}-{i} HTTP/1.1" 200 5 '
+        f'"-" "agent-{second}-{i}"\n'
+        for i in range(distinct)
+    )
+    spike = f'203.0.113.7 - - [{stamp}] "GET /api/x HTTP/1.1" 200 5 "-" "python-requests/2.31"\n' * heavy
+    return ("".join(new) + spike).encode()
+
+
+def held_keys(engine: Engine) -> dict[str, int]:
+    """Per heavy column: the (second, key) counts the window and the ledger hold, and the values."""
+    return {
+        name: len(engine.window.heavy[name])
+        + len(engine.ledger.held.heavy[name])
+        + len(engine.vocabularies[name])
+        for name in ("host", "path", "user_agent")
+    }
+
+
+def test_a_flood_of_new_values_every_second_keeps_memory_flat_and_the_heavy_hitter_counted() -> None:
+    """6,000 new hosts, paths and agents a second (past OPEN * KEEP keys: cut as they come) and
+    one host, path and agent 300 times a second: what is held stops growing after the first
+    seconds, however many follow; totals stay exact and the heavy hitter is counted within the
+    bound (never over)."""
+    rule = AlertRule(threshold=1e9, window=5)
+    engine = Engine(rule, lateness=2, interval=5)
+    engine.ledger.reported_to = T0
+    held = []
+    for offset in range(1, 37):
+        engine.ingest(parse(flood_second(T0 + offset, 5100, 300)), read_at=T0 + offset + 1)
+        engine.evaluate(T0 + offset + 1)
+        for second in engine.ledger.due(engine.horizon(T0 + offset + 1)):
+            engine.report(second)
+        held.append(held_keys(engine))
+    # Held per second: the key kept (the spike's), a floor and the hits dropped, in the window
+    # (2 windows, the trim's slack, the open seconds) and in the ledger (a report, the slack,
+    # the open seconds): a bound in seconds, not in values (without the cuts: 5,100 a second).
+    seconds_held = (2 * 5 + TRIM_SLACK + 2 + 2) + (5 + TRIM_SLACK + 2 + 2)
+    for name in ("host", "path", "user_agent"):
+        assert max(h[name] for h in held) <= 3 * seconds_held + 2, (name, held)
+    report = engine.report(T0 + 34, 5)
+    assert report.window.requests == 5 * 5400  # totals exact
+    window = engine.window.counted(T0 + 30, T0 + 34)
+    for hosts in (report.window.hosts, report.interval.hosts):
+        assert hosts.index[0] == "203.0.113.7"
+    spiked = report.window.hosts["203.0.113.7"]
+    assert 5 * 300 - window.errors["host"] <= spiked <= 5 * 300
+    assert window.errors["host"] <= 5 * 5400 // (KEEP + 1)
+    assert window.host.sum() + window.dropped["host"] == 5 * 5400  # conserved: in a key or dropped
 
 
 def test_rejected_lines_read_back_at_start_are_counted_apart() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.core.heavy import TopPerSecond, truncated
+from analyzer.core.heavy import DROPPED, OPEN, TopPerSecond, flood_cut, truncated
 
 T0 = 1_764_300_000
 
@@ -88,7 +88,7 @@ def test_counts_are_never_over_and_at_most_the_bound_under_whatever_the_split(
     assert len(whole.kept) <= 5 * keep
 
 
-flood = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 60)), min_size=1, max_size=400)
+flood = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 150)), min_size=1, max_size=600)
 
 
 @settings(max_examples=60, deadline=None)
@@ -96,7 +96,7 @@ flood = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 60)), min_size=1, m
 def test_an_open_second_past_its_size_is_cut_at_once_within_the_same_bound(
     requests: list[tuple[int, int]], cuts: list[int]
 ) -> None:
-    """keep=1: an open second holds at most 20 keys (and a batch's), whatever the split; the
+    """keep=1: an open second holds at most OPEN keys (and a batch's), whatever the split; the
     counts stay never over, at most the bound under, and the hits dropped are accounted for."""
     seconds = np.array([T0 + s for s, _ in requests])
     keys = np.array([k for _, k in requests])
@@ -104,13 +104,54 @@ def test_an_open_second_past_its_size_is_cut_at_once_within_the_same_bound(
     bounds = [0, *sorted(c % (len(requests) + 1) for c in cuts), len(requests)]
     for low, high in pairwise(bounds):
         tops.add(seconds[low:high], keys[low:high])
-        assert len(tops.fresh) <= 2 * 3 * 20  # 20 keys each, then doubled before it is looked at
-    true = np.bincount(keys, minlength=61)
-    open_counts = tops.by_key(T0, T0 + 2, 61)
+        assert len(tops.fresh) <= 2 * 3 * OPEN  # OPEN keys each, then doubled before it is looked at
+    true = np.bincount(keys, minlength=151)
+    open_counts = tops.by_key(T0, T0 + 2, 151)
     tops.seal(T0 + 2)
-    for found in (open_counts, tops.by_key(T0, T0 + 2, 61)):
+    for found in (open_counts, tops.by_key(T0, T0 + 2, 151)):
         assert (found <= true).all() and (true - found <= tops.error(T0, T0 + 2)).all()
-    assert tops.by_key(T0, T0 + 2, 61).sum() + tops.dropped(T0, T0 + 2) == len(requests)
+    assert tops.by_key(T0, T0 + 2, 151).sum() + tops.dropped(T0, T0 + 2) == len(requests)
     per_second = np.bincount(seconds - T0, minlength=3)
     assert tops.error(T0, T0 + 2) <= sum(n // 2 for n in per_second.tolist())
     assert len(tops.kept) <= 3
+
+
+def test_a_flooded_batch_drops_the_keys_at_its_floor_and_the_floor_off_the_others() -> None:
+    """keep=1: a second of more than OPEN keys is cut to its OPEN // 2 largest (the next one's
+    count is the floor, here 1)."""
+    seconds = np.full(OPEN + 10 + 10, T0)
+    codes = np.r_[np.arange(OPEN + 10), np.full(10, 9999)].astype(np.int32)  # keys once, 9999 ten times
+    found = flood_cut(seconds, codes, keep=1)
+    assert found is not None
+    assert (found[: OPEN + 10] <= DROPPED).all() and (found[found >= 0] == 9999).sum() == 10 - 1
+    assert (DROPPED - found[found < DROPPED]).tolist() == [1]  # one row carries the floor, 1
+    assert flood_cut(seconds[:OPEN], codes[:OPEN], keep=1) is None  # OPEN keys: exact
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 150)), min_size=1, max_size=600),
+    st.lists(st.integers(0, 600), max_size=5),
+)
+def test_batches_cut_before_counting_keep_the_bound_and_every_hit(
+    requests: list[tuple[int, int]], cuts: list[int]
+) -> None:
+    """Each batch cut as it comes (`flood_cut`, keep=1) then counted: whatever the split, the
+    counts are never over, at most the floors under, plus the hits dropped they are every hit."""
+    seconds = np.array([T0 + s for s, _ in requests])
+    keys = np.array([k for _, k in requests], np.int32)
+    tops = TopPerSecond(keep=1)
+    bounds = [0, *sorted(c % (len(requests) + 1) for c in cuts), len(requests)]
+    for low, high in pairwise(bounds):
+        at, found = seconds[low:high], flood_cut(seconds[low:high], keys[low:high], keep=1)
+        found = keys[low:high] if found is None else found
+        carriers = found < DROPPED
+        tops.add(at[found >= 0], found[found >= 0])
+        tops.cut_before(at[found <= DROPPED], at[carriers], DROPPED - found[carriers].astype(np.int64))
+    tops.seal(T0 + 1)
+    true = np.bincount(keys, minlength=151)
+    found_counts = tops.by_key(T0, T0 + 1, 151)
+    assert (found_counts <= true).all() and (true - found_counts <= tops.error(T0, T0 + 1)).all()
+    assert found_counts.sum() + tops.dropped(T0, T0 + 1) == len(requests)
+    per_second = np.bincount(seconds - T0, minlength=2)
+    assert tops.error(T0, T0 + 1) <= sum(n // 2 for n in per_second.tolist())

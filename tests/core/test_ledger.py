@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analyzer.core.compact import TEXT, Vocabulary, compact
-from analyzer.core.ledger import FUTURE, Ledger, report_ends, report_start
+from analyzer.core.ledger import FUTURE, SECTIONS_KEPT, Ledger, report_ends, report_start
+from analyzer.core.stats import OTHER, summarize_counted
 from analyzer.formats.clf import parse
 from tests.conftest import clf_line
 
@@ -145,3 +146,27 @@ def test_a_stop_writes_the_reports_of_what_is_held_each_its_own() -> None:
     book.reported_to = T0
     file_lines(book, vocabularies, lines([T0 + 3, T0 + 14, T0 + 15, T0 + 500]))
     assert book.held_reports(at_most=T0 + 20) == [T0 + 10, T0 + 20]  # +500: left for the next start
+
+
+def test_judged_seconds_keep_their_top_keys_and_the_sections_more_of_them() -> None:
+    """Sealed with the window: a host seen once of 1,500 is dropped (its hit counted under no
+    key), a section kept while a second holds at most SECTIONS_KEPT; the report's sections and
+    their `(other)` still sum to its requests."""
+    book, vocabularies = ledger()
+    book.reported_to = T0
+    scan = [clf_line(T0 + 1, path=f"/s{i % 900}/x", host=f"10.1.{i >> 8}.{i & 255}") for i in range(1500)]
+    file_lines(book, vocabularies, b"".join(scan) + clf_line(T0 + 1, path="/api/x") * 40)
+    book.seal(T0 + 1)
+    counted, _, _ = book.close(T0 + 10)
+    assert counted.requests == 1540 and counted.dropped["host"] == 1500
+    assert counted.host.sum() == 40 and counted.errors["host"] == 1  # the 101st host's count
+    assert counted.section.sum() == 1540 and counted.dropped["section"] == 0  # 901 sections
+    crowded, vocabularies = ledger()
+    crowded.reported_to = T0
+    scan = [clf_line(T0 + 1, path=f"/s{i}/x") for i in range(SECTIONS_KEPT + 1)]
+    file_lines(crowded, vocabularies, b"".join(scan) + clf_line(T0 + 1, path="/api/x") * 2)
+    crowded.seal(T0 + 1)
+    counted, _, _ = crowded.close(T0 + 10)
+    summary = summarize_counted(counted, 10, vocabularies, section_limit=100)
+    assert summary.sections.index.tolist() == ["/api", OTHER]
+    assert summary.sections.tolist() == [2, SECTIONS_KEPT + 1]
