@@ -23,6 +23,7 @@ import pandas as pd
 
 from analyzer.core.alerts import ALERT, CROSSED, Driver, Transition
 from analyzer.core.rules import HITS, driven_by, population
+from analyzer.core.stats import PANEL_ROWS, top_of
 from analyzer.core.text import escaped
 from analyzer.core.window import Window, scoped_name
 
@@ -37,6 +38,30 @@ def rises(now: np.ndarray, before: np.ndarray) -> np.ndarray:
     """Hits per code in the crossing window minus those in the window before."""
     size = max(len(now), len(before))
     return np.pad(now, (0, size - len(now))).astype(np.int64) - np.pad(before, (0, size - len(before)))
+
+
+# The tables a screen sorts by rise: the Report's field, the window's column.
+RISING = {
+    "sections": "section",
+    "hosts": "host",
+    "methods": "method",
+    "agents": "user_agent",
+    "referers": "referer",
+}
+
+
+def window_rises(window: Window, second: int, span: int, top: int) -> dict[str, pd.Series]:
+    """Per table, the keys (as many as a panel lists) whose hits rose most from the `span`
+    seconds before the window of `span` seconds to `second` to that window, largest rise first
+    (ties by name): what the screen's `rise` sort shows first. Drivers' arithmetic, for every
+    table; a key that did not rise is not listed."""
+    first, rows = second - span + 1, max(top, PANEL_ROWS)
+    now, before = window.counted(first, second), window.counted(first - span, first - 1)
+    found = {}
+    for table, column in RISING.items():
+        rise = np.maximum(rises(getattr(now, column), getattr(before, column)), 0)
+        found[table] = top_of(rise, window.vocabularies[column].values, rows).iloc[:rows]  # no `(other)`
+    return found
 
 
 def top_rises(rise: np.ndarray, values: pd.Index, least: int, count: int) -> list[tuple[int, str]]:

@@ -13,7 +13,7 @@ import numpy as np
 from analyzer.core.alerts import ALERT, AlertRule, Transition, check, state_at, stretches
 from analyzer.core.clocks import LogClock, jumped_back, span_words
 from analyzer.core.compact import TEXT, Vocabulary, compact
-from analyzer.core.drivers import with_drivers
+from analyzer.core.drivers import window_rises, with_drivers
 from analyzer.core.focus import Focus
 from analyzer.core.ledger import Ledger
 from analyzer.core.onset import Opening
@@ -293,6 +293,7 @@ class Engine:
             per_second=self.window.per_second(first, second),
             reason_totals=dict(self.reason_totals),
             standings=standings(self.rules, self.window, second, history, self.states, judged),
+            rises=window_rises(self.window, second, rule.window, top),
         )
         if close:
             self.pending = Counters()

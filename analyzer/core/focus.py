@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.core.compact import TEXT, Vocabulary, compact
+from analyzer.core.drivers import window_rises
 from analyzer.core.stats import Summary, summarize_counted
 from analyzer.core.window import Window, forget_unused
 from analyzer.formats.select import Selection, Term
@@ -29,6 +30,7 @@ class Focused:
     interval: Summary  # the last interval's seconds to `last`
     window: Summary  # the window's seconds to `last` (none before `since`)
     per_second: np.ndarray = field(repr=False)  # the window's seconds, zeros before `since`
+    rises: dict[str, pd.Series] = field(default_factory=dict)  # from the window before (as `Report`'s)
 
 
 class Focus:
@@ -66,6 +68,7 @@ class Focus:
                 self.window.counted(first, last), seconds, self.vocabularies, top, limit
             ),
             per_second=self.window.per_second(first, last),
+            rises=window_rises(self.window, last, window, top),
         )
 
     def keep(self, sealed: int, keep_after: int) -> None:

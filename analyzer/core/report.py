@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from analyzer.core.alerts import AlertRule, Transition
 from analyzer.core.standing import Standing
@@ -38,6 +39,9 @@ class Report:
     reason_totals: dict[str, int] = field(default_factory=dict)  # rejected lines per reason since start
     # Every rule at `time` when others run beside the high-traffic one (core.standing); else none.
     standings: tuple[Standing, ...] = ()
+    # Per table (sections, hosts, ...), the keys that rose most from the window before to the
+    # window (`core.drivers.window_rises`): the screen's `rise` sort.
+    rises: dict[str, pd.Series] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

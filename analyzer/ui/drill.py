@@ -38,7 +38,9 @@ def focused_report(report: Report | None, focused: Focused | None) -> Report | N
     if report is None or focused is None:
         return report
     per_second = focused.per_second
-    return replace(report, interval=focused.interval, window=focused.window, per_second=per_second)
+    return replace(
+        report, interval=focused.interval, window=focused.window, per_second=per_second, rises=focused.rises
+    )
 
 
 def lens_line(lens: Lens, focused: Focused | None, stamp: Stamp, width: int, text: str) -> Line:

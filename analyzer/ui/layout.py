@@ -64,7 +64,7 @@ HELP = (
     "  ↑ ↓ PgUp PgDn   scroll the panel (Home, End); in 1-3, choose a row",
     "  Enter  Esc      open the row chosen (its paths, hosts, agents ...), and back",
     "  /  Esc          filter panels, chart and summary (as --only), and clear",
-    "  s               sort the tables: hits, share of the last interval, rise",
+    "  s               sort: hits, last interval's share, rise on the window before",
     "  Space  +  -     replay: pause or play, faster, slower",
     "",
     "colours (NO_COLOR set or --no-color: none, bold and reverse video stay)",

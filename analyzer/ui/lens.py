@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 from analyzer.formats.select import SelectError, Term, expression, parse_expression
 
-SORTS = ("hits", "share", "rise")  # the window's hits, the last interval's share, its rise
+# The window's hits, the last interval's share, the rise over the window before (as drivers).
+SORTS = ("hits", "share", "rise")
 CHOOSABLE = {"sections": "section", "hosts": "host", "status": "status"}  # panel: drill kind
 MAX_TYPED = 200  # characters the prompt takes
 

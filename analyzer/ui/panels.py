@@ -89,23 +89,21 @@ def _hits(counts: Counts, name: object, names: Sequence[object]) -> int:
     return sum(counts.values()) - sum(counts.get(shown, 0) for shown in names if shown != OTHER)
 
 
-def _names(recent: Counts, window: Counts, top: int, sort: str = "hits", ratio: float = 1.0) -> list[object]:
+def _names(
+    recent: Counts, window: Counts, top: int, sort: str = "hits", risen: Sequence[object] = ()
+) -> list[object]:
     """By `sort`: `hits`, the window's busiest, then the interval's not among them (at most
-    `top`); `share`, the last interval's busiest; `rise`, those whose last interval rose most
-    over their pace in the window (`ratio`: the interval's seconds over the window's). Then
+    `top`); `share`, the last interval's busiest; `rise`, those whose hits rose most from the
+    window before to the window (`risen`, largest first), then the window's busiest. Then
     `(other)` when something is left."""
-    if sort == "hits":
-        names: list[object] = [name for name in window if name != OTHER][:top]
+    if sort == "share":
+        keys = [name for name in dict.fromkeys([*window, *recent]) if name != OTHER]
+        names = sorted(keys, key=lambda name: -recent.get(name, 0))[:top]
+    else:
+        first = [name for name in risen if name != OTHER and name in window] if sort == "rise" else []
+        names = [*first, *(name for name in window if name != OTHER and name not in first)][:top]
         room = max(0, top - len(names))
         names += [name for name in recent if name not in names and name != OTHER][:room]
-    else:
-        keys = [name for name in dict.fromkeys([*window, *recent]) if name != OTHER]
-
-        def score(name: object) -> float:
-            rise = window.get(name, 0) * ratio if sort == "rise" else 0.0
-            return recent.get(name, 0) - rise
-
-        names = sorted(keys, key=lambda name: -score(name))[:top]
     if any(_hits(counts, OTHER, names) for counts in (recent, window)):
         names.append(OTHER)
     return names
@@ -114,8 +112,8 @@ def _names(recent: Counts, window: Counts, top: int, sort: str = "hits", ratio: 
 def table_names(report: Report, field: str, top: int, sort: str = "hits") -> list[object]:
     """The keys a table of `field` names, in its order."""
     recent, window = _counts(getattr(report.interval, field)), _counts(getattr(report.window, field))
-    ratio = report.interval.seconds / report.window.seconds if report.window.seconds else 1.0
-    return _names(recent, window, top, sort, ratio)
+    risen = report.rises[field].index.tolist() if field in report.rises else []
+    return _names(recent, window, top, sort, risen)
 
 
 def table_counts(report: Report, field: str, top: int, sort: str = "hits") -> list[tuple[object, int, int]]:

@@ -29,6 +29,7 @@ def test_no_focus_costs_nothing_and_one_counts_only_its_requests_from_when_it_wa
     assert focused.window.requests == 9 and focused.window.hosts.to_dict() == {"203.0.113.7": 9}
     assert focused.window.paths.to_dict() == {"/api/users": 9}
     assert focused.window.seconds == 4 and int(focused.per_second.sum()) == 9
+    assert focused.rises["hosts"].to_dict() == {"203.0.113.7": 9}  # nothing in the window before
     assert focus_on((), "", T0 + 10) is None
 
 

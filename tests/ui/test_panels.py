@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.core.engine import FileStatus
+from analyzer.core.alerts import AlertRule
+from analyzer.core.engine import Engine, FileStatus
+from analyzer.formats.clf import parse
 from analyzer.ui.cells import plain
 from analyzer.ui.panels import (
     agents_panel,
@@ -22,8 +24,10 @@ from analyzer.ui.panels import (
     sections_panel,
     status_style,
     statuses_panel,
+    table_names,
 )
 from analyzer.ui.words import Stamp
+from tests.conftest import clf_line
 from tests.ui.conftest import HOSTILE, RAW, T0, line_cells, log_text, make_report
 
 STAMP = Stamp(T0 + 60)
@@ -49,6 +53,25 @@ def test_top_limits_the_rows_and_the_rest_is_other() -> None:
     report = make_report([f"/s{n}" for n in range(30)], seconds=30, per_second=5)
     rows = texts(sections_panel(report, 100, 5))
     assert len(rows) <= 1 + 5 + 1 and rows[-1].startswith("(other)")
+
+
+def test_the_rise_sort_puts_first_what_rose_most_from_the_window_before() -> None:
+    """/burst had nothing in the window before and 30 hits early in this one (none in the last
+    interval), /steady 100 then 120, /gone 40 then 5: by rise /burst (+30), /steady (+20), then
+    /gone (fell); by hits /steady first."""
+    engine = Engine(AlertRule(threshold=1e9, window=20))
+    lines = [clf_line(T0 - 39 + n % 20, path="/steady/x") for n in range(100)]
+    lines += [clf_line(T0 - 39 + n % 20, path="/gone/x") for n in range(40)]
+    lines += [clf_line(T0 - 19 + n % 20, path="/steady/x") for n in range(120)]
+    lines += [clf_line(T0 - 19 + n % 10, path="/burst/x") for n in range(30)]
+    lines += [clf_line(T0 - 19 + n, path="/gone/x") for n in range(5)]
+    engine.ingest(parse(b"".join(sorted(lines, key=lambda line: line[17:37]))))
+    engine.evaluate(T0 + 10)
+    report = engine.report(T0, 10)
+    assert report.rises["sections"].to_dict() == {"/burst": 30, "/steady": 20}
+    assert table_names(report, "sections", 10, "rise") == ["/burst", "/steady", "/gone"]
+    assert table_names(report, "sections", 10) == ["/steady", "/burst", "/gone"]
+    assert texts(sections_panel(report, 80, 10, "rise"))[1].startswith("/burst")
 
 
 def test_status_codes_are_styled_by_class() -> None:
