@@ -80,6 +80,11 @@ def local_cluster(workers: int | None = None) -> Any:
     distributed = require()
     import dask
 
+    # silence_logs lasts only while the cluster is open: its close gives distributed's handlers
+    # their level back, and a comm closed after it (a stopped run's workers killed) printed an
+    # INFO traceback on our stderr. Silenced for the process, before, so the close keeps it.
+    for handler in logging.getLogger("distributed").handlers:
+        handler.setLevel(logging.CRITICAL)
     with dask.config.set({MALLOC_TRIM: None}):  # read as the workers' nannies are made
         return distributed.LocalCluster(
             n_workers=workers or len(os.sched_getaffinity(0)) or 1,  # the cores this process may use
