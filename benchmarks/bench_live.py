@@ -40,6 +40,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -55,11 +56,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def peak_rss_mb(pid: int) -> float:
+def status_mb(pid: int, field: str = "VmHWM") -> float:
+    """A memory field of /proc/PID/status in MB: VmHWM is the peak RSS, VmRSS the current one."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def peak_rss_mb(pid: int) -> float:
+    return status_mb(pid, "VmHWM")
+
+
+def count_lines(path: Path) -> int:
+    """Newlines in `path`, read 64 MB at a time: a 10-minute flood's log is gigabytes, and
+    reading it whole would make this process, not the monitor, the memory hog."""
+    lines = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 26):
+            lines += chunk.count(b"\n")
+    return lines
 
 
 def distinct_lines(second: int, count: int) -> list[bytes]:
@@ -173,7 +189,13 @@ def run(
             [sys.executable, __file__, "--write", str(log), "--rates", str(rate), "--seconds", str(seconds)]
             + (["--distinct"] if distinct else [])
         )
-        writer.wait()
+        rss_by_minute: list[float] = []  # the monitor's largest RSS in each minute of writing
+        while writer.poll() is None:
+            minute = int((time.monotonic() - began) // 60)
+            if minute == len(rss_by_minute):
+                rss_by_minute.append(0.0)
+            rss_by_minute[minute] = max(rss_by_minute[minute], status_mb(monitor.pid, "VmRSS"))
+            time.sleep(1)
         elapsed = time.monotonic() - began
         cpu = cpu_seconds(monitor.pid) - cpu_before
         drawn = screen.drained - drained_before
@@ -186,7 +208,7 @@ def run(
     with open(out / "stats.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     every = interval or 10
-    return {
+    result = {
         "rate": rate,
         "settings": f"--interval {interval}" if interval else "defaults",
         "cpu": 100 * cpu / elapsed,
@@ -194,12 +216,15 @@ def run(
         "due": int(elapsed // every),
         "written_reports": sum(1 for row in rows if int(row["requests"]) or int(row["rejected"])),
         "overruns": sum(int(row["overruns"] or 0) for row in rows),
-        "lines": log.read_bytes().count(b"\n"),
+        "lines": count_lines(log),
         "counted": sum(int(row["requests"]) + int(row["rejected"]) for row in rows),
         "exit": status,
         "screen_kb_s": drawn / elapsed / 1000,
         "folder": str(folder),
+        "rss_by_minute": rss_by_minute,
     }
+    log.unlink()  # gigabytes after a long run at 100,000 lines/s; the monitor's outputs stay
+    return result
 
 
 def burst(lines: int) -> dict[str, float]:
@@ -275,6 +300,12 @@ def main() -> int:
             + (f"  screen: {result['screen_kb_s']:.1f} kB/s to the terminal" if args.screen else ""),
             flush=True,
         )
+        minutes = cast(list[float], result["rss_by_minute"])
+        if len(minutes) > 1:  # a long run: does memory stay flat?
+            print(
+                "         RSS by minute of writing (MB): " + " ".join(f"{mb:.0f}" for mb in minutes),
+                flush=True,
+            )
     return 1 if failed else 0
 
 
