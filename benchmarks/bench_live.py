@@ -3,7 +3,7 @@
     python benchmarks/bench_live.py                       # 100, 1,000, 10,000 and 100,000 lines/s
     python benchmarks/bench_live.py --rates 1000 --seconds 30
     python benchmarks/bench_live.py --rates 1000 --screen      # the dashboard, in an 80x24 pty
-    python benchmarks/bench_live.py --rates 100000 --distinct --seconds 120   # a flood of new values
+    python benchmarks/bench_live.py --rates 100000 --distinct --seconds 600   # 10 minutes of a flood
 
 For each rate: a real monitor process (`python -m analyzer LOG --plain`, `--interval 1` up to
 10,000 lines/s, the defaults at 100,000) follows an empty log; a writer process appends
