@@ -142,4 +142,3 @@ class Lock:
         if self.fd >= 0:
             os.close(self.fd)  # closing the descriptor lets the lock go
             self.fd = -1
-

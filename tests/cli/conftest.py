@@ -108,9 +108,7 @@ def kinds(alerts: Path) -> list[str]:
         return [row["kind"] for row in csv.DictReader(handle)]
 
 
-def stopped_midway(
-    argv: list[str], ready: Path, signum: int, stdin: bytes | None = None
-) -> tuple[int, str]:
+def stopped_midway(argv: list[str], ready: Path, signum: int, stdin: bytes | None = None) -> tuple[int, str]:
     """`python -m analyzer ARGV` stopped by `signum` once `ready` exists (it is at work): its
     exit status and what it wrote on stderr. `stdin`: written to a pipe left open (a stream
     that never ends)."""
