@@ -179,6 +179,20 @@ def test_a_checkpoint_from_the_future_is_not_trusted(tmp_path: Path) -> None:
         assert written - world.written_at(transition.second) <= LATENESS + 2
 
 
+def test_a_restart_after_a_silence_is_not_taken_for_a_log_clock_behind(tmp_path: Path) -> None:
+    """Down for a minute, the server silent for its last 10 s: the restart's first read ends at
+    a line 10 s old, the age of the wait, not a skew. Nothing is said of the log's clock, and
+    the burst after is judged on time."""
+    world = World(tmp_path / "access.log")
+    world.log.write_bytes(b"")
+    run(tmp_path, world, 40)
+    world.rate = lambda elapsed: 0 if 90 <= elapsed < 100 else burst_from(110)(elapsed)
+    world.sleep(60)  # down: lines written, then none for 10 s
+    monitor, found, text = run(tmp_path, world, 200)
+    assert "this host" not in text and monitor.engine.log_clock.skew() == 0
+    assert_on_time(world, found)
+
+
 def test_the_skew_is_the_median_of_the_last_reads() -> None:
     clock = LogClock()
     assert clock.skew() == 0

@@ -38,6 +38,23 @@ def test_a_step_of_more_than_a_second_is_said_with_its_size_and_told_to_the_log_
     assert round(keeper.step, 3) == -3600.9 and engine.log_clock.skew() == 3601
 
 
+def test_the_log_clock_is_not_measured_by_a_backlog() -> None:
+    """A restart's first poll (the backlog of the time down) and a read cut at its budget end at
+    old lines: they measure the monitor's lag, not the log's clock."""
+    clocks, engine = Clocks(), Engine(AlertRule(10, 20), lateness=5)
+    engine.resume(T0 - 1, False)  # from a checkpoint
+    keeper = Timekeeper(clocks.clock(), 5)
+    keeper.host_step(engine)  # the first poll
+    assert keeper.measuring(T0 + 0.5, behind=False) is None
+    keeper.host_step(engine)
+    assert keeper.measuring(T0 + 1.5, behind=True) is None
+    assert keeper.measuring(T0 + 1.5, behind=False) == T0 + 1.5
+    assert keeper.measuring(None, behind=False) is None  # a replay: no host time to measure by
+    fresh = Timekeeper(clocks.clock(), 5)  # no checkpoint: its first lines came after its start
+    fresh.host_step(Engine(AlertRule(10, 20), lateness=5))
+    assert fresh.measuring(T0 + 0.5, behind=False) == T0 + 0.5
+
+
 def test_judging_waits_for_the_log_s_clock_or_a_lateness() -> None:
     clocks, engine = Clocks(), Engine(AlertRule(10, 20), lateness=5)
     keeper = Timekeeper(clocks.clock(), 5)
