@@ -60,8 +60,10 @@ class Engine:
         # The warm start read only the end of the log: seconds before this may be missing
         # lines, so no window reaching before it is judged. None: the whole log was read.
         self.known_from: int | None = None
-        # A checkpoint's last judged second: the first check goes on right after it.
+        # A checkpoint's last judged second: the first check goes on right after it. Rules
+        # with no state in it (added at this start) are opened as a start without one is.
         self.resume_after: int | None = None
+        self.unopened: set[str] = set()
         # Lines were read back at start: the state before them is not known, and the first
         # check must find where the state it finds began (see `opening_span`).
         self.read_back = False
@@ -157,12 +159,11 @@ class Engine:
 
     def resume(self, evaluated_to: int | None, alert_on: bool, others: dict[str, bool] | None = None) -> None:
         """Go on from a checkpoint: judge from the second after `evaluated_to`, in its state.
-
         alerts.csv, when it has rows, wins over the checkpoint's state: a crash between an
-        alert row and the next checkpoint must not write that alert a second time.
-        """
+        alert row and the next checkpoint must not write that alert a second time."""
         self.resume_after = evaluated_to
         saved = {**(others or {}), self.rule.key: alert_on}
+        self.unopened = {rule.key for rule in self.rules if rule.key not in saved}
         for rule in self.rules:
             if rule.key in saved and not any(t.rule.key == rule.key for t in self.history):
                 self.states[rule.key] = saved[rule.key]
@@ -172,19 +173,21 @@ class Engine:
         without a checkpoint of this rule that read lines back. The hits held are complete
         from `first` (the oldest line read back: nothing is known before it, not even that the
         log had no lines then) and `judged` is the first second whose window they hold whole,
-        or the horizon if none is yet. None: no opening is needed."""
-        if not self.read_back or self.evaluated_to is not None or self.resume_after is not None:
-            return None
+        or the horizon if none is yet; after a checkpoint, the rules it has no state of are
+        opened at its last judged second. None: no opening is needed."""
+        unopened = self.resume_after is None or bool(self.unopened)  # every rule, or those added
+        opening = self.read_back and self.evaluated_to is None and unopened
         oldest = self.window.oldest()
-        if oldest is None:
+        if not opening or oldest is None:
             return None
         first = self.known_from if self.known_from is not None else oldest
         judged = min(horizon, max(self._first_second(horizon), first + self.rule.window - 1))
+        judged = judged if self.resume_after is None else self.resume_after
         return (first, judged) if judged >= first else None
 
     def open(self, openings: dict[str, Opening]) -> list[Transition]:
         """Take the state each rule's opening (by rule key) found at their second; the checks go on after."""
-        self.read_back = False
+        self.read_back, self.unopened = False, set()
         self.evaluated_to = second = next(iter(openings.values())).second
         self.states.update({key: opening.state for key, opening in openings.items()})
         found = sorted((o.transition for o in openings.values() if o.transition), key=lambda t: t.second)
@@ -233,15 +236,13 @@ class Engine:
         return found
 
     def _first_second(self, horizon: int) -> int:
-        """Where the first check starts: the oldest second whose state can be known.
-
-        That is the oldest line held (the warm start's), so an episode that began or ended
+        """Where the first check starts: the oldest second whose state can be known. That is
+        the oldest line held (the warm start's), so an episode that began or ended
         while the monitor was down gets its real time; but not before the first window the
         read-back holds whole, nor at or before the last transition on record (the restored
         state holds from there), nor replaying a stale log from long ago second by second.
         After a checkpoint it is the second after the last one judged, lines or not: the
-        seconds the monitor was down are judged as a backtest would judge them.
-        """
+        seconds the monitor was down are judged as a backtest would judge them."""
         if self.resume_after is not None:
             candidates = [horizon - MAX_CATCH_UP, self.resume_after + 1]
         else:
@@ -259,8 +260,7 @@ class Engine:
         over `interval` seconds (default the engine's); starts the next one.
 
         With `close=False` nothing is reset: the state so far, as a screen shows it before
-        the first report (the interval's seconds as the read-back holds them).
-        """
+        the first report (the interval's seconds as the read-back holds them)."""
         second = math.floor(now)
         interval = interval or self.interval
         vocabularies, top, limit = self.vocabularies, self.top, self.section_limit

@@ -130,8 +130,9 @@ def past_counts(
 
 
 def settle(engine: Engine, files: list[LogFile], horizon: int, look_back: int) -> list[Transition]:
-    """The first check of a start with no record of the state: each rule's state at the first
-    second it can judge, and where it began (engine.open). Returns the transitions to write."""
+    """The first check of a start with no record of the state (of every rule, or after a
+    checkpoint of the rules added since): each one's state at the first second it can judge,
+    and where it began (engine.open). Returns the transitions to write."""
     span = engine.opening_span(horizon)
     if span is None:
         return []
@@ -142,7 +143,7 @@ def settle(engine: Engine, files: list[LogFile], horizon: int, look_back: int) -
         floor = next((t.second for t in reversed(engine.history) if t.rule.key == rule.key), None)
         return open_at(counts, since, judged, rule, engine.states[rule.key], floor)
 
-    rules = engine.rules
+    rules = [rule for rule in engine.rules if engine.resume_after is None or rule.key in engine.unopened]
     openings = {
         rule.key: opened(rule, engine.window.series(rule.series, first, judged), first) for rule in rules
     }

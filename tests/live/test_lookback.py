@@ -179,6 +179,35 @@ def test_a_start_30_minutes_into_an_error_rate_episode_writes_its_real_crossing(
     ]
 
 
+def test_a_rule_added_at_a_restart_mid_episode_writes_its_real_crossing(tmp_path: Path) -> None:
+    """A monitor of high traffic alone leaves a checkpoint 25 minutes into an error episode; it
+    restarts with the error-rate and /api rules added. They have no record: each reads back to
+    the second it crossed, as a backtest places it, never the restart's."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 2400
+
+    def lines(since: int, until: int) -> bytes:
+        api = lambda second: clf_line(second, "/api/orders", 503) if second >= begin + 600 else b""  # noqa: E731
+        return b"".join(clf_line(second) * 2 + api(second) for second in range(since, until))
+
+    log.write_bytes(lines(begin, T0 - 300))
+    start(log, out, T0 - 300)
+    assert rows(out / "alerts.csv") == [] and (out / "checkpoint.json").exists()
+    with open(log, "ab") as handle:
+        handle.write(lines(T0 - 300, T0))
+    others = (ErrorRateRule(5, 120, min_requests=100), SectionRateRule(0.5, 120, section="/api"))
+    start(log, out, T0, others=others)
+    found = [(row["time"], row["rule"], row["onset"]) for row in rows(out / "alerts.csv")]
+    assert found == [
+        (iso_utc(begin + 612), "error_rate_5xx", "crossed"),
+        (iso_utc(begin + 660), "section_rate:/api", "crossed"),
+    ]
+    backtest([log], [10], 120, out=out / "backtest", rules=others)
+    assert [(row["time"], row["rule"]) for row in rows(out / "backtest" / "alerts.csv")] == [
+        (time, rule) for time, rule, _ in found
+    ]
+
+
 def test_a_quiet_log_needs_no_look_back(tmp_path: Path) -> None:
     log, out = tmp_path / "access.log", tmp_path / "out"
     data, _ = traffic([(T0 - 2400, 2400, 2)])
