@@ -102,10 +102,11 @@ def find_drivers(
 
 
 def with_drivers(found: list[Transition], window: Window) -> list[Transition]:
-    """Each alert that crossed with its drivers; recoveries and alerts found on at start as they are."""
+    """Each alert that crossed with its drivers; recoveries, alerts found on at start and
+    alerts whose drivers are known already (read further back than the window) as they are."""
     return [
         replace(t, drivers=find_drivers(window, t.second, t.rule.window, scope=population(t.rule)))
-        if t.kind == ALERT and t.onset == CROSSED
+        if t.kind == ALERT and t.onset == CROSSED and t.drivers is None
         else t
         for t in found
     ]

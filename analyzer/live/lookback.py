@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from analyzer.core.alerts import AlertRule, Transition
+from analyzer.core.alerts import ALERT, CROSSED, AlertRule, Transition
+from analyzer.core.compact import TEXT, Vocabulary, compact
+from analyzer.core.drivers import find_drivers
 from analyzer.core.engine import Engine
 from analyzer.core.onset import Opening, open_at
-from analyzer.core.rules import HITS, SECTION, in_population
+from analyzer.core.rules import HITS, SECTION, in_population, population, scoped, tracked_sections
+from analyzer.core.window import Window
 from analyzer.follow.fileid import Identity
 from analyzer.follow.source import open_binary
 from analyzer.formats.columns import seconds_of
@@ -39,9 +43,11 @@ PIECE_BYTES = 8 << 20  # read backwards this much at a time
 FIRST_REACH = 16  # windows read back at first; then four times as far each time
 
 
-def backward_frames(handle: BinaryIO, name: str, settings: Settings) -> Iterator[pd.DataFrame]:
-    """The requests of a file's complete lines (times, statuses, sections: the core columns),
-    piece by piece from its end to its start."""
+def backward_frames(
+    handle: BinaryIO, name: str, settings: Settings, core: bool = True
+) -> Iterator[pd.DataFrame]:
+    """The requests of a file's complete lines (times, statuses, sections: the core columns;
+    every column the monitor counts with `core=False`), piece by piece from its end to its start."""
     end = os.fstat(handle.fileno()).st_size
     parser = parser_for(name, settings)  # one for the file; a W3C one anew per piece (its layout)
     carry = b""  # the start of a line that began in the piece before (earlier in the file)
@@ -66,7 +72,7 @@ def backward_frames(handle: BinaryIO, name: str, settings: Settings) -> Iterator
         if parser.stateful:
             parser = parser_for(name, settings)
             prime_layout(parser, name, start + cut)
-        yield parser.parse(clean(block, settings.max_line_bytes), core=True).frame
+        yield parser.parse(clean(block, settings.max_line_bytes), core=core).frame
 
 
 def series_counts(
@@ -94,6 +100,20 @@ def file_counts(
     oldest line if the files end first."""
     counts = np.zeros((len(series), until - since + 1), np.int64)
     oldest: int | None = None
+    for frame, seconds in frames_back(path, settings):
+        counts += series_counts(frame, seconds, series, since, until)
+        low = int(seconds.min())
+        oldest = low if oldest is None else min(oldest, low)
+        if oldest < since:
+            return since, counts
+    return (oldest if oldest is not None else until + 1), counts
+
+
+def frames_back(
+    path: str, settings: Settings, core: bool = True
+) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """The requests of `path` and then its older generations, read backwards piece by piece,
+    with their event seconds (pieces without requests left out); the caller stops when far enough."""
     try:
         current = Identity.of(os.stat(path))
         names = [path, *older_generations(path, current)]
@@ -102,18 +122,12 @@ def file_counts(
     for name in names:
         try:
             with open_binary(name) as handle:
-                for frame in backward_frames(handle, name, settings):
+                for frame in backward_frames(handle, name, settings, core):
                     seconds = seconds_of(frame)
-                    if not len(seconds):
-                        continue
-                    counts += series_counts(frame, seconds, series, since, until)
-                    low = int(seconds.min())
-                    oldest = low if oldest is None else min(oldest, low)
-                    if oldest < since:
-                        return since, counts
+                    if len(seconds):
+                        yield frame, seconds
         except OSError:
-            break  # rotated away or deleted meanwhile: what was read is all there is
-    return (oldest if oldest is not None else until + 1), counts
+            return  # rotated away or deleted meanwhile: what was read is all there is
 
 
 def past_counts(
@@ -137,6 +151,7 @@ def settle(engine: Engine, files: list[LogFile], horizon: int, look_back: int) -
     if span is None:
         return []
     first, judged = span
+    held_from = first  # the engine's window holds the hits from here
 
     def opened(rule: AlertRule, counts: np.ndarray, since: int) -> Opening:
         """From the rule's own record: its state, true from its last transition's second."""
@@ -162,4 +177,37 @@ def settle(engine: Engine, files: list[LogFile], horizon: int, look_back: int) -
         if earlier > since or since == bound:  # the files hold nothing older, or the bound is reached
             break
         reach *= 4
-    return engine.open(openings)
+    return engine.open(with_past_drivers(openings, files, held_from))
+
+
+def with_past_drivers(
+    openings: dict[str, Opening], files: list[LogFile], held_from: int
+) -> dict[str, Opening]:
+    """The openings, each alert that crossed before the window's two windows of it are held
+    (found by reading further back) with its drivers, from the files read back once more with
+    every column over those seconds only; the others are left to the engine's window."""
+    far = {
+        key: o.transition
+        for key, o in openings.items()
+        if o.transition and o.transition.kind == ALERT and o.transition.onset == CROSSED
+        and o.transition.second - 2 * o.transition.rule.window + 1 < held_from
+    }  # fmt: skip
+    if not far or not files:
+        return openings
+    low = min(t.second - 2 * t.rule.window + 1 for t in far.values())
+    high = max(t.second for t in far.values())
+    rules = [t.rule for t in far.values()]
+    window = Window({name: Vocabulary() for name in TEXT}, tracked_sections(rules), scoped(rules))
+    for file in files:
+        for frame, seconds in frames_back(file.path, file.settings, core=False):
+            if int(seconds.max()) >= low:
+                inside = (seconds >= low) & (seconds <= high)
+                window.add(compact(frame, window.vocabularies).take(inside))
+            if int(seconds.min()) < low:
+                break
+    window.seal(high)
+    found = {
+        key: replace(t, drivers=find_drivers(window, t.second, t.rule.window, scope=population(t.rule)))
+        for key, t in far.items()
+    }
+    return {key: replace(o, transition=found.get(key, o.transition)) for key, o in openings.items()}

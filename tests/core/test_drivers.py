@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from analyzer.core.alerts import ALERT, RECOVERED, AlertRule, Driver, Transition
 from analyzer.core.drivers import drivers_text, find_drivers, with_drivers
@@ -95,6 +96,8 @@ def test_drivers_are_not_part_of_a_transitions_equality() -> None:
     assert alert == Transition(alert.second, ALERT, alert.hits, alert.rule)
     assert with_drivers([Transition(T0, RECOVERED, 1, alert.rule)], engine.window)[0].drivers is None
     assert find_drivers(engine.window, T0 + 40, 10) == ()  # no more traffic than 10 s before
+    known = (Driver("host", "192.0.2.1", 5, 1.0),)  # read further back than the window holds
+    assert with_drivers([replace(alert, drivers=known)], engine.window)[0].drivers == known
 
 
 def test_a_hostile_agent_is_escaped_and_cut_in_the_text_and_whole_in_the_payload() -> None:

@@ -81,6 +81,9 @@ def test_a_start_30_minutes_into_an_episode_writes_the_real_crossing(tmp_path: P
     known_from = monitor.engine.known_from
     assert known_from is not None and known_from > second + RULE.window, "beyond the read-back"
     assert monitor.engine.alert_on
+    backtest([log], [10], 120, out=out / "backtest")
+    (backtested,) = rows(out / "backtest" / "alerts.csv")
+    assert row["drivers"] == backtested["drivers"] and row["drivers"].startswith("driven by /pages +")
 
 
 def test_an_episode_that_began_before_the_log_s_first_line_is_said_to_be_on_since_before(
@@ -174,9 +177,11 @@ def test_a_start_30_minutes_into_an_error_rate_episode_writes_its_real_crossing(
     known_from = monitor.engine.known_from
     assert known_from is not None and known_from > begin + 660 + 120, "beyond the read-back"
     backtest([log], [10], 120, out=out / "backtest", rules=others)
-    assert [(row["time"], row["rule"], row["message"]) for row in rows(out / "backtest" / "alerts.csv")] == [
-        (row["time"], row["rule"], row["message"]) for row in found
+    columns = ("time", "rule", "message", "drivers")  # drivers read from beyond the read-back too
+    assert [tuple(row[c] for c in columns) for row in rows(out / "backtest" / "alerts.csv")] == [
+        tuple(row[c] for c in columns) for row in found
     ]
+    assert found[0]["drivers"].startswith("driven by /api +")
 
 
 def test_a_rule_added_at_a_restart_mid_episode_writes_its_real_crossing(tmp_path: Path) -> None:
@@ -203,9 +208,11 @@ def test_a_rule_added_at_a_restart_mid_episode_writes_its_real_crossing(tmp_path
         (iso_utc(begin + 660), "section_rate:/api", "crossed"),
     ]
     backtest([log], [10], 120, out=out / "backtest", rules=others)
-    assert [(row["time"], row["rule"]) for row in rows(out / "backtest" / "alerts.csv")] == [
-        (time, rule) for time, rule, _ in found
+    backtested = rows(out / "backtest" / "alerts.csv")
+    assert [(row["time"], row["rule"], row["drivers"]) for row in backtested] == [
+        (row["time"], row["rule"], row["drivers"]) for row in rows(out / "alerts.csv")
     ]
+    assert [(row["time"], row["rule"]) for row in backtested] == [(time, rule) for time, rule, _ in found]
 
 
 def test_a_quiet_log_needs_no_look_back(tmp_path: Path) -> None:
