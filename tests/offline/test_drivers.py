@@ -35,12 +35,18 @@ def line(second: int, host: str, path: str, agent: str, status: int = 200) -> by
 
 
 def spiked_log(
-    seed: int, length: int, spike_at: int, spike_rate: int, errors_at: int | None = None
+    seed: int,
+    length: int,
+    spike_at: int,
+    spike_rate: int,
+    errors_at: int | None = None,
+    spike_for: int = 40,
+    errors_for: int = 30,
 ) -> list[tuple[float, bytes]]:
     """Background traffic from a few hosts, agents and sections (1 in 50 answered 500), and one
-    host hammering /api: (arrival time, line), each line arriving within 2 s of its second.
-    With `errors_at`, 30 s from there of one client whose requests to /checkout fail (503),
-    1 or 2 a second."""
+    host hammering /api for `spike_for` seconds: (arrival time, line), each line arriving
+    within 2 s of its second. With `errors_at`, `errors_for` seconds from there of one client
+    whose requests to /checkout fail (503), 1 or 2 a second."""
     rng = random.Random(seed)
     found = []
     for second in range(T0, T0 + length):
@@ -49,11 +55,11 @@ def spiked_log(
             path = rng.choice(["/", "/pages/a", "/img/b.png", "/blog/c"])
             agent, status = rng.choice(["Mozilla/5.0", "bot/1"]), 500 if rng.random() < 0.02 else 200
             found.append((second + rng.random() * 2, line(second, host, path, agent, status)))
-        if errors_at is not None and errors_at <= second - T0 < errors_at + 30:
+        if errors_at is not None and errors_at <= second - T0 < errors_at + errors_for:
             for _ in range(rng.randint(1, 2)):
                 failed = line(second, FAILING_HOST, "/checkout/pay", FAILING_AGENT, 503)
                 found.append((second + rng.random() * 2, failed))
-        if spike_at <= second - T0 < spike_at + 40:
+        if spike_at <= second - T0 < spike_at + spike_for:
             for i in range(spike_rate):
                 found.append(
                     (second + rng.random() * 2, line(second, SPIKE_HOST, f"/api/x{i % 7}", SPIKE_AGENT))
@@ -87,10 +93,16 @@ def live_alerts(
     return [t for t in found if t.kind == ALERT]
 
 
+# The scene of a 20 s window in 150 s (a spike of 40 s from 30-60, errors from 110 for 30 s),
+# at half its time scale: every part of it still a window or more long, and half the seconds
+# the engine judges at every tick.
+WINDOW = 10
+
+
 @settings(max_examples=12, deadline=None)
 @given(
     st.integers(0, 2**32 - 1),
-    st.integers(30, 60),
+    st.integers(15, 30),
     st.integers(4, 9),
     st.lists(st.floats(0.2, 4), min_size=1, max_size=8),
     st.sampled_from([700, 4096, 1 << 20]),
@@ -107,15 +119,15 @@ def test_drivers_are_the_same_live_in_replay_and_in_backtest(
     three ways; an error rate's name whose errors rose (never /api, whose traffic did), a
     section's the paths, hosts and agents within it."""
     folder = tmp_path_factory.mktemp("drivers")
-    arrivals = spiked_log(seed, 150, spike_at, spike_rate, errors_at=110)
+    arrivals = spiked_log(seed, 75, spike_at, spike_rate, errors_at=55, spike_for=20, errors_for=15)
     log = folder / "access.log"
     log.write_bytes(b"".join(text for _, text in arrivals))
-    rule = AlertRule(threshold=4, window=20)
-    others = (ErrorRateRule(25, 20, min_requests=20), SectionRateRule(2, 20, section="/api"))
+    rule = AlertRule(threshold=4, window=WINDOW)
+    others = (ErrorRateRule(25, WINDOW, min_requests=10), SectionRateRule(2, WINDOW, section="/api"))
     live = live_alerts(arrivals, rule, ticks, others=others)
     offline = [
         t
-        for t in backtest([log], [4], 20, chunk_bytes=chunk, rules=others).alert_rows.itertuples()
+        for t in backtest([log], [4], WINDOW, chunk_bytes=chunk, rules=others).alert_rows.itertuples()
         if t.kind == ALERT
     ]
     replay = [row for row in replayed([log], rule, folder / "r", others=others) if row["kind"] == ALERT]
