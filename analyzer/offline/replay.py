@@ -1,9 +1,9 @@
 """Replay: a historical log played through the live monitor on the log's own clock.
 
 `ReplayClock` runs `speed` event seconds per wall second (pausable, faster or slower while it
-plays) and skips the quiet stretches where nothing can change. Each log is a `ReplayFeed`
-(replayfeed.py): each request handed at its own second, so the reports and transitions are
-exactly the backtest's.
+plays) and skips the quiet stretches where nothing can change (`next_time`). Each log is a
+`ReplayFeed` (replayfeed.py): each request handed at its own second, so the reports and
+transitions are exactly the backtest's.
 """
 
 from __future__ import annotations
@@ -12,11 +12,49 @@ import math
 import time
 from collections.abc import Callable
 
+from analyzer.core.engine import MAX_CATCH_UP
 from analyzer.formats.select import Selection
 from analyzer.offline.replayfeed import HOLD_SECONDS, ReplayFeed
 from analyzer.ui.display import FASTER, PLAY_PAUSE, SLOWER
 
 SPEEDS = (1 / 16, 1e6)  # the slowest and fastest a person can make it
+# Faster, a poll plays the most a monitor steps (an hour, live.settings.REPLAY_STEP) in under a
+# second of wall time: more than the screen can show, so every quiet stretch is jumped.
+FAST_SPEED = 3600.0
+
+
+def next_time(
+    time: float,
+    step: float,
+    upcoming: int | None,
+    end: float | None,
+    gap: int,
+    fast: bool = False,
+    first_check: float = -math.inf,
+    read_to: float = math.inf,
+) -> tuple[float, bool]:
+    """Where a replay's clock at `time`, asked to play `step` seconds, goes next, and whether it
+    jumped there (a jump takes no wall time). `upcoming`: the next second with a line (None:
+    none known); `end`: the clock's end once known; `first_check`: the time of the first poll
+    that judges (its horizon reaches the log's first line); `read_to`: the newest second every
+    log not read to its end has read.
+
+    A quiet stretch after the step longer than `gap` (a report interval: a person watches) is
+    jumped to just before its next line. A `fast` replay (each step an hour, more than a screen
+    shows) jumps any quiet stretch and plays a step from there in the same poll, as the poll
+    in between would hand nothing: its polls are a watched replay's less the empty ones, each
+    handing under a step of log, so a year of sparse log takes a poll per hour with lines, not
+    one per hour of the year. A jump never goes past what is read (the log may end right after
+    it: the clock would judge past its end), nor past the first check by more than the engine's
+    first check reaches back (MAX_CATCH_UP: the seconds before it would never be judged)."""
+    target = time + step if end is None else min(time + step, end)
+    if upcoming is None or upcoming - target <= (0 if fast else gap):
+        return target, False
+    landing = min(upcoming - 1 + (step if fast else 0), max(target, read_to))
+    if time < first_check:
+        landing = min(landing, first_check + MAX_CATCH_UP)
+    landing = landing if end is None else min(landing, end)
+    return landing, landing > target
 
 
 class Replay:
@@ -43,8 +81,10 @@ class Replay:
         for feed in self.feeds:  # lines up to an hour out of order, earlier than the first one
             feed.read_ahead(first + HOLD_SECONDS)
         starts = [second for second in (feed.waiting() for feed in self.feeds) if second is not None]
+        start = min(starts, default=first)
+        # Its first check is at the first poll whose horizon reaches `start`.
         self.clock = ReplayClock(
-            min(starts, default=first), speed, interval, self.next_event, wall_sleep, wall_now
+            start, speed, interval, self.next_event, wall_sleep, wall_now, start + lateness, self.read_to
         )
 
     def now(self) -> float:
@@ -58,6 +98,11 @@ class Replay:
         waiting = [second for second in (feed.waiting() for feed in self.feeds) if second is not None]
         return min(waiting) if waiting else None
 
+    def read_to(self) -> float:
+        """The newest second every log not yet read to its end has read (inf: all are)."""
+        unread = [feed for feed in self.feeds if not feed.all_read]
+        return min((-math.inf if feed.newest is None else feed.newest for feed in unread), default=math.inf)
+
     def finished(self) -> bool:
         """The clock is at the log's end and every line was handed over."""
         self.next_event()
@@ -69,8 +114,9 @@ class ReplayClock:
 
     `end` is set once the input is all read: the clock never passes it, so the last second
     judged is the last second of the log, as the backtest's horizon. A stretch with no line
-    longer than `gap` (a report interval) is skipped at once: the alert check judges every
-    second of it all the same (one vectorised fold), only no report is drawn inside it.
+    longer than `gap` (a report interval), or any when each step plays faster than a second
+    of wall time (`next_time`), is skipped at once: the alert check judges every second of it
+    all the same (one vectorised fold), only no report is drawn inside it.
     """
 
     def __init__(
@@ -81,6 +127,8 @@ class ReplayClock:
         next_event: Callable[[], int | None],
         wall_sleep: Callable[[float], None] = time.sleep,
         wall_now: Callable[[], float] = time.monotonic,
+        first_check: float = -math.inf,
+        read_to: Callable[[], float] = lambda: math.inf,
     ) -> None:
         self.time = float(start)
         self.rate = min(max(speed, SPEEDS[0]), SPEEDS[1])
@@ -89,6 +137,8 @@ class ReplayClock:
         self.wall_sleep = wall_sleep
         self.wall_now = wall_now
         self.end: float | None = None
+        self.first_check = first_check  # see `next_time`
+        self.read_to = read_to
         self.is_paused = False
         self._anchor()
 
@@ -112,13 +162,13 @@ class ReplayClock:
         wait = wall + (target - logged) / self.rate - self.wall_now()
         if wait >= 0.005:
             self.wall_sleep(wait)
-        upcoming = self.next_event()
-        if upcoming is not None and upcoming - target > self.gap:
-            target = upcoming - 1  # a quiet stretch: judged at once, the window being empty
-            self.time = target if self.end is None else min(target, self.end)
+        upcoming = self.next_event()  # first: it sets the end once everything is read
+        fast = self.rate > FAST_SPEED
+        self.time, jumped = next_time(
+            self.time, seconds, upcoming, self.end, self.gap, fast, self.first_check, self.read_to()
+        )
+        if jumped:  # a quiet stretch: judged at once, the window being empty
             self._anchor()
-            return
-        self.time = target if self.end is None else min(target, self.end)
 
     def done(self) -> bool:
         return self.end is not None and self.time >= self.end
