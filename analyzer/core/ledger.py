@@ -143,9 +143,10 @@ class Ledger:
         not the distinct values of the reports not yet written."""
         self.held.seal(upto)
 
-    def due(self, horizon: int) -> list[int]:
-        """The reports the horizon has passed that hold lines, and the last one passed (written
-        even if empty: the rows of a quiet log say it was watched). Ascending."""
+    def due(self, horizon: int, quiet: bool = True) -> list[int]:
+        """The reports the horizon has passed that hold lines, and, with `quiet`, the last one
+        passed (written even if empty: the rows of a quiet log say it was watched; a replay,
+        which writes only the reports with lines, does not ask for it). Ascending."""
         if self.reported_to is not None and horizon < self.reported_to - REWIND_AFTER:
             self.rewind(horizon)  # the log's clock went back (its time jumped back, re-measured)
         reported = self.reported_to
@@ -158,7 +159,7 @@ class Ledger:
             [self.held.active(reported + 1, last), self._rejected_active(reported + 1, last)]
         )
         ends = set(report_ends(seconds, self.interval).tolist()) if len(seconds) else set()
-        return sorted(ends | {last})
+        return sorted(ends | {last} if quiet else ends)
 
     def _rejected_active(self, first: int, last: int) -> np.ndarray:
         seconds, _, _ = self.rejected.arrays()

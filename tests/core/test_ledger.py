@@ -88,6 +88,24 @@ def test_reports_equal_one_groupby_of_every_line_whatever_the_batches(
     assert {k: v for k, v in rows.items() if v} == {int(k): int(v) for k, v in expected.items()}
 
 
+def test_a_replay_asks_for_no_empty_report_and_its_reports_count_the_same() -> None:
+    """The live monitor writes the empty report the horizon passed (a quiet log was watched); a
+    replay writes only those with lines and does not ask for the others: the same counts."""
+    counts: list[dict[int, int]] = []
+    for quiet in (True, False):
+        book, vocabularies = ledger()
+        book.reported_to = T0
+        file_lines(book, vocabularies, lines([T0 + 1, T0 + 2]) + GARBAGE_LINE + lines([T0 + 35]))
+        reports: dict[int, int] = {}
+        for horizon in (T0 + 24, T0 + 31, T0 + 44, T0 + 59):
+            for second in book.due(horizon, quiet):
+                counted, rejected, _ = book.close(second)
+                reports[second] = counted.requests + rejected
+        counts.append(reports)
+    assert counts[0] == {T0 + 10: 3, T0 + 20: 0, T0 + 30: 0, T0 + 40: 1, T0 + 50: 0}
+    assert counts[1] == {T0 + 10: 3, T0 + 40: 1}
+
+
 def test_a_late_line_and_one_far_ahead_go_in_the_next_report() -> None:
     book, vocabularies = ledger()
     book.reported_to = T0 + 20
