@@ -4,11 +4,13 @@
 at its own second, in time order whatever the order of the lines (out of order by up to
 `hold` seconds): so no line is late and the reports and transitions are the backtest's.
 Rejected lines and directives are handed at the second of the request before each in the
-file, as backtest files them.
+file, as backtest files them: right after it in the batch (`interleaved`), one batch a read.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections.abc import Callable, Iterator
 
@@ -49,8 +51,9 @@ class ReplayFeed:
         self._buffer = pd.DataFrame()  # requests read and not yet handed over, in time order
         self._seconds = np.zeros(0, np.int64)
         # Rejected lines and directives, each to be handed over at the second of the request
-        # before it in the file (as backtest files them), in that order.
-        self._unplaced: list[tuple[int, Parsed]] = []
+        # before it in the file (as backtest files them): a heap by second, then in file order.
+        self._unplaced: list[tuple[int, int, Parsed]] = []
+        self._filed = itertools.count()
         self._orphans: list[Parsed] = []  # those before the file's first request: handed with it
         self._last_good: int | None = None  # the second of the last request read, in file order
         self.newest: int | None = None  # the newest second read so far
@@ -75,27 +78,28 @@ class ReplayFeed:
         self._fill(until)
 
     def read(self) -> list[Parsed]:
-        """Everything due by now: the requests of its seconds, and the other lines read."""
+        """Everything due by now, as one batch: the requests of its seconds, and the other
+        lines read, each after the requests up to its second."""
         second = math.floor(self.now())
         self._fill(second + self.hold)
         if self.all_read and self._orphans:  # a file without a request: its other lines now
-            self._unplaced += [(second, others) for others in self._orphans]
+            for others in self._orphans:
+                self._file(second, others)
             self._orphans = []
-        batches: list[Parsed] = []
-        self._unplaced.sort(key=lambda item: item[0])
+        placed: list[tuple[int, Parsed]] = []
         while self._unplaced and self._unplaced[0][0] <= second:
-            placed, others = self._unplaced.pop(0)
-            batches += self._requests_to(placed)  # the requests up to its second first
-            batches.append(others)
-        return batches + self._requests_to(second)
-
-    def _requests_to(self, second: int) -> list[Parsed]:
+            at, _, others = heapq.heappop(self._unplaced)
+            placed.append((at, others))
         due = int(np.searchsorted(self._seconds, second, side="right"))
-        if not due:
+        if not due and not placed:
             return []
-        frame = self._buffer.iloc[:due].reset_index(drop=True)
+        frame = self._buffer.iloc[:due].reset_index(drop=True) if due else placed[0][1].frame
+        seconds = self._seconds[:due]
         self._buffer, self._seconds = self._buffer.iloc[due:], self._seconds[due:]
-        return [Parsed(frame, len(frame), 0)]
+        return [interleaved(frame, seconds, placed)]
+
+    def _file(self, second: int, others: Parsed) -> None:
+        heapq.heappush(self._unplaced, (second, next(self._filed), others))
 
     def _fill(self, until: int | None) -> None:
         """Read pieces until the newest line read is past `until` (None: at least one piece)."""
@@ -116,9 +120,9 @@ class ReplayFeed:
                 self._place(parsed, dropped, seconds)
             if len(seconds):
                 self._last_good = int(seconds[-1])
-                if self._orphans:
-                    self._unplaced += [(int(seconds[0]), others) for others in self._orphans]
-                    self._orphans = []
+                for others in self._orphans:
+                    self._file(int(seconds[0]), others)
+                self._orphans = []
                 read.append(parsed.frame)
                 self.newest = max(self.newest or 0, int(seconds.max()))
         if read:
@@ -161,7 +165,7 @@ class ReplayFeed:
             if fallback is None or (second == -1 and self._last_good is None and not len(seconds)):
                 self._orphans.append(others)
             else:
-                self._unplaced.append((fallback if second == -1 else second, others))
+                self._file(fallback if second == -1 else second, others)
 
     # What the monitor asks of a followed file.
     def count(self, parsed: Parsed) -> None:
@@ -202,3 +206,35 @@ def _others_of(empty: pd.DataFrame, rejects: list[tuple[str, str]], directives: 
         rejects=rejects,
         directive_at=np.arange(count, count + directives, dtype=np.int64),
     )
+
+
+def interleaved(frame: pd.DataFrame, seconds: np.ndarray, placed: list[tuple[int, Parsed]]) -> Parsed:
+    """The requests (`frame`, at `seconds`, in time order) and the batches of other lines
+    `placed` (each at a second, ascending) as one batch, each of those after the requests up
+    to its second: so the ledger files each rejected line and directive with the request
+    before it, as it would have taken them batch by batch, in one ingest."""
+    if not placed:
+        return Parsed(frame, len(frame), 0)
+    others = [batch for _, batch in placed]
+    rows_before = np.searchsorted(seconds, [second for second, _ in placed], side="right")
+    counts = np.array([batch.rejected for batch in others], np.int64)
+    directives = np.array([batch.directives for batch in others], np.int64)
+    sizes = counts + directives
+    starts = rows_before + np.cumsum(sizes) - sizes  # the requests and other lines before each
+    rejected_at = np.repeat(starts, counts) + _ranks(counts)
+    directive_at = np.repeat(starts + counts, directives) + _ranks(directives)
+    return Parsed(
+        frame,
+        len(frame) + int(sizes.sum()),
+        int(counts.sum()),
+        [sample for batch in others for sample in batch.reject_samples],
+        rejected_at,
+        [reject for batch in others for reject in batch.rejects],
+        directive_at,
+    )
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ... counts[0] - 1, 0, 1, ... counts[1] - 1, ...: each item's place in its group."""
+    total = int(counts.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
