@@ -12,6 +12,8 @@ import math
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from analyzer.core.engine import MAX_CATCH_UP
 from analyzer.formats.select import Selection
 from analyzer.offline.replayfeed import HOLD_SECONDS, ReplayFeed
@@ -21,6 +23,10 @@ SPEEDS = (1 / 16, 1e6)  # the slowest and fastest a person can make it
 # Faster, a poll plays the most a monitor steps (an hour, live.settings.REPLAY_STEP) in under a
 # second of wall time: more than the screen can show, so every quiet stretch is jumped.
 FAST_SPEED = 3600.0
+# A fast poll joins the next hours with lines of a sparse log while it hands at most this many
+# lines (an hour of a busy log is a poll of its own, as ever) and plays at most a day of log:
+# the engine's checks fold arrays of that span (its first check replays as much).
+LINES_JOINED = 10_000
 
 
 def next_time(
@@ -43,10 +49,10 @@ def next_time(
     jumped to just before its next line. A `fast` replay (each step an hour, more than a screen
     shows) jumps any quiet stretch and plays a step from there in the same poll, as the poll
     in between would hand nothing: its polls are a watched replay's less the empty ones, each
-    handing under a step of log, so a year of sparse log takes a poll per hour with lines, not
-    one per hour of the year. A jump never goes past what is read (the log may end right after
-    it: the clock would judge past its end), nor past the first check by more than the engine's
-    first check reaches back (MAX_CATCH_UP: the seconds before it would never be judged)."""
+    handing under a step of log (`joined` then joins the next ones of a sparse log). A jump
+    never goes past what is read (the log may end right after it: the clock would judge past
+    its end), nor past the first check by more than the engine's first check reaches back
+    (MAX_CATCH_UP: the seconds before it would never be judged)."""
     target = time + step if end is None else min(time + step, end)
     if upcoming is None or upcoming - target <= (0 if fast else gap):
         return target, False
@@ -55,6 +61,27 @@ def next_time(
         landing = min(landing, first_check + MAX_CATCH_UP)
     landing = landing if end is None else min(landing, end)
     return landing, landing > target
+
+
+def joined(
+    landing: float, step: float, waiting: np.ndarray, limit: float, most: int, lines: int = LINES_JOINED
+) -> tuple[float, int]:
+    """How far a fast poll that lands at `landing` plays on in the same poll, and how many
+    hours it joins: each next hour with lines from just before its first line, as a poll of
+    its own would have played it (`next_time`), at most `most` of them, never past `limit`,
+    while it hands at most `lines` lines (`waiting`: the seconds of the next lines, ascending,
+    at least `lines` + 1 of them where there are as many). A step under a second joins none:
+    it would hand no line."""
+    hours = 0
+    while hours < most and step >= 1:
+        handed = int(np.searchsorted(waiting, landing, side="right"))
+        if handed >= len(waiting):
+            break  # no next line known (read, or among the lines a poll may hand)
+        following = float(waiting[handed]) - 1 + step
+        if following > limit or np.searchsorted(waiting, following, side="right") > lines:
+            break
+        landing, hours = following, hours + 1
+    return landing, hours
 
 
 class Replay:
@@ -84,8 +111,9 @@ class Replay:
         start = min(starts, default=first)
         # Its first check is at the first poll whose horizon reaches `start`.
         self.clock = ReplayClock(
-            start, speed, interval, self.next_event, wall_sleep, wall_now, start + lateness, self.read_to
-        )
+            start, speed, interval, self.next_event, wall_sleep, wall_now, start + lateness, self.read_to,
+            self.ahead,
+        )  # fmt: skip
 
     def now(self) -> float:
         return self.clock.time
@@ -103,6 +131,11 @@ class Replay:
         unread = [feed for feed in self.feeds if not feed.all_read]
         return min((-math.inf if feed.newest is None else feed.newest for feed in unread), default=math.inf)
 
+    def ahead(self, lines: int) -> np.ndarray:
+        """The seconds of the next `lines` lines to be handed, ascending."""
+        parts = [feed.ahead(lines) for feed in self.feeds]
+        return (parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts)))[:lines]
+
     def finished(self) -> bool:
         """The clock is at the log's end and every line was handed over."""
         self.next_event()
@@ -116,7 +149,9 @@ class ReplayClock:
     judged is the last second of the log, as the backtest's horizon. A stretch with no line
     longer than `gap` (a report interval), or any when each step plays faster than a second
     of wall time (`next_time`), is skipped at once: the alert check judges every second of it
-    all the same (one vectorised fold), only no report is drawn inside it.
+    all the same (one vectorised fold), only no report is drawn inside it. Such a fast poll
+    also plays the next hours with lines of a sparse log, as many as a wall second paces
+    (`joined`): a year of it is a few hundred polls, each paced as the polls it joins.
     """
 
     def __init__(
@@ -129,6 +164,7 @@ class ReplayClock:
         wall_now: Callable[[], float] = time.monotonic,
         first_check: float = -math.inf,
         read_to: Callable[[], float] = lambda: math.inf,
+        ahead: Callable[[int], np.ndarray] = lambda lines: np.zeros(0, np.int64),
     ) -> None:
         self.time = float(start)
         self.rate = min(max(speed, SPEEDS[0]), SPEEDS[1])
@@ -139,13 +175,14 @@ class ReplayClock:
         self.end: float | None = None
         self.first_check = first_check  # see `next_time`
         self.read_to = read_to
+        self.ahead = ahead
         self.is_paused = False
         self._anchor()
 
-    def _anchor(self) -> None:
+    def _anchor(self, owed: float = 0.0) -> None:
         """From here the log's time runs at `rate` against the wall clock (after a pause, a
-        change of speed or a skipped stretch)."""
-        self.anchor = (self.wall_now(), self.time)
+        change of speed or a skipped stretch), `owed` wall seconds later (hours played ahead)."""
+        self.anchor = (self.wall_now() + owed, self.time)
 
     def now(self) -> float:
         return self.time
@@ -163,12 +200,18 @@ class ReplayClock:
         if wait >= 0.005:
             self.wall_sleep(wait)
         upcoming = self.next_event()  # first: it sets the end once everything is read
-        fast = self.rate > FAST_SPEED
+        fast, judged = self.rate > FAST_SPEED, self.time >= self.first_check
         self.time, jumped = next_time(
             self.time, seconds, upcoming, self.end, self.gap, fast, self.first_check, self.read_to()
         )
-        if jumped:  # a quiet stretch: judged at once, the window being empty
-            self._anchor()
+        hours = 0
+        if fast and judged:  # the next hours with lines too, as many as play in a wall second
+            end = math.inf if self.end is None else self.end
+            limit = min(self.time - seconds + MAX_CATCH_UP, self.read_to(), end)
+            most = int(self.rate / seconds) - 1
+            self.time, hours = joined(self.time, seconds, self.ahead(LINES_JOINED + 1), limit, most)
+        if jumped or hours:  # a quiet stretch: judged at once, the window being empty
+            self._anchor(owed=hours * seconds / self.rate)  # the hours joined paced as polls
 
     def done(self) -> bool:
         return self.end is not None and self.time >= self.end

@@ -73,6 +73,10 @@ class ReplayFeed:
         """The oldest second read and not yet handed over."""
         return int(self._seconds[0]) if len(self._seconds) else None
 
+    def ahead(self, lines: int) -> np.ndarray:
+        """The seconds of the next `lines` requests read and not yet handed over, ascending."""
+        return self._seconds[:lines]
+
     def read_ahead(self, until: int | None) -> None:
         """Read until the newest line read is past `until` (None: one piece with requests)."""
         self._fill(until)

@@ -8,6 +8,7 @@ import math
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from analyzer.live.monitor import Monitor
 from analyzer.live.settings import Clock, Settings
 from analyzer.offline.backtest import backtest
 from analyzer.offline.reader import check_log
-from analyzer.offline.replay import Replay, ReplayClock, next_time
+from analyzer.offline.replay import Replay, ReplayClock, joined, next_time
 from analyzer.ui.display import FASTER, PLAY_PAUSE, SLOWER, Plain
 from tests.conftest import clf_line
 
@@ -203,6 +204,35 @@ def test_a_watched_replay_steps_and_skips_quiet_stretches_longer_than_a_report_a
     assert next_time(time, step, upcoming, last, gap) == (expected, expected > target)
 
 
+@given(
+    st.lists(st.integers(0, 30 * HOUR), max_size=40).map(sorted),
+    st.integers(0, 30 * HOUR),
+    st.integers(0, 40 * HOUR),
+    st.integers(0, 30),
+    st.integers(1, 40),
+)
+def test_a_fast_poll_joins_the_polls_of_the_next_hours_with_lines_while_its_bounds_hold(
+    seconds: list[int], landing: int, limit: int, most: int, lines: int
+) -> None:
+    """A poll that joins the next hours with lines lands where the polls of its own each would
+    have landed in turn (just before an hour's first line, plus the step), as many as it may:
+    the next one would go past `limit`, hand over `lines` lines, or be one more than `most`."""
+    waiting = np.array(seconds[: lines + 1], np.int64)
+    polls = [landing]  # where the polls it joins would land, one after the other
+    while any(second > polls[-1] for second in seconds):
+        polls.append(min(second for second in seconds if second > polls[-1]) - 1 + HOUR)
+    found, hours = joined(landing, HOUR, waiting, limit, most, lines)
+    assert found == polls[hours]
+    assert sum(second <= found for second in seconds) <= lines or hours == 0
+    following = polls[hours + 1] if hours + 1 < len(polls) else None
+    assert (
+        hours == most
+        or following is None
+        or following > limit
+        or sum(second <= following for second in seconds) > lines
+    ), "it stops only where a bound holds"
+
+
 def test_no_jump_passes_the_first_check_by_more_than_it_reaches_back() -> None:
     """The engine's first check reaches back MAX_CATCH_UP: a jump past it would leave seconds
     unjudged; once the first check is made, a jump goes as far as the next line."""
@@ -236,8 +266,9 @@ def test_a_burst_then_days_of_silence_from_the_first_line_alerts_and_recovers(
 def test_a_fast_replay_of_a_sparse_year_polls_once_an_hour_with_lines_and_writes_a_slow_ones_csvs(
     tmp_path: Path,
 ) -> None:
-    """Lines in 23 hours of a year (rejected lines among them): a poll per hour with lines, not
-    one per hour of the year, and a watched replay's CSVs byte for byte."""
+    """Lines in 23 hours of a year, 16 days apart (rejected lines among them): a poll per hour
+    with lines (no poll joins hours more than a day apart), not one per hour of the year, and
+    a watched replay's CSVs byte for byte."""
     hours = [day * 86_400 + hour * HOUR for day in range(0, 365, 16) for hour in (3,)]
     seconds = [T0 + at + offset for at in hours for offset in (0, 1, 1, 300)]
     log = tmp_path / "access.log"
@@ -267,7 +298,8 @@ def test_a_fast_replay_writes_the_csvs_of_a_slow_one_whatever_the_quiet_stretche
     tmp_path_factory: pytest.TempPathFactory, clusters: list[tuple[int, int, int, bool]], interval: int
 ) -> None:
     """Lines in clusters hours to weeks apart, each maybe followed by a rejected line: jumped
-    at 1,000,000x (a poll an hour with lines) or stepped at 600x, the same bytes."""
+    at 1,000,000x (a poll for the hours with lines of up to a day) or stepped at 600x, the
+    same bytes."""
     folder = tmp_path_factory.mktemp("jumps")
     log = folder / "access.log"
     log.write_bytes(
