@@ -19,7 +19,9 @@ from analyzer.formats.select import Selection
 from analyzer.offline.replayfeed import HOLD_SECONDS, ReplayFeed
 from analyzer.ui.display import FASTER, PLAY_PAUSE, SLOWER
 
-SPEEDS = (1 / 16, 1e6)  # the slowest and fastest a person can make it
+# The slowest and fastest the keys make it; a faster --speed is played as asked (at the keys'
+# top, the 3,465 hours with lines of the real IIS year are 12.5 s of pacing alone).
+SPEEDS = (1 / 16, 1e6)
 # Faster, a poll plays the most a monitor steps (an hour, live.settings.REPLAY_STEP) in under a
 # second of wall time: more than the screen can show, so every quiet stretch is jumped.
 FAST_SPEED = 3600.0
@@ -167,7 +169,7 @@ class ReplayClock:
         ahead: Callable[[int], np.ndarray] = lambda lines: np.zeros(0, np.int64),
     ) -> None:
         self.time = float(start)
-        self.rate = min(max(speed, SPEEDS[0]), SPEEDS[1])
+        self.rate = max(speed, SPEEDS[0])
         self.gap = gap
         self.next_event = next_event
         self.wall_sleep = wall_sleep
@@ -224,7 +226,7 @@ class ReplayClock:
 
     def act(self, action: str) -> None:
         if action == FASTER:
-            self.rate = min(self.rate * 2, SPEEDS[1])
+            self.rate = max(self.rate, min(self.rate * 2, SPEEDS[1]))  # never slower
         elif action == SLOWER:
             self.rate = max(self.rate / 2, SPEEDS[0])
         elif action == PLAY_PAUSE:

@@ -149,6 +149,22 @@ HOUR = 3600
 GARBAGE = b"garbage\n"
 
 
+def test_a_speed_over_the_keys_top_is_played_as_asked_and_plus_never_slows_it() -> None:
+    slept: list[float] = []
+    clock = ReplayClock(T0, 1e9, 10, lambda: None, slept.append, lambda: 100.0)
+    assert clock.speed() == 1e9
+    clock.sleep(HOUR)
+    assert clock.now() == T0 + HOUR and slept == [], "3.6 microseconds: not waited"
+    clock.act(FASTER)
+    assert clock.speed() == 1e9
+    clock.act(SLOWER)
+    assert clock.speed() == 5e8
+    keys = ReplayClock(T0, 6e5, 10, lambda: None, slept.append, lambda: 100.0)
+    keys.act(FASTER)
+    keys.act(FASTER)
+    assert keys.speed() == 1e6, "the keys' top"
+
+
 @given(
     start=st.integers(0, 40_000),
     step=st.sampled_from([1.0, 7.0, 60.0, 3600.0]),
