@@ -165,6 +165,19 @@ def test_event_streams_are_bounded(running: tuple[str, LiveState, Hub]) -> None:
             sock.close()
 
 
+def test_forty_pages_connecting_at_once_are_all_taken_at_once(running: tuple[str, LiveState, Hub]) -> None:
+    """Pages that reconnect together (a monitor restarted) wait for no SYN resent: one dropped
+    costs a second, and the standard library's backlog of 5 dropped most of forty."""
+    url, _, _ = running
+    port = int(url.rpartition(":")[2])
+    started = time.monotonic()
+    connected = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(40)]
+    took = time.monotonic() - started
+    for sock in connected:
+        sock.close()
+    assert took < 1, f"40 connections took {took:.2f} s"
+
+
 def test_a_client_that_stops_reading_is_dropped_and_publish_never_waits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
