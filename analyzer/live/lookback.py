@@ -27,7 +27,7 @@ from analyzer.core.alerts import ALERT, CROSSED, AlertRule, Transition
 from analyzer.core.compact import TEXT, Vocabulary, compact
 from analyzer.core.drivers import find_drivers
 from analyzer.core.engine import Engine
-from analyzer.core.onset import Opening, open_at
+from analyzer.core.onset import Opening, open_at, quiet_end
 from analyzer.core.rules import HITS, SECTION, in_population, population, scoped, tracked_sections
 from analyzer.core.window import Window
 from analyzer.follow.fileid import Identity
@@ -159,8 +159,10 @@ def settle(engine: Engine, files: list[LogFile], horizon: int, look_back: int) -
         return open_at(counts, since, judged, rule, engine.states[rule.key], floor)
 
     rules = [rule for rule in engine.rules if engine.resume_after is None or rule.key in engine.unopened]
+    longest = max((rule.window for rule in rules), default=engine.rule.window)
+    counted_to = quiet_end(first, judged, engine.newest, longest)
     openings = {
-        rule.key: opened(rule, engine.window.series(rule.series, first, judged), first) for rule in rules
+        rule.key: opened(rule, engine.window.series(rule.series, first, counted_to), first) for rule in rules
     }
     names = tuple(dict.fromkeys(name for rule in rules for name in rule.series))
     reach = FIRST_REACH * engine.rule.window

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.core.alerts import ALERT, BEFORE, CROSSED, RECOVERED, AlertRule, Transition, check
-from analyzer.core.onset import OFF, ON, UNKNOWN, known_states, open_at
+from analyzer.core.onset import OFF, ON, UNKNOWN, known_states, open_at, quiet_end
 from analyzer.core.rules import ErrorRateRule
 
 T0 = 1_764_300_000
@@ -174,3 +174,40 @@ def test_what_is_placed_of_an_error_rate_is_true_whatever_the_past_held(
         )  # fmt: skip
     else:
         assert last.second <= transition.second and last.kind == transition.kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    read=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=40),
+    quiet=st.integers(0, 60),
+    window=st.integers(1, 12),
+    longer=st.integers(0, 5),
+    share=st.booleans(),
+    believed=st.booleans(),
+    recorded=st.one_of(st.none(), st.integers(0, 100)),
+    before=st.one_of(st.none(), st.integers(1, 30)),
+)
+def test_counts_up_to_the_quiet_end_open_as_the_whole_stale_span(
+    read: list[tuple[int, int]],
+    quiet: int,
+    window: int,
+    longer: int,
+    share: bool,
+    believed: bool,
+    recorded: int | None,
+    before: int | None,
+) -> None:
+    """A start on a stale log: the counts cut a window (the longest rule's) after the newest hit
+    give the opening of the whole span to the horizon, for a count and for a share; with no hit
+    counted, the newest may be none or before the counts (a read-back that began after it)."""
+    rule: AlertRule = ErrorRateRule(25, window, min_requests=3) if share else AlertRule(1.5, window)
+    series = np.array([[r + e for r, e in read], [e for _, e in read]] if share else [[r for r, _ in read]])
+    series = np.hstack([series, np.zeros((len(series), quiet), np.int64)])
+    judged = T0 + series.shape[1] - 1
+    hits = np.flatnonzero(series[0])
+    newest = T0 + int(hits[-1]) if len(hits) else None if before is None else T0 - before
+    end = quiet_end(T0, judged, newest, window + longer)
+    assert T0 <= end <= judged
+    floor = None if recorded is None else T0 + recorded
+    whole = open_at(series, T0, judged, rule, believed, floor)
+    assert open_at(series[:, : end - T0 + 1], T0, judged, rule, believed, floor) == whole
