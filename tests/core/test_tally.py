@@ -59,6 +59,21 @@ def test_triples_add_select_trim_and_remap() -> None:
     assert as_dict(triples) == {(12, 0): 2, (13, -1): 1}
 
 
+def test_the_length_is_counted_as_parts_come_and_follows_every_change() -> None:
+    """Added part by part (a warm start's files), merged, trimmed, moved: the length kept as the
+    parts change is always the triples held."""
+    triples = Triples.empty()
+    for second in range(50):
+        triples.add(grouped(np.array([second, second]), np.array([0, 1])))
+    triples.add(Triples.empty())
+    assert len(triples) == 100 == len(triples.arrays()[0]) and len(triples.parts) == 1
+    triples.trim(keep_after=9)
+    assert len(triples) == 80
+    triples.move_to(60)
+    triples.add(grouped(np.array([61]), np.array([0])))
+    assert len(triples) == 81 == len(triples.arrays()[0])
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 2**50))
 def test_a_bin_middle_is_within_the_stated_error_of_any_size_in_it(size: int) -> None:
