@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import stat
+import time
 from pathlib import Path
 
 from analyzer.cli.listeners import add_listener_options, make_listeners
@@ -207,6 +208,13 @@ def run_monitor(argv: list[str], env: Environment) -> int:
     check_outputs(settings)
     with holding(settings.out), stop_signals() as stop:
         listeners = make_listeners(args, settings, env)
-        clock = Clock(env.now, env.sleep, stop, monotonic=env.pacing())
+
+        def until_stopped(seconds: float) -> None:
+            """The real sleep between polls, ended by a stop: Ctrl-C or SIGTERM acted on at
+            once, not up to a second later (a test's injected sleep is left as it is)."""
+            stop.event.wait(seconds)
+
+        sleep = until_stopped if env.sleep is time.sleep else env.sleep
+        clock = Clock(env.now, sleep, stop, monotonic=env.pacing())
         Monitor(settings, env.stdout, clock, listeners=listeners).run()
     return 0

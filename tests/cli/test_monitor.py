@@ -430,6 +430,33 @@ def test_a_second_analyzer_on_the_same_out_exits_2_naming_the_first(tmp_path: Pa
         assert first.wait(timeout=30) == 0
 
 
+def test_a_stop_just_after_a_poll_is_acted_on_at_once(tmp_path: Path, log: Path) -> None:
+    """SIGINT just after a poll wrote its report ends the monitor at once, not after the rest of
+    the second it sleeps between polls (0.9 s of every stop before the sleep woke at one)."""
+    out = tmp_path / "out"
+    args = [str(log), "--plain", "--out", str(out), "--interval", "1"]
+    process = analyzer_process(args, tmp_path, tmp_path / "stdout", tmp_path / "stderr")
+    try:
+        stats = out / "stats.csv"
+        header = len(",".join(STATS_FIELDS)) + 1
+        wait_until(
+            lambda: stats.exists() and stats.stat().st_size > header, time.monotonic() + 30, "a report"
+        )
+        reported = stats.stat().st_mtime_ns
+        deadline = time.monotonic() + 10
+        while stats.stat().st_mtime_ns == reported:  # the next poll's report, seen within 10 ms
+            assert time.monotonic() < deadline, "no report in 10 s"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        assert process.wait(timeout=30) == 0
+        assert time.monotonic() - signalled < 0.5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_outputs_planted_as_links_or_in_a_directory_others_can_write_are_refused(
     tmp_path: Path, log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
