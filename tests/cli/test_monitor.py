@@ -206,7 +206,7 @@ def test_live_monitor_alerts_recovers_and_stops_cleanly_on_sigint(tmp_path: Path
         "--interval",
         "1",
         "--window",
-        "10",
+        "4",
         "--threshold",
         "2",
         "--lateness",
@@ -218,10 +218,11 @@ def test_live_monitor_alerts_recovers_and_stops_cleanly_on_sigint(tmp_path: Path
     try:
         deadline = time.monotonic() + 30
         wait_until((out / "alerts.csv").exists, time.monotonic() + 10, "the monitor to start")
-        # 5 lines a second for 6 s: 30 lines, above 2 req/s * 10 s = 20 in the window.
+        # 5 lines a second for 3 s: 15 lines, stamped within 4 s, above 2 req/s * 4 s = 8 in the
+        # window (a 4 s window: the recovery comes 7 s sooner than at 10 s).
         written = 0
         with open(log, "ab") as handle:
-            for _ in range(30):
+            for _ in range(15):
                 handle.write(clf_line(int(time.time()), path=f"/burst/{written}"))
                 handle.flush()
                 written += 1
@@ -355,8 +356,7 @@ def test_sigkill_then_rotation_while_down_then_restart(tmp_path: Path) -> None:
             "the second monitor to start",
         )
         server.write(60)
-        time.sleep(1.5)
-        assert stop(second, signal.SIGTERM) == 0
+        assert stop(second, signal.SIGTERM) == 0  # at once: the clean stop reads the last lines
     finally:
         server.close()
         for process in (first, second):
@@ -489,6 +489,7 @@ def test_a_full_disk_is_one_line_and_exit_2_and_a_restart_finds_every_csv_whole(
         log, out = tmp_path / "access.log", disk / "out"
         log.write_bytes(b"")
         args = [str(log), "--plain", "--out", str(out), "--interval", "1", "--window", "10"]
+        args += ["--lateness", "1"]  # the first reports, which fill the disk, 4 s sooner than at 5
         process = analyzer_process(args, tmp_path, tmp_path / "stdout", tmp_path / "stderr")
         deadline = time.monotonic() + 60
         while process.poll() is None and time.monotonic() < deadline:
@@ -499,8 +500,15 @@ def test_a_full_disk_is_one_line_and_exit_2_and_a_restart_finds_every_csv_whole(
         err = (tmp_path / "stderr").read_text()
         assert err.count("\n") == 1 and "No space left on device" in err, err
         filler.unlink()
+        checkpoint = out / "checkpoint.json"
+        before = checkpoint.stat().st_mtime_ns if checkpoint.exists() else None
         again = analyzer_process(args, tmp_path, tmp_path / "stdout2", tmp_path / "stderr2")
-        time.sleep(3)
+        # Following (a torn row set aside at start, before): its first checkpoint written.
+        wait_until(
+            lambda: checkpoint.exists() and checkpoint.stat().st_mtime_ns != before,
+            time.monotonic() + 30,
+            "the restart to follow",
+        )
         again.send_signal(signal.SIGINT)
         assert again.wait(timeout=30) == 0
         for name, header in (("stats.csv", STATS_FIELDS), ("sections.csv", SECTION_FIELDS)):
