@@ -25,6 +25,7 @@ from analyzer.core.alerts import AlertRule
 from analyzer.core.engine import Engine, FileStatus, Report
 from analyzer.formats.clf import parse
 from analyzer.ui.cells import Line
+from analyzer.ui.terminal import LEAVE
 from tests.conftest import clf_line
 
 T0 = 1_800_000_000  # 2027-01-15T08:00:00Z
@@ -110,6 +111,9 @@ class PtyProcess:
         self.stream = pyte.ByteStream(self.screen)
         self.output = bytearray()
         self.fed = 0
+        # Rows scrolled off while the program drew, counted when it leaves the alternate screen:
+        # pyte has none, so what is printed after leaving lands below the last row drawn.
+        self.scrolled_drawing: int | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-c", OWN_TERMINAL, *argv],
             stdin=self.slave,
@@ -135,9 +139,17 @@ class PtyProcess:
                 self.output += os.read(self.master, 1 << 16)
             except OSError:  # the program is gone and the slave closed
                 break
-        new = bytes(self.output[self.fed :]).replace(b"\x1b[?7l", b"")  # autowrap stays on
+        if self.scrolled_drawing is None:
+            leave = self.output.find(LEAVE.encode(), max(0, self.fed - len(LEAVE) + 1))
+            if leave >= 0:  # fed up to the leave (or to where it began, in an earlier read)
+                self._feed(max(leave, self.fed))
+                self.scrolled_drawing = len(self.screen.history.top)
+        self._feed(len(self.output))
+
+    def _feed(self, end: int) -> None:
+        new = bytes(self.output[self.fed : end]).replace(b"\x1b[?7l", b"")  # autowrap stays on
         self.stream.feed(new)
-        self.fed = len(self.output)
+        self.fed = end
 
     def rows(self) -> list[str]:
         return list(self.screen.display)
