@@ -202,7 +202,9 @@ def with_past_drivers(
     window = Window({name: Vocabulary() for name in TEXT}, tracked_sections(rules), scoped(rules))
     for file in files:
         for frame, seconds in frames_back(file.path, file.settings, core=False):
-            if int(seconds.max()) >= low:
+            # Only pieces holding those seconds are looked up: the hours of hosts and paths
+            # after the crossing (a scan's, a flood's) never reach the vocabularies.
+            if int(seconds.max()) >= low and int(seconds.min()) <= high:
                 inside = (seconds >= low) & (seconds <= high)
                 window.add(compact(frame, window.vocabularies).take(inside))
             if int(seconds.min()) < low:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analyzer.core.alerts import AlertRule, check_seconds
@@ -84,6 +85,29 @@ def test_a_start_30_minutes_into_an_episode_writes_the_real_crossing(tmp_path: P
     backtest([log], [10], 120, out=out / "backtest")
     (backtested,) = rows(out / "backtest" / "alerts.csv")
     assert row["drivers"] == backtested["drivers"] and row["drivers"].startswith("driven by /pages +")
+
+
+def test_the_drivers_read_back_look_up_only_the_pieces_of_the_crossing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crossing 30 minutes back, read in 64 KB pieces: the pieces of the half hour after it
+    (a scan's hosts and paths, a flood's) are parsed to pass them, never looked up into the
+    vocabularies of the drivers' count; only those holding the crossing's two windows are."""
+    log, out = tmp_path / "access.log", tmp_path / "out"
+    begin = T0 - 2400
+    data, _ = traffic([(begin, 600, 2), (begin + 600, 1800, 60)])
+    log.write_bytes(data)
+    monkeypatch.setattr(lookback, "PIECE_BYTES", 64 << 10)
+    looked_up: list[np.ndarray] = []
+    compact = lookback.compact
+    monkeypatch.setattr(lookback, "compact", lambda frame, vocabularies: looked_up.append(
+        seconds_of(frame)) or compact(frame, vocabularies))  # fmt: skip
+    start(log, out, T0)
+    (row,) = rows(out / "alerts.csv")
+    crossing = int(pd.Timestamp(row["time"]).timestamp())
+    assert row["drivers"].startswith("driven by /pages +") and looked_up
+    low, high = crossing - 2 * RULE.window + 1, crossing
+    assert all(seconds.max() >= low and seconds.min() <= high for seconds in looked_up)
 
 
 def test_an_episode_that_began_before_the_log_s_first_line_is_said_to_be_on_since_before(
