@@ -121,7 +121,7 @@ class Monitor:
         for file in self.files:
             read_at = self.clock.now() if self.live else None
             for parsed in file.read():
-                self._ingest(file, parsed, self.time.measuring(read_at, file.behind))
+                self._ingest(file, parsed, self.time.measuring(read_at, file.behind, self.engine))
         now = self.clock.now()
         distrust_future_checkpoint(self.engine, self.engine.horizon(now), self.time.waited())
         self._notices()

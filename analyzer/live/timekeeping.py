@@ -23,14 +23,11 @@ class Timekeeper:
         self.step = 0.0  # the last step of this host's clock seen (0: none)
         self.apart = False  # the log's clock is more than the lateness from this host's
         self.polls = 0  # polls begun (each begins with host_step)
-        self.resumed = False  # from a checkpoint: the first poll reads the backlog of the time down
 
     def host_step(self, engine: Engine) -> str | None:
         """A step of the host's wall clock (NTP, a person) since the last look, said with its
         size; the reports keep their pace (the pacing clock) and the alert its place in the
         log's time (the engine's log clock is told)."""
-        if not self.polls:
-            self.resumed = engine.resume_after is not None
         self.polls += 1
         offset = self.clock.now() - self.clock.tick()
         step = offset - self.offset if self.offset is not None else 0.0
@@ -44,14 +41,15 @@ class Timekeeper:
             f"{span_words(step)}: reports keep their pace, the alert is judged on the log's time"
         )
 
-    def measuring(self, read_at: float | None, behind: bool) -> float | None:
+    def measuring(self, read_at: float | None, behind: bool, engine: Engine) -> float | None:
         """The host time to measure the log's clock by a read begun at `read_at`, or None when
         its newest line is old for another reason than skew: after a restart from a checkpoint
         the first poll reads what was written while the monitor was down or starting, and a
         read cut at its budget ends inside a backlog. Measured on them, a restart or a starved
         monitor would take its own lag for a log clock behind this host's, warn, and judge
         that much later."""
-        return None if behind or (self.resumed and self.polls <= 1) else read_at
+        resumed = engine.resume_after is not None  # from a checkpoint
+        return None if behind or (resumed and self.polls <= 1) else read_at
 
     def waited(self) -> bool:
         """A lateness has passed since start."""

@@ -45,14 +45,14 @@ def test_the_log_clock_is_not_measured_by_a_backlog() -> None:
     engine.resume(T0 - 1, False)  # from a checkpoint
     keeper = Timekeeper(clocks.clock(), 5)
     keeper.host_step(engine)  # the first poll
-    assert keeper.measuring(T0 + 0.5, behind=False) is None
+    assert keeper.measuring(T0 + 0.5, behind=False, engine=engine) is None
     keeper.host_step(engine)
-    assert keeper.measuring(T0 + 1.5, behind=True) is None
-    assert keeper.measuring(T0 + 1.5, behind=False) == T0 + 1.5
-    assert keeper.measuring(None, behind=False) is None  # a replay: no host time to measure by
-    fresh = Timekeeper(clocks.clock(), 5)  # no checkpoint: its first lines came after its start
-    fresh.host_step(Engine(AlertRule(10, 20), lateness=5))
-    assert fresh.measuring(T0 + 0.5, behind=False) == T0 + 0.5
+    assert keeper.measuring(T0 + 1.5, behind=True, engine=engine) is None
+    assert keeper.measuring(T0 + 1.5, behind=False, engine=engine) == T0 + 1.5
+    assert keeper.measuring(None, behind=False, engine=engine) is None  # a replay: no host time to measure by
+    fresh, started = Timekeeper(clocks.clock(), 5), Engine(AlertRule(10, 20), lateness=5)
+    fresh.host_step(started)  # no checkpoint: its first lines came after its start
+    assert fresh.measuring(T0 + 0.5, behind=False, engine=started) == T0 + 0.5
 
 
 def test_judging_waits_for_the_log_s_clock_or_a_lateness() -> None:
