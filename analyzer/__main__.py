@@ -86,11 +86,23 @@ def leave(status: int) -> None:
     os._exit(status)
 
 
+def start(argv: list[str], load: Callable[[], Callable[[], int]] = load_main) -> int:
+    """Load the command line and run the command, unless a stop came while starting.
+
+    A stop during the imports is a KeyboardInterrupt raised wherever the import is, and a
+    library's bare `except:` there can swallow it (checked: 1 start in about 50 stopped so went
+    on as if never asked, a monitor for good, a backtest to its end and exit 0): the signal
+    noted by `_stop` is what says a stop was asked, whatever became of the exception."""
+    try:
+        main = load()
+        if _signalled:
+            raise KeyboardInterrupt
+        return main()
+    except KeyboardInterrupt:
+        return stopped_while_starting(argv, _signalled[-1] if _signalled else signal.SIGINT)
+
+
 if __name__ == "__main__":
     for number in (signal.SIGINT, signal.SIGTERM):  # until a command installs its own clean stop
         signal.signal(number, _stop)
-    try:
-        status = load_main()()
-    except KeyboardInterrupt:
-        status = stopped_while_starting(sys.argv[1:], _signalled[-1] if _signalled else signal.SIGINT)
-    leave(status)
+    leave(start(sys.argv[1:]))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+import analyzer.__main__ as entry
 
 BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
 
@@ -81,3 +86,20 @@ def test_the_command_line_is_loaded_with_the_collector_back_on_and_its_imports_f
         tmp_path,
     )
     assert done.stdout.split() == ["True", "True", "analyzer.cli.main"], done.stderr
+
+
+def test_a_stop_while_starting_that_an_import_swallowed_still_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library's bare `except:` around an import took the KeyboardInterrupt of a SIGTERM:
+    the signal noted still stops the command before it runs (one line and 143 for a backtest,
+    0 for the monitor)."""
+    monkeypatch.setattr(entry, "_signalled", [])
+
+    def load() -> Callable[[], int]:
+        with contextlib.suppress(BaseException):  # what a bare `except: pass` does
+            entry._stop(signal.SIGTERM, None)  # the signal, during an import
+        return lambda: pytest.fail("the command ran although a stop was asked")
+
+    assert entry.start(["backtest", "access.log"], load) == 128 + signal.SIGTERM
+    assert entry.start(["access.log"], load) == 0
+    monkeypatch.setattr(entry, "_signalled", [])
+    assert entry.start(["check", "access.log"], lambda: lambda: 7) == 7  # no stop: the command's status
